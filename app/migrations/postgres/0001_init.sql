@@ -1,0 +1,136 @@
+-- The journey's store. Times are milliseconds since the Unix epoch (UTC) in both dialects,
+-- so the queries that read and write them are the same on SQLite and PostgreSQL.
+
+CREATE TABLE operators (
+    id              BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    slug            TEXT NOT NULL UNIQUE,
+    name            TEXT NOT NULL,
+    brand_color     TEXT NOT NULL DEFAULT '#1f4fd1',
+    accent_color    TEXT NOT NULL DEFAULT '#0b1f4d',
+    logo_url        TEXT,
+    support_email   TEXT,
+    support_phone   TEXT,
+    support_url     TEXT,
+    default_region  TEXT NOT NULL DEFAULT 'GB',
+    created_at      BIGINT NOT NULL
+);
+
+CREATE TABLE sites (
+    id          BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    operator_id BIGINT NOT NULL REFERENCES operators(id),
+    name        TEXT NOT NULL,
+    address     TEXT,
+    created_at  BIGINT NOT NULL,
+    UNIQUE (operator_id, name)
+);
+
+CREATE TABLE members (
+    id           BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    operator_id  BIGINT NOT NULL REFERENCES operators(id),
+    external_id  TEXT NOT NULL,
+    first_name   TEXT NOT NULL,
+    last_name    TEXT NOT NULL,
+    email        TEXT,
+    mobile_e164  TEXT,
+    source       TEXT NOT NULL DEFAULT 'import',
+    synced_at    BIGINT,
+    active       BOOLEAN NOT NULL DEFAULT TRUE,
+    created_at   BIGINT NOT NULL,
+    updated_at   BIGINT NOT NULL,
+    UNIQUE (operator_id, external_id)
+);
+CREATE INDEX members_by_mobile ON members (operator_id, mobile_e164);
+
+CREATE TABLE credentials (
+    id            BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    operator_id   BIGINT NOT NULL REFERENCES operators(id),
+    member_id     BIGINT NOT NULL REFERENCES members(id),
+    source        TEXT NOT NULL CHECK (source IN ('physical_card', 'digital')),
+    facility_code BIGINT NOT NULL CHECK (facility_code BETWEEN 0 AND 255),
+    card_number   BIGINT NOT NULL CHECK (card_number BETWEEN 0 AND 65535),
+    created_at    BIGINT NOT NULL,
+    revoked_at    BIGINT,
+    UNIQUE (operator_id, facility_code, card_number)
+);
+CREATE INDEX credentials_by_member ON credentials (member_id);
+
+CREATE TABLE invites (
+    id          BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    operator_id BIGINT NOT NULL REFERENCES operators(id),
+    site_id     BIGINT REFERENCES sites(id),
+    member_id   BIGINT REFERENCES members(id),
+    token_hash  TEXT NOT NULL UNIQUE,
+    channel     TEXT NOT NULL CHECK (channel IN ('email', 'print')),
+    expires_at  BIGINT NOT NULL,
+    revoked_at  BIGINT,
+    created_at  BIGINT NOT NULL
+);
+
+CREATE TABLE journeys (
+    id           BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    public_id    TEXT NOT NULL UNIQUE,
+    operator_id  BIGINT NOT NULL REFERENCES operators(id),
+    invite_id    BIGINT NOT NULL REFERENCES invites(id),
+    member_id    BIGINT REFERENCES members(id),
+    step         TEXT NOT NULL,
+    outcome      TEXT,
+    entered_mobile TEXT,
+    started_at   BIGINT NOT NULL,
+    updated_at   BIGINT NOT NULL
+);
+CREATE INDEX journeys_by_operator ON journeys (operator_id, started_at);
+
+-- Append-only: rows are inserted, never updated or deleted.
+CREATE TABLE journey_events (
+    id          BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    journey_id  BIGINT NOT NULL REFERENCES journeys(id),
+    at          BIGINT NOT NULL,
+    kind        TEXT NOT NULL,
+    detail      TEXT NOT NULL DEFAULT ''
+);
+CREATE INDEX journey_events_by_journey ON journey_events (journey_id, id);
+CREATE FUNCTION journey_events_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN RAISE EXCEPTION 'journey_events is append-only'; END; $$;
+CREATE TRIGGER journey_events_no_change BEFORE UPDATE OR DELETE ON journey_events
+FOR EACH ROW EXECUTE FUNCTION journey_events_append_only();
+
+CREATE TABLE link_tokens (
+    id          BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    journey_id  BIGINT NOT NULL REFERENCES journeys(id),
+    token_hash  TEXT NOT NULL UNIQUE,
+    expires_at  BIGINT NOT NULL,
+    claimed_at  BIGINT,
+    claim_hash  TEXT,
+    revoked_at  BIGINT,
+    created_at  BIGINT NOT NULL
+);
+
+CREATE TABLE sms_outbox (
+    id              BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    journey_id      BIGINT NOT NULL REFERENCES journeys(id),
+    operator_id     BIGINT NOT NULL REFERENCES operators(id),
+    to_e164         TEXT NOT NULL,
+    body            TEXT NOT NULL,
+    status          TEXT NOT NULL DEFAULT 'queued',
+    attempts        BIGINT NOT NULL DEFAULT 0,
+    next_attempt_at BIGINT NOT NULL,
+    provider_id     TEXT,
+    last_error      TEXT,
+    created_at      BIGINT NOT NULL,
+    sent_at         BIGINT
+);
+CREATE INDEX sms_outbox_due ON sms_outbox (status, next_attempt_at);
+
+CREATE TABLE wallet_passes (
+    id            BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    operator_id   BIGINT NOT NULL REFERENCES operators(id),
+    member_id     BIGINT NOT NULL REFERENCES members(id),
+    credential_id BIGINT NOT NULL REFERENCES credentials(id),
+    platform      TEXT NOT NULL CHECK (platform IN ('apple', 'google')),
+    serial        TEXT NOT NULL,
+    issued_at     BIGINT NOT NULL,
+    updated_at    BIGINT NOT NULL,
+    voided_at     BIGINT,
+    UNIQUE (platform, serial),
+    UNIQUE (member_id, platform)
+);

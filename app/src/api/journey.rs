@@ -1,0 +1,91 @@
+//! The journey's server functions. Each also answers a plain HTML form post (JavaScript off)
+//! with a redirect to the page that shows the result.
+
+use leptos::prelude::*;
+
+use crate::types::{AppError, InvitePage, SentPage, SubmitOutcome};
+
+#[cfg(feature = "ssr")]
+fn state() -> Result<crate::state::AppState, AppError> {
+    crate::state::AppState::current().ok_or(AppError::Unavailable)
+}
+
+/// True when a browser posted a plain form (no JavaScript): it wants a page, not data.
+#[cfg(feature = "ssr")]
+fn wants_page() -> bool {
+    use_context::<http::request::Parts>()
+        .and_then(|parts| {
+            parts
+                .headers
+                .get(http::header::ACCEPT)
+                .and_then(|v| v.to_str().ok())
+                .map(|v| v.contains("text/html"))
+        })
+        .unwrap_or(false)
+}
+
+#[cfg(feature = "ssr")]
+fn set_status(code: u16) {
+    if let (Some(res), Ok(status)) = (
+        use_context::<leptos_axum::ResponseOptions>(),
+        http::StatusCode::from_u16(code),
+    ) {
+        res.set_status(status);
+    }
+}
+
+/// The phone page's data for an invite token.
+#[server(endpoint = "get_invite")]
+pub async fn get_invite(token: String, journey: Option<String>) -> Result<InvitePage, AppError> {
+    let page = crate::journeys::open_invite(&state()?, &token, journey.as_deref()).await?;
+    match page {
+        InvitePage::Problem(crate::types::InviteProblem::Unknown) => set_status(404),
+        InvitePage::Problem(crate::types::InviteProblem::Expired) => set_status(410),
+        InvitePage::Ready(_) => {}
+    }
+    Ok(page)
+}
+
+/// Checks a mobile number against the operator's member directory.
+#[server(endpoint = "submit_number")]
+pub async fn submit_number(
+    token: String,
+    journey: String,
+    region: String,
+    number: String,
+) -> Result<SubmitOutcome, AppError> {
+    let outcome = crate::journeys::submit_number(&state()?, &token, &journey, &region, &number).await?;
+    if wants_page() {
+        let to = match &outcome {
+            SubmitOutcome::Matched { next } => next.clone(),
+            SubmitOutcome::InviteGone { .. } => format!("/i/{}", urlencode(&token)),
+            SubmitOutcome::Invalid { .. } | SubmitOutcome::NotFound { .. } => {
+                format!("/i/{}?j={}", urlencode(&token), urlencode(&journey))
+            }
+        };
+        leptos_axum::redirect(&to);
+    }
+    Ok(outcome)
+}
+
+/// The "check your messages" page's data.
+#[server(endpoint = "get_sent")]
+pub async fn get_sent(token: String, journey: String) -> Result<SentPage, AppError> {
+    let page = crate::journeys::sent_page(&state()?, &token, &journey).await?;
+    if let SentPage::Problem(_) = page {
+        set_status(404);
+    }
+    Ok(page)
+}
+
+/// Keeps a redirect target a valid header value whatever a client sent.
+#[cfg(feature = "ssr")]
+fn urlencode(value: &str) -> String {
+    value
+        .bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => (b as char).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}

@@ -1,0 +1,3 @@
+//! Server functions: what the pages and the phone-form island ask of the server.
+
+pub mod journey;

@@ -1,0 +1,130 @@
+//! The phone form: the one island. It checks the number in the browser before any request
+//! (format, length, stray characters) and asks the server, which decides. Without JavaScript
+//! the same form posts to the same server function and the server answers with a page.
+
+use leptos::ev::SubmitEvent;
+use leptos::prelude::*;
+
+use crate::api::journey::{submit_number, SubmitNumber};
+use crate::components::NotFoundNotice;
+use crate::types::{quick_check, SubmitOutcome, REGIONS};
+
+#[island]
+pub fn PhoneForm(
+    token: String,
+    journey: String,
+    operator: String,
+    support: Option<(String, String)>,
+    region: String,
+    number: String,
+    error: Option<String>,
+    not_found: bool,
+) -> impl IntoView {
+    let number = RwSignal::new(number);
+    let region = RwSignal::new(region);
+    let error = RwSignal::new(error);
+    let not_found = RwSignal::new(not_found);
+    let pending = RwSignal::new(false);
+    let input = NodeRef::<leptos::html::Input>::new();
+
+    let on_submit = {
+        let token = token.clone();
+        let journey = journey.clone();
+        move |ev: SubmitEvent| {
+            ev.prevent_default();
+            if pending.get_untracked() {
+                return;
+            }
+            not_found.set(false);
+            if let Err(hint) = quick_check(&number.get_untracked()) {
+                error.set(Some(hint.message().to_owned()));
+                if let Some(el) = input.get_untracked() {
+                    let _ = el.focus();
+                }
+                return;
+            }
+            error.set(None);
+            pending.set(true);
+            let (token, journey) = (token.clone(), journey.clone());
+            leptos::task::spawn_local(async move {
+                let answer =
+                    submit_number(token, journey, region.get_untracked(), number.get_untracked()).await;
+                match answer {
+                    Ok(SubmitOutcome::Matched { next }) => {
+                        let _ = window().location().set_href(&next);
+                        return;
+                    }
+                    Ok(SubmitOutcome::Invalid { message, .. }) => error.set(Some(message)),
+                    Ok(SubmitOutcome::NotFound { .. }) => not_found.set(true),
+                    Ok(SubmitOutcome::InviteGone { .. }) => {
+                        let _ = window().location().reload();
+                        return;
+                    }
+                    Err(e) => error.set(Some(e.to_string())),
+                }
+                pending.set(false);
+                if let Some(el) = input.get_untracked() {
+                    let _ = el.focus();
+                }
+            });
+        }
+    };
+
+    let action = <SubmitNumber as leptos::server_fn::ServerFn>::url();
+    view! {
+        <form class="phone-form" method="post" action=action on:submit=on_submit>
+            <input type="hidden" name="token" value=token/>
+            <input type="hidden" name="journey" value=journey/>
+            <div class="field">
+                <label for="region">"Country"</label>
+                <select
+                    id="region"
+                    name="region"
+                    autocomplete="tel-country-code"
+                    on:change:target=move |ev| region.set(ev.target().value())
+                >
+                    {REGIONS
+                        .iter()
+                        .map(|r| {
+                            view! {
+                                <option value=r.code selected=move || region.get() == r.code>
+                                    {format!("{} (+{})", r.name, r.dial)}
+                                </option>
+                            }
+                        })
+                        .collect_view()}
+                </select>
+            </div>
+            <div class="field">
+                <label for="number">"Mobile number"</label>
+                <input
+                    id="number"
+                    name="number"
+                    type="tel"
+                    inputmode="tel"
+                    autocomplete="tel-national"
+                    required
+                    maxlength="32"
+                    node_ref=input
+                    prop:value=move || number.get()
+                    value=number.get_untracked()
+                    on:input:target=move |ev| {
+                        number.set(ev.target().value());
+                    }
+                    aria-invalid=move || if error.get().is_some() { "true" } else { "false" }
+                    aria-describedby="number-help number-error"
+                />
+                <p id="number-help" class="help">"The mobile number on your membership profile."</p>
+                <p id="number-error" class="field-error" role="alert" aria-live="assertive">
+                    {move || error.get()}
+                </p>
+            </div>
+            <Show when=move || not_found.get()>
+                <NotFoundNotice operator=operator.clone() support=support.clone()/>
+            </Show>
+            <button type="submit" class="button primary" aria-busy=move || pending.get().to_string()>
+                {move || if pending.get() { "Checking…" } else { "Text me my pass link" }}
+            </button>
+        </form>
+    }
+}

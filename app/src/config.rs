@@ -1,0 +1,213 @@
+//! Configuration from the environment, one struct per concern. Every variable is listed in the
+//! README's table with its default; the defaults are safe for a local run.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("{name} is not valid: {why}")]
+    Invalid { name: &'static str, why: String },
+}
+
+/// A value that must never reach a log: `Debug` prints a placeholder.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(value: impl Into<String>) -> Self {
+        Secret(value.into())
+    }
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("<redacted>")
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Environment {
+    Development,
+    Production,
+}
+
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub env: Environment,
+    pub http: HttpConfig,
+    pub db: DbConfig,
+    pub journey: JourneyConfig,
+    pub demo: DemoConfig,
+}
+
+#[derive(Debug, Clone)]
+pub struct HttpConfig {
+    /// Where the server listens. Loopback unless configured wider.
+    pub listen: SocketAddr,
+    /// Every link the product hands out is built from this, never from a request's Host header.
+    pub public_url: String,
+    /// The compiled site (HTML shell assets, WASM, CSS) that cargo-leptos produces.
+    pub site_root: PathBuf,
+    pub request_timeout_secs: u64,
+}
+
+#[derive(Debug, Clone)]
+pub struct DbConfig {
+    /// `sqlite://…` (the embedded default) or `postgres://…`. May hold a password.
+    pub url: Secret,
+    pub max_connections: u32,
+}
+
+#[derive(Debug, Clone)]
+pub struct JourneyConfig {
+    /// Where local state lives: the SQLite file, development certificates, outboxes.
+    pub data_dir: PathBuf,
+}
+
+#[derive(Debug, Clone)]
+pub struct DemoConfig {
+    /// Load the demo operator, sites and members into an empty database on start.
+    pub seed: bool,
+}
+
+pub const DEFAULT_LISTEN: &str = "127.0.0.1:3000";
+
+impl Config {
+    /// Reads the process environment.
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Self::from_lookup(|name| std::env::var(name).ok())
+    }
+
+    /// Reads configuration through `get`, so tests can supply their own variables.
+    pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let var = |name: &str| get(name).filter(|v| !v.trim().is_empty());
+        let env = match var("ELUMO_ENV").as_deref().unwrap_or("development") {
+            "development" | "dev" => Environment::Development,
+            "production" | "prod" => Environment::Production,
+            other => {
+                return Err(ConfigError::Invalid {
+                    name: "ELUMO_ENV",
+                    why: format!("expected development or production, got {other:?}"),
+                })
+            }
+        };
+        let listen_raw = var("ELUMO_LISTEN").unwrap_or_else(|| DEFAULT_LISTEN.to_owned());
+        let listen: SocketAddr = listen_raw.parse().map_err(|_| ConfigError::Invalid {
+            name: "ELUMO_LISTEN",
+            why: format!("expected an address like 127.0.0.1:3000, got {listen_raw:?}"),
+        })?;
+        let public_url = var("ELUMO_PUBLIC_URL")
+            .unwrap_or_else(|| format!("http://{listen}"))
+            .trim_end_matches('/')
+            .to_owned();
+        if !(public_url.starts_with("http://") || public_url.starts_with("https://")) {
+            return Err(ConfigError::Invalid {
+                name: "ELUMO_PUBLIC_URL",
+                why: "must start with http:// or https://".into(),
+            });
+        }
+        let data_dir = PathBuf::from(var("ELUMO_DATA_DIR").unwrap_or_else(|| "data".into()));
+        let db_url = var("DATABASE_URL").unwrap_or_else(|| {
+            format!("sqlite://{}", data_dir.join("elumo.db").to_string_lossy())
+        });
+        if !(db_url.starts_with("sqlite:")
+            || db_url.starts_with("postgres://")
+            || db_url.starts_with("postgresql://"))
+        {
+            return Err(ConfigError::Invalid {
+                name: "DATABASE_URL",
+                why: "must start with sqlite: or postgres://".into(),
+            });
+        }
+        let site_root = var("ELUMO_SITE_ROOT")
+            .or_else(|| var("LEPTOS_SITE_ROOT"))
+            .unwrap_or_else(|| "target/site".into());
+        let number = |name: &'static str, default: u64| -> Result<u64, ConfigError> {
+            match var(name) {
+                None => Ok(default),
+                Some(v) => v.trim().parse().map_err(|_| ConfigError::Invalid {
+                    name,
+                    why: format!("expected a whole number, got {v:?}"),
+                }),
+            }
+        };
+        let flag = |name: &'static str, default: bool| -> Result<bool, ConfigError> {
+            match var(name).as_deref().map(str::trim) {
+                None => Ok(default),
+                Some("1" | "true" | "yes" | "on") => Ok(true),
+                Some("0" | "false" | "no" | "off") => Ok(false),
+                Some(v) => Err(ConfigError::Invalid {
+                    name,
+                    why: format!("expected true or false, got {v:?}"),
+                }),
+            }
+        };
+        Ok(Config {
+            env,
+            http: HttpConfig {
+                listen,
+                public_url,
+                site_root: PathBuf::from(site_root),
+                request_timeout_secs: number("ELUMO_REQUEST_TIMEOUT_SECS", 30)?.max(1),
+            },
+            db: DbConfig {
+                url: Secret::new(db_url),
+                max_connections: number("ELUMO_DB_MAX_CONNECTIONS", 8)?.clamp(1, 200) as u32,
+            },
+            journey: JourneyConfig { data_dir },
+            demo: DemoConfig {
+                seed: flag("ELUMO_DEMO", env == Environment::Development)?,
+            },
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn config(vars: &[(&str, &str)]) -> Result<Config, ConfigError> {
+        let map: HashMap<String, String> = vars
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        Config::from_lookup(|k| map.get(k).cloned())
+    }
+
+    #[test]
+    fn defaults_are_local_and_safe() {
+        let c = config(&[]).unwrap();
+        assert_eq!(c.http.listen.to_string(), "127.0.0.1:3000");
+        assert_eq!(c.http.public_url, "http://127.0.0.1:3000");
+        assert_eq!(c.db.url.expose(), "sqlite://data/elumo.db");
+        assert!(c.demo.seed);
+        assert_eq!(c.env, Environment::Development);
+    }
+
+    #[test]
+    fn database_password_never_shows_in_debug() {
+        let c = config(&[("DATABASE_URL", "postgres://u:hunter2@localhost/db")]).unwrap();
+        assert!(!format!("{c:?}").contains("hunter2"));
+    }
+
+    #[test]
+    fn bad_values_name_the_variable() {
+        let err = config(&[("ELUMO_LISTEN", "everywhere")]).unwrap_err();
+        assert!(err.to_string().contains("ELUMO_LISTEN"));
+        let err = config(&[("ELUMO_DEMO", "maybe")]).unwrap_err();
+        assert!(err.to_string().contains("ELUMO_DEMO"));
+        let err = config(&[("DATABASE_URL", "mysql://x")]).unwrap_err();
+        assert!(err.to_string().contains("DATABASE_URL"));
+    }
+
+    #[test]
+    fn production_does_not_seed_demo_data() {
+        let c = config(&[("ELUMO_ENV", "production")]).unwrap();
+        assert!(!c.demo.seed);
+    }
+}

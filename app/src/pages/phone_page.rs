@@ -1,0 +1,69 @@
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::hooks::{use_params_map, use_query_map};
+
+use crate::api::journey::get_invite;
+use crate::components::{BrandHeader, PhoneForm, ProblemView};
+use crate::pages::brand_style;
+use crate::types::{InvitePage, SubmitOutcome};
+
+/// Step 2 of the journey: the member enters their mobile number.
+#[component]
+pub fn PhonePage() -> impl IntoView {
+    let token = use_params_map().read_untracked().get("token").unwrap_or_default();
+    let journey = use_query_map().read_untracked().get("j");
+    let page = get_invite(token, journey);
+    view! {
+        <Suspense fallback=|| ()>
+            {Suspend::new(async move {
+                match page.await {
+                    Ok(InvitePage::Ready(v)) => {
+                        let (number, region, error, not_found) = match v.previous.clone() {
+                            Some(SubmitOutcome::Invalid { message, number, region }) => (number, region, Some(message), false),
+                            Some(SubmitOutcome::NotFound { number, region }) => (number, region, None, true),
+                            _ => (String::new(), v.default_region.clone(), None, false),
+                        };
+                        let style = brand_style(&v.branding);
+                        view! {
+                            <Title text=format!("Get your pass · {}", v.branding.name)/>
+                            <main class="page" style=style>
+                                <BrandHeader name=v.branding.name.clone() site=v.site_name.clone().unwrap_or_default()/>
+                                <section class="card">
+                                    <h1>"Get your digital pass"</h1>
+                                    <p class="lead">
+                                        "Enter the mobile number on your " {v.branding.name.clone()}
+                                        " profile. We'll text you a secure link to add your pass to Apple Wallet or Google Wallet."
+                                    </p>
+                                    <PhoneForm
+                                        token=v.token.clone()
+                                        journey=v.journey.clone()
+                                        operator=v.branding.name.clone()
+                                        support=v.branding.support.link()
+                                        region=region
+                                        number=number
+                                        error=error
+                                        not_found=not_found
+                                    />
+                                </section>
+                                <p class="fine-print">"We only use your number to send you this link."</p>
+                            </main>
+                        }.into_any()
+                    }
+                    Ok(InvitePage::Problem(problem)) => view! {
+                        <Title text="Invitation unavailable · elumo pass"/>
+                        <main class="page"><ProblemView problem/></main>
+                    }.into_any(),
+                    Err(e) => view! {
+                        <Title text="Temporarily unavailable · elumo pass"/>
+                        <main class="page">
+                            <section class="card" role="alert">
+                                <h1>"Temporarily unavailable"</h1>
+                                <p>{e.to_string()}</p>
+                            </section>
+                        </main>
+                    }.into_any(),
+                }
+            })}
+        </Suspense>
+    }
+}

@@ -1,0 +1,50 @@
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::hooks::{use_params_map, use_query_map};
+
+use crate::api::journey::get_sent;
+use crate::components::{BrandHeader, ProblemView};
+use crate::pages::brand_style;
+use crate::types::SentPage as Sent;
+
+/// Step 3: the number matched; the member is told to check their messages.
+#[component]
+pub fn SentPage() -> impl IntoView {
+    let token = use_params_map().read_untracked().get("token").unwrap_or_default();
+    let journey = use_query_map().read_untracked().get("j").unwrap_or_default();
+    let page = get_sent(token, journey);
+    view! {
+        <Suspense fallback=|| ()>
+            {Suspend::new(async move {
+                match page.await {
+                    Ok(Sent::Ready { branding, masked_number, invite_url }) => view! {
+                        <Title text=format!("Check your messages · {}", branding.name)/>
+                        <main class="page" style=brand_style(&branding)>
+                            <BrandHeader name=branding.name.clone()/>
+                            <section class="card" data-testid="sent">
+                                <h1>"Check your messages"</h1>
+                                <p class="lead">
+                                    "We've texted a secure link to " <strong class="nowrap">{masked_number}</strong>
+                                    ". Open it on this phone to add your pass. The link works for 10 minutes."
+                                </p>
+                                <p><a href=invite_url>"Not your number? Start again"</a></p>
+                            </section>
+                        </main>
+                    }.into_any(),
+                    Ok(Sent::Problem(problem)) => view! {
+                        <Title text="Link unavailable · elumo pass"/>
+                        <main class="page"><ProblemView problem/></main>
+                    }.into_any(),
+                    Err(e) => view! {
+                        <main class="page">
+                            <section class="card" role="alert">
+                                <h1>"Temporarily unavailable"</h1>
+                                <p>{e.to_string()}</p>
+                            </section>
+                        </main>
+                    }.into_any(),
+                }
+            })}
+        </Suspense>
+    }
+}

@@ -1,0 +1,510 @@
+//! The database. SQLite is the embedded default; PostgreSQL serves operators who run several
+//! instances. Each query is written once, in the SQL both dialects agree on (`$n` parameters,
+//! `RETURNING`, `ON CONFLICT`, times as integer milliseconds), and runs on whichever pool is
+//! configured. Only the migrations differ per dialect.
+
+use std::str::FromStr as _;
+use std::time::Duration;
+
+use sqlx::postgres::{PgPool, PgPoolOptions};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("the database is unavailable or failed: {0}")]
+    Database(#[from] sqlx::Error),
+    #[error("the database schema could not be brought up to date: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    #[error("{0} already exists")]
+    Conflict(&'static str),
+    #[error("could not prepare the database folder: {0}")]
+    Io(#[from] std::io::Error),
+}
+
+pub type Result<T, E = StoreError> = std::result::Result<T, E>;
+
+#[derive(Clone)]
+enum Db {
+    Sqlite(SqlitePool),
+    Postgres(PgPool),
+}
+
+#[derive(Clone)]
+pub struct Store {
+    db: Db,
+}
+
+impl std::fmt::Debug for Store {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self.db {
+            Db::Sqlite(_) => "Store(sqlite)",
+            Db::Postgres(_) => "Store(postgres)",
+        })
+    }
+}
+
+/// Runs the same body against whichever pool is configured; the body is compiled once per dialect.
+macro_rules! on_pool {
+    ($store:expr, |$p:ident| $body:expr) => {
+        match &$store.db {
+            Db::Sqlite($p) => $body,
+            Db::Postgres($p) => $body,
+        }
+    };
+}
+
+/// Milliseconds since the Unix epoch: how every time is stored.
+pub fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or_default()
+}
+
+fn unique_violation(err: &sqlx::Error) -> bool {
+    matches!(err, sqlx::Error::Database(db) if db.is_unique_violation())
+}
+
+// ---- rows (never sent to the browser; converted into `types` first) ----
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct SqlOperator {
+    pub id: i64,
+    pub slug: String,
+    pub name: String,
+    pub brand_color: String,
+    pub accent_color: String,
+    pub logo_url: Option<String>,
+    pub support_email: Option<String>,
+    pub support_phone: Option<String>,
+    pub support_url: Option<String>,
+    pub default_region: String,
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct SqlSite {
+    pub id: i64,
+    pub operator_id: i64,
+    pub name: String,
+    pub address: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
+pub struct SqlMember {
+    pub id: i64,
+    pub operator_id: i64,
+    pub external_id: String,
+    pub first_name: String,
+    pub last_name: String,
+    pub email: Option<String>,
+    pub mobile_e164: Option<String>,
+    pub synced_at: Option<i64>,
+    pub active: bool,
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct SqlCredential {
+    pub id: i64,
+    pub member_id: i64,
+    pub source: String,
+    pub facility_code: i64,
+    pub card_number: i64,
+    pub revoked_at: Option<i64>,
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct SqlInvite {
+    pub id: i64,
+    pub operator_id: i64,
+    pub site_id: Option<i64>,
+    pub member_id: Option<i64>,
+    pub channel: String,
+    pub expires_at: i64,
+    pub revoked_at: Option<i64>,
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct SqlJourney {
+    pub id: i64,
+    pub public_id: String,
+    pub operator_id: i64,
+    pub invite_id: i64,
+    pub member_id: Option<i64>,
+    pub step: String,
+    pub outcome: Option<String>,
+    pub entered_mobile: Option<String>,
+    pub started_at: i64,
+    pub updated_at: i64,
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct SqlJourneyEvent {
+    pub id: i64,
+    pub journey_id: i64,
+    pub at: i64,
+    pub kind: String,
+    pub detail: String,
+}
+
+// ---- inputs ----
+
+#[derive(Debug, Clone)]
+pub struct NewOperator<'a> {
+    pub slug: &'a str,
+    pub name: &'a str,
+    pub brand_color: &'a str,
+    pub accent_color: &'a str,
+    pub support_email: Option<&'a str>,
+    pub support_phone: Option<&'a str>,
+    pub support_url: Option<&'a str>,
+    pub default_region: &'a str,
+}
+
+#[derive(Debug, Clone)]
+pub struct NewMember<'a> {
+    pub operator_id: i64,
+    pub external_id: &'a str,
+    pub first_name: &'a str,
+    pub last_name: &'a str,
+    pub email: Option<&'a str>,
+    pub mobile_e164: Option<&'a str>,
+    pub source: &'a str,
+    pub synced_at: Option<i64>,
+    pub active: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CredentialSource {
+    PhysicalCard,
+    Digital,
+}
+
+impl CredentialSource {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CredentialSource::PhysicalCard => "physical_card",
+            CredentialSource::Digital => "digital",
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct NewInvite<'a> {
+    pub operator_id: i64,
+    pub site_id: Option<i64>,
+    pub member_id: Option<i64>,
+    pub token_hash: &'a str,
+    pub channel: &'a str,
+    pub expires_at: i64,
+}
+
+/// One step of a journey: the journey row moves on and the event log gains a line, atomically.
+#[derive(Debug, Clone, Default)]
+pub struct Advance<'a> {
+    pub step: &'a str,
+    pub outcome: Option<&'a str>,
+    pub member_id: Option<i64>,
+    pub entered_mobile: Option<&'a str>,
+    pub event: &'a str,
+    pub detail: &'a str,
+}
+
+const OPERATOR_COLUMNS: &str = "id, slug, name, brand_color, accent_color, logo_url, support_email, \
+     support_phone, support_url, default_region";
+const MEMBER_COLUMNS: &str =
+    "id, operator_id, external_id, first_name, last_name, email, mobile_e164, synced_at, active";
+const JOURNEY_COLUMNS: &str = "id, public_id, operator_id, invite_id, member_id, step, outcome, \
+     entered_mobile, started_at, updated_at";
+
+impl Store {
+    /// Connects to `url` (creating the SQLite file and its folder when missing) and migrates.
+    pub async fn connect(url: &str, max_connections: u32) -> Result<Self> {
+        let store = if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            let pool = PgPoolOptions::new()
+                .max_connections(max_connections)
+                .acquire_timeout(Duration::from_secs(5))
+                .connect(url)
+                .await?;
+            Store { db: Db::Postgres(pool) }
+        } else {
+            let options = SqliteConnectOptions::from_str(url)?
+                .create_if_missing(true)
+                .journal_mode(SqliteJournalMode::Wal)
+                .synchronous(SqliteSynchronous::Normal)
+                .foreign_keys(true)
+                .busy_timeout(Duration::from_secs(5));
+            let path = options.get_filename();
+            if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+                std::fs::create_dir_all(parent)?;
+            }
+            let pool = SqlitePoolOptions::new()
+                .max_connections(max_connections)
+                .acquire_timeout(Duration::from_secs(5))
+                .connect_with(options)
+                .await?;
+            Store { db: Db::Sqlite(pool) }
+        };
+        store.migrate().await?;
+        Ok(store)
+    }
+
+    async fn migrate(&self) -> Result<()> {
+        match &self.db {
+            Db::Sqlite(p) => sqlx::migrate!("./migrations/sqlite").run(p).await?,
+            Db::Postgres(p) => sqlx::migrate!("./migrations/postgres").run(p).await?,
+        }
+        Ok(())
+    }
+
+    pub fn dialect(&self) -> &'static str {
+        match self.db {
+            Db::Sqlite(_) => "sqlite",
+            Db::Postgres(_) => "postgres",
+        }
+    }
+
+    /// Readiness: the database answers a query.
+    pub async fn ping(&self) -> Result<()> {
+        on_pool!(self, |p| sqlx::query("SELECT 1").execute(p).await.map(|_| ()))?;
+        Ok(())
+    }
+
+    pub async fn close(&self) {
+        on_pool!(self, |p| p.close().await)
+    }
+
+    // ---- operators and sites ----
+
+    pub async fn operator_count(&self) -> Result<i64> {
+        let n: i64 = on_pool!(self, |p| sqlx::query_scalar("SELECT COUNT(*) FROM operators")
+            .fetch_one(p)
+            .await)?;
+        Ok(n)
+    }
+
+    pub async fn insert_operator(&self, op: &NewOperator<'_>) -> Result<i64> {
+        let sql = "INSERT INTO operators (slug, name, brand_color, accent_color, support_email, \
+                   support_phone, support_url, default_region, created_at) \
+                   VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id";
+        let res: Result<i64, sqlx::Error> = on_pool!(self, |p| sqlx::query_scalar(sql)
+            .bind(op.slug)
+            .bind(op.name)
+            .bind(op.brand_color)
+            .bind(op.accent_color)
+            .bind(op.support_email)
+            .bind(op.support_phone)
+            .bind(op.support_url)
+            .bind(op.default_region)
+            .bind(now_ms())
+            .fetch_one(p)
+            .await);
+        res.map_err(|e| if unique_violation(&e) { StoreError::Conflict("an operator with this slug") } else { e.into() })
+    }
+
+    pub async fn operator(&self, id: i64) -> Result<Option<SqlOperator>> {
+        let sql = format!("SELECT {OPERATOR_COLUMNS} FROM operators WHERE id = $1");
+        Ok(on_pool!(self, |p| sqlx::query_as(&sql).bind(id).fetch_optional(p).await)?)
+    }
+
+    pub async fn insert_site(&self, operator_id: i64, name: &str, address: Option<&str>) -> Result<i64> {
+        let sql = "INSERT INTO sites (operator_id, name, address, created_at) VALUES ($1, $2, $3, $4) RETURNING id";
+        let res: Result<i64, sqlx::Error> = on_pool!(self, |p| sqlx::query_scalar(sql)
+            .bind(operator_id)
+            .bind(name)
+            .bind(address)
+            .bind(now_ms())
+            .fetch_one(p)
+            .await);
+        res.map_err(|e| if unique_violation(&e) { StoreError::Conflict("a site with this name") } else { e.into() })
+    }
+
+    pub async fn site(&self, id: i64) -> Result<Option<SqlSite>> {
+        let sql = "SELECT id, operator_id, name, address FROM sites WHERE id = $1";
+        Ok(on_pool!(self, |p| sqlx::query_as(sql).bind(id).fetch_optional(p).await)?)
+    }
+
+    // ---- members and credentials ----
+
+    /// Creates the member or updates the one with the same external id; returns its id.
+    pub async fn upsert_member(&self, m: &NewMember<'_>) -> Result<i64> {
+        let sql = "INSERT INTO members (operator_id, external_id, first_name, last_name, email, \
+                   mobile_e164, source, synced_at, active, created_at, updated_at) \
+                   VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10) \
+                   ON CONFLICT (operator_id, external_id) DO UPDATE SET \
+                   first_name = excluded.first_name, last_name = excluded.last_name, \
+                   email = excluded.email, mobile_e164 = excluded.mobile_e164, \
+                   source = excluded.source, synced_at = excluded.synced_at, \
+                   active = excluded.active, updated_at = excluded.updated_at \
+                   RETURNING id";
+        Ok(on_pool!(self, |p| sqlx::query_scalar(sql)
+            .bind(m.operator_id)
+            .bind(m.external_id)
+            .bind(m.first_name)
+            .bind(m.last_name)
+            .bind(m.email)
+            .bind(m.mobile_e164)
+            .bind(m.source)
+            .bind(m.synced_at)
+            .bind(m.active)
+            .bind(now_ms())
+            .fetch_one(p)
+            .await)?)
+    }
+
+    pub async fn member(&self, id: i64) -> Result<Option<SqlMember>> {
+        let sql = format!("SELECT {MEMBER_COLUMNS} FROM members WHERE id = $1");
+        Ok(on_pool!(self, |p| sqlx::query_as(&sql).bind(id).fetch_optional(p).await)?)
+    }
+
+    /// Every member of the operator whose mobile on record is `e164`, active or not.
+    pub async fn members_by_mobile(&self, operator_id: i64, e164: &str) -> Result<Vec<SqlMember>> {
+        let sql = format!(
+            "SELECT {MEMBER_COLUMNS} FROM members WHERE operator_id = $1 AND mobile_e164 = $2 ORDER BY id"
+        );
+        Ok(on_pool!(self, |p| sqlx::query_as(&sql)
+            .bind(operator_id)
+            .bind(e164)
+            .fetch_all(p)
+            .await)?)
+    }
+
+    pub async fn insert_credential(
+        &self,
+        operator_id: i64,
+        member_id: i64,
+        source: CredentialSource,
+        facility_code: u8,
+        card_number: u16,
+    ) -> Result<i64> {
+        let sql = "INSERT INTO credentials (operator_id, member_id, source, facility_code, card_number, created_at) \
+                   VALUES ($1, $2, $3, $4, $5, $6) RETURNING id";
+        let res: Result<i64, sqlx::Error> = on_pool!(self, |p| sqlx::query_scalar(sql)
+            .bind(operator_id)
+            .bind(member_id)
+            .bind(source.as_str())
+            .bind(i64::from(facility_code))
+            .bind(i64::from(card_number))
+            .bind(now_ms())
+            .fetch_one(p)
+            .await);
+        res.map_err(|e| if unique_violation(&e) { StoreError::Conflict("this card number") } else { e.into() })
+    }
+
+    pub async fn credentials_for_member(&self, member_id: i64) -> Result<Vec<SqlCredential>> {
+        let sql = "SELECT id, member_id, source, facility_code, card_number, revoked_at \
+                   FROM credentials WHERE member_id = $1 ORDER BY id";
+        Ok(on_pool!(self, |p| sqlx::query_as(sql).bind(member_id).fetch_all(p).await)?)
+    }
+
+    // ---- invites ----
+
+    pub async fn insert_invite(&self, inv: &NewInvite<'_>) -> Result<i64> {
+        let sql = "INSERT INTO invites (operator_id, site_id, member_id, token_hash, channel, expires_at, created_at) \
+                   VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id";
+        Ok(on_pool!(self, |p| sqlx::query_scalar(sql)
+            .bind(inv.operator_id)
+            .bind(inv.site_id)
+            .bind(inv.member_id)
+            .bind(inv.token_hash)
+            .bind(inv.channel)
+            .bind(inv.expires_at)
+            .bind(now_ms())
+            .fetch_one(p)
+            .await)?)
+    }
+
+    pub async fn invite_by_token_hash(&self, token_hash: &str) -> Result<Option<SqlInvite>> {
+        let sql = "SELECT id, operator_id, site_id, member_id, channel, expires_at, revoked_at \
+                   FROM invites WHERE token_hash = $1";
+        Ok(on_pool!(self, |p| sqlx::query_as(sql).bind(token_hash).fetch_optional(p).await)?)
+    }
+
+    // ---- journeys ----
+
+    /// Starts a journey and writes its first event, atomically.
+    pub async fn start_journey(
+        &self,
+        public_id: &str,
+        operator_id: i64,
+        invite_id: i64,
+        event: &str,
+        detail: &str,
+    ) -> Result<SqlJourney> {
+        let now = now_ms();
+        let insert = format!(
+            "INSERT INTO journeys (public_id, operator_id, invite_id, step, started_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $5) RETURNING {JOURNEY_COLUMNS}"
+        );
+        let event_sql = "INSERT INTO journey_events (journey_id, at, kind, detail) VALUES ($1, $2, $3, $4)";
+        on_pool!(self, |p| {
+            let mut tx = p.begin().await?;
+            let journey: SqlJourney = sqlx::query_as(&insert)
+                .bind(public_id)
+                .bind(operator_id)
+                .bind(invite_id)
+                .bind(event)
+                .bind(now)
+                .fetch_one(&mut *tx)
+                .await?;
+            sqlx::query(event_sql)
+                .bind(journey.id)
+                .bind(now)
+                .bind(event)
+                .bind(detail)
+                .execute(&mut *tx)
+                .await?;
+            tx.commit().await?;
+            Ok(journey)
+        })
+    }
+
+    pub async fn journey_by_public_id(&self, public_id: &str) -> Result<Option<SqlJourney>> {
+        let sql = format!("SELECT {JOURNEY_COLUMNS} FROM journeys WHERE public_id = $1");
+        Ok(on_pool!(self, |p| sqlx::query_as(&sql).bind(public_id).fetch_optional(p).await)?)
+    }
+
+    /// Moves the journey on and appends the event, in one transaction.
+    pub async fn advance_journey(&self, journey_id: i64, a: &Advance<'_>) -> Result<()> {
+        let now = now_ms();
+        let update = "UPDATE journeys SET step = $2, outcome = $3, \
+                      member_id = COALESCE($4, member_id), \
+                      entered_mobile = COALESCE($5, entered_mobile), updated_at = $6 WHERE id = $1";
+        let event_sql = "INSERT INTO journey_events (journey_id, at, kind, detail) VALUES ($1, $2, $3, $4)";
+        on_pool!(self, |p| {
+            let mut tx = p.begin().await?;
+            sqlx::query(update)
+                .bind(journey_id)
+                .bind(a.step)
+                .bind(a.outcome)
+                .bind(a.member_id)
+                .bind(a.entered_mobile)
+                .bind(now)
+                .execute(&mut *tx)
+                .await?;
+            sqlx::query(event_sql)
+                .bind(journey_id)
+                .bind(now)
+                .bind(a.event)
+                .bind(a.detail)
+                .execute(&mut *tx)
+                .await?;
+            tx.commit().await?;
+            Ok(())
+        })
+    }
+
+    pub async fn journey_events(&self, journey_id: i64) -> Result<Vec<SqlJourneyEvent>> {
+        let sql = "SELECT id, journey_id, at, kind, detail FROM journey_events WHERE journey_id = $1 ORDER BY id";
+        Ok(on_pool!(self, |p| sqlx::query_as(sql).bind(journey_id).fetch_all(p).await)?)
+    }
+
+    /// Tries to rewrite history; the schema refuses. Exposed for the append-only test.
+    pub async fn try_rewrite_event(&self, event_id: i64) -> Result<()> {
+        on_pool!(self, |p| sqlx::query("UPDATE journey_events SET kind = 'rewritten' WHERE id = $1")
+            .bind(event_id)
+            .execute(p)
+            .await
+            .map(|_| ()))?;
+        Ok(())
+    }
+}

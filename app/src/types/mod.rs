@@ -1,0 +1,127 @@
+//! What crosses the wire between the server and the browser: plain values, no secrets.
+
+mod phone_hint;
+mod regions;
+
+pub use phone_hint::{quick_check, PhoneHint};
+pub use regions::{dial_code, Region, REGIONS};
+
+use serde::{Deserialize, Serialize};
+
+/// The operator's face on the phone pages.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Branding {
+    pub name: String,
+    pub brand_color: String,
+    pub accent_color: String,
+    pub support: SupportContact,
+}
+
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct SupportContact {
+    pub email: Option<String>,
+    pub phone: Option<String>,
+    pub url: Option<String>,
+}
+
+impl SupportContact {
+    /// The best way to reach the operator as a link target, and how to show it.
+    pub fn link(&self) -> Option<(String, String)> {
+        if let Some(url) = &self.url {
+            return Some((url.clone(), "contact support".into()));
+        }
+        if let Some(email) = &self.email {
+            return Some((format!("mailto:{email}"), email.clone()));
+        }
+        self.phone
+            .as_ref()
+            .map(|p| (format!("tel:{}", p.replace(' ', "")), p.clone()))
+    }
+}
+
+/// What the phone page needs to render.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct InviteView {
+    pub token: String,
+    pub branding: Branding,
+    pub site_name: Option<String>,
+    pub default_region: String,
+    pub journey: String,
+    /// Set when the page shows the answer to an earlier submission (the no-JavaScript path).
+    pub previous: Option<SubmitOutcome>,
+}
+
+/// Why an invite page cannot be used.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum InviteProblem {
+    Unknown,
+    Expired,
+}
+
+/// The answer to a submitted mobile number, as the person sees it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum SubmitOutcome {
+    /// Matched: the next page tells the person to check their messages.
+    Matched { next: String },
+    /// The number is not one the server accepts; `message` says why, `number` is what was typed.
+    Invalid { message: String, number: String, region: String },
+    /// Not in the directory, or not eligible. The person sees the seed's message either way.
+    NotFound { number: String, region: String },
+    /// The invite is no longer usable.
+    InviteGone { problem: InviteProblem },
+}
+
+/// What a server function answers when it cannot do its work. The text is for people; the
+/// detail behind it is in the server's log.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum AppError {
+    /// Our side failed (the database, a provider). Trying again later may work.
+    Unavailable,
+    /// The request itself could not be read (a stale page, a hand-made request).
+    BadRequest,
+}
+
+impl std::fmt::Display for AppError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            AppError::Unavailable => {
+                "Something went wrong on our side. Please try again in a moment."
+            }
+            AppError::BadRequest => "We couldn't read that request. Reload the page and try again.",
+        })
+    }
+}
+
+impl std::error::Error for AppError {}
+
+impl leptos::server_fn::error::FromServerFnError for AppError {
+    type Encoder = leptos::server_fn::codec::JsonEncoding;
+
+    fn from_server_fn_error(value: leptos::server_fn::error::ServerFnErrorErr) -> Self {
+        use leptos::server_fn::error::ServerFnErrorErr as E;
+        match value {
+            E::Args(_) | E::Deserialization(_) | E::MissingArg(_) | E::UnsupportedRequestMethod(_) => {
+                AppError::BadRequest
+            }
+            _ => AppError::Unavailable,
+        }
+    }
+}
+
+/// The phone page's data: ready to use, or why not.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum InvitePage {
+    Ready(InviteView),
+    Problem(InviteProblem),
+}
+
+/// The "check your messages" page's data.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum SentPage {
+    Ready {
+        branding: Branding,
+        masked_number: String,
+        invite_url: String,
+    },
+    Problem(InviteProblem),
+}

@@ -1,0 +1,261 @@
+//! The axum server: configuration → tracing → state → router → serve with graceful shutdown.
+//! `router(state)` is what tests build and drive without a network.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context as _;
+use app::config::Config;
+use app::state::AppState;
+use app::store::Store;
+use app::{shell, App};
+use axum::body::Body;
+use axum::extract::State;
+use axum::http::{header, HeaderValue, Request, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::Router;
+use leptos::prelude::provide_context;
+use leptos_axum::{generate_route_list, handle_server_fns_with_context, LeptosRoutes};
+use tower::ServiceExt as _;
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::compression::CompressionLayer;
+use tower_http::request_id::{MakeRequestId, RequestId, SetRequestIdLayer};
+use tower_http::services::ServeDir;
+use tower_http::set_header::SetResponseHeaderLayer;
+use tower_http::timeout::TimeoutLayer;
+use tower_http::trace::TraceLayer;
+
+/// Builds the state: connects to (and migrates) the database, loads demo data when asked.
+pub async fn build_state(config: Config) -> anyhow::Result<(AppState, Option<String>)> {
+    let store = Store::connect(config.db.url.expose(), config.db.max_connections)
+        .await
+        .context("could not open the database (DATABASE_URL)")?;
+    let mut demo_url = None;
+    if config.demo.seed {
+        if let Some(seeded) = app::demo::seed_if_empty(&store).await? {
+            let url = app::demo::invite_url(&config.http.public_url, &seeded.invite_token);
+            app::demo::remember_invite_url(&config.journey.data_dir, &url)
+                .context("could not write the demo invite file in ELUMO_DATA_DIR")?;
+        }
+        demo_url = app::demo::remembered_invite_url(&config.journey.data_dir);
+    }
+    let leptos_options = AppState::leptos_options(&config);
+    Ok((
+        AppState { config: Arc::new(config), store, leptos_options },
+        demo_url,
+    ))
+}
+
+/// Every route of the product, with the operational layers around them.
+pub fn router(state: AppState) -> Router {
+    let routes = generate_route_list(App);
+    let timeout = Duration::from_secs(state.config.http.request_timeout_secs);
+    let ctx = state.clone();
+    let options = state.leptos_options.clone();
+    let app = Router::new()
+        .route("/healthz", get(healthz))
+        .route("/readyz", get(readyz))
+        .route("/api/{*fn_name}", get(server_fn).post(server_fn))
+        .leptos_routes_with_context(
+            &state,
+            routes,
+            move || provide_context(ctx.clone()),
+            move || shell(options.clone()),
+        )
+        .fallback(static_or_not_found)
+        .with_state(state);
+    with_ops_layers(app, timeout)
+}
+
+/// Tracing with request ids, panics answered with 500, request timeouts, compression and the
+/// headers every response carries.
+pub fn with_ops_layers(router: Router, timeout: Duration) -> Router {
+    let trace = TraceLayer::new_for_http().make_span_with(|req: &Request<Body>| {
+        let id = req
+            .extensions()
+            .get::<RequestId>()
+            .and_then(|id| id.header_value().to_str().ok())
+            .unwrap_or("-")
+            .to_owned();
+        tracing::info_span!("request", id = %id, method = %req.method(), path = %redact_path(req.uri().path()))
+    });
+    router
+        .layer(CompressionLayer::new())
+        .layer(TimeoutLayer::with_status_code(StatusCode::SERVICE_UNAVAILABLE, timeout))
+        .layer(CatchPanicLayer::custom(panic_response))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::X_CONTENT_TYPE_OPTIONS,
+            HeaderValue::from_static("nosniff"),
+        ))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::REFERRER_POLICY,
+            HeaderValue::from_static("no-referrer"),
+        ))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::X_FRAME_OPTIONS,
+            HeaderValue::from_static("DENY"),
+        ))
+        .layer(trace)
+        .layer(SetRequestIdLayer::x_request_id(Counter::default()))
+}
+
+#[derive(Clone, Default)]
+struct Counter(Arc<AtomicU64>);
+
+impl MakeRequestId for Counter {
+    fn make_request_id<B>(&mut self, _: &Request<B>) -> Option<RequestId> {
+        let n = self.0.fetch_add(1, Ordering::Relaxed) + 1;
+        HeaderValue::from_str(&n.to_string()).ok().map(RequestId::new)
+    }
+}
+
+/// Paths carry invite and link tokens; logs keep only their first characters.
+pub fn redact_path(path: &str) -> String {
+    let mut out = Vec::new();
+    let mut after_secret_prefix = false;
+    for seg in path.split('/') {
+        if after_secret_prefix && seg.len() > 6 {
+            out.push(format!("{}…", &seg[..seg.char_indices().nth(4).map(|(i, _)| i).unwrap_or(seg.len())]));
+        } else {
+            out.push(seg.to_owned());
+        }
+        after_secret_prefix = matches!(seg, "i" | "l" | "pass");
+    }
+    out.join("/")
+}
+
+fn panic_response(_: Box<dyn std::any::Any + Send + 'static>) -> Response {
+    tracing::error!("a request handler panicked");
+    (
+        StatusCode::INTERNAL_SERVER_ERROR,
+        [(header::CONTENT_TYPE, "text/html; charset=utf-8")],
+        "<!DOCTYPE html><html lang=\"en\"><meta name=\"viewport\" content=\"width=device-width\">\
+         <title>Something went wrong</title><h1>Something went wrong</h1>\
+         <p>Something went wrong on our side. Please try again in a moment.</p></html>",
+    )
+        .into_response()
+}
+
+async fn healthz() -> &'static str {
+    "ok"
+}
+
+async fn readyz(State(state): State<AppState>) -> Response {
+    match state.store.ping().await {
+        Ok(()) => (StatusCode::OK, "ready").into_response(),
+        Err(err) => {
+            tracing::warn!(error = %err, "readiness check failed");
+            (StatusCode::SERVICE_UNAVAILABLE, "database unavailable").into_response()
+        }
+    }
+}
+
+async fn server_fn(State(state): State<AppState>, req: Request<Body>) -> impl IntoResponse {
+    handle_server_fns_with_context(move || provide_context(state.clone()), req).await
+}
+
+/// Static assets (precompressed brotli/gzip when the client accepts them); anything else is
+/// rendered by the app, whose fallback is the "page not found" page.
+async fn static_or_not_found(State(state): State<AppState>, req: Request<Body>) -> Response {
+    let (parts, body) = req.into_parts();
+    if parts.method == axum::http::Method::GET || parts.method == axum::http::Method::HEAD {
+        let files = ServeDir::new(&state.config.http.site_root)
+            .precompressed_br()
+            .precompressed_gzip()
+            .append_index_html_on_directories(false);
+        let probe = Request::from_parts(parts.clone(), Body::empty());
+        let Ok(res) = files.oneshot(probe).await;
+        if res.status().is_success() || res.status() == StatusCode::NOT_MODIFIED {
+            let mut res = res.map(Body::new);
+            res.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+            return res;
+        }
+    }
+    let ctx = state.clone();
+    let options = state.leptos_options.clone();
+    let render = leptos_axum::render_app_to_stream_with_context(
+        move || provide_context(ctx.clone()),
+        move || shell(options.clone()),
+    );
+    render(Request::from_parts(parts, body)).await.into_response()
+}
+
+/// Serves until SIGTERM or ctrl-c, then finishes the requests in flight and closes the store.
+pub async fn serve(config: Config) -> anyhow::Result<()> {
+    let listen = config.http.listen;
+    let public_url = config.http.public_url.clone();
+    let (state, demo_url) = build_state(config).await?;
+    let store = state.store.clone();
+    let listener = tokio::net::TcpListener::bind(listen)
+        .await
+        .with_context(|| format!("could not listen on {listen} (ELUMO_LISTEN)"))?;
+    print_banner(&public_url, demo_url.as_deref(), store.dialect());
+    tracing::info!(%listen, "serving");
+    axum::serve(listener, router(state))
+        .with_graceful_shutdown(shutdown_signal())
+        .await
+        .context("the server stopped with an error")?;
+    store.close().await;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+fn print_banner(public_url: &str, demo_url: Option<&str>, dialect: &str) {
+    println!("\n  elumo pass is serving on {public_url}  (database: {dialect})\n");
+    if let Some(url) = demo_url {
+        println!("  Demo invite (Northwind Workspace, Shoreditch poster):\n  {url}\n");
+        if let Some(qr) = app::demo::terminal_qr(url) {
+            println!("{qr}");
+        }
+        println!("  Try these numbers on the phone page:");
+        println!("    07400 123001   Ada Lovelace, in the directory");
+        println!("    07400 123002   Grace Hopper, has a physical access card");
+        println!("    07400 123007   not yet synced  -> \"not found\"");
+        println!("    07400 123099   not in the directory -> \"not found\"\n");
+        println!("  The server listens on loopback; to try it from a phone on your network set");
+        println!("  ELUMO_LISTEN=0.0.0.0:3000 and ELUMO_PUBLIC_URL=http://<this machine's address>:3000.\n");
+    }
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            s.recv().await;
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = term => {},
+    }
+    tracing::info!("shutting down: finishing requests in flight");
+}
+
+pub fn init_tracing() {
+    let filter = std::env::var("ELUMO_LOG")
+        .or_else(|_| std::env::var("RUST_LOG"))
+        .unwrap_or_else(|_| "info,sqlx=warn,tower_http=info".into());
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::new(filter))
+        .with_target(false)
+        .try_init();
+}
+
+#[cfg(test)]
+mod tests {
+    use super::redact_path;
+
+    #[test]
+    fn logs_never_hold_whole_tokens() {
+        assert_eq!(redact_path("/i/AbCdEfGhIjKlMnOpQrStUv"), "/i/AbCd…");
+        assert_eq!(redact_path("/i/AbCdEfGhIjKlMnOpQrStUv/sent"), "/i/AbCd…/sent");
+        assert_eq!(redact_path("/healthz"), "/healthz");
+    }
+}
