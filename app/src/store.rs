@@ -248,6 +248,23 @@ impl Store {
         Ok(store)
     }
 
+    /// A PostgreSQL connection without migrations, for creating databases (test harnesses, tools).
+    pub async fn connect_admin(url: &str) -> Result<Self> {
+        let pool = PgPoolOptions::new().max_connections(1).connect(url).await?;
+        Ok(Store { db: Db::Postgres(pool) })
+    }
+
+    /// Creates an empty PostgreSQL database named `name` (lowercase letters, digits, `_`).
+    pub async fn create_database(&self, name: &str) -> Result<()> {
+        if name.is_empty() || !name.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_') {
+            return Err(StoreError::Conflict("a database name with other characters"));
+        }
+        if let Db::Postgres(p) = &self.db {
+            sqlx::query(&format!("CREATE DATABASE {name}")).execute(p).await?;
+        }
+        Ok(())
+    }
+
     async fn migrate(&self) -> Result<()> {
         match &self.db {
             Db::Sqlite(p) => sqlx::migrate!("./migrations/sqlite").run(p).await?,

@@ -65,6 +65,7 @@ pub fn router(state: AppState) -> Router {
             move || shell(options.clone()),
         )
         .fallback(static_or_not_found)
+        .layer(axum::middleware::map_response(server_fn_status))
         .with_state(state);
     with_ops_layers(app, timeout)
 }
@@ -152,8 +153,26 @@ async fn readyz(State(state): State<AppState>) -> Response {
     }
 }
 
-async fn server_fn(State(state): State<AppState>, req: Request<Body>) -> impl IntoResponse {
-    handle_server_fns_with_context(move || provide_context(state.clone()), req).await
+async fn server_fn(State(state): State<AppState>, req: Request<Body>) -> Response {
+    handle_server_fns_with_context(move || provide_context(state.clone()), req)
+        .await
+        .into_response()
+}
+
+/// Server-function errors arrive as 500; a request the client got wrong becomes 400 and an
+/// outage of ours 503, so no answer blames the server for a client's mistake.
+async fn server_fn_status(res: Response) -> Response {
+    if res.status() != StatusCode::INTERNAL_SERVER_ERROR || !res.headers().contains_key("serverfnerror") {
+        return res;
+    }
+    let (mut parts, body) = res.into_parts();
+    let bytes = axum::body::to_bytes(body, 64 * 1024).await.unwrap_or_default();
+    parts.status = match serde_json::from_slice::<app::types::AppError>(&bytes) {
+        Ok(app::types::AppError::BadRequest) => StatusCode::BAD_REQUEST,
+        Ok(app::types::AppError::Unavailable) => StatusCode::SERVICE_UNAVAILABLE,
+        Err(_) => StatusCode::INTERNAL_SERVER_ERROR,
+    };
+    Response::from_parts(parts, Body::from(bytes))
 }
 
 /// Static assets (precompressed brotli/gzip when the client accepts them); anything else is

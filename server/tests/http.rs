@@ -1,0 +1,340 @@
+//! The server as a browser or client meets it: routes, the phone page with JavaScript off
+//! (plain form posts), the directory's answers, and the operational basics.
+
+mod common;
+
+use std::time::Duration;
+
+use axum::body::Body;
+use axum::http::{header, Request, StatusCode};
+use axum::response::Response;
+use axum::routing::get;
+use axum::Router;
+use tower::ServiceExt as _;
+
+struct App {
+    router: Router,
+    state: app::state::AppState,
+    token: String,
+    _t: common::TestStore,
+    _dir: tempfile::TempDir,
+}
+
+async fn demo_app() -> App {
+    let t = common::sqlite_store().await;
+    let dir = tempfile::tempdir().unwrap();
+    let (state, token) = common::demo_state(&t, dir.path()).await;
+    App { router: server::router(state.clone()), state, token, _t: t, _dir: dir }
+}
+
+async fn send(router: &Router, req: Request<Body>) -> (StatusCode, header::HeaderMap, String) {
+    let res: Response = router.clone().oneshot(req).await.unwrap();
+    let status = res.status();
+    let headers = res.headers().clone();
+    let bytes = axum::body::to_bytes(res.into_body(), 4 << 20).await.unwrap();
+    (status, headers, String::from_utf8_lossy(&bytes).into_owned())
+}
+
+fn get_req(uri: &str) -> Request<Body> {
+    Request::get(uri).header(header::ACCEPT, "text/html").body(Body::empty()).unwrap()
+}
+
+/// A plain HTML form post, as a browser without JavaScript sends it.
+fn form_post(fields: &[(&str, &str)]) -> Request<Body> {
+    let body: String = fields
+        .iter()
+        .map(|(k, v)| format!("{k}={}", enc(v)))
+        .collect::<Vec<_>>()
+        .join("&");
+    Request::post("/api/submit_number")
+        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .header(header::ACCEPT, "text/html,application/xhtml+xml")
+        .body(Body::from(body))
+        .unwrap()
+}
+
+fn enc(v: &str) -> String {
+    v.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' => (b as char).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+/// Opens the invite page and returns the journey id the form carries.
+async fn open_invite(app: &App) -> (String, String) {
+    let (status, _, html) = send(&app.router, get_req(&format!("/i/{}", app.token))).await;
+    assert_eq!(status, StatusCode::OK);
+    let journey = html
+        .split("name=\"journey\" value=\"")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .expect("the form carries its journey")
+        .to_owned();
+    (html, journey)
+}
+
+async fn submit(app: &App, journey: &str, region: &str, number: &str) -> (StatusCode, String) {
+    let (status, headers, _) = send(
+        &app.router,
+        form_post(&[("token", &app.token), ("journey", journey), ("region", region), ("number", number)]),
+    )
+    .await;
+    let location = headers.get(header::LOCATION).map(|v| v.to_str().unwrap().to_owned()).unwrap_or_default();
+    (status, location)
+}
+
+async fn events(app: &App, journey: &str) -> Vec<(String, String)> {
+    let j = app.state.store.journey_by_public_id(journey).await.unwrap().unwrap();
+    app.state.store.journey_events(j.id).await.unwrap().into_iter().map(|e| (e.kind, e.detail)).collect()
+}
+
+#[tokio::test]
+async fn health_and_readiness() {
+    let app = demo_app().await;
+    let (status, _, body) = send(&app.router, get_req("/healthz")).await;
+    assert_eq!((status, body.as_str()), (StatusCode::OK, "ok"));
+    let (status, _, body) = send(&app.router, get_req("/readyz")).await;
+    assert_eq!((status, body.as_str()), (StatusCode::OK, "ready"));
+    app.state.store.close().await;
+    let (status, _, _) = send(&app.router, get_req("/readyz")).await;
+    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
+}
+
+#[tokio::test]
+async fn the_phone_page_is_a_working_form_without_javascript() {
+    let app = demo_app().await;
+    let (html, journey) = open_invite(&app).await;
+    assert!(html.contains("Get your digital pass"));
+    assert!(html.contains("Northwind Workspace"));
+    assert!(html.contains("Northwind Shoreditch"));
+    assert!(html.contains(r#"action="/api/submit_number""#));
+    assert!(html.contains(r#"method="post""#));
+    assert!(html.contains(r#"<label for="number">Mobile number</label>"#));
+    assert!(html.contains(r#"type="tel""#));
+    assert!(html.contains(r#"<option value="GB" selected"#), "the operator's region is preselected");
+    assert!(html.contains("/pkg/elumo-pass.js"), "the page hydrates when scripts run");
+    assert_eq!(events(&app, &journey).await[0].0, "invite_opened");
+}
+
+#[tokio::test]
+async fn a_directory_number_leads_to_check_your_messages() {
+    let app = demo_app().await;
+    let (_, journey) = open_invite(&app).await;
+    let (status, location) = submit(&app, &journey, "GB", "07400 123001").await;
+    assert_eq!(status, StatusCode::FOUND);
+    assert_eq!(location, format!("/i/{}/sent?j={journey}", app.token));
+    let (status, _, html) = send(&app.router, get_req(&location)).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(html.contains("Check your messages"));
+    assert!(html.contains("•••• ••• 001"), "the number is shown masked");
+    assert!(!html.contains("123001"), "never in full");
+    let kinds: Vec<String> = events(&app, &journey).await.into_iter().map(|e| e.0).collect();
+    assert_eq!(kinds, ["invite_opened", "number_submitted", "member_matched"]);
+}
+
+#[tokio::test]
+async fn international_format_and_other_regions_normalise_to_the_same_member() {
+    let app = demo_app().await;
+    let (_, journey) = open_invite(&app).await;
+    // A person who picked another country but typed the full international number still matches.
+    let (status, location) = submit(&app, &journey, "US", "+44 (0)7400 123 001").await;
+    assert_eq!(status, StatusCode::FOUND);
+    assert!(location.contains("/sent?j="), "{location}");
+}
+
+#[tokio::test]
+async fn every_miss_shows_the_same_message_and_records_why() {
+    let app = demo_app().await;
+    for (number, reason) in [
+        ("07400 123099", "no_such_number"),
+        ("07400 123007", "not_synced"),
+        ("07400 123008", "inactive"),
+    ] {
+        let (_, journey) = open_invite(&app).await;
+        let (status, location) = submit(&app, &journey, "GB", number).await;
+        assert_eq!(status, StatusCode::FOUND);
+        assert_eq!(location, format!("/i/{}?j={journey}", app.token));
+        let (status, _, html) = send(&app.router, get_req(&location)).await;
+        assert_eq!(status, StatusCode::OK);
+        assert!(html.contains("We couldn&#x27;t find that number") || html.contains("We couldn't find that number"), "{number}");
+        assert!(html.contains("mailto:help@northwind.example"), "support is one tap away");
+        assert!(html.contains("holds your current mobile number"), "the seed's tip");
+        let e164 = format!("+44{}", number.replace(' ', "").trim_start_matches('0'));
+        assert!(html.contains(&format!(r#"value="{e164}""#)), "the number is kept: {number}");
+        let evs = events(&app, &journey).await;
+        assert_eq!(evs.last().unwrap(), &("member_not_found".to_owned(), reason.to_owned()), "{number}");
+        assert!(!html.contains("Edsger") && !html.contains("Barbara"), "no member details leak");
+    }
+}
+
+#[tokio::test]
+async fn member_invites_require_that_members_number() {
+    let app = demo_app().await;
+    let s = &app.state.store;
+    let op = s.members_by_mobile(1, "+447400123001").await.unwrap().remove(0);
+    let token = app::tokens::Token::generate(16);
+    s.insert_invite(&app::store::NewInvite {
+        operator_id: op.operator_id,
+        site_id: None,
+        member_id: Some(op.id),
+        token_hash: &token.hash(),
+        channel: "email",
+        expires_at: app::store::now_ms() + 60_000,
+    })
+    .await
+    .unwrap();
+    let member_app = App { token: token.expose().to_owned(), ..demo_app_from(&app) };
+    let (_, journey) = open_invite(&member_app).await;
+    // Alan is in the directory, but this invite is Ada's.
+    let (_, location) = submit(&member_app, &journey, "GB", "07400 123003").await;
+    assert!(location.ends_with(&format!("?j={journey}")));
+    assert_eq!(events(&member_app, &journey).await.last().unwrap().1, "number_differs");
+    let (_, location) = submit(&member_app, &journey, "GB", "07400123001").await;
+    assert!(location.contains("/sent?j="));
+}
+
+fn demo_app_from(app: &App) -> App {
+    App {
+        router: app.router.clone(),
+        state: app.state.clone(),
+        token: app.token.clone(),
+        _t: common::TestStore::shared(&app._t),
+        _dir: tempfile::tempdir().unwrap(),
+    }
+}
+
+#[tokio::test]
+async fn malformed_numbers_get_a_clear_message_and_keep_what_was_typed() {
+    let app = demo_app().await;
+    let (_, journey) = open_invite(&app).await;
+    let (_, location) = submit(&app, &journey, "GB", "020 7946 0123").await;
+    let (_, _, html) = send(&app.router, get_req(&location)).await;
+    assert!(html.contains("That looks like a landline"), "{html}");
+    assert!(html.contains(r#"value="020 7946 0123""#));
+    assert!(html.contains(r#"aria-invalid="true""#));
+}
+
+#[tokio::test]
+async fn unknown_and_expired_invites_get_a_clear_page() {
+    let app = demo_app().await;
+    let (status, _, html) = send(&app.router, get_req("/i/AAAAAAAAAAAAAAAAAAAAAA")).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert!(html.contains("This link isn&#x27;t valid") || html.contains("This link isn't valid"));
+    let (status, _, _) = send(&app.router, get_req("/i/%3Cscript%3E")).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+
+    let token = app::tokens::Token::generate(16);
+    app.state
+        .store
+        .insert_invite(&app::store::NewInvite {
+            operator_id: 1,
+            site_id: None,
+            member_id: None,
+            token_hash: &token.hash(),
+            channel: "print",
+            expires_at: app::store::now_ms() - 1,
+        })
+        .await
+        .unwrap();
+    let (status, _, html) = send(&app.router, get_req(&format!("/i/{}", token.expose()))).await;
+    assert_eq!(status, StatusCode::GONE);
+    assert!(html.contains("This invitation has expired"));
+}
+
+#[tokio::test]
+async fn the_island_gets_data_not_redirects() {
+    let app = demo_app().await;
+    let (_, journey) = open_invite(&app).await;
+    let req = Request::post("/api/submit_number")
+        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .header(header::ACCEPT, "application/json")
+        .body(Body::from(format!("token={}&journey={journey}&region=GB&number=07400123099", app.token)))
+        .unwrap();
+    let (status, _, body) = send(&app.router, req).await;
+    assert_eq!(status, StatusCode::OK);
+    let v: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(v["NotFound"]["number"], "07400123099");
+}
+
+#[tokio::test]
+async fn hand_made_requests_never_get_a_500() {
+    let app = demo_app().await;
+    for body in ["", "token=x", "number=%FF%FE&token=&journey=&region=", "\u{0}\u{1}garbage=="] {
+        let req = Request::post("/api/submit_number")
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .body(Body::from(body))
+            .unwrap();
+        let (status, _, _) = send(&app.router, req).await;
+        assert!(!status.is_server_error(), "{body:?} answered {status}");
+    }
+    let long = "9".repeat(10_000);
+    let (_, journey) = open_invite(&app).await;
+    let (status, _) = submit(&app, &journey, "ZZ", &long).await;
+    assert_eq!(status, StatusCode::FOUND);
+}
+
+#[tokio::test]
+async fn unknown_pages_are_a_friendly_404() {
+    let app = demo_app().await;
+    let (status, _, html) = send(&app.router, get_req("/no/such/page")).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert!(html.contains("Page not found"));
+}
+
+#[tokio::test]
+async fn static_assets_are_served_precompressed() {
+    let app = demo_app().await;
+    let site = app.state.config.http.site_root.clone();
+    std::fs::create_dir_all(site.join("pkg")).unwrap();
+    std::fs::write(site.join("pkg/elumo-pass.css"), "body{color:red}").unwrap();
+    std::fs::write(site.join("pkg/elumo-pass.css.br"), b"\x0b\x07\x80body{color:red}\x03").unwrap();
+    let req = Request::get("/pkg/elumo-pass.css").header(header::ACCEPT_ENCODING, "br, gzip").body(Body::empty()).unwrap();
+    let (status, headers, _) = send(&app.router, req).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(headers[header::CONTENT_ENCODING], "br");
+    let req = Request::get("/pkg/elumo-pass.css").body(Body::empty()).unwrap();
+    let (_, headers, body) = send(&app.router, req).await;
+    assert!(!headers.contains_key(header::CONTENT_ENCODING));
+    assert_eq!(body, "body{color:red}");
+}
+
+#[tokio::test]
+async fn html_is_compressed_for_clients_that_accept_it() {
+    let app = demo_app().await;
+    let req = Request::get(format!("/i/{}", app.token)).header(header::ACCEPT_ENCODING, "gzip").body(Body::empty()).unwrap();
+    let (status, headers, _) = send(&app.router, req).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(headers[header::CONTENT_ENCODING], "gzip");
+}
+
+#[tokio::test]
+async fn a_panicking_handler_answers_500_and_the_server_goes_on() {
+    async fn boom() -> &'static str {
+        panic!("deliberate test panic")
+    }
+    let router = server::with_ops_layers(
+        Router::new().route("/boom", get(boom)).route("/fine", get(|| async { "fine" })),
+        Duration::from_secs(5),
+    );
+    let (status, _, body) = send(&router, get_req("/boom")).await;
+    assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR);
+    assert!(body.contains("Something went wrong"));
+    let (status, _, body) = send(&router, get_req("/fine")).await;
+    assert_eq!((status, body.as_str()), (StatusCode::OK, "fine"));
+}
+
+#[tokio::test]
+async fn slow_requests_time_out() {
+    let router = server::with_ops_layers(
+        Router::new().route("/slow", get(|| async {
+            tokio::time::sleep(Duration::from_secs(30)).await;
+            "late"
+        })),
+        Duration::from_millis(50),
+    );
+    let (status, _, _) = send(&router, get_req("/slow")).await;
+    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
+}
+
