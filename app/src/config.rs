@@ -111,9 +111,8 @@ impl Config {
             });
         }
         let data_dir = PathBuf::from(var("ELUMO_DATA_DIR").unwrap_or_else(|| "data".into()));
-        let db_url = var("DATABASE_URL").unwrap_or_else(|| {
-            format!("sqlite://{}", data_dir.join("elumo.db").to_string_lossy())
-        });
+        let db_url = var("DATABASE_URL")
+            .unwrap_or_else(|| format!("sqlite://{}", data_dir.join("elumo.db").to_string_lossy()));
         if !(db_url.starts_with("sqlite:")
             || db_url.starts_with("postgres://")
             || db_url.starts_with("postgresql://"))

@@ -3,7 +3,9 @@
 
 use std::path::Path;
 
-use crate::store::{now_ms, CredentialSource, NewInvite, NewMember, NewOperator, Store, StoreError};
+use crate::store::{
+    now_ms, CredentialSource, NewInvite, NewMember, NewOperator, Store, StoreError,
+};
 use crate::tokens::Token;
 
 pub const DEMO_OPERATOR_SLUG: &str = "northwind";
@@ -11,22 +13,94 @@ pub const DEMO_OPERATOR_SLUG: &str = "northwind";
 pub const DEMO_INVITE_FILE: &str = "demo-invite-url.txt";
 
 /// A demo member: (external id, first, last, email, mobile, synced, active).
-type DemoMember = (&'static str, &'static str, &'static str, &'static str, Option<&'static str>, bool, bool);
+type DemoMember = (
+    &'static str,
+    &'static str,
+    &'static str,
+    &'static str,
+    Option<&'static str>,
+    bool,
+    bool,
+);
 
 /// Members, with what each one demonstrates.
 pub const DEMO_MEMBERS: &[DemoMember] = &[
-    ("nw-1001", "Ada", "Lovelace", "ada@example.com", Some("+447400123001"), true, true),
+    (
+        "nw-1001",
+        "Ada",
+        "Lovelace",
+        "ada@example.com",
+        Some("+447400123001"),
+        true,
+        true,
+    ),
     // Holds a physical access card: the wallet pass reuses its credential.
-    ("nw-1002", "Grace", "Hopper", "grace@example.com", Some("+447400123002"), true, true),
-    ("nw-1003", "Alan", "Turing", "alan@example.com", Some("+447400123003"), true, true),
-    ("nw-1004", "Katherine", "Johnson", "katherine@example.com", Some("+447400123004"), true, true),
-    ("nw-1005", "Tim", "Berners-Lee", "tim@example.com", Some("+447400123005"), true, true),
+    (
+        "nw-1002",
+        "Grace",
+        "Hopper",
+        "grace@example.com",
+        Some("+447400123002"),
+        true,
+        true,
+    ),
+    (
+        "nw-1003",
+        "Alan",
+        "Turing",
+        "alan@example.com",
+        Some("+447400123003"),
+        true,
+        true,
+    ),
+    (
+        "nw-1004",
+        "Katherine",
+        "Johnson",
+        "katherine@example.com",
+        Some("+447400123004"),
+        true,
+        true,
+    ),
+    (
+        "nw-1005",
+        "Tim",
+        "Berners-Lee",
+        "tim@example.com",
+        Some("+447400123005"),
+        true,
+        true,
+    ),
     // No mobile on record: can never match.
-    ("nw-1006", "Margaret", "Hamilton", "margaret@example.com", None, true, true),
+    (
+        "nw-1006",
+        "Margaret",
+        "Hamilton",
+        "margaret@example.com",
+        None,
+        true,
+        true,
+    ),
     // Not yet synced to the platform.
-    ("nw-1007", "Edsger", "Dijkstra", "edsger@example.com", Some("+447400123007"), false, true),
+    (
+        "nw-1007",
+        "Edsger",
+        "Dijkstra",
+        "edsger@example.com",
+        Some("+447400123007"),
+        false,
+        true,
+    ),
     // Left the workspace.
-    ("nw-1008", "Barbara", "Liskov", "barbara@example.com", Some("+447400123008"), true, false),
+    (
+        "nw-1008",
+        "Barbara",
+        "Liskov",
+        "barbara@example.com",
+        Some("+447400123008"),
+        true,
+        false,
+    ),
 ];
 
 pub struct Seeded {
@@ -56,10 +130,18 @@ pub async fn seed(store: &Store) -> Result<Seeded, StoreError> {
         })
         .await?;
     let shoreditch = store
-        .insert_site(operator_id, "Northwind Shoreditch", Some("1 Rivington Street, London EC2A 3DT"))
+        .insert_site(
+            operator_id,
+            "Northwind Shoreditch",
+            Some("1 Rivington Street, London EC2A 3DT"),
+        )
         .await?;
     store
-        .insert_site(operator_id, "Northwind King's Cross", Some("10 Pancras Square, London N1C 4AG"))
+        .insert_site(
+            operator_id,
+            "Northwind King's Cross",
+            Some("10 Pancras Square, London N1C 4AG"),
+        )
         .await?;
     let now = now_ms();
     for &(external_id, first, last, email, mobile, synced, active) in DEMO_MEMBERS {
@@ -78,7 +160,13 @@ pub async fn seed(store: &Store) -> Result<Seeded, StoreError> {
             .await?;
         if external_id == "nw-1002" {
             store
-                .insert_credential(operator_id, member_id, CredentialSource::PhysicalCard, 42, 1002)
+                .insert_credential(
+                    operator_id,
+                    member_id,
+                    CredentialSource::PhysicalCard,
+                    42,
+                    1002,
+                )
                 .await?;
         }
     }
@@ -93,7 +181,10 @@ pub async fn seed(store: &Store) -> Result<Seeded, StoreError> {
             expires_at: now + 365 * 24 * 3600 * 1000,
         })
         .await?;
-    Ok(Seeded { operator_id, invite_token: token })
+    Ok(Seeded {
+        operator_id,
+        invite_token: token,
+    })
 }
 
 pub fn invite_url(public_url: &str, token: &Token) -> String {

@@ -68,7 +68,10 @@ pub fn decide(entered: &str, with_number: &[SqlMember], invited: Option<&SqlMemb
         .iter()
         .filter(|m| m.mobile_e164.as_deref() == Some(entered))
         .collect();
-    let eligible: Vec<&&SqlMember> = candidates.iter().filter(|m| eligibility(m).is_ok()).collect();
+    let eligible: Vec<&&SqlMember> = candidates
+        .iter()
+        .filter(|m| eligibility(m).is_ok())
+        .collect();
     match (eligible.as_slice(), candidates.first()) {
         ([one], _) => Lookup::Matched(Box::new((**one).clone())),
         ([], None) => Lookup::Miss(Miss::NoSuchNumber),
@@ -100,15 +103,27 @@ mod tests {
     #[test]
     fn site_invite_matches_the_one_eligible_member() {
         let m = member(1, Some(N), true, true);
-        assert_eq!(decide(N, &[m.clone()], None), Lookup::Matched(Box::new(m)));
+        assert_eq!(
+            decide(N, std::slice::from_ref(&m), None),
+            Lookup::Matched(Box::new(m))
+        );
     }
 
     #[test]
     fn site_invite_misses_say_why() {
         assert_eq!(decide(N, &[], None), Lookup::Miss(Miss::NoSuchNumber));
-        assert_eq!(decide(N, &[member(1, Some(N), false, true)], None), Lookup::Miss(Miss::NotSynced));
-        assert_eq!(decide(N, &[member(1, Some(N), true, false)], None), Lookup::Miss(Miss::Inactive));
-        let shared = [member(1, Some(N), true, true), member(2, Some(N), true, true)];
+        assert_eq!(
+            decide(N, &[member(1, Some(N), false, true)], None),
+            Lookup::Miss(Miss::NotSynced)
+        );
+        assert_eq!(
+            decide(N, &[member(1, Some(N), true, false)], None),
+            Lookup::Miss(Miss::Inactive)
+        );
+        let shared = [
+            member(1, Some(N), true, true),
+            member(2, Some(N), true, true),
+        ];
         assert_eq!(decide(N, &shared, None), Lookup::Miss(Miss::SharedNumber));
     }
 
@@ -123,11 +138,23 @@ mod tests {
     fn member_invite_needs_that_members_number() {
         let invited = member(1, Some(N), true, true);
         let other = member(2, Some("+447400123999"), true, true);
-        assert_eq!(decide(N, &[invited.clone()], Some(&invited)), Lookup::Matched(Box::new(invited.clone())));
-        assert_eq!(decide("+447400123999", &[other], Some(&invited)), Lookup::Miss(Miss::NumberDiffers));
+        assert_eq!(
+            decide(N, std::slice::from_ref(&invited), Some(&invited)),
+            Lookup::Matched(Box::new(invited.clone()))
+        );
+        assert_eq!(
+            decide("+447400123999", &[other], Some(&invited)),
+            Lookup::Miss(Miss::NumberDiffers)
+        );
         let no_mobile = member(3, None, true, true);
-        assert_eq!(decide(N, &[], Some(&no_mobile)), Lookup::Miss(Miss::NoMobileOnRecord));
+        assert_eq!(
+            decide(N, &[], Some(&no_mobile)),
+            Lookup::Miss(Miss::NoMobileOnRecord)
+        );
         let inactive = member(4, Some(N), true, false);
-        assert_eq!(decide(N, &[], Some(&inactive)), Lookup::Miss(Miss::Inactive));
+        assert_eq!(
+            decide(N, &[], Some(&inactive)),
+            Lookup::Miss(Miss::Inactive)
+        );
     }
 }

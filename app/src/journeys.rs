@@ -4,10 +4,13 @@
 use crate::directory::{self, Lookup};
 use crate::phone;
 use crate::state::AppState;
-use crate::store::{now_ms, Advance, SqlInvite, SqlJourney, SqlOperator, SqlSite, Store, StoreError};
+use crate::store::{
+    now_ms, Advance, SqlInvite, SqlJourney, SqlOperator, SqlSite, Store, StoreError,
+};
 use crate::tokens::{looks_like_token, Token};
 use crate::types::{
-    dial_code, Branding, InvitePage, InviteProblem, InviteView, SentPage, SubmitOutcome, SupportContact,
+    dial_code, Branding, InvitePage, InviteProblem, InviteView, SentPage, SubmitOutcome,
+    SupportContact,
 };
 
 type Result<T> = std::result::Result<T, StoreError>;
@@ -26,11 +29,17 @@ pub struct OpenedInvite {
 }
 
 /// Finds a usable invite by the token from its URL.
-pub async fn find_invite(store: &Store, token: &str) -> Result<std::result::Result<OpenedInvite, InviteProblem>> {
+pub async fn find_invite(
+    store: &Store,
+    token: &str,
+) -> Result<std::result::Result<OpenedInvite, InviteProblem>> {
     if !looks_like_token(token) {
         return Ok(Err(InviteProblem::Unknown));
     }
-    let Some(invite) = store.invite_by_token_hash(&Token::from_user(token).hash()).await? else {
+    let Some(invite) = store
+        .invite_by_token_hash(&Token::from_user(token).hash())
+        .await?
+    else {
         return Ok(Err(InviteProblem::Unknown));
     };
     if invite.revoked_at.is_some() || invite.expires_at <= now_ms() {
@@ -43,7 +52,11 @@ pub async fn find_invite(store: &Store, token: &str) -> Result<std::result::Resu
         Some(id) => store.site(id).await?,
         None => None,
     };
-    Ok(Ok(OpenedInvite { invite, operator, site }))
+    Ok(Ok(OpenedInvite {
+        invite,
+        operator,
+        site,
+    }))
 }
 
 pub fn branding(op: &SqlOperator) -> Branding {
@@ -60,7 +73,11 @@ pub fn branding(op: &SqlOperator) -> Branding {
 }
 
 /// The journey this request continues: the one named, when it belongs to this invite.
-async fn continuing(store: &Store, invite_id: i64, public_id: Option<&str>) -> Result<Option<SqlJourney>> {
+async fn continuing(
+    store: &Store,
+    invite_id: i64,
+    public_id: Option<&str>,
+) -> Result<Option<SqlJourney>> {
     let Some(pid) = public_id.filter(|p| looks_like_token(p)) else {
         return Ok(None);
     };
@@ -85,7 +102,11 @@ async fn start(store: &Store, opened: &OpenedInvite) -> Result<SqlJourney> {
 
 /// What the phone page shows for `token`. Opening the page starts a journey, or continues the
 /// one named in `journey` (the page a no-JavaScript form post comes back to).
-pub async fn open_invite(state: &AppState, token: &str, journey: Option<&str>) -> Result<InvitePage> {
+pub async fn open_invite(
+    state: &AppState,
+    token: &str,
+    journey: Option<&str>,
+) -> Result<InvitePage> {
     let store = &state.store;
     let opened = match find_invite(store, token).await? {
         Ok(opened) => opened,
@@ -99,20 +120,27 @@ pub async fn open_invite(state: &AppState, token: &str, journey: Option<&str>) -
         }
         None => (start(store, &opened).await?, None),
     };
-    Ok(InvitePage::Ready(InviteView {
+    Ok(InvitePage::Ready(Box::new(InviteView {
         token: token.to_owned(),
         branding: branding(&opened.operator),
         site_name: opened.site.map(|s| s.name),
         default_region,
         journey: journey.public_id,
         previous,
-    }))
+    })))
 }
 
-async fn previous_outcome(store: &Store, j: &SqlJourney, region: &str) -> Result<Option<SubmitOutcome>> {
+async fn previous_outcome(
+    store: &Store,
+    j: &SqlJourney,
+    region: &str,
+) -> Result<Option<SubmitOutcome>> {
     let number = j.entered_mobile.clone().unwrap_or_default();
     Ok(match j.outcome.as_deref() {
-        Some("not_found") => Some(SubmitOutcome::NotFound { number, region: region.to_owned() }),
+        Some("not_found") => Some(SubmitOutcome::NotFound {
+            number,
+            region: region.to_owned(),
+        }),
         Some("invalid_number") => {
             let message = store
                 .journey_events(j.id)
@@ -122,7 +150,11 @@ async fn previous_outcome(store: &Store, j: &SqlJourney, region: &str) -> Result
                 .find(|e| e.kind == "number_invalid")
                 .map(|e| e.detail)
                 .unwrap_or_else(|| phone::PhoneError::Invalid.to_string());
-            Some(SubmitOutcome::Invalid { message, number, region: region.to_owned() })
+            Some(SubmitOutcome::Invalid {
+                message,
+                number,
+                region: region.to_owned(),
+            })
         }
         _ => None,
     })
@@ -145,7 +177,11 @@ pub async fn submit_number(
         Some(j) => j,
         None => start(store, &opened).await?,
     };
-    let region = if dial_code(region).is_some() { region.to_ascii_uppercase() } else { opened.operator.default_region.clone() };
+    let region = if dial_code(region).is_some() {
+        region.to_ascii_uppercase()
+    } else {
+        opened.operator.default_region.clone()
+    };
     let typed: String = number.trim().chars().take(64).collect();
 
     let e164 = match phone::normalise(&typed, &region) {
@@ -153,27 +189,37 @@ pub async fn submit_number(
         Err(err) => {
             let message = err.to_string();
             store
-                .advance_journey(j.id, &Advance {
-                    step: step::NUMBER_ENTERED,
-                    outcome: Some("invalid_number"),
-                    entered_mobile: Some(&typed),
-                    event: "number_invalid",
-                    detail: &message,
-                    ..Advance::default()
-                })
+                .advance_journey(
+                    j.id,
+                    &Advance {
+                        step: step::NUMBER_ENTERED,
+                        outcome: Some("invalid_number"),
+                        entered_mobile: Some(&typed),
+                        event: "number_invalid",
+                        detail: &message,
+                        ..Advance::default()
+                    },
+                )
                 .await?;
-            return Ok(SubmitOutcome::Invalid { message, number: typed, region });
+            return Ok(SubmitOutcome::Invalid {
+                message,
+                number: typed,
+                region,
+            });
         }
     };
     store
-        .advance_journey(j.id, &Advance {
-            step: step::NUMBER_ENTERED,
-            outcome: None,
-            entered_mobile: Some(&e164),
-            event: "number_submitted",
-            detail: &phone::mask(&e164),
-            ..Advance::default()
-        })
+        .advance_journey(
+            j.id,
+            &Advance {
+                step: step::NUMBER_ENTERED,
+                outcome: None,
+                entered_mobile: Some(&e164),
+                event: "number_submitted",
+                detail: &phone::mask(&e164),
+                ..Advance::default()
+            },
+        )
         .await?;
 
     let with_number = store.members_by_mobile(opened.operator.id, &e164).await?;
@@ -184,29 +230,40 @@ pub async fn submit_number(
     match directory::decide(&e164, &with_number, invited.as_ref()) {
         Lookup::Matched(member) => {
             store
-                .advance_journey(j.id, &Advance {
-                    step: step::MATCHED,
-                    outcome: None,
-                    member_id: Some(member.id),
-                    event: "member_matched",
-                    detail: &format!("member {}", member.external_id),
-                    ..Advance::default()
-                })
+                .advance_journey(
+                    j.id,
+                    &Advance {
+                        step: step::MATCHED,
+                        outcome: None,
+                        member_id: Some(member.id),
+                        event: "member_matched",
+                        detail: &format!("member {}", member.external_id),
+                        ..Advance::default()
+                    },
+                )
                 .await?;
-            Ok(SubmitOutcome::Matched { next: format!("/i/{token}/sent?j={}", j.public_id) })
+            Ok(SubmitOutcome::Matched {
+                next: format!("/i/{token}/sent?j={}", j.public_id),
+            })
         }
         Lookup::Miss(miss) => {
             store
-                .advance_journey(j.id, &Advance {
-                    step: step::NUMBER_ENTERED,
-                    outcome: Some("not_found"),
-                    event: "member_not_found",
-                    detail: miss.as_str(),
-                    ..Advance::default()
-                })
+                .advance_journey(
+                    j.id,
+                    &Advance {
+                        step: step::NUMBER_ENTERED,
+                        outcome: Some("not_found"),
+                        event: "member_not_found",
+                        detail: miss.as_str(),
+                        ..Advance::default()
+                    },
+                )
                 .await?;
             tracing::info!(journey = %j.public_id, reason = miss.as_str(), number = %phone::mask(&e164), "directory miss");
-            Ok(SubmitOutcome::NotFound { number: typed, region })
+            Ok(SubmitOutcome::NotFound {
+                number: typed,
+                region,
+            })
         }
     }
 }

@@ -10,7 +10,9 @@ pub enum PhoneError {
     Empty,
     #[error("That doesn't look like a phone number. Check the digits and try again.")]
     Unparseable,
-    #[error("That number isn't valid for the country you chose. Check the country and the digits.")]
+    #[error(
+        "That number isn't valid for the country you chose. Check the country and the digits."
+    )]
     Invalid,
     #[error("That looks like a landline. Enter a mobile number that can receive text messages.")]
     NotMobile,
@@ -76,8 +78,18 @@ mod tests {
 
     #[test]
     fn national_and_international_forms_agree() {
-        for input in ["07400 123456", "+44 7400 123456", "0044 7400 123456", "+44 (0) 7400-123-456", "０７４００１２３４５６"] {
-            assert_eq!(normalise(input, "GB"), Ok("+447400123456".to_string()), "input {input:?}");
+        for input in [
+            "07400 123456",
+            "+44 7400 123456",
+            "0044 7400 123456",
+            "+44 (0) 7400-123-456",
+            "０７４００１２３４５６",
+        ] {
+            assert_eq!(
+                normalise(input, "GB"),
+                Ok("+447400123456".to_string()),
+                "input {input:?}"
+            );
         }
     }
 
@@ -93,12 +105,24 @@ mod tests {
         assert_eq!(normalise("call me", "GB"), Err(PhoneError::Unparseable));
         assert_eq!(normalise("07400 1234", "GB"), Err(PhoneError::Invalid));
         assert_eq!(normalise("020 7946 0123", "GB"), Err(PhoneError::NotMobile));
-        assert_eq!(normalise(&"1".repeat(500), "GB"), Err(PhoneError::Unparseable));
+        assert_eq!(
+            normalise(&"1".repeat(500), "GB"),
+            Err(PhoneError::Unparseable)
+        );
     }
 
     #[test]
     fn hostile_inputs_do_not_panic() {
-        for input in ["tel:+44;phone-context=", "+", "++44", "tel:;;;", "+999999999999999999", "\u{0}", "0(0)0(0)", "ext. 1234"] {
+        for input in [
+            "tel:+44;phone-context=",
+            "+",
+            "++44",
+            "tel:;;;",
+            "+999999999999999999",
+            "\u{0}",
+            "0(0)0(0)",
+            "ext. 1234",
+        ] {
             let _ = normalise(input, "GB");
             let _ = normalise(input, "ZZ");
         }

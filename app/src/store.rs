@@ -7,7 +7,9 @@ use std::str::FromStr as _;
 use std::time::Duration;
 
 use sqlx::postgres::{PgPool, PgPoolOptions};
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
+};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -209,7 +211,8 @@ pub struct Advance<'a> {
     pub detail: &'a str,
 }
 
-const OPERATOR_COLUMNS: &str = "id, slug, name, brand_color, accent_color, logo_url, support_email, \
+const OPERATOR_COLUMNS: &str =
+    "id, slug, name, brand_color, accent_color, logo_url, support_email, \
      support_phone, support_url, default_region";
 const MEMBER_COLUMNS: &str =
     "id, operator_id, external_id, first_name, last_name, email, mobile_e164, synced_at, active";
@@ -225,7 +228,9 @@ impl Store {
                 .acquire_timeout(Duration::from_secs(5))
                 .connect(url)
                 .await?;
-            Store { db: Db::Postgres(pool) }
+            Store {
+                db: Db::Postgres(pool),
+            }
         } else {
             let options = SqliteConnectOptions::from_str(url)?
                 .create_if_missing(true)
@@ -242,7 +247,9 @@ impl Store {
                 .acquire_timeout(Duration::from_secs(5))
                 .connect_with(options)
                 .await?;
-            Store { db: Db::Sqlite(pool) }
+            Store {
+                db: Db::Sqlite(pool),
+            }
         };
         store.migrate().await?;
         Ok(store)
@@ -251,16 +258,26 @@ impl Store {
     /// A PostgreSQL connection without migrations, for creating databases (test harnesses, tools).
     pub async fn connect_admin(url: &str) -> Result<Self> {
         let pool = PgPoolOptions::new().max_connections(1).connect(url).await?;
-        Ok(Store { db: Db::Postgres(pool) })
+        Ok(Store {
+            db: Db::Postgres(pool),
+        })
     }
 
     /// Creates an empty PostgreSQL database named `name` (lowercase letters, digits, `_`).
     pub async fn create_database(&self, name: &str) -> Result<()> {
-        if name.is_empty() || !name.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_') {
-            return Err(StoreError::Conflict("a database name with other characters"));
+        if name.is_empty()
+            || !name
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
+        {
+            return Err(StoreError::Conflict(
+                "a database name with other characters",
+            ));
         }
         if let Db::Postgres(p) = &self.db {
-            sqlx::query(&format!("CREATE DATABASE {name}")).execute(p).await?;
+            sqlx::query(&format!("CREATE DATABASE {name}"))
+                .execute(p)
+                .await?;
         }
         Ok(())
     }
@@ -282,7 +299,10 @@ impl Store {
 
     /// Readiness: the database answers a query.
     pub async fn ping(&self) -> Result<()> {
-        on_pool!(self, |p| sqlx::query("SELECT 1").execute(p).await.map(|_| ()))?;
+        on_pool!(self, |p| sqlx::query("SELECT 1")
+            .execute(p)
+            .await
+            .map(|_| ()))?;
         Ok(())
     }
 
@@ -293,9 +313,11 @@ impl Store {
     // ---- operators and sites ----
 
     pub async fn operator_count(&self) -> Result<i64> {
-        let n: i64 = on_pool!(self, |p| sqlx::query_scalar("SELECT COUNT(*) FROM operators")
-            .fetch_one(p)
-            .await)?;
+        let n: i64 = on_pool!(self, |p| sqlx::query_scalar(
+            "SELECT COUNT(*) FROM operators"
+        )
+        .fetch_one(p)
+        .await)?;
         Ok(n)
     }
 
@@ -315,15 +337,29 @@ impl Store {
             .bind(now_ms())
             .fetch_one(p)
             .await);
-        res.map_err(|e| if unique_violation(&e) { StoreError::Conflict("an operator with this slug") } else { e.into() })
+        res.map_err(|e| {
+            if unique_violation(&e) {
+                StoreError::Conflict("an operator with this slug")
+            } else {
+                e.into()
+            }
+        })
     }
 
     pub async fn operator(&self, id: i64) -> Result<Option<SqlOperator>> {
         let sql = format!("SELECT {OPERATOR_COLUMNS} FROM operators WHERE id = $1");
-        Ok(on_pool!(self, |p| sqlx::query_as(&sql).bind(id).fetch_optional(p).await)?)
+        Ok(on_pool!(self, |p| sqlx::query_as(&sql)
+            .bind(id)
+            .fetch_optional(p)
+            .await)?)
     }
 
-    pub async fn insert_site(&self, operator_id: i64, name: &str, address: Option<&str>) -> Result<i64> {
+    pub async fn insert_site(
+        &self,
+        operator_id: i64,
+        name: &str,
+        address: Option<&str>,
+    ) -> Result<i64> {
         let sql = "INSERT INTO sites (operator_id, name, address, created_at) VALUES ($1, $2, $3, $4) RETURNING id";
         let res: Result<i64, sqlx::Error> = on_pool!(self, |p| sqlx::query_scalar(sql)
             .bind(operator_id)
@@ -332,12 +368,21 @@ impl Store {
             .bind(now_ms())
             .fetch_one(p)
             .await);
-        res.map_err(|e| if unique_violation(&e) { StoreError::Conflict("a site with this name") } else { e.into() })
+        res.map_err(|e| {
+            if unique_violation(&e) {
+                StoreError::Conflict("a site with this name")
+            } else {
+                e.into()
+            }
+        })
     }
 
     pub async fn site(&self, id: i64) -> Result<Option<SqlSite>> {
         let sql = "SELECT id, operator_id, name, address FROM sites WHERE id = $1";
-        Ok(on_pool!(self, |p| sqlx::query_as(sql).bind(id).fetch_optional(p).await)?)
+        Ok(on_pool!(self, |p| sqlx::query_as(sql)
+            .bind(id)
+            .fetch_optional(p)
+            .await)?)
     }
 
     // ---- members and credentials ----
@@ -370,7 +415,10 @@ impl Store {
 
     pub async fn member(&self, id: i64) -> Result<Option<SqlMember>> {
         let sql = format!("SELECT {MEMBER_COLUMNS} FROM members WHERE id = $1");
-        Ok(on_pool!(self, |p| sqlx::query_as(&sql).bind(id).fetch_optional(p).await)?)
+        Ok(on_pool!(self, |p| sqlx::query_as(&sql)
+            .bind(id)
+            .fetch_optional(p)
+            .await)?)
     }
 
     /// Every member of the operator whose mobile on record is `e164`, active or not.
@@ -404,13 +452,22 @@ impl Store {
             .bind(now_ms())
             .fetch_one(p)
             .await);
-        res.map_err(|e| if unique_violation(&e) { StoreError::Conflict("this card number") } else { e.into() })
+        res.map_err(|e| {
+            if unique_violation(&e) {
+                StoreError::Conflict("this card number")
+            } else {
+                e.into()
+            }
+        })
     }
 
     pub async fn credentials_for_member(&self, member_id: i64) -> Result<Vec<SqlCredential>> {
         let sql = "SELECT id, member_id, source, facility_code, card_number, revoked_at \
                    FROM credentials WHERE member_id = $1 ORDER BY id";
-        Ok(on_pool!(self, |p| sqlx::query_as(sql).bind(member_id).fetch_all(p).await)?)
+        Ok(on_pool!(self, |p| sqlx::query_as(sql)
+            .bind(member_id)
+            .fetch_all(p)
+            .await)?)
     }
 
     // ---- invites ----
@@ -433,7 +490,10 @@ impl Store {
     pub async fn invite_by_token_hash(&self, token_hash: &str) -> Result<Option<SqlInvite>> {
         let sql = "SELECT id, operator_id, site_id, member_id, channel, expires_at, revoked_at \
                    FROM invites WHERE token_hash = $1";
-        Ok(on_pool!(self, |p| sqlx::query_as(sql).bind(token_hash).fetch_optional(p).await)?)
+        Ok(on_pool!(self, |p| sqlx::query_as(sql)
+            .bind(token_hash)
+            .fetch_optional(p)
+            .await)?)
     }
 
     // ---- journeys ----
@@ -452,7 +512,8 @@ impl Store {
             "INSERT INTO journeys (public_id, operator_id, invite_id, step, started_at, updated_at) \
              VALUES ($1, $2, $3, $4, $5, $5) RETURNING {JOURNEY_COLUMNS}"
         );
-        let event_sql = "INSERT INTO journey_events (journey_id, at, kind, detail) VALUES ($1, $2, $3, $4)";
+        let event_sql =
+            "INSERT INTO journey_events (journey_id, at, kind, detail) VALUES ($1, $2, $3, $4)";
         on_pool!(self, |p| {
             let mut tx = p.begin().await?;
             let journey: SqlJourney = sqlx::query_as(&insert)
@@ -477,7 +538,10 @@ impl Store {
 
     pub async fn journey_by_public_id(&self, public_id: &str) -> Result<Option<SqlJourney>> {
         let sql = format!("SELECT {JOURNEY_COLUMNS} FROM journeys WHERE public_id = $1");
-        Ok(on_pool!(self, |p| sqlx::query_as(&sql).bind(public_id).fetch_optional(p).await)?)
+        Ok(on_pool!(self, |p| sqlx::query_as(&sql)
+            .bind(public_id)
+            .fetch_optional(p)
+            .await)?)
     }
 
     /// Moves the journey on and appends the event, in one transaction.
@@ -486,7 +550,8 @@ impl Store {
         let update = "UPDATE journeys SET step = $2, outcome = $3, \
                       member_id = COALESCE($4, member_id), \
                       entered_mobile = COALESCE($5, entered_mobile), updated_at = $6 WHERE id = $1";
-        let event_sql = "INSERT INTO journey_events (journey_id, at, kind, detail) VALUES ($1, $2, $3, $4)";
+        let event_sql =
+            "INSERT INTO journey_events (journey_id, at, kind, detail) VALUES ($1, $2, $3, $4)";
         on_pool!(self, |p| {
             let mut tx = p.begin().await?;
             sqlx::query(update)
@@ -512,16 +577,21 @@ impl Store {
 
     pub async fn journey_events(&self, journey_id: i64) -> Result<Vec<SqlJourneyEvent>> {
         let sql = "SELECT id, journey_id, at, kind, detail FROM journey_events WHERE journey_id = $1 ORDER BY id";
-        Ok(on_pool!(self, |p| sqlx::query_as(sql).bind(journey_id).fetch_all(p).await)?)
+        Ok(on_pool!(self, |p| sqlx::query_as(sql)
+            .bind(journey_id)
+            .fetch_all(p)
+            .await)?)
     }
 
     /// Tries to rewrite history; the schema refuses. Exposed for the append-only test.
     pub async fn try_rewrite_event(&self, event_id: i64) -> Result<()> {
-        on_pool!(self, |p| sqlx::query("UPDATE journey_events SET kind = 'rewritten' WHERE id = $1")
-            .bind(event_id)
-            .execute(p)
-            .await
-            .map(|_| ()))?;
+        on_pool!(self, |p| sqlx::query(
+            "UPDATE journey_events SET kind = 'rewritten' WHERE id = $1"
+        )
+        .bind(event_id)
+        .execute(p)
+        .await
+        .map(|_| ()))?;
         Ok(())
     }
 }

@@ -43,7 +43,11 @@ pub async fn build_state(config: Config) -> anyhow::Result<(AppState, Option<Str
     }
     let leptos_options = AppState::leptos_options(&config);
     Ok((
-        AppState { config: Arc::new(config), store, leptos_options },
+        AppState {
+            config: Arc::new(config),
+            store,
+            leptos_options,
+        },
         demo_url,
     ))
 }
@@ -84,7 +88,10 @@ pub fn with_ops_layers(router: Router, timeout: Duration) -> Router {
     });
     router
         .layer(CompressionLayer::new())
-        .layer(TimeoutLayer::with_status_code(StatusCode::SERVICE_UNAVAILABLE, timeout))
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::SERVICE_UNAVAILABLE,
+            timeout,
+        ))
         .layer(CatchPanicLayer::custom(panic_response))
         .layer(SetResponseHeaderLayer::if_not_present(
             header::X_CONTENT_TYPE_OPTIONS,
@@ -108,7 +115,9 @@ struct Counter(Arc<AtomicU64>);
 impl MakeRequestId for Counter {
     fn make_request_id<B>(&mut self, _: &Request<B>) -> Option<RequestId> {
         let n = self.0.fetch_add(1, Ordering::Relaxed) + 1;
-        HeaderValue::from_str(&n.to_string()).ok().map(RequestId::new)
+        HeaderValue::from_str(&n.to_string())
+            .ok()
+            .map(RequestId::new)
     }
 }
 
@@ -118,7 +127,14 @@ pub fn redact_path(path: &str) -> String {
     let mut after_secret_prefix = false;
     for seg in path.split('/') {
         if after_secret_prefix && seg.len() > 6 {
-            out.push(format!("{}…", &seg[..seg.char_indices().nth(4).map(|(i, _)| i).unwrap_or(seg.len())]));
+            out.push(format!(
+                "{}…",
+                &seg[..seg
+                    .char_indices()
+                    .nth(4)
+                    .map(|(i, _)| i)
+                    .unwrap_or(seg.len())]
+            ));
         } else {
             out.push(seg.to_owned());
         }
@@ -162,11 +178,15 @@ async fn server_fn(State(state): State<AppState>, req: Request<Body>) -> Respons
 /// Server-function errors arrive as 500; a request the client got wrong becomes 400 and an
 /// outage of ours 503, so no answer blames the server for a client's mistake.
 async fn server_fn_status(res: Response) -> Response {
-    if res.status() != StatusCode::INTERNAL_SERVER_ERROR || !res.headers().contains_key("serverfnerror") {
+    if res.status() != StatusCode::INTERNAL_SERVER_ERROR
+        || !res.headers().contains_key("serverfnerror")
+    {
         return res;
     }
     let (mut parts, body) = res.into_parts();
-    let bytes = axum::body::to_bytes(body, 64 * 1024).await.unwrap_or_default();
+    let bytes = axum::body::to_bytes(body, 64 * 1024)
+        .await
+        .unwrap_or_default();
     parts.status = match serde_json::from_slice::<app::types::AppError>(&bytes) {
         Ok(app::types::AppError::BadRequest) => StatusCode::BAD_REQUEST,
         Ok(app::types::AppError::Unavailable) => StatusCode::SERVICE_UNAVAILABLE,
@@ -188,7 +208,8 @@ async fn static_or_not_found(State(state): State<AppState>, req: Request<Body>) 
         let Ok(res) = files.oneshot(probe).await;
         if res.status().is_success() || res.status() == StatusCode::NOT_MODIFIED {
             let mut res = res.map(Body::new);
-            res.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+            res.headers_mut()
+                .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
             return res;
         }
     }
@@ -198,7 +219,9 @@ async fn static_or_not_found(State(state): State<AppState>, req: Request<Body>) 
         move || provide_context(ctx.clone()),
         move || shell(options.clone()),
     );
-    render(Request::from_parts(parts, body)).await.into_response()
+    render(Request::from_parts(parts, body))
+        .await
+        .into_response()
 }
 
 /// Serves until SIGTERM or ctrl-c, then finishes the requests in flight and closes the store.
@@ -244,7 +267,8 @@ async fn shutdown_signal() {
     };
     #[cfg(unix)]
     let term = async {
-        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        {
             s.recv().await;
         }
     };
@@ -274,7 +298,10 @@ mod tests {
     #[test]
     fn logs_never_hold_whole_tokens() {
         assert_eq!(redact_path("/i/AbCdEfGhIjKlMnOpQrStUv"), "/i/AbCd…");
-        assert_eq!(redact_path("/i/AbCdEfGhIjKlMnOpQrStUv/sent"), "/i/AbCd…/sent");
+        assert_eq!(
+            redact_path("/i/AbCdEfGhIjKlMnOpQrStUv/sent"),
+            "/i/AbCd…/sent"
+        );
         assert_eq!(redact_path("/healthz"), "/healthz");
     }
 }

@@ -24,19 +24,34 @@ async fn demo_app() -> App {
     let t = common::sqlite_store().await;
     let dir = tempfile::tempdir().unwrap();
     let (state, token) = common::demo_state(&t, dir.path()).await;
-    App { router: server::router(state.clone()), state, token, _t: t, _dir: dir }
+    App {
+        router: server::router(state.clone()),
+        state,
+        token,
+        _t: t,
+        _dir: dir,
+    }
 }
 
 async fn send(router: &Router, req: Request<Body>) -> (StatusCode, header::HeaderMap, String) {
     let res: Response = router.clone().oneshot(req).await.unwrap();
     let status = res.status();
     let headers = res.headers().clone();
-    let bytes = axum::body::to_bytes(res.into_body(), 4 << 20).await.unwrap();
-    (status, headers, String::from_utf8_lossy(&bytes).into_owned())
+    let bytes = axum::body::to_bytes(res.into_body(), 4 << 20)
+        .await
+        .unwrap();
+    (
+        status,
+        headers,
+        String::from_utf8_lossy(&bytes).into_owned(),
+    )
 }
 
 fn get_req(uri: &str) -> Request<Body> {
-    Request::get(uri).header(header::ACCEPT, "text/html").body(Body::empty()).unwrap()
+    Request::get(uri)
+        .header(header::ACCEPT, "text/html")
+        .body(Body::empty())
+        .unwrap()
 }
 
 /// A plain HTML form post, as a browser without JavaScript sends it.
@@ -78,16 +93,37 @@ async fn open_invite(app: &App) -> (String, String) {
 async fn submit(app: &App, journey: &str, region: &str, number: &str) -> (StatusCode, String) {
     let (status, headers, _) = send(
         &app.router,
-        form_post(&[("token", &app.token), ("journey", journey), ("region", region), ("number", number)]),
+        form_post(&[
+            ("token", &app.token),
+            ("journey", journey),
+            ("region", region),
+            ("number", number),
+        ]),
     )
     .await;
-    let location = headers.get(header::LOCATION).map(|v| v.to_str().unwrap().to_owned()).unwrap_or_default();
+    let location = headers
+        .get(header::LOCATION)
+        .map(|v| v.to_str().unwrap().to_owned())
+        .unwrap_or_default();
     (status, location)
 }
 
 async fn events(app: &App, journey: &str) -> Vec<(String, String)> {
-    let j = app.state.store.journey_by_public_id(journey).await.unwrap().unwrap();
-    app.state.store.journey_events(j.id).await.unwrap().into_iter().map(|e| (e.kind, e.detail)).collect()
+    let j = app
+        .state
+        .store
+        .journey_by_public_id(journey)
+        .await
+        .unwrap()
+        .unwrap();
+    app.state
+        .store
+        .journey_events(j.id)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|e| (e.kind, e.detail))
+        .collect()
 }
 
 #[tokio::test]
@@ -113,8 +149,14 @@ async fn the_phone_page_is_a_working_form_without_javascript() {
     assert!(html.contains(r#"method="post""#));
     assert!(html.contains(r#"<label for="number">Mobile number</label>"#));
     assert!(html.contains(r#"type="tel""#));
-    assert!(html.contains(r#"<option value="GB" selected"#), "the operator's region is preselected");
-    assert!(html.contains("/pkg/elumo-pass.js"), "the page hydrates when scripts run");
+    assert!(
+        html.contains(r#"<option value="GB" selected"#),
+        "the operator's region is preselected"
+    );
+    assert!(
+        html.contains("/pkg/elumo-pass.js"),
+        "the page hydrates when scripts run"
+    );
     assert_eq!(events(&app, &journey).await[0].0, "invite_opened");
 }
 
@@ -130,8 +172,15 @@ async fn a_directory_number_leads_to_check_your_messages() {
     assert!(html.contains("Check your messages"));
     assert!(html.contains("•••• ••• 001"), "the number is shown masked");
     assert!(!html.contains("123001"), "never in full");
-    let kinds: Vec<String> = events(&app, &journey).await.into_iter().map(|e| e.0).collect();
-    assert_eq!(kinds, ["invite_opened", "number_submitted", "member_matched"]);
+    let kinds: Vec<String> = events(&app, &journey)
+        .await
+        .into_iter()
+        .map(|e| e.0)
+        .collect();
+    assert_eq!(
+        kinds,
+        ["invite_opened", "number_submitted", "member_matched"]
+    );
 }
 
 #[tokio::test]
@@ -158,14 +207,34 @@ async fn every_miss_shows_the_same_message_and_records_why() {
         assert_eq!(location, format!("/i/{}?j={journey}", app.token));
         let (status, _, html) = send(&app.router, get_req(&location)).await;
         assert_eq!(status, StatusCode::OK);
-        assert!(html.contains("We couldn&#x27;t find that number") || html.contains("We couldn't find that number"), "{number}");
-        assert!(html.contains("mailto:help@northwind.example"), "support is one tap away");
-        assert!(html.contains("holds your current mobile number"), "the seed's tip");
+        assert!(
+            html.contains("We couldn&#x27;t find that number")
+                || html.contains("We couldn't find that number"),
+            "{number}"
+        );
+        assert!(
+            html.contains("mailto:help@northwind.example"),
+            "support is one tap away"
+        );
+        assert!(
+            html.contains("holds your current mobile number"),
+            "the seed's tip"
+        );
         let e164 = format!("+44{}", number.replace(' ', "").trim_start_matches('0'));
-        assert!(html.contains(&format!(r#"value="{e164}""#)), "the number is kept: {number}");
+        assert!(
+            html.contains(&format!(r#"value="{e164}""#)),
+            "the number is kept: {number}"
+        );
         let evs = events(&app, &journey).await;
-        assert_eq!(evs.last().unwrap(), &("member_not_found".to_owned(), reason.to_owned()), "{number}");
-        assert!(!html.contains("Edsger") && !html.contains("Barbara"), "no member details leak");
+        assert_eq!(
+            evs.last().unwrap(),
+            &("member_not_found".to_owned(), reason.to_owned()),
+            "{number}"
+        );
+        assert!(
+            !html.contains("Edsger") && !html.contains("Barbara"),
+            "no member details leak"
+        );
     }
 }
 
@@ -173,7 +242,11 @@ async fn every_miss_shows_the_same_message_and_records_why() {
 async fn member_invites_require_that_members_number() {
     let app = demo_app().await;
     let s = &app.state.store;
-    let op = s.members_by_mobile(1, "+447400123001").await.unwrap().remove(0);
+    let op = s
+        .members_by_mobile(1, "+447400123001")
+        .await
+        .unwrap()
+        .remove(0);
     let token = app::tokens::Token::generate(16);
     s.insert_invite(&app::store::NewInvite {
         operator_id: op.operator_id,
@@ -185,12 +258,18 @@ async fn member_invites_require_that_members_number() {
     })
     .await
     .unwrap();
-    let member_app = App { token: token.expose().to_owned(), ..demo_app_from(&app) };
+    let member_app = App {
+        token: token.expose().to_owned(),
+        ..demo_app_from(&app)
+    };
     let (_, journey) = open_invite(&member_app).await;
     // Alan is in the directory, but this invite is Ada's.
     let (_, location) = submit(&member_app, &journey, "GB", "07400 123003").await;
     assert!(location.ends_with(&format!("?j={journey}")));
-    assert_eq!(events(&member_app, &journey).await.last().unwrap().1, "number_differs");
+    assert_eq!(
+        events(&member_app, &journey).await.last().unwrap().1,
+        "number_differs"
+    );
     let (_, location) = submit(&member_app, &journey, "GB", "07400123001").await;
     assert!(location.contains("/sent?j="));
 }
@@ -250,7 +329,10 @@ async fn the_island_gets_data_not_redirects() {
     let req = Request::post("/api/submit_number")
         .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
         .header(header::ACCEPT, "application/json")
-        .body(Body::from(format!("token={}&journey={journey}&region=GB&number=07400123099", app.token)))
+        .body(Body::from(format!(
+            "token={}&journey={journey}&region=GB&number=07400123099",
+            app.token
+        )))
         .unwrap();
     let (status, _, body) = send(&app.router, req).await;
     assert_eq!(status, StatusCode::OK);
@@ -261,7 +343,12 @@ async fn the_island_gets_data_not_redirects() {
 #[tokio::test]
 async fn hand_made_requests_never_get_a_500() {
     let app = demo_app().await;
-    for body in ["", "token=x", "number=%FF%FE&token=&journey=&region=", "\u{0}\u{1}garbage=="] {
+    for body in [
+        "",
+        "token=x",
+        "number=%FF%FE&token=&journey=&region=",
+        "\u{0}\u{1}garbage==",
+    ] {
         let req = Request::post("/api/submit_number")
             .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
             .body(Body::from(body))
@@ -289,12 +376,21 @@ async fn static_assets_are_served_precompressed() {
     let site = app.state.config.http.site_root.clone();
     std::fs::create_dir_all(site.join("pkg")).unwrap();
     std::fs::write(site.join("pkg/elumo-pass.css"), "body{color:red}").unwrap();
-    std::fs::write(site.join("pkg/elumo-pass.css.br"), b"\x0b\x07\x80body{color:red}\x03").unwrap();
-    let req = Request::get("/pkg/elumo-pass.css").header(header::ACCEPT_ENCODING, "br, gzip").body(Body::empty()).unwrap();
+    std::fs::write(
+        site.join("pkg/elumo-pass.css.br"),
+        b"\x0b\x07\x80body{color:red}\x03",
+    )
+    .unwrap();
+    let req = Request::get("/pkg/elumo-pass.css")
+        .header(header::ACCEPT_ENCODING, "br, gzip")
+        .body(Body::empty())
+        .unwrap();
     let (status, headers, _) = send(&app.router, req).await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(headers[header::CONTENT_ENCODING], "br");
-    let req = Request::get("/pkg/elumo-pass.css").body(Body::empty()).unwrap();
+    let req = Request::get("/pkg/elumo-pass.css")
+        .body(Body::empty())
+        .unwrap();
     let (_, headers, body) = send(&app.router, req).await;
     assert!(!headers.contains_key(header::CONTENT_ENCODING));
     assert_eq!(body, "body{color:red}");
@@ -303,7 +399,10 @@ async fn static_assets_are_served_precompressed() {
 #[tokio::test]
 async fn html_is_compressed_for_clients_that_accept_it() {
     let app = demo_app().await;
-    let req = Request::get(format!("/i/{}", app.token)).header(header::ACCEPT_ENCODING, "gzip").body(Body::empty()).unwrap();
+    let req = Request::get(format!("/i/{}", app.token))
+        .header(header::ACCEPT_ENCODING, "gzip")
+        .body(Body::empty())
+        .unwrap();
     let (status, headers, _) = send(&app.router, req).await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(headers[header::CONTENT_ENCODING], "gzip");
@@ -315,7 +414,9 @@ async fn a_panicking_handler_answers_500_and_the_server_goes_on() {
         panic!("deliberate test panic")
     }
     let router = server::with_ops_layers(
-        Router::new().route("/boom", get(boom)).route("/fine", get(|| async { "fine" })),
+        Router::new()
+            .route("/boom", get(boom))
+            .route("/fine", get(|| async { "fine" })),
         Duration::from_secs(5),
     );
     let (status, _, body) = send(&router, get_req("/boom")).await;
@@ -328,13 +429,15 @@ async fn a_panicking_handler_answers_500_and_the_server_goes_on() {
 #[tokio::test]
 async fn slow_requests_time_out() {
     let router = server::with_ops_layers(
-        Router::new().route("/slow", get(|| async {
-            tokio::time::sleep(Duration::from_secs(30)).await;
-            "late"
-        })),
+        Router::new().route(
+            "/slow",
+            get(|| async {
+                tokio::time::sleep(Duration::from_secs(30)).await;
+                "late"
+            }),
+        ),
         Duration::from_millis(50),
     );
     let (status, _, _) = send(&router, get_req("/slow")).await;
     assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
 }
-

@@ -11,7 +11,10 @@ async fn migrations_are_idempotent_and_the_store_answers() {
     t.store.ping().await.unwrap();
     // A second connect to the same file migrates again without error.
     let dir = tempfile::tempdir().unwrap();
-    let url = format!("sqlite://{}", dir.path().join("nested/folder/x.db").display());
+    let url = format!(
+        "sqlite://{}",
+        dir.path().join("nested/folder/x.db").display()
+    );
     let first = app::store::Store::connect(&url, 2).await.unwrap();
     first.close().await;
     let second = app::store::Store::connect(&url, 2).await.unwrap();
@@ -23,8 +26,15 @@ async fn migrations_are_idempotent_and_the_store_answers() {
 async fn demo_seed_covers_every_branch_once() {
     for t in common::stores().await {
         let s = &t.store;
-        let seeded = app::demo::seed_if_empty(s).await.unwrap().expect("empty store gets the demo");
-        assert!(app::demo::seed_if_empty(s).await.unwrap().is_none(), "{}: seeds only once", t.name);
+        let seeded = app::demo::seed_if_empty(s)
+            .await
+            .unwrap()
+            .expect("empty store gets the demo");
+        assert!(
+            app::demo::seed_if_empty(s).await.unwrap().is_none(),
+            "{}: seeds only once",
+            t.name
+        );
         assert_eq!(s.operator_count().await.unwrap(), 1);
         let op = s.operator(seeded.operator_id).await.unwrap().unwrap();
         assert_eq!(op.default_region, "GB");
@@ -37,17 +47,32 @@ async fn demo_seed_covers_every_branch_once() {
         let grace = &s.members_by_mobile(op.id, "+447400123002").await.unwrap()[0];
         let cards = s.credentials_for_member(grace.id).await.unwrap();
         assert_eq!(cards.len(), 1);
-        assert_eq!((cards[0].source.as_str(), cards[0].facility_code, cards[0].card_number), ("physical_card", 42, 1002));
+        assert_eq!(
+            (
+                cards[0].source.as_str(),
+                cards[0].facility_code,
+                cards[0].card_number
+            ),
+            ("physical_card", 42, 1002)
+        );
 
         let unsynced = &s.members_by_mobile(op.id, "+447400123007").await.unwrap()[0];
         assert!(unsynced.synced_at.is_none());
         let inactive = &s.members_by_mobile(op.id, "+447400123008").await.unwrap()[0];
         assert!(!inactive.active);
 
-        let invite = s.invite_by_token_hash(&seeded.invite_token.hash()).await.unwrap().unwrap();
+        let invite = s
+            .invite_by_token_hash(&seeded.invite_token.hash())
+            .await
+            .unwrap()
+            .unwrap();
         assert_eq!(invite.channel, "print");
         assert!(invite.site_id.is_some() && invite.member_id.is_none());
-        assert!(s.invite_by_token_hash(&Token::generate(16).hash()).await.unwrap().is_none());
+        assert!(s
+            .invite_by_token_hash(&Token::generate(16).hash())
+            .await
+            .unwrap()
+            .is_none());
     }
 }
 
@@ -70,14 +95,31 @@ async fn members_upsert_by_external_id_and_cards_are_unique_per_operator() {
         };
         let id = s.upsert_member(&m).await.unwrap();
         m.mobile_e164 = Some("+447400123078");
-        assert_eq!(s.upsert_member(&m).await.unwrap(), id, "{}: same external id, same member", t.name);
-        assert!(s.members_by_mobile(op, "+447400123077").await.unwrap().is_empty());
-        assert_eq!(s.members_by_mobile(op, "+447400123078").await.unwrap()[0].id, id);
+        assert_eq!(
+            s.upsert_member(&m).await.unwrap(),
+            id,
+            "{}: same external id, same member",
+            t.name
+        );
+        assert!(s
+            .members_by_mobile(op, "+447400123077")
+            .await
+            .unwrap()
+            .is_empty());
+        assert_eq!(
+            s.members_by_mobile(op, "+447400123078").await.unwrap()[0].id,
+            id
+        );
 
         // Grace's physical card is 42/1002: the same card on another member is refused.
-        let err = s.insert_credential(op, id, CredentialSource::Digital, 42, 1002).await.unwrap_err();
+        let err = s
+            .insert_credential(op, id, CredentialSource::Digital, 42, 1002)
+            .await
+            .unwrap_err();
         assert!(matches!(err, StoreError::Conflict(_)), "{}: {err}", t.name);
-        s.insert_credential(op, id, CredentialSource::Digital, 42, 1003).await.unwrap();
+        s.insert_credential(op, id, CredentialSource::Digital, 42, 1003)
+            .await
+            .unwrap();
     }
 }
 
@@ -86,30 +128,70 @@ async fn journeys_keep_an_append_only_event_log() {
     for t in common::stores().await {
         let s = &t.store;
         let seeded = app::demo::seed(s).await.unwrap();
-        let invite = s.invite_by_token_hash(&seeded.invite_token.hash()).await.unwrap().unwrap();
-        let j = s.start_journey("journey-public-id-0001", seeded.operator_id, invite.id, "invite_opened", "print").await.unwrap();
-        assert_eq!(j.step, "invite_opened");
-        s.advance_journey(j.id, &Advance {
-            step: "number_entered",
-            entered_mobile: Some("+447400123001"),
-            event: "number_submitted",
-            detail: "•••• ••• 001",
-            ..Advance::default()
-        })
-        .await
-        .unwrap();
-        s.advance_journey(j.id, &Advance { step: "matched", member_id: Some(1), event: "member_matched", ..Advance::default() })
+        let invite = s
+            .invite_by_token_hash(&seeded.invite_token.hash())
+            .await
+            .unwrap()
+            .unwrap();
+        let j = s
+            .start_journey(
+                "journey-public-id-0001",
+                seeded.operator_id,
+                invite.id,
+                "invite_opened",
+                "print",
+            )
             .await
             .unwrap();
+        assert_eq!(j.step, "invite_opened");
+        s.advance_journey(
+            j.id,
+            &Advance {
+                step: "number_entered",
+                entered_mobile: Some("+447400123001"),
+                event: "number_submitted",
+                detail: "•••• ••• 001",
+                ..Advance::default()
+            },
+        )
+        .await
+        .unwrap();
+        s.advance_journey(
+            j.id,
+            &Advance {
+                step: "matched",
+                member_id: Some(1),
+                event: "member_matched",
+                ..Advance::default()
+            },
+        )
+        .await
+        .unwrap();
 
-        let j = s.journey_by_public_id("journey-public-id-0001").await.unwrap().unwrap();
-        assert_eq!((j.step.as_str(), j.member_id, j.entered_mobile.as_deref()), ("matched", Some(1), Some("+447400123001")));
+        let j = s
+            .journey_by_public_id("journey-public-id-0001")
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            (j.step.as_str(), j.member_id, j.entered_mobile.as_deref()),
+            ("matched", Some(1), Some("+447400123001"))
+        );
         let events = s.journey_events(j.id).await.unwrap();
         let kinds: Vec<&str> = events.iter().map(|e| e.kind.as_str()).collect();
-        assert_eq!(kinds, ["invite_opened", "number_submitted", "member_matched"], "{}", t.name);
+        assert_eq!(
+            kinds,
+            ["invite_opened", "number_submitted", "member_matched"],
+            "{}",
+            t.name
+        );
         assert!(events.windows(2).all(|w| w[0].at <= w[1].at));
 
-        assert!(s.try_rewrite_event(events[0].id).await.is_err(), "{}: history cannot be rewritten", t.name);
+        assert!(
+            s.try_rewrite_event(events[0].id).await.is_err(),
+            "{}: history cannot be rewritten",
+            t.name
+        );
     }
 }
 
@@ -118,7 +200,11 @@ async fn invites_for_one_member_are_stored_with_their_member() {
     for t in common::stores().await {
         let s = &t.store;
         let seeded = app::demo::seed(s).await.unwrap();
-        let ada = s.members_by_mobile(seeded.operator_id, "+447400123001").await.unwrap().remove(0);
+        let ada = s
+            .members_by_mobile(seeded.operator_id, "+447400123001")
+            .await
+            .unwrap()
+            .remove(0);
         let token = Token::generate(16);
         s.insert_invite(&NewInvite {
             operator_id: seeded.operator_id,
@@ -130,7 +216,14 @@ async fn invites_for_one_member_are_stored_with_their_member() {
         })
         .await
         .unwrap();
-        let inv = s.invite_by_token_hash(&token.hash()).await.unwrap().unwrap();
-        assert_eq!((inv.member_id, inv.channel.as_str(), inv.expires_at), (Some(ada.id), "email", 5));
+        let inv = s
+            .invite_by_token_hash(&token.hash())
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            (inv.member_id, inv.channel.as_str(), inv.expires_at),
+            (Some(ada.id), "email", 5)
+        );
     }
 }

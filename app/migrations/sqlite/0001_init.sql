@@ -12,6 +12,8 @@ CREATE TABLE operators (
     support_phone   TEXT,
     support_url     TEXT,
     default_region  TEXT NOT NULL DEFAULT 'GB',
+    -- The facility code of credentials this product generates (26-bit Wiegand H10301: 0-255).
+    digital_facility_code INTEGER NOT NULL DEFAULT 200 CHECK (digital_facility_code BETWEEN 0 AND 255),
     created_at      INTEGER NOT NULL
 );
 
@@ -53,6 +55,8 @@ CREATE TABLE credentials (
     UNIQUE (operator_id, facility_code, card_number)
 );
 CREATE INDEX credentials_by_member ON credentials (member_id);
+-- A member holds at most one live generated credential, however many requests race to make one.
+CREATE UNIQUE INDEX one_digital_credential ON credentials (member_id) WHERE source = 'digital' AND revoked_at IS NULL;
 
 CREATE TABLE invites (
     id          INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -120,6 +124,7 @@ CREATE TABLE sms_outbox (
     sent_at         INTEGER
 );
 CREATE INDEX sms_outbox_due ON sms_outbox (status, next_attempt_at);
+CREATE INDEX link_tokens_by_journey ON link_tokens (journey_id);
 
 CREATE TABLE wallet_passes (
     id            INTEGER PRIMARY KEY AUTOINCREMENT,

@@ -54,7 +54,8 @@ pub async fn submit_number(
     region: String,
     number: String,
 ) -> Result<SubmitOutcome, AppError> {
-    let outcome = crate::journeys::submit_number(&state()?, &token, &journey, &region, &number).await?;
+    let outcome =
+        crate::journeys::submit_number(&state()?, &token, &journey, &region, &number).await?;
     if wants_page() {
         let to = match &outcome {
             SubmitOutcome::Matched { next } => next.clone(),
@@ -84,7 +85,9 @@ fn urlencode(value: &str) -> String {
     value
         .bytes()
         .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => (b as char).to_string(),
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (b as char).to_string()
+            }
             _ => format!("%{b:02X}"),
         })
         .collect()

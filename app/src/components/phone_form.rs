@@ -26,6 +26,13 @@ pub fn PhoneForm(
     let not_found = RwSignal::new(not_found);
     let pending = RwSignal::new(false);
     let input = NodeRef::<leptos::html::Input>::new();
+    let form = NodeRef::<leptos::html::Form>::new();
+    // Effects run only in the browser: the mark tells tests (and curious people) the WASM took over.
+    Effect::new(move |_| {
+        if let Some(f) = form.get() {
+            let _ = f.set_attribute("data-hydrated", "true");
+        }
+    });
 
     let on_submit = {
         let token = token.clone();
@@ -47,8 +54,13 @@ pub fn PhoneForm(
             pending.set(true);
             let (token, journey) = (token.clone(), journey.clone());
             leptos::task::spawn_local(async move {
-                let answer =
-                    submit_number(token, journey, region.get_untracked(), number.get_untracked()).await;
+                let answer = submit_number(
+                    token,
+                    journey,
+                    region.get_untracked(),
+                    number.get_untracked(),
+                )
+                .await;
                 match answer {
                     Ok(SubmitOutcome::Matched { next }) => {
                         let _ = window().location().set_href(&next);
@@ -72,7 +84,7 @@ pub fn PhoneForm(
 
     let action = <SubmitNumber as leptos::server_fn::ServerFn>::url();
     view! {
-        <form class="phone-form" method="post" action=action on:submit=on_submit>
+        <form class="phone-form" method="post" action=action node_ref=form on:submit=on_submit>
             <input type="hidden" name="token" value=token/>
             <input type="hidden" name="journey" value=journey/>
             <div class="field">

@@ -15,7 +15,8 @@ use crate::types::Branding;
 /// The operator's colours as CSS custom properties, only if they are plain hex colours.
 pub(crate) fn brand_style(b: &Branding) -> String {
     let hex = |c: &str| {
-        let ok = c.len() == 7 && c.starts_with('#') && c[1..].bytes().all(|b| b.is_ascii_hexdigit());
+        let ok =
+            c.len() == 7 && c.starts_with('#') && c[1..].bytes().all(|b| b.is_ascii_hexdigit());
         ok.then(|| c.to_owned())
     };
     let mut style = String::new();

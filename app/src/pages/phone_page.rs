@@ -10,7 +10,10 @@ use crate::types::{InvitePage, SubmitOutcome};
 /// Step 2 of the journey: the member enters their mobile number.
 #[component]
 pub fn PhonePage() -> impl IntoView {
-    let token = use_params_map().read_untracked().get("token").unwrap_or_default();
+    let token = use_params_map()
+        .read_untracked()
+        .get("token")
+        .unwrap_or_default();
     let journey = use_query_map().read_untracked().get("j");
     let page = get_invite(token, journey);
     view! {

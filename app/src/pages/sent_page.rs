@@ -10,8 +10,14 @@ use crate::types::SentPage as Sent;
 /// Step 3: the number matched; the member is told to check their messages.
 #[component]
 pub fn SentPage() -> impl IntoView {
-    let token = use_params_map().read_untracked().get("token").unwrap_or_default();
-    let journey = use_query_map().read_untracked().get("j").unwrap_or_default();
+    let token = use_params_map()
+        .read_untracked()
+        .get("token")
+        .unwrap_or_default();
+    let journey = use_query_map()
+        .read_untracked()
+        .get("j")
+        .unwrap_or_default();
     let page = get_sent(token, journey);
     view! {
         <Suspense fallback=|| ()>

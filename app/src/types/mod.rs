@@ -64,7 +64,11 @@ pub enum SubmitOutcome {
     /// Matched: the next page tells the person to check their messages.
     Matched { next: String },
     /// The number is not one the server accepts; `message` says why, `number` is what was typed.
-    Invalid { message: String, number: String, region: String },
+    Invalid {
+        message: String,
+        number: String,
+        region: String,
+    },
     /// Not in the directory, or not eligible. The person sees the seed's message either way.
     NotFound { number: String, region: String },
     /// The invite is no longer usable.
@@ -100,9 +104,10 @@ impl leptos::server_fn::error::FromServerFnError for AppError {
     fn from_server_fn_error(value: leptos::server_fn::error::ServerFnErrorErr) -> Self {
         use leptos::server_fn::error::ServerFnErrorErr as E;
         match value {
-            E::Args(_) | E::Deserialization(_) | E::MissingArg(_) | E::UnsupportedRequestMethod(_) => {
-                AppError::BadRequest
-            }
+            E::Args(_)
+            | E::Deserialization(_)
+            | E::MissingArg(_)
+            | E::UnsupportedRequestMethod(_) => AppError::BadRequest,
             _ => AppError::Unavailable,
         }
     }
@@ -111,7 +116,7 @@ impl leptos::server_fn::error::FromServerFnError for AppError {
 /// The phone page's data: ready to use, or why not.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub enum InvitePage {
-    Ready(InviteView),
+    Ready(Box<InviteView>),
     Problem(InviteProblem),
 }
 

@@ -40,7 +40,11 @@ pub fn quick_check(input: &str) -> Result<(), PhoneHint> {
         }
     }
     let international = s.starts_with('+') || s.starts_with('＋') || s.starts_with("00");
-    let counted = if s.starts_with("00") { digits - 2 } else { digits };
+    let counted = if s.starts_with("00") {
+        digits - 2
+    } else {
+        digits
+    };
     if counted < 6 {
         return Err(PhoneHint::TooShort);
     }
@@ -56,7 +60,13 @@ mod tests {
 
     #[test]
     fn accepts_what_people_type() {
-        for ok in ["07700 900123", "+44 7700 900123", "(201) 555-0123", "0044 7700 900 123", "７７００９００１２３"] {
+        for ok in [
+            "07700 900123",
+            "+44 7700 900123",
+            "(201) 555-0123",
+            "0044 7700 900 123",
+            "７７００９００１２３",
+        ] {
             assert_eq!(quick_check(ok), Ok(()), "{ok:?}");
         }
     }

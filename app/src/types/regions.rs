@@ -42,5 +42,8 @@ pub const REGIONS: &[Region] = &[
 ];
 
 pub fn dial_code(code: &str) -> Option<&'static str> {
-    REGIONS.iter().find(|r| r.code.eq_ignore_ascii_case(code)).map(|r| r.dial)
+    REGIONS
+        .iter()
+        .find(|r| r.code.eq_ignore_ascii_case(code))
+        .map(|r| r.dial)
 }

@@ -20,7 +20,11 @@ pub struct TestStore {
 impl TestStore {
     /// Another handle on the same store (the original keeps its files alive).
     pub fn shared(other: &TestStore) -> TestStore {
-        TestStore { name: other.name, store: other.store.clone(), _dir: None }
+        TestStore {
+            name: other.name,
+            store: other.store.clone(),
+            _dir: None,
+        }
     }
 }
 
@@ -28,7 +32,11 @@ pub async fn sqlite_store() -> TestStore {
     let dir = tempfile::tempdir().expect("temp dir");
     let url = format!("sqlite://{}", dir.path().join("test.db").display());
     let store = Store::connect(&url, 4).await.expect("sqlite store");
-    TestStore { name: "sqlite", store, _dir: Some(dir) }
+    TestStore {
+        name: "sqlite",
+        store,
+        _dir: Some(dir),
+    }
 }
 
 /// A fresh PostgreSQL database for one test, when ELUMO_TEST_DATABASE_URL names a server.
@@ -37,12 +45,31 @@ pub async fn postgres_store() -> Option<TestStore> {
         eprintln!("note: {PG_ENV} is not set; the PostgreSQL half of this test is skipped");
         return None;
     };
-    let name = format!("elumo_test_{}", app::tokens::Token::generate(9).expose().to_lowercase().replace(['-', '_'], "x"));
-    let admin = Store::connect_admin(&admin_url).await.expect("PostgreSQL test server reachable");
-    admin.create_database(&name).await.expect("create test database");
-    let (base, _) = admin_url.rsplit_once('/').expect("a database URL ends with /dbname");
-    let store = Store::connect(&format!("{base}/{name}"), 4).await.expect("postgres store");
-    Some(TestStore { name: "postgres", store, _dir: None })
+    let name = format!(
+        "elumo_test_{}",
+        app::tokens::Token::generate(9)
+            .expose()
+            .to_lowercase()
+            .replace(['-', '_'], "x")
+    );
+    let admin = Store::connect_admin(&admin_url)
+        .await
+        .expect("PostgreSQL test server reachable");
+    admin
+        .create_database(&name)
+        .await
+        .expect("create test database");
+    let (base, _) = admin_url
+        .rsplit_once('/')
+        .expect("a database URL ends with /dbname");
+    let store = Store::connect(&format!("{base}/{name}"), 4)
+        .await
+        .expect("postgres store");
+    Some(TestStore {
+        name: "postgres",
+        store,
+        _dir: None,
+    })
 }
 
 /// Every store the behavioural suite runs against.

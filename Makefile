@@ -1,0 +1,60 @@
+# elumo pass. `make run` serves the demo; `make test` runs every check. Both set up what is missing.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+TOOLS ?= $(HOME)/.cache/elumo-pass/tools
+# Compiled crates live outside the clone, so a fresh clone (CI) and a second checkout reuse them.
+export CARGO_TARGET_DIR ?= $(HOME)/.cache/elumo-pass/target
+export PATH := $(TOOLS)/bin:$(PATH)
+export ELUMO_SERVER_BIN := $(CARGO_TARGET_DIR)/release/server
+export ELUMO_SITE_ROOT ?= $(CURDIR)/target/site
+
+.PHONY: help tools build run test check fmt-check clippy unit e2e e2e-deps size clean-data
+
+help:
+	@echo "make run    build and serve the demo on http://127.0.0.1:3000"
+	@echo "make test   formatting, clippy, every cargo test and the Playwright suite"
+	@echo "make size   the phone page's first-load size (raw and compressed)"
+
+tools:
+	@.ci/install-tools
+
+## Release build: the server binary and the site (WASM, JS, CSS), precompressed.
+build: tools
+	cargo leptos build --release --precompress
+
+run: build
+	@mkdir -p data
+	$(ELUMO_SERVER_BIN) serve
+
+test: tools fmt-check clippy unit e2e
+	@echo "make test: all checks passed"
+
+fmt-check:
+	cargo fmt --all -- --check
+
+clippy:
+	cargo clippy -p app -p server --all-targets -- -D warnings
+	cargo clippy -p frontend --target wasm32-unknown-unknown -- -D warnings
+
+unit:
+	@if [ -z "$$ELUMO_TEST_DATABASE_URL" ]; then \
+	  echo "make test: ELUMO_TEST_DATABASE_URL is not set, so the PostgreSQL half of the store suite is SKIPPED (SQLite runs)."; \
+	  echo "           Set it to a PostgreSQL server URL (as .ci/run does) to run both."; \
+	else echo "make test: store suite runs on SQLite and on PostgreSQL"; fi
+	cargo test -p app -p server
+
+e2e-deps:
+	@cd end2end && if [ ! -d node_modules/@playwright/test ]; then \
+	  echo "installing Playwright's test runner from npm (no browser download; Debian's chromium is used)"; \
+	  PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund; fi
+	@test -x /usr/bin/chromium || { echo "Chromium is missing: apt-get install -y chromium"; exit 1; }
+
+e2e: build e2e-deps
+	cd end2end && npx playwright test
+
+size: build
+	@.ci/page-weight
+
+clean-data:
+	rm -rf data

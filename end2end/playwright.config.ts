@@ -1,0 +1,59 @@
+import { defineConfig, devices } from '@playwright/test';
+import * as path from 'node:path';
+
+// The real server, built by `make build`, on a fresh database in end2end/.data.
+const port = Number(process.env.E2E_PORT ?? 3100);
+const baseURL = `http://127.0.0.1:${port}`;
+const dataDir = path.resolve(__dirname, '.data');
+const serverBin = process.env.ELUMO_SERVER_BIN;
+if (!serverBin) {
+  throw new Error('ELUMO_SERVER_BIN is not set: run the suite with `make e2e` (it builds the server first).');
+}
+
+// Debian's Chromium; Playwright never downloads a browser here.
+const chromium = {
+  browserName: 'chromium' as const,
+  launchOptions: {
+    executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
+  },
+};
+
+export default defineConfig({
+  testDir: './tests',
+  timeout: 30_000,
+  expect: { timeout: 10_000 },
+  fullyParallel: false,
+  workers: 1,
+  retries: 0,
+  reporter: [['list']],
+  use: { baseURL, trace: 'retain-on-failure', ...chromium },
+  projects: [
+    { name: 'pixel', use: { ...devices['Pixel 7'], ...chromium } },
+    { name: 'iphone', use: { ...devices['iPhone 13'], ...chromium } },
+  ],
+  webServer: {
+    command: `rm -rf "${dataDir}" && mkdir -p "${dataDir}" && exec "${serverBin}" serve`,
+    url: `${baseURL}/readyz`,
+    reuseExistingServer: false,
+    timeout: 60_000,
+    stdout: 'ignore',
+    stderr: 'pipe',
+    env: {
+      ELUMO_LISTEN: `127.0.0.1:${port}`,
+      ELUMO_PUBLIC_URL: baseURL,
+      ELUMO_DATA_DIR: dataDir,
+      DATABASE_URL: `sqlite://${dataDir}/e2e.db`,
+      ELUMO_SITE_ROOT: process.env.ELUMO_SITE_ROOT ?? path.resolve(__dirname, '../target/site'),
+      ELUMO_LOG: 'warn',
+    },
+  },
+});
