@@ -5,7 +5,7 @@ use leptos_meta::{provide_meta_context, MetaTags};
 use leptos_router::components::{Route, Router, Routes};
 use leptos_router::{path, SsrMode};
 
-use crate::pages::{HomePage, NotFoundPage, PhonePage, SentPage};
+use crate::pages::{HomePage, NotFoundPage, PhonePage, SentPage, WalletPage};
 
 pub fn shell(options: LeptosOptions) -> impl IntoView {
     view! {
@@ -36,6 +36,7 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/") view=HomePage/>
                 <Route path=path!("/i/:token") view=PhonePage ssr=SsrMode::Async/>
                 <Route path=path!("/i/:token/sent") view=SentPage ssr=SsrMode::Async/>
+                <Route path=path!("/l/:token") view=WalletPage ssr=SsrMode::Async/>
             </Routes>
         </Router>
     }

@@ -41,6 +41,9 @@ pub struct Config {
     pub http: HttpConfig,
     pub db: DbConfig,
     pub journey: JourneyConfig,
+    pub sms: SmsConfig,
+    pub apple_wallet: AppleWalletConfig,
+    pub google_wallet: GoogleWalletConfig,
     pub demo: DemoConfig,
 }
 
@@ -66,6 +69,35 @@ pub struct DbConfig {
 pub struct JourneyConfig {
     /// Where local state lives: the SQLite file, development certificates, outboxes.
     pub data_dir: PathBuf,
+    /// How long the SMS link works, in seconds (at most an hour).
+    pub link_ttl_secs: u64,
+}
+
+#[derive(Debug, Clone)]
+pub struct SmsConfig {
+    /// The local outbox file the development sender appends to.
+    pub outbox_file: PathBuf,
+    pub max_attempts: u64,
+}
+
+#[derive(Debug, Clone)]
+pub struct AppleWalletConfig {
+    /// Must equal the certificate's UID.
+    pub pass_type_id: String,
+    /// Must equal the certificate's OU.
+    pub team_id: String,
+    /// PEM files. When all are unset, a development chain is generated under `<data>/certs`.
+    pub cert_file: Option<PathBuf>,
+    pub key_file: Option<PathBuf>,
+    pub wwdr_file: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone)]
+pub struct GoogleWalletConfig {
+    pub issuer_id: String,
+    pub service_account_email: String,
+    /// The service account's RSA private key (PEM). Unset: a development key under `<data>/certs`.
+    pub key_file: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone)]
@@ -157,7 +189,31 @@ impl Config {
                 url: Secret::new(db_url),
                 max_connections: number("ELUMO_DB_MAX_CONNECTIONS", 8)?.clamp(1, 200) as u32,
             },
-            journey: JourneyConfig { data_dir },
+            sms: SmsConfig {
+                outbox_file: var("ELUMO_SMS_OUTBOX")
+                    .map(PathBuf::from)
+                    .unwrap_or_else(|| data_dir.join("sms-outbox.jsonl")),
+                max_attempts: number("ELUMO_SMS_MAX_ATTEMPTS", 5)?.clamp(1, 50),
+            },
+            apple_wallet: AppleWalletConfig {
+                pass_type_id: var("ELUMO_APPLE_PASS_TYPE_ID")
+                    .unwrap_or_else(|| "pass.dev.elumo.pass".into()),
+                team_id: var("ELUMO_APPLE_TEAM_ID").unwrap_or_else(|| "ELUMODEV01".into()),
+                cert_file: var("ELUMO_APPLE_CERT").map(PathBuf::from),
+                key_file: var("ELUMO_APPLE_KEY").map(PathBuf::from),
+                wwdr_file: var("ELUMO_APPLE_WWDR").map(PathBuf::from),
+            },
+            google_wallet: GoogleWalletConfig {
+                issuer_id: var("ELUMO_GOOGLE_ISSUER_ID")
+                    .unwrap_or_else(|| "3388000000022000000".into()),
+                service_account_email: var("ELUMO_GOOGLE_SERVICE_ACCOUNT")
+                    .unwrap_or_else(|| "elumo-dev@elumo-pass-dev.iam.gserviceaccount.com".into()),
+                key_file: var("ELUMO_GOOGLE_KEY").map(PathBuf::from),
+            },
+            journey: JourneyConfig {
+                link_ttl_secs: number("ELUMO_LINK_TTL_SECS", 600)?.clamp(60, 3600),
+                data_dir,
+            },
             demo: DemoConfig {
                 seed: flag("ELUMO_DEMO", env == Environment::Development)?,
             },

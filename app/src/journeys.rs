@@ -242,6 +242,7 @@ pub async fn submit_number(
                     },
                 )
                 .await?;
+            crate::links::queue_link(state, &j, &opened.operator, &e164).await?;
             Ok(SubmitOutcome::Matched {
                 next: format!("/i/{token}/sent?j={}", j.public_id),
             })
@@ -268,8 +269,56 @@ pub async fn submit_number(
     }
 }
 
+/// How long a member waits before asking for another text.
+pub const RESEND_WAIT_SECS: i64 = 30;
+
+/// What "send again" answered.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Resend {
+    Sent,
+    /// Too soon: try again in this many seconds.
+    Wait(i64),
+    /// The journey cannot send a text (not matched, or the invite is gone).
+    NotPossible,
+}
+
+/// Sends a fresh link for a matched journey, once the wait since the last text is over. The
+/// new link replaces the old one.
+pub async fn resend(state: &AppState, token: &str, journey: &str) -> Result<Resend> {
+    let store = &state.store;
+    let Ok(opened) = find_invite(store, token).await? else {
+        return Ok(Resend::NotPossible);
+    };
+    let Some(j) = continuing(store, opened.invite.id, Some(journey)).await? else {
+        return Ok(Resend::NotPossible);
+    };
+    let member = match j.member_id {
+        Some(id) => store.member(id).await?,
+        None => None,
+    };
+    let Some(member) = member.filter(|m| m.active && m.synced_at.is_some()) else {
+        return Ok(Resend::NotPossible);
+    };
+    let Some(mobile) = member.mobile_e164.as_deref() else {
+        return Ok(Resend::NotPossible);
+    };
+    if let Some(last) = store.last_sms_at(j.id).await? {
+        let waited = (now_ms() - last) / 1000;
+        if waited < RESEND_WAIT_SECS {
+            return Ok(Resend::Wait(RESEND_WAIT_SECS - waited));
+        }
+    }
+    crate::links::queue_link(state, &j, &opened.operator, mobile).await?;
+    Ok(Resend::Sent)
+}
+
 /// What the "check your messages" page shows.
-pub async fn sent_page(state: &AppState, token: &str, journey: &str) -> Result<SentPage> {
+pub async fn sent_page(
+    state: &AppState,
+    token: &str,
+    journey: &str,
+    notice: Option<String>,
+) -> Result<SentPage> {
     let store = &state.store;
     let opened = match find_invite(store, token).await? {
         Ok(opened) => opened,
@@ -285,5 +334,8 @@ pub async fn sent_page(state: &AppState, token: &str, journey: &str) -> Result<S
         branding: branding(&opened.operator),
         masked_number: phone::mask(j.entered_mobile.as_deref().unwrap_or_default()),
         invite_url: format!("/i/{token}"),
+        token: token.to_owned(),
+        journey: j.public_id,
+        notice,
     })
 }

@@ -10,6 +10,8 @@ pub mod types;
 #[cfg(feature = "ssr")]
 pub mod config;
 #[cfg(feature = "ssr")]
+pub mod credentials;
+#[cfg(feature = "ssr")]
 pub mod demo;
 #[cfg(feature = "ssr")]
 pub mod directory;
@@ -18,13 +20,19 @@ pub mod error;
 #[cfg(feature = "ssr")]
 pub mod journeys;
 #[cfg(feature = "ssr")]
+pub mod links;
+#[cfg(feature = "ssr")]
 pub mod phone;
+#[cfg(feature = "ssr")]
+pub mod sms;
 #[cfg(feature = "ssr")]
 pub mod state;
 #[cfg(feature = "ssr")]
 pub mod store;
 #[cfg(feature = "ssr")]
 pub mod tokens;
+#[cfg(feature = "ssr")]
+pub mod wallet;
 
 mod app;
 pub use app::{shell, App};

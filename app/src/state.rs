@@ -1,21 +1,64 @@
-//! The one state every handler and server function reaches: configuration and the store.
+//! The one state every handler and server function reaches: configuration, the store and the
+//! services (SMS sender, wallets) as trait objects or shared values.
 
 use std::sync::Arc;
 
 use axum::extract::FromRef;
 use leptos::prelude::LeptosOptions;
+use tokio::sync::Notify;
 
 use crate::config::Config;
+use crate::sms::{OutboxFileSender, RetryPolicy, SmsSender};
 use crate::store::Store;
+use crate::wallet::apple::AppleWallet;
+use crate::wallet::google::GoogleWallet;
+use crate::wallet::{certs, WalletError};
 
 #[derive(Clone, FromRef)]
 pub struct AppState {
     pub config: Arc<Config>,
     pub store: Store,
     pub leptos_options: LeptosOptions,
+    pub sms: Arc<dyn SmsSender>,
+    /// Wakes the SMS worker when a message is queued.
+    pub sms_wake: Arc<Notify>,
+    pub apple: Arc<AppleWallet>,
+    pub google: Arc<GoogleWallet>,
 }
 
 impl AppState {
+    /// The state with the configured backends; locally, the outbox-file SMS sender and
+    /// development signing material generated on first use.
+    pub fn build(config: Config, store: Store) -> Result<AppState, WalletError> {
+        let apple = apple_wallet(&config)?;
+        let google = GoogleWallet::new(
+            config.google_wallet.issuer_id.clone(),
+            config.google_wallet.service_account_email.clone(),
+            &certs::google_key(
+                config.google_wallet.key_file.as_deref(),
+                &config.journey.data_dir,
+            )?,
+        )?;
+        let sms: Arc<dyn SmsSender> =
+            Arc::new(OutboxFileSender::new(config.sms.outbox_file.clone()));
+        Ok(AppState {
+            leptos_options: Self::leptos_options(&config),
+            config: Arc::new(config),
+            store,
+            sms,
+            sms_wake: Arc::new(Notify::new()),
+            apple: Arc::new(apple),
+            google: Arc::new(google),
+        })
+    }
+
+    pub fn retry_policy(&self) -> RetryPolicy {
+        RetryPolicy {
+            max_attempts: self.config.sms.max_attempts as i64,
+            base_delay_ms: 2_000,
+        }
+    }
+
     /// Leptos options built from our configuration, so the binary runs the same whether or not
     /// cargo-leptos started it.
     pub fn leptos_options(config: &Config) -> LeptosOptions {
@@ -32,4 +75,25 @@ impl AppState {
     pub fn current() -> Option<AppState> {
         leptos::prelude::use_context::<AppState>()
     }
+}
+
+fn apple_wallet(config: &Config) -> Result<AppleWallet, WalletError> {
+    let a = &config.apple_wallet;
+    let material = match (&a.cert_file, &a.key_file, &a.wwdr_file) {
+        (Some(cert), Some(key), Some(wwdr)) => certs::load_apple(cert, key, wwdr, &a.pass_type_id, &a.team_id, None)?,
+        (None, None, None) => {
+            let dev = certs::ensure_dev_apple_chain(&config.journey.data_dir, &a.pass_type_id, &a.team_id)?;
+            certs::load_apple(&dev.pass_cert, &dev.pass_key, &dev.wwdr_cert, &a.pass_type_id, &a.team_id, Some(dev.root_cert))?
+        }
+        _ => {
+            return Err(WalletError::Config(
+                "set all three of ELUMO_APPLE_CERT, ELUMO_APPLE_KEY and ELUMO_APPLE_WWDR, or none (development certificates)".into(),
+            ))
+        }
+    };
+    Ok(AppleWallet {
+        pass_type_id: a.pass_type_id.clone(),
+        team_id: a.team_id.clone(),
+        material,
+    })
 }

@@ -81,6 +81,7 @@ pub struct SqlOperator {
     pub support_phone: Option<String>,
     pub support_url: Option<String>,
     pub default_region: String,
+    pub digital_facility_code: i64,
 }
 
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -137,6 +138,63 @@ pub struct SqlJourney {
     pub entered_mobile: Option<String>,
     pub started_at: i64,
     pub updated_at: i64,
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct SqlLink {
+    pub id: i64,
+    pub journey_id: i64,
+    pub expires_at: i64,
+    pub claimed_at: Option<i64>,
+    pub claim_hash: Option<String>,
+    pub revoked_at: Option<i64>,
+}
+
+/// An SMS as the worker sees it. `Debug` leaves out the number and the text (they hold a link).
+#[derive(Clone, sqlx::FromRow)]
+pub struct SqlSms {
+    pub id: i64,
+    pub journey_id: i64,
+    pub operator_id: i64,
+    pub to_e164: String,
+    pub body: String,
+    pub status: String,
+    pub attempts: i64,
+}
+
+impl std::fmt::Debug for SqlSms {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SqlSms")
+            .field("id", &self.id)
+            .field("journey_id", &self.journey_id)
+            .field("status", &self.status)
+            .field("attempts", &self.attempts)
+            .finish_non_exhaustive()
+    }
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct SqlWalletPass {
+    pub id: i64,
+    pub member_id: i64,
+    pub credential_id: i64,
+    pub platform: String,
+    pub serial: String,
+    pub issued_at: i64,
+    pub updated_at: i64,
+}
+
+/// A matched number's link and SMS, written with the journey's step in one transaction.
+#[derive(Clone)]
+pub struct QueueLinkSms<'a> {
+    pub journey_id: i64,
+    pub operator_id: i64,
+    pub to_e164: &'a str,
+    pub body: &'a str,
+    pub token_hash: &'a str,
+    pub expires_at: i64,
+    /// Shown on the journey: the masked number.
+    pub detail: &'a str,
 }
 
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -211,9 +269,21 @@ pub struct Advance<'a> {
     pub detail: &'a str,
 }
 
+/// One send attempt's outcome.
+#[derive(Debug, Clone, Default)]
+pub struct SmsAttempt<'a> {
+    /// `sent`, `queued` (to retry at `next_attempt_at`) or `failed`.
+    pub status: &'a str,
+    pub provider_id: Option<&'a str>,
+    pub error: Option<&'a str>,
+    pub next_attempt_at: i64,
+    pub event: &'a str,
+    pub detail: &'a str,
+}
+
 const OPERATOR_COLUMNS: &str =
     "id, slug, name, brand_color, accent_color, logo_url, support_email, \
-     support_phone, support_url, default_region";
+     support_phone, support_url, default_region, digital_facility_code";
 const MEMBER_COLUMNS: &str =
     "id, operator_id, external_id, first_name, last_name, email, mobile_e164, synced_at, active";
 const JOURNEY_COLUMNS: &str = "id, public_id, operator_id, invite_id, member_id, step, outcome, \
@@ -579,6 +649,250 @@ impl Store {
         let sql = "SELECT id, journey_id, at, kind, detail FROM journey_events WHERE journey_id = $1 ORDER BY id";
         Ok(on_pool!(self, |p| sqlx::query_as(sql)
             .bind(journey_id)
+            .fetch_all(p)
+            .await)?)
+    }
+
+    /// Appends an event, and moves the journey's step when `step` is given.
+    pub async fn append_event(
+        &self,
+        journey_id: i64,
+        step: Option<&str>,
+        kind: &str,
+        detail: &str,
+    ) -> Result<()> {
+        let now = now_ms();
+        let update = "UPDATE journeys SET step = COALESCE($2, step), updated_at = $3 WHERE id = $1";
+        let event_sql =
+            "INSERT INTO journey_events (journey_id, at, kind, detail) VALUES ($1, $2, $3, $4)";
+        on_pool!(self, |p| {
+            let mut tx = p.begin().await?;
+            sqlx::query(update)
+                .bind(journey_id)
+                .bind(step)
+                .bind(now)
+                .execute(&mut *tx)
+                .await?;
+            sqlx::query(event_sql)
+                .bind(journey_id)
+                .bind(now)
+                .bind(kind)
+                .bind(detail)
+                .execute(&mut *tx)
+                .await?;
+            tx.commit().await?;
+            Ok(())
+        })
+    }
+
+    pub async fn journey(&self, id: i64) -> Result<Option<SqlJourney>> {
+        let sql = format!("SELECT {JOURNEY_COLUMNS} FROM journeys WHERE id = $1");
+        Ok(on_pool!(self, |p| sqlx::query_as(&sql)
+            .bind(id)
+            .fetch_optional(p)
+            .await)?)
+    }
+
+    pub async fn invite(&self, id: i64) -> Result<Option<SqlInvite>> {
+        let sql = "SELECT id, operator_id, site_id, member_id, channel, expires_at, revoked_at FROM invites WHERE id = $1";
+        Ok(on_pool!(self, |p| sqlx::query_as(sql)
+            .bind(id)
+            .fetch_optional(p)
+            .await)?)
+    }
+
+    // ---- links and the SMS outbox ----
+
+    /// Earlier links of the journey stop working; the new link and its SMS are written, and the
+    /// journey records the queued message, all in one transaction.
+    pub async fn queue_link_sms(&self, q: &QueueLinkSms<'_>) -> Result<i64> {
+        let now = now_ms();
+        on_pool!(self, |p| {
+            let mut tx = p.begin().await?;
+            sqlx::query("UPDATE link_tokens SET revoked_at = $2 WHERE journey_id = $1 AND revoked_at IS NULL")
+                .bind(q.journey_id)
+                .bind(now)
+                .execute(&mut *tx)
+                .await?;
+            sqlx::query(
+                "INSERT INTO link_tokens (journey_id, token_hash, expires_at, created_at) VALUES ($1, $2, $3, $4)",
+            )
+            .bind(q.journey_id)
+            .bind(q.token_hash)
+            .bind(q.expires_at)
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+            let sms_id: i64 = sqlx::query_scalar(
+                "INSERT INTO sms_outbox (journey_id, operator_id, to_e164, body, status, attempts, next_attempt_at, created_at) \
+                 VALUES ($1, $2, $3, $4, 'queued', 0, $5, $5) RETURNING id",
+            )
+            .bind(q.journey_id)
+            .bind(q.operator_id)
+            .bind(q.to_e164)
+            .bind(q.body)
+            .bind(now)
+            .fetch_one(&mut *tx)
+            .await?;
+            sqlx::query("UPDATE journeys SET step = 'sms_queued', updated_at = $2 WHERE id = $1")
+                .bind(q.journey_id)
+                .bind(now)
+                .execute(&mut *tx)
+                .await?;
+            sqlx::query("INSERT INTO journey_events (journey_id, at, kind, detail) VALUES ($1, $2, 'sms_queued', $3)")
+                .bind(q.journey_id)
+                .bind(now)
+                .bind(q.detail)
+                .execute(&mut *tx)
+                .await?;
+            tx.commit().await?;
+            Ok(sms_id)
+        })
+    }
+
+    /// Claims the oldest due message for sending. The attempt is counted before the send; the
+    /// `status = 'queued'` re-check makes a claim that lost a race change nothing.
+    pub async fn claim_due_sms(&self, now: i64) -> Result<Option<SqlSms>> {
+        let sql = "UPDATE sms_outbox SET status = 'sending', attempts = attempts + 1 \
+                   WHERE status = 'queued' AND id = (SELECT id FROM sms_outbox WHERE status = 'queued' \
+                   AND next_attempt_at <= $1 ORDER BY id LIMIT 1) \
+                   RETURNING id, journey_id, operator_id, to_e164, body, status, attempts";
+        Ok(on_pool!(self, |p| sqlx::query_as(sql)
+            .bind(now)
+            .fetch_optional(p)
+            .await)?)
+    }
+
+    /// A message claimed but never finished (the process stopped mid-send) goes back in the queue.
+    pub async fn requeue_unfinished_sms(&self) -> Result<u64> {
+        let sql = "UPDATE sms_outbox SET status = 'queued' WHERE status = 'sending'";
+        Ok(on_pool!(self, |p| sqlx::query(sql)
+            .execute(p)
+            .await
+            .map(|r| r.rows_affected()))?)
+    }
+
+    /// Records the outcome of one send attempt: `status` is `sent`, `queued` (retry at
+    /// `next_attempt_at`) or `failed`; the journey gets the matching event.
+    pub async fn finish_sms(&self, sms: &SqlSms, done: &SmsAttempt<'_>) -> Result<()> {
+        let now = now_ms();
+        let step = match done.status {
+            "sent" => Some("sms_sent"),
+            "failed" => Some("sms_failed"),
+            _ => None,
+        };
+        on_pool!(self, |p| {
+            let mut tx = p.begin().await?;
+            sqlx::query(
+                "UPDATE sms_outbox SET status = $2, provider_id = COALESCE($3, provider_id), last_error = $4, \
+                 next_attempt_at = $5, sent_at = CASE WHEN $2 = 'sent' THEN $6 ELSE sent_at END WHERE id = $1",
+            )
+            .bind(sms.id)
+            .bind(done.status)
+            .bind(done.provider_id)
+            .bind(done.error)
+            .bind(done.next_attempt_at)
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+            // The journey only moves on while it is still at the SMS step (a later link-open wins).
+            sqlx::query(
+                "UPDATE journeys SET step = COALESCE($2, step), updated_at = $3 \
+                 WHERE id = $1 AND step IN ('sms_queued', 'sms_sent', 'sms_failed')",
+            )
+            .bind(sms.journey_id)
+            .bind(step)
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+            sqlx::query(
+                "INSERT INTO journey_events (journey_id, at, kind, detail) VALUES ($1, $2, $3, $4)",
+            )
+            .bind(sms.journey_id)
+            .bind(now)
+            .bind(done.event)
+            .bind(done.detail)
+            .execute(&mut *tx)
+            .await?;
+            tx.commit().await?;
+            Ok(())
+        })
+    }
+
+    /// When the journey's newest SMS was queued.
+    pub async fn last_sms_at(&self, journey_id: i64) -> Result<Option<i64>> {
+        let sql = "SELECT MAX(created_at) FROM sms_outbox WHERE journey_id = $1";
+        Ok(on_pool!(self, |p| sqlx::query_scalar(sql)
+            .bind(journey_id)
+            .fetch_one(p)
+            .await)?)
+    }
+
+    /// The newest messages, for the development outbox page.
+    pub async fn recent_sms(&self, limit: i64) -> Result<Vec<SqlSms>> {
+        let sql = "SELECT id, journey_id, operator_id, to_e164, body, status, attempts FROM sms_outbox ORDER BY id DESC LIMIT $1";
+        Ok(on_pool!(self, |p| sqlx::query_as(sql)
+            .bind(limit)
+            .fetch_all(p)
+            .await)?)
+    }
+
+    pub async fn link_by_token_hash(&self, token_hash: &str) -> Result<Option<SqlLink>> {
+        let sql = "SELECT id, journey_id, expires_at, claimed_at, claim_hash, revoked_at FROM link_tokens WHERE token_hash = $1";
+        Ok(on_pool!(self, |p| sqlx::query_as(sql)
+            .bind(token_hash)
+            .fetch_optional(p)
+            .await)?)
+    }
+
+    /// Binds a link to one browser. One atomic statement: of any number of concurrent claims,
+    /// exactly one changes the row and wins.
+    pub async fn claim_link(&self, link_id: i64, claim_hash: &str, now: i64) -> Result<bool> {
+        let sql = "UPDATE link_tokens SET claimed_at = $3, claim_hash = $2 \
+                   WHERE id = $1 AND claimed_at IS NULL AND revoked_at IS NULL AND expires_at > $3";
+        let n = on_pool!(self, |p| sqlx::query(sql)
+            .bind(link_id)
+            .bind(claim_hash)
+            .bind(now)
+            .execute(p)
+            .await
+            .map(|r| r.rows_affected()))?;
+        Ok(n == 1)
+    }
+
+    // ---- wallet passes ----
+
+    /// One pass per member and platform: issuing again keeps the serial (so Wallet replaces the
+    /// pass rather than adding a second) and points it at the current credential.
+    pub async fn upsert_wallet_pass(
+        &self,
+        operator_id: i64,
+        member_id: i64,
+        credential_id: i64,
+        platform: &str,
+        new_serial: &str,
+    ) -> Result<SqlWalletPass> {
+        let sql = "INSERT INTO wallet_passes (operator_id, member_id, credential_id, platform, serial, issued_at, updated_at) \
+                   VALUES ($1, $2, $3, $4, $5, $6, $6) \
+                   ON CONFLICT (member_id, platform) DO UPDATE SET credential_id = excluded.credential_id, \
+                   updated_at = excluded.updated_at, voided_at = NULL \
+                   RETURNING id, member_id, credential_id, platform, serial, issued_at, updated_at";
+        Ok(on_pool!(self, |p| sqlx::query_as(sql)
+            .bind(operator_id)
+            .bind(member_id)
+            .bind(credential_id)
+            .bind(platform)
+            .bind(new_serial)
+            .bind(now_ms())
+            .fetch_one(p)
+            .await)?)
+    }
+
+    pub async fn wallet_passes_for_member(&self, member_id: i64) -> Result<Vec<SqlWalletPass>> {
+        let sql = "SELECT id, member_id, credential_id, platform, serial, issued_at, updated_at \
+                   FROM wallet_passes WHERE member_id = $1 ORDER BY platform";
+        Ok(on_pool!(self, |p| sqlx::query_as(sql)
+            .bind(member_id)
             .fetch_all(p)
             .await)?)
     }

@@ -11,10 +11,11 @@ use app::state::AppState;
 use app::store::Store;
 use app::{shell, App};
 use axum::body::Body;
+use axum::extract::Path;
 use axum::extract::State;
 use axum::http::{header, HeaderValue, Request, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
+use axum::routing::{get, post};
 use axum::Router;
 use leptos::prelude::provide_context;
 use leptos_axum::{generate_route_list, handle_server_fns_with_context, LeptosRoutes};
@@ -41,15 +42,9 @@ pub async fn build_state(config: Config) -> anyhow::Result<(AppState, Option<Str
         }
         demo_url = app::demo::remembered_invite_url(&config.journey.data_dir);
     }
-    let leptos_options = AppState::leptos_options(&config);
-    Ok((
-        AppState {
-            config: Arc::new(config),
-            store,
-            leptos_options,
-        },
-        demo_url,
-    ))
+    let state =
+        AppState::build(config, store).context("could not set up the wallet signing material")?;
+    Ok((state, demo_url))
 }
 
 /// Every route of the product, with the operational layers around them.
@@ -62,6 +57,10 @@ pub fn router(state: AppState) -> Router {
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
         .route("/api/{*fn_name}", get(server_fn).post(server_fn))
+        .route("/l/{token}/apple", post(issue_apple))
+        .route("/l/{token}/google", post(issue_google))
+        .route("/l/{token}/restart", post(restart))
+        .route("/dev/outbox", get(dev_outbox))
         .leptos_routes_with_context(
             &state,
             routes,
@@ -195,6 +194,172 @@ async fn server_fn_status(res: Response) -> Response {
     Response::from_parts(parts, Body::from(bytes))
 }
 
+fn cookie_header(headers: &axum::http::HeaderMap) -> Option<&str> {
+    headers.get(header::COOKIE).and_then(|v| v.to_str().ok())
+}
+
+fn see_other(to: &str) -> Response {
+    match HeaderValue::from_str(to) {
+        Ok(location) => (StatusCode::SEE_OTHER, [(header::LOCATION, location)]).into_response(),
+        Err(_) => (StatusCode::BAD_REQUEST, "bad redirect").into_response(),
+    }
+}
+
+fn unavailable(err: impl std::fmt::Display) -> Response {
+    tracing::error!(error = %err, "request failed");
+    (
+        StatusCode::SERVICE_UNAVAILABLE,
+        [(header::CONTENT_TYPE, "text/html; charset=utf-8")],
+        "<!DOCTYPE html><html lang=\"en\"><meta name=\"viewport\" content=\"width=device-width\">\
+         <title>Temporarily unavailable</title><h1>Temporarily unavailable</h1>\
+         <p>Something went wrong on our side. Please go back and try again in a moment.</p></html>",
+    )
+        .into_response()
+}
+
+async fn issue_apple(
+    State(state): State<AppState>,
+    Path(token): Path<String>,
+    headers: axum::http::HeaderMap,
+) -> Response {
+    issue(state, token, headers, app::links::Platform::Apple).await
+}
+
+async fn issue_google(
+    State(state): State<AppState>,
+    Path(token): Path<String>,
+    headers: axum::http::HeaderMap,
+) -> Response {
+    issue(state, token, headers, app::links::Platform::Google).await
+}
+
+/// The wallet buttons: a `.pkpass` download, or a redirect to Google's save page. Problems go
+/// back to the link's page, which explains them.
+async fn issue(
+    state: AppState,
+    token: String,
+    headers: axum::http::HeaderMap,
+    platform: app::links::Platform,
+) -> Response {
+    use app::links::Issued;
+    let issued = match app::links::issue(&state, &token, cookie_header(&headers), platform).await {
+        Ok(issued) => issued,
+        Err(err) => return unavailable(err),
+    };
+    let (mut res, cookie) = match issued {
+        Issued::Apple {
+            pkpass,
+            file_name,
+            set_cookie,
+        } => {
+            let disposition = format!("attachment; filename=\"{file_name}\"");
+            let res = (
+                StatusCode::OK,
+                [
+                    (
+                        header::CONTENT_TYPE,
+                        HeaderValue::from_static(app::wallet::apple::CONTENT_TYPE),
+                    ),
+                    (
+                        header::CONTENT_DISPOSITION,
+                        HeaderValue::from_str(&disposition)
+                            .unwrap_or(HeaderValue::from_static("attachment")),
+                    ),
+                ],
+                pkpass,
+            )
+                .into_response();
+            (res, set_cookie)
+        }
+        Issued::Google {
+            save_url,
+            set_cookie,
+        } => (see_other(&save_url), set_cookie),
+        Issued::Problem(_) => (see_other(&format!("/l/{}", urlencode(&token))), None),
+    };
+    res.headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    if let Some(cookie) = cookie.and_then(|c| HeaderValue::from_str(&c).ok()) {
+        res.headers_mut().insert(header::SET_COOKIE, cookie);
+    }
+    res
+}
+
+async fn restart(State(state): State<AppState>, Path(token): Path<String>) -> Response {
+    match app::links::restart(&state, &token).await {
+        Ok(Some(path)) => see_other(&path),
+        Ok(None) => see_other(&format!("/l/{}", urlencode(&token))),
+        Err(err) => unavailable(err),
+    }
+}
+
+fn urlencode(value: &str) -> String {
+    value
+        .bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+fn html_escape(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}
+
+/// Development only: the local SMS outbox, newest first, so a person can follow the link a
+/// phone would receive. Absent in production.
+async fn dev_outbox(State(state): State<AppState>) -> Response {
+    if state.config.env != app::config::Environment::Development {
+        return (StatusCode::NOT_FOUND, "not found").into_response();
+    }
+    let rows = match state.store.recent_sms(50).await {
+        Ok(rows) => rows,
+        Err(err) => return unavailable(err),
+    };
+    let mut html = String::from(
+        "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
+         <title>SMS outbox (development)</title><link rel=\"stylesheet\" href=\"/pkg/elumo-pass.css\"></head><body><main class=\"page\">\
+         <h1>SMS outbox</h1><p class=\"lead\">Development only: the texts the local sender wrote, newest first.</p>",
+    );
+    if rows.is_empty() {
+        html.push_str("<p>No messages yet.</p>");
+    }
+    for sms in rows {
+        let body = html_escape(&sms.body);
+        let linked = body
+            .split('\n')
+            .map(|line| {
+                if line.starts_with("http") {
+                    format!("<a href=\"{line}\">{line}</a>")
+                } else {
+                    line.to_owned()
+                }
+            })
+            .collect::<Vec<_>>()
+            .join("<br>");
+        html.push_str(&format!(
+            "<article class=\"card sms\" data-to=\"{to}\" data-status=\"{status}\"><p><strong>To {to}</strong> · {status}</p><p>{linked}</p></article>",
+            to = html_escape(&sms.to_e164),
+            status = html_escape(&sms.status),
+        ));
+    }
+    html.push_str("</main></body></html>");
+    (
+        [
+            (header::CONTENT_TYPE, "text/html; charset=utf-8"),
+            (header::CACHE_CONTROL, "no-store"),
+        ],
+        html,
+    )
+        .into_response()
+}
+
 /// Static assets (precompressed brotli/gzip when the client accepts them); anything else is
 /// rendered by the app, whose fallback is the "page not found" page.
 async fn static_or_not_found(State(state): State<AppState>, req: Request<Body>) -> Response {
@@ -230,6 +395,15 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
     let public_url = config.http.public_url.clone();
     let (state, demo_url) = build_state(config).await?;
     let store = state.store.clone();
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    let worker = tokio::spawn(app::sms::run_worker(
+        store.clone(),
+        state.sms.clone(),
+        state.retry_policy(),
+        state.sms_wake.clone(),
+        stop_rx,
+    ));
+    tracing::info!(sender = state.sms.name(), "SMS worker started");
     let listener = tokio::net::TcpListener::bind(listen)
         .await
         .with_context(|| format!("could not listen on {listen} (ELUMO_LISTEN)"))?;
@@ -239,6 +413,8 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
         .with_graceful_shutdown(shutdown_signal())
         .await
         .context("the server stopped with an error")?;
+    let _ = stop_tx.send(true);
+    let _ = worker.await;
     store.close().await;
     tracing::info!("stopped");
     Ok(())

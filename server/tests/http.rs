@@ -179,7 +179,12 @@ async fn a_directory_number_leads_to_check_your_messages() {
         .collect();
     assert_eq!(
         kinds,
-        ["invite_opened", "number_submitted", "member_matched"]
+        [
+            "invite_opened",
+            "number_submitted",
+            "member_matched",
+            "sms_queued"
+        ]
     );
 }
 

@@ -3,7 +3,7 @@
 
 use leptos::prelude::*;
 
-use crate::types::{AppError, InvitePage, SentPage, SubmitOutcome};
+use crate::types::{AppError, InvitePage, ResendOutcome, SentPage, SubmitOutcome};
 
 #[cfg(feature = "ssr")]
 fn state() -> Result<crate::state::AppState, AppError> {
@@ -71,12 +71,50 @@ pub async fn submit_number(
 
 /// The "check your messages" page's data.
 #[server(endpoint = "get_sent")]
-pub async fn get_sent(token: String, journey: String) -> Result<SentPage, AppError> {
-    let page = crate::journeys::sent_page(&state()?, &token, &journey).await?;
+pub async fn get_sent(
+    token: String,
+    journey: String,
+    notice: Option<String>,
+) -> Result<SentPage, AppError> {
+    let notice = notice.and_then(|n| match n.as_str() {
+        "resent" => Some("We've sent you a new link. Earlier links no longer work.".to_owned()),
+        "unavailable" => Some(
+            "We can't send another text for this request. Start again from the QR code.".to_owned(),
+        ),
+        wait => wait
+            .strip_prefix("wait-")
+            .and_then(|s| s.parse::<u32>().ok())
+            .map(|s| format!("Please wait {s} seconds before asking for another text.")),
+    });
+    let page = crate::journeys::sent_page(&state()?, &token, &journey, notice).await?;
     if let SentPage::Problem(_) = page {
         set_status(404);
     }
     Ok(page)
+}
+
+/// Sends a new link for a matched journey, after a short wait.
+#[server(endpoint = "resend_link")]
+pub async fn resend_link(token: String, journey: String) -> Result<ResendOutcome, AppError> {
+    use crate::journeys::Resend;
+    let outcome = match crate::journeys::resend(&state()?, &token, &journey).await? {
+        Resend::Sent => ResendOutcome::Sent,
+        Resend::Wait(seconds) => ResendOutcome::Wait { seconds },
+        Resend::NotPossible => ResendOutcome::NotPossible,
+    };
+    if wants_page() {
+        let notice = match &outcome {
+            ResendOutcome::Sent => "resent".to_owned(),
+            ResendOutcome::Wait { seconds } => format!("wait-{seconds}"),
+            ResendOutcome::NotPossible => "unavailable".to_owned(),
+        };
+        leptos_axum::redirect(&format!(
+            "/i/{}/sent?j={}&n={notice}",
+            urlencode(&token),
+            urlencode(&journey)
+        ));
+    }
+    Ok(outcome)
 }
 
 /// Keeps a redirect target a valid header value whatever a client sent.

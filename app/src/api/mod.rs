@@ -1,3 +1,4 @@
 //! Server functions: what the pages and the phone-form island ask of the server.
 
 pub mod journey;
+pub mod wallet;

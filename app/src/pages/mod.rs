@@ -4,11 +4,13 @@ mod home_page;
 mod not_found_page;
 mod phone_page;
 mod sent_page;
+mod wallet_page;
 
 pub use home_page::HomePage;
 pub use not_found_page::NotFoundPage;
 pub use phone_page::PhonePage;
 pub use sent_page::SentPage;
+pub use wallet_page::WalletPage;
 
 use crate::types::Branding;
 

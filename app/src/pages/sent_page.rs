@@ -14,16 +14,15 @@ pub fn SentPage() -> impl IntoView {
         .read_untracked()
         .get("token")
         .unwrap_or_default();
-    let journey = use_query_map()
-        .read_untracked()
-        .get("j")
-        .unwrap_or_default();
-    let page = get_sent(token, journey);
+    let query = use_query_map();
+    let journey = query.read_untracked().get("j").unwrap_or_default();
+    let notice = query.read_untracked().get("n");
+    let page = get_sent(token, journey, notice);
     view! {
         <Suspense fallback=|| ()>
             {Suspend::new(async move {
                 match page.await {
-                    Ok(Sent::Ready { branding, masked_number, invite_url }) => view! {
+                    Ok(Sent::Ready { branding, masked_number, invite_url, token, journey, notice }) => view! {
                         <Title text=format!("Check your messages · {}", branding.name)/>
                         <main class="page" style=brand_style(&branding)>
                             <BrandHeader name=branding.name.clone()/>
@@ -33,7 +32,14 @@ pub fn SentPage() -> impl IntoView {
                                     "We've texted a secure link to " <strong class="nowrap">{masked_number}</strong>
                                     ". Open it on this phone to add your pass. The link works for 10 minutes."
                                 </p>
-                                <p><a href=invite_url>"Not your number? Start again"</a></p>
+                                {notice.map(|n| view! { <p class="notice notice-info" role="status">{n}</p> })}
+                                <form method="post" action="/api/resend_link" class="resend">
+                                    <input type="hidden" name="token" value=token/>
+                                    <input type="hidden" name="journey" value=journey/>
+                                    <p class="help">"No text after a minute? You can ask for another one 30 seconds after the last."</p>
+                                    <button type="submit" class="button secondary">"Send the text again"</button>
+                                </form>
+                                <p class="start-again"><a href=invite_url>"Not your number? Start again"</a></p>
                             </section>
                         </main>
                     }.into_any(),

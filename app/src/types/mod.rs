@@ -120,13 +120,66 @@ pub enum InvitePage {
     Problem(InviteProblem),
 }
 
-/// The "check your messages" page's data.
+/// The "check your messages" page's data. (A wire type built once per request: its size does
+/// not matter.)
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub enum SentPage {
     Ready {
         branding: Branding,
         masked_number: String,
         invite_url: String,
+        token: String,
+        journey: String,
+        /// Set after a "send again": how it went.
+        notice: Option<String>,
     },
     Problem(InviteProblem),
+}
+
+/// Why an SMS link cannot be used.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum LinkProblem {
+    /// Not a link we sent.
+    Unknown,
+    /// Its time ran out.
+    Expired,
+    /// A newer text replaced it.
+    Replaced,
+    /// Another browser already used it.
+    Used,
+    /// The member is no longer eligible for a pass.
+    NotEligible,
+}
+
+/// The wallet page: what the person sees after opening the SMS link.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct WalletView {
+    pub token: String,
+    pub branding: Branding,
+    pub first_name: String,
+    pub site_name: Option<String>,
+    pub credential: Option<String>,
+    /// The phone looks like an iPhone or iPad (Apple's button first), else Google's first.
+    pub apple_first: bool,
+    /// Chrome on iOS cannot add a downloaded pass to Wallet; the page says so.
+    pub ios_chrome: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum WalletPage {
+    Ready(Box<WalletView>),
+    Problem {
+        problem: LinkProblem,
+        can_restart: bool,
+        branding: Option<Branding>,
+    },
+}
+
+/// What "send again" answered.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum ResendOutcome {
+    Sent,
+    Wait { seconds: i64 },
+    NotPossible,
 }

@@ -2,8 +2,6 @@
 //! and an app state with local backends.
 #![allow(dead_code)]
 
-use std::sync::Arc;
-
 use app::config::Config;
 use app::state::AppState;
 use app::store::Store;
@@ -14,6 +12,7 @@ pub const PG_ENV: &str = "ELUMO_TEST_DATABASE_URL";
 pub struct TestStore {
     pub name: &'static str,
     pub store: Store,
+    pub url: String,
     _dir: Option<tempfile::TempDir>,
 }
 
@@ -23,6 +22,7 @@ impl TestStore {
         TestStore {
             name: other.name,
             store: other.store.clone(),
+            url: other.url.clone(),
             _dir: None,
         }
     }
@@ -35,6 +35,7 @@ pub async fn sqlite_store() -> TestStore {
     TestStore {
         name: "sqlite",
         store,
+        url,
         _dir: Some(dir),
     }
 }
@@ -62,12 +63,12 @@ pub async fn postgres_store() -> Option<TestStore> {
     let (base, _) = admin_url
         .rsplit_once('/')
         .expect("a database URL ends with /dbname");
-    let store = Store::connect(&format!("{base}/{name}"), 4)
-        .await
-        .expect("postgres store");
+    let url = format!("{base}/{name}");
+    let store = Store::connect(&url, 4).await.expect("postgres store");
     Some(TestStore {
         name: "postgres",
         store,
+        url,
         _dir: None,
     })
 }
@@ -95,10 +96,7 @@ pub fn test_config(data_dir: &std::path::Path, site_root: &std::path::Path) -> C
 pub async fn demo_state(t: &TestStore, dir: &std::path::Path) -> (AppState, String) {
     let config = test_config(dir, dir);
     let seeded = app::demo::seed(&t.store).await.expect("demo seed");
-    let state = AppState {
-        leptos_options: AppState::leptos_options(&config),
-        config: Arc::new(config),
-        store: t.store.clone(),
-    };
+    let state =
+        AppState::build(config, t.store.clone()).expect("state with development signing material");
     (state, seeded.invite_token.expose().to_owned())
 }

@@ -1,0 +1,460 @@
+//! The SMS link: its token, the wallet page behind it, and issuing passes from it. Opening the
+//! link only reads (message apps fetch links for previews); a button press (a POST) binds the
+//! link to that browser with a cookie and issues the pass.
+
+use crate::credentials;
+use crate::journeys::branding;
+use crate::phone;
+use crate::state::AppState;
+use crate::store::{
+    now_ms, NewInvite, QueueLinkSms, SqlJourney, SqlLink, SqlMember, SqlOperator, Store, StoreError,
+};
+use crate::tokens::{hash_token, looks_like_token, Token};
+use crate::types::{LinkProblem, WalletPage, WalletView};
+use crate::wallet::{PassContent, WalletError};
+
+#[derive(Debug, thiserror::Error)]
+pub enum LinkError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Wallet(#[from] WalletError),
+}
+
+pub struct Found {
+    pub link: SqlLink,
+    pub journey: SqlJourney,
+    pub operator: SqlOperator,
+    pub member: SqlMember,
+    /// This browser holds the link's claim cookie.
+    pub claimed_here: bool,
+}
+
+/// The cookie that binds a link to the browser that first used it. `__Host-` where served over
+/// HTTPS (the prefix requires `Secure`).
+pub fn cookie_name(public_url: &str, link_id: i64) -> String {
+    if public_url.starts_with("https://") {
+        format!("__Host-elumo_link_{link_id}")
+    } else {
+        format!("elumo_link_{link_id}")
+    }
+}
+
+pub fn set_cookie(public_url: &str, link_id: i64, secret: &Token, max_age_secs: u64) -> String {
+    let secure = if public_url.starts_with("https://") {
+        "; Secure"
+    } else {
+        ""
+    };
+    format!(
+        "{}={}; Path=/; Max-Age={max_age_secs}; HttpOnly; SameSite=Lax{secure}",
+        cookie_name(public_url, link_id),
+        secret.expose()
+    )
+}
+
+/// The value of cookie `name` in a `Cookie` header.
+pub fn read_cookie<'a>(header: Option<&'a str>, name: &str) -> Option<&'a str> {
+    header?
+        .split(';')
+        .filter_map(|kv| kv.trim().split_once('='))
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v)
+}
+
+/// Finds the link for `token`; `cookies` is the request's `Cookie` header.
+pub async fn find(
+    state: &AppState,
+    token: &str,
+    cookies: Option<&str>,
+) -> Result<Result<Found, LinkProblem>, LinkError> {
+    let store = &state.store;
+    if !looks_like_token(token) {
+        return Ok(Err(LinkProblem::Unknown));
+    }
+    let Some(link) = store.link_by_token_hash(&hash_token(token)).await? else {
+        return Ok(Err(LinkProblem::Unknown));
+    };
+    if link.revoked_at.is_some() {
+        return Ok(Err(LinkProblem::Replaced));
+    }
+    if link.expires_at <= now_ms() {
+        return Ok(Err(LinkProblem::Expired));
+    }
+    let cookie = read_cookie(
+        cookies,
+        &cookie_name(&state.config.http.public_url, link.id),
+    );
+    let claimed_here = match (&link.claim_hash, cookie) {
+        (None, _) => false,
+        (Some(hash), Some(secret)) if *hash == hash_token(secret) => true,
+        (Some(_), _) => return Ok(Err(LinkProblem::Used)),
+    };
+    let journey = store.journey(link.journey_id).await?;
+    let member = match journey.as_ref().and_then(|j| j.member_id) {
+        Some(id) => store.member(id).await?,
+        None => None,
+    };
+    let (Some(journey), Some(member)) = (journey, member) else {
+        return Ok(Err(LinkProblem::Unknown));
+    };
+    if !member.active || member.synced_at.is_none() {
+        return Ok(Err(LinkProblem::NotEligible));
+    }
+    let Some(operator) = store.operator(journey.operator_id).await? else {
+        return Ok(Err(LinkProblem::Unknown));
+    };
+    Ok(Ok(Found {
+        link,
+        journey,
+        operator,
+        member,
+        claimed_here,
+    }))
+}
+
+/// What the wallet page shows. Reading only, but the journey records that the link was opened.
+pub async fn wallet_page(
+    state: &AppState,
+    token: &str,
+    cookies: Option<&str>,
+    user_agent: &str,
+) -> Result<WalletPage, LinkError> {
+    let found = match find(state, token, cookies).await? {
+        Ok(found) => found,
+        Err(problem) => return problem_page(state, token, problem).await,
+    };
+    let apple_first = is_apple_device(user_agent) || !user_agent.contains("Android");
+    let store = &state.store;
+    store
+        .append_event(
+            found.journey.id,
+            Some("link_opened"),
+            "link_opened",
+            if apple_first {
+                "apple device"
+            } else {
+                "android device"
+            },
+        )
+        .await?;
+    let credential = credentials_preview(store, &found.member).await?;
+    let site_name = match store
+        .invite(found.journey.invite_id)
+        .await?
+        .and_then(|i| i.site_id)
+    {
+        Some(id) => store.site(id).await?.map(|s| s.name),
+        None => None,
+    };
+    Ok(WalletPage::Ready(Box::new(WalletView {
+        token: token.to_owned(),
+        branding: branding(&found.operator),
+        first_name: found.member.first_name.clone(),
+        site_name,
+        credential,
+        apple_first,
+        ios_chrome: is_apple_device(user_agent) && user_agent.contains("CriOS"),
+    })))
+}
+
+async fn credentials_preview(
+    store: &Store,
+    member: &SqlMember,
+) -> Result<Option<String>, StoreError> {
+    Ok(store
+        .credentials_for_member(member.id)
+        .await?
+        .into_iter()
+        .filter(|c| c.revoked_at.is_none())
+        .min_by_key(|c| if c.source == "physical_card" { 0 } else { 1 })
+        .map(|c| credentials::display(c.facility_code, c.card_number)))
+}
+
+async fn problem_page(
+    state: &AppState,
+    token: &str,
+    problem: LinkProblem,
+) -> Result<WalletPage, LinkError> {
+    // A known link that expired, was replaced or was used elsewhere can start the journey again.
+    let branding = if problem == LinkProblem::Unknown || !looks_like_token(token) {
+        None
+    } else {
+        match state.store.link_by_token_hash(&hash_token(token)).await? {
+            Some(link) => match state.store.journey(link.journey_id).await? {
+                Some(j) => state
+                    .store
+                    .operator(j.operator_id)
+                    .await?
+                    .map(|o| branding(&o)),
+                None => None,
+            },
+            None => None,
+        }
+    };
+    Ok(WalletPage::Problem {
+        problem,
+        can_restart: branding.is_some(),
+        branding,
+    })
+}
+
+pub fn is_apple_device(user_agent: &str) -> bool {
+    ["iPhone", "iPad", "iPod", "Macintosh"]
+        .iter()
+        .any(|d| user_agent.contains(d))
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Platform {
+    Apple,
+    Google,
+}
+
+impl Platform {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Platform::Apple => "apple",
+            Platform::Google => "google",
+        }
+    }
+}
+
+pub enum Issued {
+    /// A `.pkpass` to download.
+    Apple {
+        pkpass: Vec<u8>,
+        file_name: String,
+        set_cookie: Option<String>,
+    },
+    /// The "Save to Google Wallet" URL to go to.
+    Google {
+        save_url: String,
+        set_cookie: Option<String>,
+    },
+    Problem(LinkProblem),
+}
+
+/// Issues a pass for the link's member: claims the link for this browser on first use, finds or
+/// creates the credential, keeps one pass per member and platform, and signs it.
+pub async fn issue(
+    state: &AppState,
+    token: &str,
+    cookies: Option<&str>,
+    platform: Platform,
+) -> Result<Issued, LinkError> {
+    let found = match find(state, token, cookies).await? {
+        Ok(found) => found,
+        Err(problem) => return Ok(Issued::Problem(problem)),
+    };
+    let store = &state.store;
+    let public_url = &state.config.http.public_url;
+    let mut set_cookie_header = None;
+    if !found.claimed_here {
+        let secret = Token::generate(32);
+        if !store
+            .claim_link(found.link.id, &secret.hash(), now_ms())
+            .await?
+        {
+            return Ok(Issued::Problem(LinkProblem::Used));
+        }
+        let remaining = ((found.link.expires_at - now_ms()) / 1000).max(1) as u64;
+        set_cookie_header = Some(set_cookie(public_url, found.link.id, &secret, remaining));
+        store
+            .append_event(
+                found.journey.id,
+                None,
+                "link_claimed",
+                "bound to this browser",
+            )
+            .await?;
+    }
+    let credential = credentials::ensure(store, &found.operator, &found.member).await?;
+    let pass = store
+        .upsert_wallet_pass(
+            found.operator.id,
+            found.member.id,
+            credential.id,
+            platform.as_str(),
+            Token::generate(16).expose(),
+        )
+        .await?;
+    let site_name = match store
+        .invite(found.journey.invite_id)
+        .await?
+        .and_then(|i| i.site_id)
+    {
+        Some(id) => store.site(id).await?.map(|s| s.name),
+        None => None,
+    };
+    let b = branding(&found.operator);
+    let content = PassContent {
+        serial: pass.serial.clone(),
+        operator_name: found.operator.name.clone(),
+        operator_slug: found.operator.slug.clone(),
+        brand_color: found.operator.brand_color.clone(),
+        member_name: format!("{} {}", found.member.first_name, found.member.last_name),
+        site_name,
+        support: b
+            .support
+            .email
+            .clone()
+            .or(b.support.phone.clone())
+            .or(b.support.url.clone()),
+        facility_code: credential.facility_code,
+        card_number: credential.card_number,
+    };
+    let detail = format!(
+        "serial {}, {} credential {}",
+        pass.serial,
+        credential.source,
+        credentials::display(credential.facility_code, credential.card_number)
+    );
+    let issued = match platform {
+        Platform::Apple => Issued::Apple {
+            pkpass: state.apple.pkpass(&content)?,
+            file_name: format!("{}-pass.pkpass", found.operator.slug),
+            set_cookie: set_cookie_header,
+        },
+        Platform::Google => Issued::Google {
+            save_url: state.google.save_url(
+                &content,
+                std::slice::from_ref(public_url),
+                now_ms() / 1000,
+            )?,
+            set_cookie: set_cookie_header,
+        },
+    };
+    let kind = format!("{}_pass_issued", platform.as_str());
+    store
+        .append_event(found.journey.id, Some("pass_issued"), &kind, &detail)
+        .await?;
+    Ok(issued)
+}
+
+/// Starts over from a link that expired, was replaced or was used elsewhere: a fresh invite for
+/// the same operator, site and member, valid for an hour. Returns its path.
+pub async fn restart(state: &AppState, token: &str) -> Result<Option<String>, LinkError> {
+    let store = &state.store;
+    if !looks_like_token(token) {
+        return Ok(None);
+    }
+    let Some(link) = store.link_by_token_hash(&hash_token(token)).await? else {
+        return Ok(None);
+    };
+    let Some(journey) = store.journey(link.journey_id).await? else {
+        return Ok(None);
+    };
+    let Some(old) = store.invite(journey.invite_id).await? else {
+        return Ok(None);
+    };
+    let fresh = Token::generate(16);
+    store
+        .insert_invite(&NewInvite {
+            operator_id: old.operator_id,
+            site_id: old.site_id,
+            member_id: old.member_id,
+            token_hash: &fresh.hash(),
+            channel: &old.channel,
+            expires_at: now_ms() + 3_600_000,
+        })
+        .await?;
+    store
+        .append_event(
+            journey.id,
+            None,
+            "journey_restarted",
+            "a new invite from an unusable link",
+        )
+        .await?;
+    Ok(Some(format!("/i/{}", fresh.expose())))
+}
+
+/// Writes the link's SMS to the outbox with the journey's event, and wakes the worker.
+pub async fn queue_link(
+    state: &AppState,
+    journey: &SqlJourney,
+    operator: &SqlOperator,
+    to_e164: &str,
+) -> Result<(), StoreError> {
+    let token = Token::generate(32);
+    let ttl_secs = state.config.journey.link_ttl_secs;
+    let url = format!("{}/l/{}", state.config.http.public_url, token.expose());
+    let minutes = ttl_secs.div_ceil(60);
+    let body = format!(
+        "{}: here is your secure link to add your access pass to Apple Wallet or Google Wallet:\n{url}\n\
+         It works for {minutes} minutes. Didn't ask for it? Ignore this message.",
+        operator.name
+    );
+    store_queue(
+        &state.store,
+        journey,
+        operator,
+        to_e164,
+        &body,
+        &token,
+        ttl_secs,
+    )
+    .await?;
+    state.sms_wake.notify_one();
+    Ok(())
+}
+
+async fn store_queue(
+    store: &Store,
+    journey: &SqlJourney,
+    operator: &SqlOperator,
+    to_e164: &str,
+    body: &str,
+    token: &Token,
+    ttl_secs: u64,
+) -> Result<(), StoreError> {
+    store
+        .queue_link_sms(&QueueLinkSms {
+            journey_id: journey.id,
+            operator_id: operator.id,
+            to_e164,
+            body,
+            token_hash: &token.hash(),
+            expires_at: now_ms() + (ttl_secs as i64) * 1000,
+            detail: &phone::mask(to_e164),
+        })
+        .await
+        .map(|_| ())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cookies_are_read_by_exact_name() {
+        let h = Some("a=1; elumo_link_7=secret; elumo_link_70=other");
+        assert_eq!(read_cookie(h, "elumo_link_7"), Some("secret"));
+        assert_eq!(read_cookie(h, "elumo_link_8"), None);
+        assert_eq!(read_cookie(None, "x"), None);
+    }
+
+    #[test]
+    fn the_claim_cookie_is_host_only_and_secure_over_https() {
+        let t = Token::from_user("s3cret-value-0123456789");
+        let c = set_cookie("https://pass.example", 7, &t, 600);
+        assert!(c.starts_with("__Host-elumo_link_7=s3cret"));
+        assert!(
+            c.contains("HttpOnly")
+                && c.contains("SameSite=Lax")
+                && c.contains("Secure")
+                && c.contains("Path=/")
+        );
+        let local = set_cookie("http://127.0.0.1:3000", 7, &t, 600);
+        assert!(local.starts_with("elumo_link_7=") && !local.contains("Secure"));
+    }
+
+    #[test]
+    fn platform_guess() {
+        assert!(is_apple_device(
+            "Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X)"
+        ));
+        assert!(!is_apple_device("Mozilla/5.0 (Linux; Android 14; Pixel 7)"));
+    }
+}

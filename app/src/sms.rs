@@ -1,0 +1,236 @@
+//! Sending SMS. The journey writes a message to the outbox in the same transaction as its
+//! event; a worker claims due messages and hands them to the configured sender. The embedded
+//! default is the outbox-file sender: it appends each message to a JSON-lines file that a
+//! developer (and the end-to-end tests) can read, and never pretends to reach a phone.
+
+use std::future::Future;
+use std::path::PathBuf;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::io::AsyncWriteExt as _;
+use tokio::sync::{watch, Mutex, Notify};
+
+use crate::phone::mask;
+use crate::store::{now_ms, SmsAttempt, SqlSms, Store};
+
+pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+
+/// A message to send. `Debug` shows neither the number nor the text.
+#[derive(Clone)]
+pub struct OutgoingSms {
+    pub id: i64,
+    pub to: String,
+    pub body: String,
+}
+
+impl std::fmt::Debug for OutgoingSms {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "OutgoingSms {{ id: {}, to: {} }}",
+            self.id,
+            mask(&self.to)
+        )
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct SmsReceipt {
+    pub provider_id: String,
+}
+
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum SmsError {
+    /// Worth trying again later (timeouts, rate limits, provider outages).
+    #[error("temporary failure: {0}")]
+    Temporary(String),
+    /// Will never succeed (an invalid number, a rejected message).
+    #[error("permanent failure: {0}")]
+    Permanent(String),
+}
+
+pub trait SmsSender: Send + Sync {
+    fn name(&self) -> &'static str;
+    fn send<'a>(&'a self, msg: &'a OutgoingSms) -> BoxFuture<'a, Result<SmsReceipt, SmsError>>;
+}
+
+/// The local sender: one JSON object per line in `path`.
+pub struct OutboxFileSender {
+    path: PathBuf,
+    lock: Mutex<()>,
+}
+
+impl OutboxFileSender {
+    pub fn new(path: PathBuf) -> Self {
+        OutboxFileSender {
+            path,
+            lock: Mutex::new(()),
+        }
+    }
+}
+
+impl SmsSender for OutboxFileSender {
+    fn name(&self) -> &'static str {
+        "outbox-file"
+    }
+
+    fn send<'a>(&'a self, msg: &'a OutgoingSms) -> BoxFuture<'a, Result<SmsReceipt, SmsError>> {
+        Box::pin(async move {
+            let provider_id = format!("outbox-{}", msg.id);
+            let line = serde_json::json!({
+                "id": provider_id,
+                "at": now_ms(),
+                "to": msg.to,
+                "body": msg.body,
+            })
+            .to_string();
+            let _guard = self.lock.lock().await;
+            if let Some(dir) = self.path.parent() {
+                tokio::fs::create_dir_all(dir)
+                    .await
+                    .map_err(|e| SmsError::Temporary(e.to_string()))?;
+            }
+            let mut file = tokio::fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(&self.path)
+                .await
+                .map_err(|e| SmsError::Temporary(e.to_string()))?;
+            file.write_all(format!("{line}\n").as_bytes())
+                .await
+                .map_err(|e| SmsError::Temporary(e.to_string()))?;
+            tracing::info!(to = %mask(&msg.to), outbox = %self.path.display(), "SMS written to the local outbox");
+            Ok(SmsReceipt { provider_id })
+        })
+    }
+}
+
+/// How often a message is tried, and how long to wait between tries.
+#[derive(Debug, Clone, Copy)]
+pub struct RetryPolicy {
+    pub max_attempts: i64,
+    pub base_delay_ms: i64,
+}
+
+impl RetryPolicy {
+    /// Exponential back-off with jitter: base * 2^(attempt-1), plus up to a quarter more.
+    pub fn delay_ms(&self, attempt: i64) -> i64 {
+        use rand::Rng as _;
+        let exp = self
+            .base_delay_ms
+            .saturating_mul(1i64 << (attempt - 1).clamp(0, 16));
+        exp + rand::rng().random_range(0..=exp / 4)
+    }
+}
+
+/// Sends one due message, if there is one. Returns whether it found one.
+pub async fn send_one(
+    store: &Store,
+    sender: &dyn SmsSender,
+    policy: RetryPolicy,
+) -> Result<bool, crate::store::StoreError> {
+    let Some(sms) = store.claim_due_sms(now_ms()).await? else {
+        return Ok(false);
+    };
+    let msg = OutgoingSms {
+        id: sms.id,
+        to: sms.to_e164.clone(),
+        body: sms.body.clone(),
+    };
+    let result = sender.send(&msg).await;
+    record(store, &sms, result, policy).await?;
+    Ok(true)
+}
+
+async fn record(
+    store: &Store,
+    sms: &SqlSms,
+    result: Result<SmsReceipt, SmsError>,
+    policy: RetryPolicy,
+) -> Result<(), crate::store::StoreError> {
+    let masked = mask(&sms.to_e164);
+    match result {
+        Ok(receipt) => {
+            let detail = format!("{masked} via {}", receipt.provider_id);
+            store
+                .finish_sms(
+                    sms,
+                    &SmsAttempt {
+                        status: "sent",
+                        provider_id: Some(&receipt.provider_id),
+                        next_attempt_at: now_ms(),
+                        event: "sms_sent",
+                        detail: &detail,
+                        ..SmsAttempt::default()
+                    },
+                )
+                .await
+        }
+        Err(SmsError::Temporary(why)) if sms.attempts < policy.max_attempts => {
+            let detail = format!("attempt {} failed, will retry: {why}", sms.attempts);
+            store
+                .finish_sms(
+                    sms,
+                    &SmsAttempt {
+                        status: "queued",
+                        error: Some(&why),
+                        next_attempt_at: now_ms() + policy.delay_ms(sms.attempts),
+                        event: "sms_retry",
+                        detail: &detail,
+                        ..SmsAttempt::default()
+                    },
+                )
+                .await
+        }
+        Err(err) => {
+            let detail = format!("gave up after attempt {}: {err}", sms.attempts);
+            store
+                .finish_sms(
+                    sms,
+                    &SmsAttempt {
+                        status: "failed",
+                        error: Some(&err.to_string()),
+                        next_attempt_at: now_ms(),
+                        event: "sms_failed",
+                        detail: &detail,
+                        ..SmsAttempt::default()
+                    },
+                )
+                .await
+        }
+    }
+}
+
+/// Runs until `stop` turns true: sends due messages as soon as `wake` is notified, and checks
+/// for due retries every second.
+pub async fn run_worker(
+    store: Store,
+    sender: Arc<dyn SmsSender>,
+    policy: RetryPolicy,
+    wake: Arc<Notify>,
+    mut stop: watch::Receiver<bool>,
+) {
+    match store.requeue_unfinished_sms().await {
+        Ok(0) => {}
+        Ok(n) => tracing::warn!(count = n, "re-queued SMS whose send was interrupted"),
+        Err(err) => tracing::error!(error = %err, "could not re-queue interrupted SMS"),
+    }
+    loop {
+        if *stop.borrow() {
+            break;
+        }
+        match send_one(&store, sender.as_ref(), policy).await {
+            Ok(true) => continue,
+            Ok(false) => {}
+            Err(err) => tracing::error!(error = %err, "SMS worker: store error"),
+        }
+        tokio::select! {
+            _ = wake.notified() => {}
+            _ = tokio::time::sleep(Duration::from_secs(1)) => {}
+            _ = stop.changed() => {}
+        }
+    }
+    tracing::info!("SMS worker stopped");
+}

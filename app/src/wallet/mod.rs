@@ -1,0 +1,57 @@
+//! Wallet passes: a signed `.pkpass` for Apple Wallet and a signed "Save to Google Wallet" link.
+
+pub mod apple;
+pub mod certs;
+pub mod google;
+mod images;
+
+/// What a pass shows, whichever wallet it goes to.
+#[derive(Debug, Clone)]
+pub struct PassContent {
+    pub serial: String,
+    pub operator_name: String,
+    pub operator_slug: String,
+    pub brand_color: String,
+    pub member_name: String,
+    pub site_name: Option<String>,
+    pub support: Option<String>,
+    pub facility_code: i64,
+    pub card_number: i64,
+}
+
+impl PassContent {
+    pub fn credential_display(&self) -> String {
+        crate::credentials::display(self.facility_code, self.card_number)
+    }
+    pub fn barcode_message(&self) -> String {
+        crate::credentials::barcode_message(self.facility_code, self.card_number)
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum WalletError {
+    #[error("signing failed: {0}")]
+    Crypto(#[from] openssl::error::ErrorStack),
+    #[error("could not assemble the pass: {0}")]
+    Package(String),
+    #[error("could not read or write {path}: {source}")]
+    Io {
+        path: String,
+        source: std::io::Error,
+    },
+    #[error("{0}")]
+    Config(String),
+    #[error("could not sign the Google Wallet link: {0}")]
+    Jwt(#[from] jsonwebtoken::errors::Error),
+}
+
+/// "#1f4fd1" → (31, 79, 209); anything else → the default blue.
+pub fn rgb(hex: &str) -> (u8, u8, u8) {
+    let h = hex.trim_start_matches('#');
+    if h.len() == 6 && h.bytes().all(|b| b.is_ascii_hexdigit()) {
+        let p = |i: usize| u8::from_str_radix(&h[i..i + 2], 16).unwrap_or(0);
+        (p(0), p(2), p(4))
+    } else {
+        (31, 79, 209)
+    }
+}
