@@ -23,6 +23,7 @@ for (const js of [false, true]) {
       await phone.enter(numbers.ada);
       await expect(page.getByRole('heading', { level: 1 })).toHaveText('Check your messages');
       await expect(page.getByTestId('sent')).toContainText('•••• ••• 001');
+      await page.screenshot({ path: `test-results/sent-${js ? 'js' : 'nojs'}-${test.info().project.name}.png`, fullPage: true });
     });
 
     test('an unknown number gets the not-found message with support, and keeps the number', async ({ page }) => {

@@ -1,0 +1,87 @@
+import { test, expect } from '@playwright/test';
+import { PhonePage, numbers } from './fixtures/phone-page';
+import { WalletPage } from './fixtures/wallet-page';
+import { latestLinkFor } from './fixtures/outbox';
+
+// Google's save page is never contacted: the tests read the redirect the button answers with.
+async function pressGoogle(page: import('@playwright/test').Page, link: string): Promise<string> {
+  const res = await page.request.post(`${link}/google`, { maxRedirects: 0 });
+  expect(res.status()).toBe(303);
+  return res.headers()['location'];
+}
+
+// The whole journey, from the invite URL to the wallet, with JavaScript on and off.
+for (const js of [true, false]) {
+  test.describe(`journey, JavaScript ${js ? 'on' : 'off'}`, () => {
+    test.use({ javaScriptEnabled: js });
+
+    test('invite → number → SMS link → Add to Apple Wallet / Google Wallet', async ({ page }, info) => {
+      const phone = new PhonePage(page);
+      await phone.open();
+      if (js) await phone.waitForHydration();
+      const previous = await latestLinkFor(page, '+447400123002').catch(() => undefined);
+      await phone.enter('07400 123002');
+      await expect(page.getByRole('heading', { level: 1 })).toHaveText('Check your messages');
+
+      const link = await latestLinkFor(page, '+447400123002', previous);
+      await page.goto(link);
+      const wallet = new WalletPage(page);
+      await expect(wallet.heading).toHaveText('Your pass is ready, Grace');
+      await expect(page.getByText('42 / 01002')).toBeVisible();
+      await expect(wallet.apple).toBeVisible();
+      await expect(wallet.google).toBeVisible();
+      await page.screenshot({ path: `test-results/wallet-${js ? 'js' : 'nojs'}-${info.project.name}.png`, fullPage: true });
+
+      // Add to Apple Wallet: a .pkpass download, a zip with the four required files.
+      const [download] = await Promise.all([page.waitForEvent('download'), wallet.apple.click()]);
+      expect(download.suggestedFilename()).toMatch(/\.pkpass$/);
+      const stream = await download.createReadStream();
+      const chunks: Buffer[] = [];
+      for await (const c of stream) chunks.push(c as Buffer);
+      const bytes = Buffer.concat(chunks);
+      expect(bytes.subarray(0, 4).toString('binary')).toBe('PK\x03\x04');
+      const names = bytes.toString('latin1');
+      for (const f of ['pass.json', 'manifest.json', 'signature', 'icon.png']) expect(names).toContain(f);
+
+      // The content type, as Safari needs it (the same browser may fetch again).
+      const res = await page.request.post(`${link}/apple`);
+      expect(res.status()).toBe(200);
+      expect(res.headers()['content-type']).toBe('application/vnd.apple.pkpass');
+
+      // Add to Google Wallet: the button's form posts and answers with Google's save link, a
+      // three-part JWT (the browser context's cookie shows it is the same browser).
+      await expect(page.locator(`form[action="${link}/google"][method="post"]`)).toHaveCount(1);
+      const save = await pressGoogle(page, link);
+      expect(save).toMatch(/^https:\/\/pay\.google\.com\/gp\/v\/save\/[\w-]+\.[\w-]+\.[\w-]+$/);
+    });
+  });
+}
+
+test('the not-found path offers support and the profile tip', async ({ page }) => {
+  const phone = new PhonePage(page);
+  await phone.open();
+  await phone.waitForHydration();
+  await phone.enter(numbers.notSynced);
+  await expect(phone.notFound).toContainText("We couldn't find that number");
+  await expect(phone.notFound.getByRole('link')).toHaveAttribute('href', 'mailto:help@northwind.example');
+});
+
+test('a link opened in another browser is refused with a clear page', async ({ page, browser }) => {
+  const phone = new PhonePage(page);
+  await phone.open();
+  const previous = await latestLinkFor(page, '+447400123005').catch(() => undefined);
+  await phone.enter('07400 123005');
+  const link = await latestLinkFor(page, '+447400123005', previous);
+  await page.goto(link);
+  await expect(new WalletPage(page).google).toBeVisible();
+  expect(await pressGoogle(page, link)).toContain('/gp/v/save/');
+
+  const other = await browser.newContext();
+  const otherPage = await other.newPage();
+  const res = await otherPage.goto(new URL(link, page.url()).toString());
+  expect(res?.status()).toBe(409);
+  await expect(otherPage.getByRole('heading', { level: 1 })).toHaveText('This link was already used');
+  await expect(otherPage.getByRole('button', { name: 'Start again' })).toBeVisible();
+  await otherPage.screenshot({ path: `test-results/link-used-${test.info().project.name}.png`, fullPage: true });
+  await other.close();
+});
