@@ -18,6 +18,8 @@ pub mod directory;
 #[cfg(feature = "ssr")]
 pub mod error;
 #[cfg(feature = "ssr")]
+pub mod invites;
+#[cfg(feature = "ssr")]
 pub mod journeys;
 #[cfg(feature = "ssr")]
 pub mod links;

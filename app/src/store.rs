@@ -424,6 +424,39 @@ impl Store {
             .await)?)
     }
 
+    pub async fn operator_by_slug(&self, slug: &str) -> Result<Option<SqlOperator>> {
+        let sql = format!("SELECT {OPERATOR_COLUMNS} FROM operators WHERE slug = $1");
+        Ok(on_pool!(self, |p| sqlx::query_as(&sql)
+            .bind(slug)
+            .fetch_optional(p)
+            .await)?)
+    }
+
+    pub async fn site_by_name(&self, operator_id: i64, name: &str) -> Result<Option<SqlSite>> {
+        let sql =
+            "SELECT id, operator_id, name, address FROM sites WHERE operator_id = $1 AND name = $2";
+        Ok(on_pool!(self, |p| sqlx::query_as(sql)
+            .bind(operator_id)
+            .bind(name)
+            .fetch_optional(p)
+            .await)?)
+    }
+
+    pub async fn member_by_external_id(
+        &self,
+        operator_id: i64,
+        external_id: &str,
+    ) -> Result<Option<SqlMember>> {
+        let sql = format!(
+            "SELECT {MEMBER_COLUMNS} FROM members WHERE operator_id = $1 AND external_id = $2"
+        );
+        Ok(on_pool!(self, |p| sqlx::query_as(&sql)
+            .bind(operator_id)
+            .bind(external_id)
+            .fetch_optional(p)
+            .await)?)
+    }
+
     pub async fn insert_site(
         &self,
         operator_id: i64,

@@ -1,6 +1,15 @@
-//! `server` — serves elumo pass. Configuration comes from the environment (see the README).
+//! `server` — serves elumo pass, and a few operator commands. Configuration comes from the
+//! environment (see the README).
 
 use std::process::ExitCode;
+
+const USAGE: &str = "usage:
+  server [serve]                      serve elumo pass
+  server invite create --operator SLUG [--site NAME] [--member EXTERNAL_ID] [--days N]
+                                      create an invite and print its URL and QR code
+                                      (a site poster, or one member's invite with --member)
+
+Configuration comes from ELUMO_* environment variables and DATABASE_URL; see README.md.";
 
 #[tokio::main]
 async fn main() -> ExitCode {
@@ -13,21 +22,67 @@ async fn main() -> ExitCode {
         }
     };
     let args: Vec<String> = std::env::args().skip(1).collect();
-    match args.first().map(String::as_str) {
-        None | Some("serve") => match server::serve(config).await {
-            Ok(()) => ExitCode::SUCCESS,
-            Err(err) => {
-                eprintln!("error: {err:#}");
-                ExitCode::FAILURE
-            }
-        },
-        Some("--help" | "-h" | "help") => {
-            println!("usage: server [serve]\n\nServes elumo pass. Configuration comes from ELUMO_* environment variables and DATABASE_URL; see README.md.");
-            ExitCode::SUCCESS
+    let words: Vec<&str> = args.iter().map(String::as_str).collect();
+    let result = match words.as_slice() {
+        [] | ["serve"] => server::serve(config).await,
+        ["invite", "create", rest @ ..] => invite_create(config, rest).await,
+        ["--help" | "-h" | "help"] => {
+            println!("{USAGE}");
+            Ok(())
         }
-        Some(other) => {
-            eprintln!("error: unknown command {other:?}; try `server --help`");
-            ExitCode::from(2)
+        _ => {
+            eprintln!("error: unknown command {:?}\n\n{USAGE}", args.join(" "));
+            return ExitCode::from(2);
+        }
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("error: {err:#}");
+            ExitCode::FAILURE
         }
     }
+}
+
+async fn invite_create(config: app::config::Config, args: &[&str]) -> anyhow::Result<()> {
+    let mut operator = None;
+    let mut site = None;
+    let mut member = None;
+    let mut days = 30i64;
+    let mut it = args.iter();
+    while let Some(flag) = it.next() {
+        let value = it
+            .next()
+            .ok_or_else(|| anyhow::anyhow!("{flag} needs a value"))?;
+        match *flag {
+            "--operator" => operator = Some(*value),
+            "--site" => site = Some(*value),
+            "--member" => member = Some(*value),
+            "--days" => {
+                days = value
+                    .parse()
+                    .map_err(|_| anyhow::anyhow!("--days needs a whole number"))?
+            }
+            other => anyhow::bail!("unknown option {other}\n\n{USAGE}"),
+        }
+    }
+    let operator = operator.ok_or_else(|| anyhow::anyhow!("--operator is required\n\n{USAGE}"))?;
+    let store = app::store::Store::connect(config.db.url.expose(), 2).await?;
+    let url = app::invites::create(
+        &store,
+        &config.http.public_url,
+        &app::invites::NewInviteRequest {
+            operator_slug: operator,
+            site,
+            member_external_id: member,
+            days,
+        },
+    )
+    .await?;
+    println!("{url}");
+    if let Some(qr) = app::demo::terminal_qr(&url) {
+        println!("{qr}");
+    }
+    store.close().await;
+    Ok(())
 }

@@ -446,3 +446,69 @@ async fn slow_requests_time_out() {
     let (status, _, _) = send(&router, get_req("/slow")).await;
     assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
 }
+
+#[tokio::test]
+async fn operators_create_invites_that_work() {
+    use app::invites::{create, InviteError, NewInviteRequest};
+    let app = demo_app().await;
+    let store = &app.state.store;
+    let public = "https://pass.example.test";
+    let req = |site, member, days| NewInviteRequest {
+        operator_slug: "northwind",
+        site,
+        member_external_id: member,
+        days,
+    };
+
+    let poster = create(store, public, &req(Some("Northwind King's Cross"), None, 7))
+        .await
+        .unwrap();
+    let path = poster
+        .strip_prefix(public)
+        .expect("built on the public URL");
+    let (status, _, html) = send(&app.router, get_req(path)).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(html.contains("King&#x27;s Cross") || html.contains("King's Cross"));
+
+    assert!(matches!(
+        create(
+            store,
+            public,
+            &NewInviteRequest {
+                operator_slug: "nobody",
+                ..req(None, None, 7)
+            }
+        )
+        .await,
+        Err(InviteError::NoOperator(_))
+    ));
+    assert!(matches!(
+        create(store, public, &req(Some("Mars"), None, 7)).await,
+        Err(InviteError::NoSite { .. })
+    ));
+    assert!(matches!(
+        create(store, public, &req(None, Some("nw-9999"), 7)).await,
+        Err(InviteError::NoMember { .. })
+    ));
+    assert!(matches!(
+        create(store, public, &req(None, None, 0)).await,
+        Err(InviteError::BadLifetime)
+    ));
+
+    // Margaret has no mobile on record: her invite can never match, and the journey says why.
+    let margaret = create(store, public, &req(None, Some("nw-1006"), 7))
+        .await
+        .unwrap();
+    let token = margaret.rsplit('/').next().unwrap().to_owned();
+    let member_app = App {
+        token,
+        ..demo_app_from(&app)
+    };
+    let (_, journey) = open_invite(&member_app).await;
+    let (_, location) = submit(&member_app, &journey, "GB", "07400 123001").await;
+    assert!(location.ends_with(&format!("?j={journey}")));
+    assert_eq!(
+        events(&member_app, &journey).await.last().unwrap().1,
+        "no_mobile_on_record"
+    );
+}
