@@ -75,9 +75,30 @@ pub struct JourneyConfig {
 
 #[derive(Debug, Clone)]
 pub struct SmsConfig {
+    /// Which sender delivers texts.
+    pub provider: SmsProvider,
     /// The local outbox file the development sender appends to.
     pub outbox_file: PathBuf,
     pub max_attempts: u64,
+    pub twilio: Option<TwilioConfig>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SmsProvider {
+    /// The local outbox file: for development and tests; refused in production.
+    Outbox,
+    /// Twilio's Messages API, or a provider that speaks it.
+    Twilio,
+}
+
+#[derive(Debug, Clone)]
+pub struct TwilioConfig {
+    pub base_url: String,
+    pub account_sid: String,
+    pub auth_token: Secret,
+    pub from: Option<String>,
+    pub messaging_service_sid: Option<String>,
+    pub timeout_ms: u64,
 }
 
 #[derive(Debug, Clone)]
@@ -177,7 +198,7 @@ impl Config {
                 }),
             }
         };
-        Ok(Config {
+        let config = Config {
             env,
             http: HttpConfig {
                 listen,
@@ -190,6 +211,31 @@ impl Config {
                 max_connections: number("ELUMO_DB_MAX_CONNECTIONS", 8)?.clamp(1, 200) as u32,
             },
             sms: SmsConfig {
+                provider: match var("ELUMO_SMS_PROVIDER").as_deref().unwrap_or("outbox") {
+                    "outbox" => SmsProvider::Outbox,
+                    "twilio" => SmsProvider::Twilio,
+                    other => {
+                        return Err(ConfigError::Invalid {
+                            name: "ELUMO_SMS_PROVIDER",
+                            why: format!("expected outbox or twilio, got {other:?}"),
+                        })
+                    }
+                },
+                twilio: match (
+                    var("ELUMO_TWILIO_ACCOUNT_SID"),
+                    var("ELUMO_TWILIO_AUTH_TOKEN"),
+                ) {
+                    (Some(account_sid), Some(token)) => Some(TwilioConfig {
+                        base_url: var("ELUMO_TWILIO_BASE_URL")
+                            .unwrap_or_else(|| "https://api.twilio.com".into()),
+                        account_sid,
+                        auth_token: Secret::new(token),
+                        from: var("ELUMO_TWILIO_FROM"),
+                        messaging_service_sid: var("ELUMO_TWILIO_MESSAGING_SERVICE_SID"),
+                        timeout_ms: number("ELUMO_TWILIO_TIMEOUT_MS", 10_000)?.clamp(100, 60_000),
+                    }),
+                    _ => None,
+                },
                 outbox_file: var("ELUMO_SMS_OUTBOX")
                     .map(PathBuf::from)
                     .unwrap_or_else(|| data_dir.join("sms-outbox.jsonl")),
@@ -217,7 +263,34 @@ impl Config {
             demo: DemoConfig {
                 seed: flag("ELUMO_DEMO", env == Environment::Development)?,
             },
-        })
+        };
+        config.check()?;
+        Ok(config)
+    }
+
+    /// Rules across variables: production never runs on the local SMS outbox, and the Twilio
+    /// sender has what it needs.
+    fn check(&self) -> Result<(), ConfigError> {
+        match self.sms.provider {
+            SmsProvider::Outbox if self.env == Environment::Production => Err(ConfigError::Invalid {
+                name: "ELUMO_SMS_PROVIDER",
+                why: "the local outbox sender never reaches a phone, so production refuses it; \
+                      set ELUMO_SMS_PROVIDER=twilio with its ELUMO_TWILIO_* variables"
+                    .into(),
+            }),
+            SmsProvider::Twilio => match &self.sms.twilio {
+                None => Err(ConfigError::Invalid {
+                    name: "ELUMO_TWILIO_ACCOUNT_SID",
+                    why: "the twilio provider needs ELUMO_TWILIO_ACCOUNT_SID and ELUMO_TWILIO_AUTH_TOKEN".into(),
+                }),
+                Some(t) if t.from.is_none() && t.messaging_service_sid.is_none() => Err(ConfigError::Invalid {
+                    name: "ELUMO_TWILIO_FROM",
+                    why: "set ELUMO_TWILIO_FROM or ELUMO_TWILIO_MESSAGING_SERVICE_SID".into(),
+                }),
+                Some(_) => Ok(()),
+            },
+            SmsProvider::Outbox => Ok(()),
+        }
     }
 }
 
@@ -262,7 +335,29 @@ mod tests {
 
     #[test]
     fn production_does_not_seed_demo_data() {
-        let c = config(&[("ELUMO_ENV", "production")]).unwrap();
+        let c = config(&[
+            ("ELUMO_ENV", "production"),
+            ("ELUMO_SMS_PROVIDER", "twilio"),
+            ("ELUMO_TWILIO_ACCOUNT_SID", "AC1"),
+            ("ELUMO_TWILIO_AUTH_TOKEN", "t"),
+            ("ELUMO_TWILIO_FROM", "+15005550006"),
+        ])
+        .unwrap();
         assert!(!c.demo.seed);
+        assert!(
+            !format!("{c:?}").contains("AC1\", auth_token: \"t"),
+            "the auth token is redacted"
+        );
+    }
+
+    #[test]
+    fn production_refuses_the_local_sms_outbox() {
+        let err = config(&[("ELUMO_ENV", "production")]).unwrap_err();
+        assert!(err.to_string().contains("production refuses it"), "{err}");
+        let err = config(&[("ELUMO_SMS_PROVIDER", "twilio")]).unwrap_err();
+        assert!(
+            err.to_string().contains("ELUMO_TWILIO_ACCOUNT_SID"),
+            "{err}"
+        );
     }
 }

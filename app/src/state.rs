@@ -7,7 +7,8 @@ use axum::extract::FromRef;
 use leptos::prelude::LeptosOptions;
 use tokio::sync::Notify;
 
-use crate::config::Config;
+use crate::config::{Config, SmsProvider};
+use crate::sms::twilio::TwilioSender;
 use crate::sms::{OutboxFileSender, RetryPolicy, SmsSender};
 use crate::store::Store;
 use crate::wallet::apple::AppleWallet;
@@ -39,8 +40,13 @@ impl AppState {
                 &config.journey.data_dir,
             )?,
         )?;
-        let sms: Arc<dyn SmsSender> =
-            Arc::new(OutboxFileSender::new(config.sms.outbox_file.clone()));
+        let sms: Arc<dyn SmsSender> = match (&config.sms.provider, &config.sms.twilio) {
+            (SmsProvider::Twilio, Some(twilio)) => Arc::new(
+                TwilioSender::new(twilio.clone(), &config.http.public_url)
+                    .map_err(WalletError::Config)?,
+            ),
+            _ => Arc::new(OutboxFileSender::new(config.sms.outbox_file.clone())),
+        };
         Ok(AppState {
             leptos_options: Self::leptos_options(&config),
             config: Arc::new(config),

@@ -160,6 +160,8 @@ pub struct SqlSms {
     pub body: String,
     pub status: String,
     pub attempts: i64,
+    /// The expiry of the newest link of the message's journey.
+    pub link_expires_at: Option<i64>,
 }
 
 impl std::fmt::Debug for SqlSms {
@@ -789,7 +791,8 @@ impl Store {
         let sql = "UPDATE sms_outbox SET status = 'sending', attempts = attempts + 1 \
                    WHERE status = 'queued' AND id = (SELECT id FROM sms_outbox WHERE status = 'queued' \
                    AND next_attempt_at <= $1 ORDER BY id LIMIT 1) \
-                   RETURNING id, journey_id, operator_id, to_e164, body, status, attempts";
+                   RETURNING id, journey_id, operator_id, to_e164, body, status, attempts, \
+                   (SELECT MAX(expires_at) FROM link_tokens l WHERE l.journey_id = sms_outbox.journey_id) AS link_expires_at";
         Ok(on_pool!(self, |p| sqlx::query_as(sql)
             .bind(now)
             .fetch_optional(p)
@@ -861,9 +864,78 @@ impl Store {
             .await)?)
     }
 
+    /// Records a provider's delivery receipt. Receipts may repeat and arrive out of order: a
+    /// state only replaces an earlier one (queued < sent < delivered/undelivered/failed).
+    /// Returns the message's journey when the state moved on.
+    pub async fn record_delivery(
+        &self,
+        provider_id: &str,
+        status: &str,
+        detail: &str,
+    ) -> Result<Option<i64>> {
+        fn rank(s: &str) -> i64 {
+            match s {
+                "accepted" | "scheduled" | "queued" => 1,
+                "sending" => 2,
+                "sent" => 3,
+                "delivered" | "undelivered" | "failed" | "read" | "canceled" => 4,
+                _ => 0,
+            }
+        }
+        let new_rank = rank(status);
+        if new_rank == 0 {
+            return Ok(None);
+        }
+        let now = now_ms();
+        on_pool!(self, |p| {
+            let mut tx = p.begin().await?;
+            let row: Option<(i64, i64, Option<String>)> = sqlx::query_as(
+                "SELECT id, journey_id, delivery_status FROM sms_outbox WHERE provider_id = $1",
+            )
+            .bind(provider_id)
+            .fetch_optional(&mut *tx)
+            .await?;
+            let Some((id, journey_id, current)) = row else {
+                return Ok(None);
+            };
+            if current.as_deref().map(rank).unwrap_or(0) >= new_rank {
+                return Ok(None);
+            }
+            sqlx::query(
+                "UPDATE sms_outbox SET delivery_status = $2, delivery_at = $3 WHERE id = $1",
+            )
+            .bind(id)
+            .bind(status)
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+            sqlx::query(
+                "INSERT INTO journey_events (journey_id, at, kind, detail) VALUES ($1, $2, $3, $4)",
+            )
+            .bind(journey_id)
+            .bind(now)
+            .bind(format!("sms_{status}"))
+            .bind(detail)
+            .execute(&mut *tx)
+            .await?;
+            tx.commit().await?;
+            Ok(Some(journey_id))
+        })
+    }
+
+    pub async fn delivery_status(&self, provider_id: &str) -> Result<Option<String>> {
+        let sql = "SELECT delivery_status FROM sms_outbox WHERE provider_id = $1";
+        let row: Option<Option<String>> = on_pool!(self, |p| sqlx::query_scalar(sql)
+            .bind(provider_id)
+            .fetch_optional(p)
+            .await)?;
+        Ok(row.flatten())
+    }
+
     /// The newest messages, for the development outbox page.
     pub async fn recent_sms(&self, limit: i64) -> Result<Vec<SqlSms>> {
-        let sql = "SELECT id, journey_id, operator_id, to_e164, body, status, attempts FROM sms_outbox ORDER BY id DESC LIMIT $1";
+        let sql = "SELECT id, journey_id, operator_id, to_e164, body, status, attempts, NULL AS link_expires_at \
+                   FROM sms_outbox ORDER BY id DESC LIMIT $1";
         Ok(on_pool!(self, |p| sqlx::query_as(sql)
             .bind(limit)
             .fetch_all(p)

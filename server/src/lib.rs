@@ -61,6 +61,7 @@ pub fn router(state: AppState) -> Router {
         .route("/l/{token}/google", post(issue_google))
         .route("/l/{token}/restart", post(restart))
         .route("/dev/outbox", get(dev_outbox))
+        .route("/webhooks/twilio/status", post(twilio_status))
         .leptos_routes_with_context(
             &state,
             routes,
@@ -310,6 +311,47 @@ fn html_escape(s: &str) -> String {
         .replace('<', "&lt;")
         .replace('>', "&gt;")
         .replace('"', "&quot;")
+}
+
+/// Twilio's delivery receipts. Only signed ones count; repeats and late arrivals change nothing.
+async fn twilio_status(
+    State(state): State<AppState>,
+    headers: axum::http::HeaderMap,
+    axum::extract::Form(params): axum::extract::Form<Vec<(String, String)>>,
+) -> Response {
+    let Some(twilio) = state.config.sms.twilio.as_ref() else {
+        return (StatusCode::NOT_FOUND, "not configured").into_response();
+    };
+    let url = app::sms::twilio::status_callback_url(&state.config.http.public_url);
+    let signature = headers
+        .get("x-twilio-signature")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
+    if !app::sms::twilio::verify(twilio.auth_token.expose(), &url, &params, signature) {
+        tracing::warn!("rejected a status callback with a bad signature");
+        return (StatusCode::FORBIDDEN, "bad signature").into_response();
+    }
+    let param = |name: &str| {
+        params
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    };
+    let (Some(sid), Some(status)) = (param("MessageSid"), param("MessageStatus")) else {
+        return (
+            StatusCode::BAD_REQUEST,
+            "MessageSid and MessageStatus are required",
+        )
+            .into_response();
+    };
+    let detail = match param("ErrorCode") {
+        Some(code) => format!("provider receipt: {status}, error {code}"),
+        None => format!("provider receipt: {status}"),
+    };
+    match state.store.record_delivery(sid, status, &detail).await {
+        Ok(_) => StatusCode::NO_CONTENT.into_response(),
+        Err(err) => unavailable(err),
+    }
 }
 
 /// Development only: the local SMS outbox, newest first, so a person can follow the link a

@@ -81,13 +81,31 @@ pub async fn stores() -> Vec<TestStore> {
 }
 
 pub fn test_config(data_dir: &std::path::Path, site_root: &std::path::Path) -> Config {
+    config_with(data_dir, site_root, &[])
+}
+
+/// The test configuration with `extra` variables on top.
+pub fn config_with(
+    data_dir: &std::path::Path,
+    site_root: &std::path::Path,
+    extra: &[(&str, &str)],
+) -> Config {
     let data = data_dir.to_string_lossy().to_string();
     let site = site_root.to_string_lossy().to_string();
-    Config::from_lookup(|k| match k {
-        "ELUMO_DATA_DIR" => Some(data.clone()),
-        "ELUMO_SITE_ROOT" => Some(site.clone()),
-        "ELUMO_PUBLIC_URL" => Some("https://pass.example.test".into()),
-        _ => None,
+    let extra: Vec<(String, String)> = extra
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+    Config::from_lookup(|k| {
+        if let Some((_, v)) = extra.iter().find(|(name, _)| name == k) {
+            return Some(v.clone());
+        }
+        match k {
+            "ELUMO_DATA_DIR" => Some(data.clone()),
+            "ELUMO_SITE_ROOT" => Some(site.clone()),
+            "ELUMO_PUBLIC_URL" => Some("https://pass.example.test".into()),
+            _ => None,
+        }
     })
     .expect("test config")
 }

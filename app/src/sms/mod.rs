@@ -1,6 +1,6 @@
 //! Sending SMS. The journey writes a message to the outbox in the same transaction as its
 //! event; a worker claims due messages and hands them to the configured sender. The embedded
-//! default is the outbox-file sender: it appends each message to a JSON-lines file that a
+//! default is the outbox-file sender (`twilio` is the real one): it appends each message to a JSON-lines file that a
 //! developer (and the end-to-end tests) can read, and never pretends to reach a phone.
 
 use std::future::Future;
@@ -11,6 +11,8 @@ use std::time::Duration;
 
 use tokio::io::AsyncWriteExt as _;
 use tokio::sync::{watch, Mutex, Notify};
+
+pub mod twilio;
 
 use crate::phone::mask;
 use crate::store::{now_ms, SmsAttempt, SqlSms, Store};
@@ -23,6 +25,8 @@ pub struct OutgoingSms {
     pub id: i64,
     pub to: String,
     pub body: String,
+    /// How long the message is worth delivering: the link's remaining life.
+    pub valid_for_secs: u64,
 }
 
 impl std::fmt::Debug for OutgoingSms {
@@ -131,13 +135,22 @@ pub async fn send_one(
     sender: &dyn SmsSender,
     policy: RetryPolicy,
 ) -> Result<bool, crate::store::StoreError> {
-    let Some(sms) = store.claim_due_sms(now_ms()).await? else {
+    let now = now_ms();
+    let Some(sms) = store.claim_due_sms(now).await? else {
         return Ok(false);
     };
+    let remaining_ms = sms.link_expires_at.unwrap_or(now + 600_000) - now;
+    if remaining_ms < 1_000 {
+        // The link died while the message waited: a text with a dead link helps nobody.
+        let dead = SmsError::Permanent("the link expired before the text could be sent".into());
+        record(store, &sms, Err(dead), policy).await?;
+        return Ok(true);
+    }
     let msg = OutgoingSms {
         id: sms.id,
         to: sms.to_e164.clone(),
         body: sms.body.clone(),
+        valid_for_secs: (remaining_ms / 1000) as u64,
     };
     let result = sender.send(&msg).await;
     record(store, &sms, result, policy).await?;
