@@ -788,12 +788,20 @@ impl Store {
     /// Claims the oldest due message for sending. The attempt is counted before the send; the
     /// `status = 'queued'` re-check makes a claim that lost a race change nothing.
     pub async fn claim_due_sms(&self, now: i64) -> Result<Option<SqlSms>> {
-        let sql = "UPDATE sms_outbox SET status = 'sending', attempts = attempts + 1 \
-                   WHERE status = 'queued' AND id = (SELECT id FROM sms_outbox WHERE status = 'queued' \
-                   AND next_attempt_at <= $1 ORDER BY id LIMIT 1) \
-                   RETURNING id, journey_id, operator_id, to_e164, body, status, attempts, \
-                   (SELECT MAX(expires_at) FROM link_tokens l WHERE l.journey_id = sms_outbox.journey_id) AS link_expires_at";
-        Ok(on_pool!(self, |p| sqlx::query_as(sql)
+        // The one statement whose dialects differ: PostgreSQL skips rows another instance's
+        // worker holds (so several workers share the queue); SQLite serialises writers anyway.
+        let pick = match self.db {
+            Db::Postgres(_) => "FOR UPDATE SKIP LOCKED",
+            Db::Sqlite(_) => "",
+        };
+        let sql = format!(
+            "UPDATE sms_outbox SET status = 'sending', attempts = attempts + 1 \
+             WHERE status = 'queued' AND id = (SELECT id FROM sms_outbox WHERE status = 'queued' \
+             AND next_attempt_at <= $1 ORDER BY id LIMIT 1 {pick}) \
+             RETURNING id, journey_id, operator_id, to_e164, body, status, attempts, \
+             (SELECT MAX(expires_at) FROM link_tokens l WHERE l.journey_id = sms_outbox.journey_id) AS link_expires_at"
+        );
+        Ok(on_pool!(self, |p| sqlx::query_as(&sql)
             .bind(now)
             .fetch_optional(p)
             .await)?)
