@@ -56,6 +56,12 @@ export default defineConfig({
       DATABASE_URL: `sqlite://${dataDir}/e2e.db`,
       ELUMO_SITE_ROOT: process.env.ELUMO_SITE_ROOT ?? path.resolve(__dirname, '../target/site'),
       ELUMO_LOG: 'warn',
+      // Every test here comes from 127.0.0.1 and most use the demo invite and a few demo numbers:
+      // the abuse limits are tested at the server level, so here they are raised out of the way.
+      ELUMO_LIMIT_SUBMISSIONS_PER_IP: '10000',
+      ELUMO_LIMIT_SUBMISSIONS_PER_INVITE: '10000',
+      ELUMO_LIMIT_SMS_PER_NUMBER_PER_MINUTE: '10000',
+      ELUMO_LIMIT_SMS_PER_NUMBER_PER_DAY: '10000',
     },
   },
 });

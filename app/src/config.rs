@@ -42,6 +42,7 @@ pub struct Config {
     pub db: DbConfig,
     pub journey: JourneyConfig,
     pub sms: SmsConfig,
+    pub limits: LimitsConfig,
     pub apple_wallet: AppleWalletConfig,
     pub google_wallet: GoogleWalletConfig,
     pub demo: DemoConfig,
@@ -81,6 +82,18 @@ pub struct SmsConfig {
     pub outbox_file: PathBuf,
     pub max_attempts: u64,
     pub twilio: Option<TwilioConfig>,
+}
+
+/// Abuse limits. Each is a count per window; they live in the database, so they hold across
+/// server instances. The operator's hourly SMS budget and allowed countries are per operator.
+#[derive(Debug, Clone, Copy)]
+pub struct LimitsConfig {
+    pub sms_per_number_per_minute: i64,
+    pub sms_per_number_per_day: i64,
+    pub submissions_per_ip_per_10_minutes: i64,
+    pub submissions_per_invite_per_hour: i64,
+    /// Found and not-found answers take at least this long, so timing does not tell them apart.
+    pub answer_floor_ms: u64,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -240,6 +253,17 @@ impl Config {
                     .map(PathBuf::from)
                     .unwrap_or_else(|| data_dir.join("sms-outbox.jsonl")),
                 max_attempts: number("ELUMO_SMS_MAX_ATTEMPTS", 5)?.clamp(1, 50),
+            },
+            limits: LimitsConfig {
+                sms_per_number_per_minute: number("ELUMO_LIMIT_SMS_PER_NUMBER_PER_MINUTE", 1)?
+                    .max(1) as i64,
+                sms_per_number_per_day: number("ELUMO_LIMIT_SMS_PER_NUMBER_PER_DAY", 5)?.max(1)
+                    as i64,
+                submissions_per_ip_per_10_minutes: number("ELUMO_LIMIT_SUBMISSIONS_PER_IP", 10)?
+                    .max(1) as i64,
+                submissions_per_invite_per_hour: number("ELUMO_LIMIT_SUBMISSIONS_PER_INVITE", 20)?
+                    .max(1) as i64,
+                answer_floor_ms: number("ELUMO_ANSWER_FLOOR_MS", 250)?.min(5_000),
             },
             apple_wallet: AppleWalletConfig {
                 pass_type_id: var("ELUMO_APPLE_PASS_TYPE_ID")

@@ -156,7 +156,49 @@ async fn previous_outcome(
                 region: region.to_owned(),
             })
         }
+        Some("rate_limited") => {
+            let message = store
+                .journey_events(j.id)
+                .await?
+                .into_iter()
+                .rev()
+                .find(|e| e.kind == "rate_limited")
+                .and_then(|e| e.detail.split_once(": ").map(|(_, m)| m.to_owned()))
+                .unwrap_or_else(|| "Too many attempts. Try again later.".to_owned());
+            Some(SubmitOutcome::RateLimited {
+                message,
+                number,
+                region: region.to_owned(),
+            })
+        }
         _ => None,
+    })
+}
+
+async fn limited_outcome(
+    store: &Store,
+    j: &SqlJourney,
+    limited: &crate::limits::Limited,
+    number: &str,
+    region: &str,
+) -> Result<SubmitOutcome> {
+    let message = limited.message();
+    store
+        .advance_journey(
+            j.id,
+            &Advance {
+                step: step::NUMBER_ENTERED,
+                outcome: Some("rate_limited"),
+                event: "rate_limited",
+                detail: &format!("{}: {message}", limited.scope),
+                ..Advance::default()
+            },
+        )
+        .await?;
+    Ok(SubmitOutcome::RateLimited {
+        message,
+        number: number.trim().chars().take(64).collect(),
+        region: region.to_owned(),
     })
 }
 
@@ -167,6 +209,7 @@ pub async fn submit_number(
     journey: &str,
     region: &str,
     number: &str,
+    client_ip: &str,
 ) -> Result<SubmitOutcome> {
     let store = &state.store;
     let opened = match find_invite(store, token).await? {
@@ -177,6 +220,9 @@ pub async fn submit_number(
         Some(j) => j,
         None => start(store, &opened).await?,
     };
+    if let Err(limited) = crate::limits::submission(state, client_ip, opened.invite.id).await? {
+        return limited_outcome(store, &j, &limited, number, region).await;
+    }
     let region = if dial_code(region).is_some() {
         region.to_ascii_uppercase()
     } else {
@@ -222,6 +268,32 @@ pub async fn submit_number(
         )
         .await?;
 
+    let allowed = crate::limits::allowed_regions(&opened.operator);
+    let number_region = phone::region_of(&e164).unwrap_or_default();
+    if !allowed.contains(&number_region) {
+        let message = format!(
+            "{} can only send texts to mobile numbers from {}.",
+            opened.operator.name,
+            allowed.join(", ")
+        );
+        store
+            .advance_journey(
+                j.id,
+                &Advance {
+                    step: step::NUMBER_ENTERED,
+                    outcome: Some("invalid_number"),
+                    event: "number_invalid",
+                    detail: &message,
+                    ..Advance::default()
+                },
+            )
+            .await?;
+        return Ok(SubmitOutcome::Invalid {
+            message,
+            number: typed,
+            region,
+        });
+    }
     let with_number = store.members_by_mobile(opened.operator.id, &e164).await?;
     let invited = match opened.invite.member_id {
         Some(id) => store.member(id).await?,
@@ -242,7 +314,11 @@ pub async fn submit_number(
                     },
                 )
                 .await?;
-            crate::links::queue_link(state, &j, &opened.operator, &e164).await?;
+            if let Err(limited) =
+                crate::links::queue_link(state, &j, &opened.operator, &e164).await?
+            {
+                return limited_outcome(store, &j, &limited, &typed, &region).await;
+            }
             Ok(SubmitOutcome::Matched {
                 next: format!("/i/{token}/sent?j={}", j.public_id),
             })
@@ -261,6 +337,12 @@ pub async fn submit_number(
                 )
                 .await?;
             tracing::info!(journey = %j.public_id, reason = miss.as_str(), number = %phone::mask(&e164), "directory miss");
+            if opened.operator.strict_enumeration {
+                // Strict mode: a miss looks exactly like a match to the person.
+                return Ok(SubmitOutcome::Matched {
+                    next: format!("/i/{token}/sent?j={}", j.public_id),
+                });
+            }
             Ok(SubmitOutcome::NotFound {
                 number: typed,
                 region,
@@ -268,9 +350,6 @@ pub async fn submit_number(
         }
     }
 }
-
-/// How long a member waits before asking for another text.
-pub const RESEND_WAIT_SECS: i64 = 30;
 
 /// What "send again" answered.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -302,13 +381,9 @@ pub async fn resend(state: &AppState, token: &str, journey: &str) -> Result<Rese
     let Some(mobile) = member.mobile_e164.as_deref() else {
         return Ok(Resend::NotPossible);
     };
-    if let Some(last) = store.last_sms_at(j.id).await? {
-        let waited = (now_ms() - last) / 1000;
-        if waited < RESEND_WAIT_SECS {
-            return Ok(Resend::Wait(RESEND_WAIT_SECS - waited));
-        }
+    if let Err(limited) = crate::links::queue_link(state, &j, &opened.operator, mobile).await? {
+        return Ok(Resend::Wait(limited.retry_after_secs()));
     }
-    crate::links::queue_link(state, &j, &opened.operator, mobile).await?;
     Ok(Resend::Sent)
 }
 
@@ -327,7 +402,9 @@ pub async fn sent_page(
     let Some(j) = continuing(store, opened.invite.id, Some(journey)).await? else {
         return Ok(SentPage::Problem(InviteProblem::Unknown));
     };
-    if j.step == step::INVITE_OPENED || j.step == step::NUMBER_ENTERED {
+    let strict = opened.operator.strict_enumeration;
+    let strict_miss = strict && j.outcome.as_deref() == Some("not_found");
+    if (j.step == step::INVITE_OPENED || j.step == step::NUMBER_ENTERED) && !strict_miss {
         return Ok(SentPage::Problem(InviteProblem::Unknown));
     }
     Ok(SentPage::Ready {
@@ -337,5 +414,6 @@ pub async fn sent_page(
         token: token.to_owned(),
         journey: j.public_id,
         notice,
+        strict,
     })
 }

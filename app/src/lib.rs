@@ -22,6 +22,8 @@ pub mod invites;
 #[cfg(feature = "ssr")]
 pub mod journeys;
 #[cfg(feature = "ssr")]
+pub mod limits;
+#[cfg(feature = "ssr")]
 pub mod links;
 #[cfg(feature = "ssr")]
 pub mod phone;

@@ -376,7 +376,14 @@ pub async fn queue_link(
     journey: &SqlJourney,
     operator: &SqlOperator,
     to_e164: &str,
-) -> Result<(), StoreError> {
+) -> Result<Result<(), crate::limits::Limited>, StoreError> {
+    if let Err(limited) = crate::limits::sms(state, operator, to_e164).await? {
+        state
+            .store
+            .append_event(journey.id, None, "rate_limited", limited.scope)
+            .await?;
+        return Ok(Err(limited));
+    }
     let token = Token::generate(32);
     let ttl_secs = state.config.journey.link_ttl_secs;
     let url = format!("{}/l/{}", state.config.http.public_url, token.expose());
@@ -397,7 +404,7 @@ pub async fn queue_link(
     )
     .await?;
     state.sms_wake.notify_one();
-    Ok(())
+    Ok(Ok(()))
 }
 
 async fn store_queue(

@@ -62,6 +62,12 @@ fn fold(input: &str) -> String {
     s.trim().to_owned()
 }
 
+/// The region (ISO 3166 alpha-2) an E.164 number belongs to, when the library knows it.
+pub fn region_of(e164: &str) -> Option<String> {
+    let number = phonenumber::parse(None, e164).ok()?;
+    number.country().id().map(|id| id.as_ref().to_owned())
+}
+
 /// Shows the last three digits only: what logs and screens may hold.
 pub fn mask(e164: &str) -> String {
     let digits: Vec<char> = e164.chars().filter(|c| c.is_ascii_digit()).collect();
@@ -126,6 +132,13 @@ mod tests {
             let _ = normalise(input, "GB");
             let _ = normalise(input, "ZZ");
         }
+    }
+
+    #[test]
+    fn numbers_know_their_region() {
+        assert_eq!(region_of("+447400123456").as_deref(), Some("GB"));
+        assert_eq!(region_of("+61412345678").as_deref(), Some("AU"));
+        assert_eq!(region_of("garbage"), None);
     }
 
     #[test]

@@ -82,6 +82,9 @@ pub struct SqlOperator {
     pub support_url: Option<String>,
     pub default_region: String,
     pub digital_facility_code: i64,
+    pub strict_enumeration: bool,
+    pub sms_countries: String,
+    pub sms_hourly_budget: i64,
 }
 
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -285,7 +288,8 @@ pub struct SmsAttempt<'a> {
 
 const OPERATOR_COLUMNS: &str =
     "id, slug, name, brand_color, accent_color, logo_url, support_email, \
-     support_phone, support_url, default_region, digital_facility_code";
+     support_phone, support_url, default_region, digital_facility_code, strict_enumeration, \
+     sms_countries, sms_hourly_budget";
 const MEMBER_COLUMNS: &str =
     "id, operator_id, external_id, first_name, last_name, email, mobile_e164, synced_at, active";
 const JOURNEY_COLUMNS: &str = "id, public_id, operator_id, invite_id, member_id, step, outcome, \
@@ -1008,6 +1012,96 @@ impl Store {
             .bind(member_id)
             .fetch_all(p)
             .await)?)
+    }
+
+    // ---- abuse limits ----
+
+    /// Counts one event against a limit of `max` per `window_ms`, in one statement: the row is
+    /// written only while the window holds fewer than `max`. Returns `None` when counted, or
+    /// how long until the oldest event in the window leaves it.
+    pub async fn hit(
+        &self,
+        scope: &str,
+        key: &str,
+        max: i64,
+        window_ms: i64,
+    ) -> Result<Option<i64>> {
+        let now = now_ms();
+        let since = now - window_ms;
+        let insert = "INSERT INTO rate_hits (scope, key, at) SELECT $1, $2, $3 \
+                      WHERE (SELECT COUNT(*) FROM rate_hits WHERE scope = $1 AND key = $2 AND at > $4) < $5";
+        let written = on_pool!(self, |p| sqlx::query(insert)
+            .bind(scope)
+            .bind(key)
+            .bind(now)
+            .bind(since)
+            .bind(max)
+            .execute(p)
+            .await
+            .map(|r| r.rows_affected()))?;
+        if written == 1 {
+            return Ok(None);
+        }
+        let oldest: Option<i64> = on_pool!(self, |p| sqlx::query_scalar(
+            "SELECT MIN(at) FROM rate_hits WHERE scope = $1 AND key = $2 AND at > $3"
+        )
+        .bind(scope)
+        .bind(key)
+        .bind(since)
+        .fetch_one(p)
+        .await)?;
+        Ok(Some(
+            oldest
+                .map(|o| o + window_ms - now)
+                .unwrap_or(window_ms)
+                .max(1_000),
+        ))
+    }
+
+    /// Would a hit be refused? Reads only.
+    pub async fn would_limit(
+        &self,
+        scope: &str,
+        key: &str,
+        max: i64,
+        window_ms: i64,
+    ) -> Result<Option<i64>> {
+        let now = now_ms();
+        let since = now - window_ms;
+        let (count, oldest): (i64, Option<i64>) = on_pool!(self, |p| sqlx::query_as(
+            "SELECT COUNT(*), MIN(at) FROM rate_hits WHERE scope = $1 AND key = $2 AND at > $3"
+        )
+        .bind(scope)
+        .bind(key)
+        .bind(since)
+        .fetch_one(p)
+        .await)?;
+        Ok((count >= max).then(|| {
+            oldest
+                .map(|o| o + window_ms - now)
+                .unwrap_or(window_ms)
+                .max(1_000)
+        }))
+    }
+
+    /// Operator settings for the abuse limits.
+    pub async fn set_operator_limits(
+        &self,
+        operator_id: i64,
+        strict: bool,
+        countries: &str,
+        budget: i64,
+    ) -> Result<()> {
+        let sql = "UPDATE operators SET strict_enumeration = $2, sms_countries = $3, sms_hourly_budget = $4 WHERE id = $1";
+        on_pool!(self, |p| sqlx::query(sql)
+            .bind(operator_id)
+            .bind(strict)
+            .bind(countries)
+            .bind(budget)
+            .execute(p)
+            .await
+            .map(|_| ()))?;
+        Ok(())
     }
 
     /// Tries to rewrite history; the schema refuses. Exposed for the append-only test.

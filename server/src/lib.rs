@@ -451,10 +451,13 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
         .with_context(|| format!("could not listen on {listen} (ELUMO_LISTEN)"))?;
     print_banner(&public_url, demo_url.as_deref(), store.dialect());
     tracing::info!(%listen, "serving");
-    axum::serve(listener, router(state))
-        .with_graceful_shutdown(shutdown_signal())
-        .await
-        .context("the server stopped with an error")?;
+    axum::serve(
+        listener,
+        router(state).into_make_service_with_connect_info::<std::net::SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown_signal())
+    .await
+    .context("the server stopped with an error")?;
     let _ = stop_tx.send(true);
     let _ = worker.await;
     store.close().await;

@@ -135,10 +135,16 @@ impl Env {
         let app::types::InvitePage::Ready(v) = page else {
             panic!("invite usable")
         };
-        let outcome =
-            app::journeys::submit_number(&self.state, &self.token, &v.journey, "GB", number)
-                .await
-                .unwrap();
+        let outcome = app::journeys::submit_number(
+            &self.state,
+            &self.token,
+            &v.journey,
+            "GB",
+            number,
+            "127.0.0.1",
+        )
+        .await
+        .unwrap();
         assert!(matches!(outcome, app::types::SubmitOutcome::Matched { .. }));
         v.journey
     }

@@ -227,3 +227,38 @@ async fn invites_for_one_member_are_stored_with_their_member() {
         );
     }
 }
+
+#[tokio::test]
+async fn limits_count_per_key_and_window() {
+    for t in common::stores().await {
+        let s = &t.store;
+        assert_eq!(
+            s.hit("scope", "a", 2, 60_000).await.unwrap(),
+            None,
+            "{}",
+            t.name
+        );
+        assert_eq!(s.hit("scope", "a", 2, 60_000).await.unwrap(), None);
+        let wait = s
+            .hit("scope", "a", 2, 60_000)
+            .await
+            .unwrap()
+            .expect("the third is refused");
+        assert!((1_000..=60_000).contains(&wait), "{}: {wait}", t.name);
+        assert!(s
+            .would_limit("scope", "a", 2, 60_000)
+            .await
+            .unwrap()
+            .is_some());
+        assert_eq!(
+            s.would_limit("scope", "b", 2, 60_000).await.unwrap(),
+            None,
+            "keys are separate"
+        );
+        assert_eq!(
+            s.hit("other", "a", 2, 60_000).await.unwrap(),
+            None,
+            "scopes are separate"
+        );
+    }
+}

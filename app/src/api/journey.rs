@@ -24,6 +24,19 @@ fn wants_page() -> bool {
         .unwrap_or(false)
 }
 
+/// The client's address as the connection shows it.
+#[cfg(feature = "ssr")]
+fn client_ip() -> String {
+    use_context::<http::request::Parts>()
+        .and_then(|parts| {
+            parts
+                .extensions
+                .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+                .map(|c| c.0.ip().to_string())
+        })
+        .unwrap_or_else(|| "unknown".to_owned())
+}
+
 #[cfg(feature = "ssr")]
 fn set_status(code: u16) {
     if let (Some(res), Ok(status)) = (
@@ -54,13 +67,23 @@ pub async fn submit_number(
     region: String,
     number: String,
 ) -> Result<SubmitOutcome, AppError> {
+    let state = state()?;
+    let started = std::time::Instant::now();
     let outcome =
-        crate::journeys::submit_number(&state()?, &token, &journey, &region, &number).await?;
+        crate::journeys::submit_number(&state, &token, &journey, &region, &number, &client_ip())
+            .await?;
+    // Found and not-found answers take the same time, so timing does not tell them apart.
+    let floor = std::time::Duration::from_millis(state.config.limits.answer_floor_ms);
+    if let Some(rest) = floor.checked_sub(started.elapsed()) {
+        tokio::time::sleep(rest).await;
+    }
     if wants_page() {
         let to = match &outcome {
             SubmitOutcome::Matched { next } => next.clone(),
             SubmitOutcome::InviteGone { .. } => format!("/i/{}", urlencode(&token)),
-            SubmitOutcome::Invalid { .. } | SubmitOutcome::NotFound { .. } => {
+            SubmitOutcome::Invalid { .. }
+            | SubmitOutcome::NotFound { .. }
+            | SubmitOutcome::RateLimited { .. } => {
                 format!("/i/{}?j={}", urlencode(&token), urlencode(&journey))
             }
         };

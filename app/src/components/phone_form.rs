@@ -67,6 +67,7 @@ pub fn PhoneForm(
                         return;
                     }
                     Ok(SubmitOutcome::Invalid { message, .. }) => error.set(Some(message)),
+                    Ok(SubmitOutcome::RateLimited { message, .. }) => error.set(Some(message)),
                     Ok(SubmitOutcome::NotFound { .. }) => not_found.set(true),
                     Ok(SubmitOutcome::InviteGone { .. }) => {
                         let _ = window().location().reload();

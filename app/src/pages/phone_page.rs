@@ -24,6 +24,7 @@ pub fn PhonePage() -> impl IntoView {
                         let (number, region, error, not_found) = match v.previous.clone() {
                             Some(SubmitOutcome::Invalid { message, number, region }) => (number, region, Some(message), false),
                             Some(SubmitOutcome::NotFound { number, region }) => (number, region, None, true),
+                            Some(SubmitOutcome::RateLimited { message, number, region }) => (number, region, Some(message), false),
                             _ => (String::new(), v.default_region.clone(), None, false),
                         };
                         let style = brand_style(&v.branding);

@@ -22,21 +22,33 @@ pub fn SentPage() -> impl IntoView {
         <Suspense fallback=|| ()>
             {Suspend::new(async move {
                 match page.await {
-                    Ok(Sent::Ready { branding, masked_number, invite_url, token, journey, notice }) => view! {
+                    Ok(Sent::Ready { branding, masked_number, invite_url, token, journey, notice, strict }) => view! {
                         <Title text=format!("Check your messages · {}", branding.name)/>
                         <main class="page" style=brand_style(&branding)>
                             <BrandHeader name=branding.name.clone()/>
                             <section class="card" data-testid="sent">
                                 <h1>"Check your messages"</h1>
-                                <p class="lead">
-                                    "We've texted a secure link to " <strong class="nowrap">{masked_number}</strong>
-                                    ". Open it on this phone to add your pass. The link works for 10 minutes."
-                                </p>
+                                {if strict {
+                                    view! {
+                                        <p class="lead">
+                                            "If " <strong class="nowrap">{masked_number}</strong> " is registered with "
+                                            {branding.name.clone()} ", you will receive a text message shortly. "
+                                            "Open its link on this phone to add your pass."
+                                        </p>
+                                    }.into_any()
+                                } else {
+                                    view! {
+                                        <p class="lead">
+                                            "We've texted a secure link to " <strong class="nowrap">{masked_number}</strong>
+                                            ". Open it on this phone to add your pass. The link works for 10 minutes."
+                                        </p>
+                                    }.into_any()
+                                }}
                                 {notice.map(|n| view! { <p class="notice notice-info" role="status">{n}</p> })}
                                 <form method="post" action="/api/resend_link" class="resend">
                                     <input type="hidden" name="token" value=token/>
                                     <input type="hidden" name="journey" value=journey/>
-                                    <p class="help">"No text after a minute? You can ask for another one 30 seconds after the last."</p>
+                                    <p class="help">"No text after a minute? You can ask for another one a minute after the last."</p>
                                     <button type="submit" class="button secondary">"Send the text again"</button>
                                 </form>
                                 <p class="start-again"><a href=invite_url>"Not your number? Start again"</a></p>

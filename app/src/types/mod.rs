@@ -73,6 +73,12 @@ pub enum SubmitOutcome {
     NotFound { number: String, region: String },
     /// The invite is no longer usable.
     InviteGone { problem: InviteProblem },
+    /// Too many attempts; `message` says when to try again.
+    RateLimited {
+        message: String,
+        number: String,
+        region: String,
+    },
 }
 
 /// What a server function answers when it cannot do its work. The text is for people; the
@@ -133,6 +139,8 @@ pub enum SentPage {
         journey: String,
         /// Set after a "send again": how it went.
         notice: Option<String>,
+        /// The operator's strict enumeration mode: the page never says whether the number matched.
+        strict: bool,
     },
     Problem(InviteProblem),
 }

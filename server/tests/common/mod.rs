@@ -104,6 +104,8 @@ pub fn config_with(
             "ELUMO_DATA_DIR" => Some(data.clone()),
             "ELUMO_SITE_ROOT" => Some(site.clone()),
             "ELUMO_PUBLIC_URL" => Some("https://pass.example.test".into()),
+            // Tests that are about the answer-time floor set it themselves.
+            "ELUMO_ANSWER_FLOOR_MS" => Some("0".into()),
             _ => None,
         }
     })
@@ -112,7 +114,16 @@ pub fn config_with(
 
 /// An app state on `store` with the demo loaded; returns the demo invite token.
 pub async fn demo_state(t: &TestStore, dir: &std::path::Path) -> (AppState, String) {
-    let config = test_config(dir, dir);
+    demo_state_with(t, dir, &[]).await
+}
+
+/// `demo_state` with extra configuration variables.
+pub async fn demo_state_with(
+    t: &TestStore,
+    dir: &std::path::Path,
+    extra: &[(&str, &str)],
+) -> (AppState, String) {
+    let config = config_with(dir, dir, extra);
     let seeded = app::demo::seed(&t.store).await.expect("demo seed");
     let state =
         AppState::build(config, t.store.clone()).expect("state with development signing material");

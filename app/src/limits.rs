@@ -1,0 +1,171 @@
+//! Abuse limits: per client IP and per invite on number submissions, per number and per
+//! operator on texts, and the countries an operator's texts may go to. Counts live in the
+//! database, so they hold across several server instances.
+
+use crate::state::AppState;
+use crate::store::{SqlOperator, StoreError};
+
+/// A limit that was reached: which, and how long until it frees up.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Limited {
+    pub scope: &'static str,
+    pub retry_after_ms: i64,
+}
+
+impl Limited {
+    /// "Too many attempts. Try again in N minutes."
+    pub fn message(&self) -> String {
+        let minutes = (self.retry_after_ms + 59_999) / 60_000;
+        if self.scope == "sms_operator" {
+            return format!(
+                "We can't send texts right now. Try again in {minutes} minute{}.",
+                plural(minutes)
+            );
+        }
+        if self.retry_after_ms < 60_000 {
+            let secs = (self.retry_after_ms + 999) / 1000;
+            return format!("Too many attempts. Try again in {secs} seconds.");
+        }
+        format!(
+            "Too many attempts. Try again in {minutes} minute{}.",
+            plural(minutes)
+        )
+    }
+
+    pub fn retry_after_secs(&self) -> i64 {
+        (self.retry_after_ms + 999) / 1000
+    }
+}
+
+fn plural(n: i64) -> &'static str {
+    if n == 1 {
+        ""
+    } else {
+        "s"
+    }
+}
+
+/// Counts a number submission from `client_ip` on `invite_id`.
+pub async fn submission(
+    state: &AppState,
+    client_ip: &str,
+    invite_id: i64,
+) -> Result<Result<(), Limited>, StoreError> {
+    let l = state.config.limits;
+    let store = &state.store;
+    if let Some(ms) = store
+        .hit(
+            "submit_ip",
+            client_ip,
+            l.submissions_per_ip_per_10_minutes,
+            600_000,
+        )
+        .await?
+    {
+        return Ok(Err(Limited {
+            scope: "submit_ip",
+            retry_after_ms: ms,
+        }));
+    }
+    if let Some(ms) = store
+        .hit(
+            "submit_invite",
+            &invite_id.to_string(),
+            l.submissions_per_invite_per_hour,
+            3_600_000,
+        )
+        .await?
+    {
+        return Ok(Err(Limited {
+            scope: "submit_invite",
+            retry_after_ms: ms,
+        }));
+    }
+    Ok(Ok(()))
+}
+
+/// Checks, then counts, one text to `e164` for `operator`: one a minute and five a day per
+/// number, and the operator's hourly budget.
+pub async fn sms(
+    state: &AppState,
+    operator: &SqlOperator,
+    e164: &str,
+) -> Result<Result<(), Limited>, StoreError> {
+    let l = state.config.limits;
+    let store = &state.store;
+    let operator_key = operator.id.to_string();
+    let checks: [(&'static str, &str, i64, i64); 3] = [
+        (
+            "sms_number_minute",
+            e164,
+            l.sms_per_number_per_minute,
+            60_000,
+        ),
+        ("sms_number_day", e164, l.sms_per_number_per_day, 86_400_000),
+        (
+            "sms_operator",
+            &operator_key,
+            operator.sms_hourly_budget,
+            3_600_000,
+        ),
+    ];
+    for (scope, key, max, window) in checks {
+        if let Some(ms) = store.would_limit(scope, key, max, window).await? {
+            return Ok(Err(Limited {
+                scope,
+                retry_after_ms: ms,
+            }));
+        }
+    }
+    for (scope, key, max, window) in checks {
+        if let Some(ms) = store.hit(scope, key, max, window).await? {
+            return Ok(Err(Limited {
+                scope,
+                retry_after_ms: ms,
+            }));
+        }
+    }
+    Ok(Ok(()))
+}
+
+/// The regions an operator's texts may go to: its list, or its own region.
+pub fn allowed_regions(operator: &SqlOperator) -> Vec<String> {
+    let list: Vec<String> = operator
+        .sms_countries
+        .split(',')
+        .map(|c| c.trim().to_ascii_uppercase())
+        .filter(|c| !c.is_empty())
+        .collect();
+    if list.is_empty() {
+        vec![operator.default_region.to_ascii_uppercase()]
+    } else {
+        list
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn messages_say_when_to_try_again() {
+        let l = Limited {
+            scope: "submit_ip",
+            retry_after_ms: 9 * 60_000 + 1,
+        };
+        assert_eq!(l.message(), "Too many attempts. Try again in 10 minutes.");
+        let l = Limited {
+            scope: "sms_number_minute",
+            retry_after_ms: 42_000,
+        };
+        assert_eq!(l.message(), "Too many attempts. Try again in 42 seconds.");
+        let l = Limited {
+            scope: "sms_operator",
+            retry_after_ms: 60_000,
+        };
+        assert_eq!(
+            l.message(),
+            "We can't send texts right now. Try again in 1 minute."
+        );
+    }
+}
