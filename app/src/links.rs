@@ -385,49 +385,159 @@ pub async fn queue_link(
         return Ok(Err(limited));
     }
     let token = Token::generate(32);
+    let code = six_digits();
     let ttl_secs = state.config.journey.link_ttl_secs;
-    let url = format!("{}/l/{}", state.config.http.public_url, token.expose());
+    let public_url = &state.config.http.public_url;
+    let url = format!("{public_url}/l/{}", token.expose());
     let minutes = ttl_secs.div_ceil(60);
+    // The last line is the WebOTP form, so the page that asked can read the code on Android.
     let body = format!(
         "{}: here is your secure link to add your access pass to Apple Wallet or Google Wallet:\n{url}\n\
-         It works for {minutes} minutes. Didn't ask for it? Ignore this message.",
-        operator.name
+         It works for {minutes} minutes. Didn't ask for it? Ignore this message.\n\n@{} #{code}",
+        operator.name,
+        webotp_host(public_url)
     );
-    store_queue(
-        &state.store,
-        journey,
-        operator,
-        to_e164,
-        &body,
-        &token,
-        ttl_secs,
-    )
-    .await?;
-    state.sms_wake.notify_one();
-    Ok(Ok(()))
-}
-
-async fn store_queue(
-    store: &Store,
-    journey: &SqlJourney,
-    operator: &SqlOperator,
-    to_e164: &str,
-    body: &str,
-    token: &Token,
-    ttl_secs: u64,
-) -> Result<(), StoreError> {
-    store
+    let code_hash = code_hash(&token.hash(), &code);
+    state
+        .store
         .queue_link_sms(&QueueLinkSms {
             journey_id: journey.id,
             operator_id: operator.id,
             to_e164,
-            body,
+            body: &body,
             token_hash: &token.hash(),
+            code_hash: Some(&code_hash),
             expires_at: now_ms() + (ttl_secs as i64) * 1000,
             detail: &phone::mask(to_e164),
         })
-        .await
-        .map(|_| ())
+        .await?;
+    state.sms_wake.notify_one();
+    Ok(Ok(()))
+}
+
+/// Six digits from the operating system's generator.
+fn six_digits() -> String {
+    use rand::TryRngCore as _;
+    let mut n = [0u8; 4];
+    rand::rngs::OsRng
+        .try_fill_bytes(&mut n)
+        .expect("the operating system's random generator is unavailable");
+    format!("{:06}", u32::from_le_bytes(n) % 1_000_000)
+}
+
+/// The host of the public URL, without scheme or port, as WebOTP wants it.
+pub fn webotp_host(public_url: &str) -> String {
+    let rest = public_url.split("://").nth(1).unwrap_or(public_url);
+    let host = rest.split('/').next().unwrap_or(rest);
+    host.rsplit_once(':')
+        .map(|(h, _)| h)
+        .unwrap_or(host)
+        .to_owned()
+}
+
+/// A code is only good for its own link.
+fn code_hash(link_token_hash: &str, code: &str) -> String {
+    hash_token(&format!("{link_token_hash}:{code}"))
+}
+
+pub const MAX_CODE_TRIES: i64 = 5;
+
+/// What entering the code from the text led to.
+#[derive(Debug)]
+pub enum CodeOutcome {
+    /// Right: the wallet page, already bound to this browser.
+    Open {
+        path: String,
+        set_cookie: String,
+    },
+    Wrong {
+        tries_left: i64,
+    },
+    /// Five wrong tries: the code no longer works (the link still does).
+    Locked,
+    /// No live link for this journey (expired, replaced, used, or never sent).
+    Unavailable,
+}
+
+/// Checks the code typed on the "check your messages" page of `journey`.
+pub async fn enter_code(
+    state: &AppState,
+    invite_token: &str,
+    journey: &str,
+    code: &str,
+) -> Result<CodeOutcome, LinkError> {
+    let store = &state.store;
+    let Ok(opened) = crate::journeys::find_invite(store, invite_token).await? else {
+        return Ok(CodeOutcome::Unavailable);
+    };
+    let Some(j) = store
+        .journey_by_public_id(journey)
+        .await?
+        .filter(|j| j.invite_id == opened.invite.id)
+    else {
+        return Ok(CodeOutcome::Unavailable);
+    };
+    let Some((link, Some(stored), attempts)) = store.live_link_for_journey(j.id).await? else {
+        return Ok(CodeOutcome::Unavailable);
+    };
+    if link.expires_at <= now_ms() || link.claimed_at.is_some() {
+        return Ok(CodeOutcome::Unavailable);
+    }
+    if attempts >= MAX_CODE_TRIES {
+        return Ok(CodeOutcome::Locked);
+    }
+    let typed: String = code
+        .chars()
+        .filter(|c| c.is_ascii_digit())
+        .take(6)
+        .collect();
+    let token_hash = store_token_hash(store, &link).await?;
+    let right = typed.len() == 6
+        && openssl::memcmp::eq(code_hash(&token_hash, &typed).as_bytes(), stored.as_bytes());
+    if !right {
+        let tries = store.wrong_code(link.id).await?;
+        store
+            .append_event(
+                j.id,
+                None,
+                "code_wrong",
+                &format!("wrong code, try {tries} of {MAX_CODE_TRIES}"),
+            )
+            .await?;
+        return Ok(if tries >= MAX_CODE_TRIES {
+            CodeOutcome::Locked
+        } else {
+            CodeOutcome::Wrong {
+                tries_left: MAX_CODE_TRIES - tries,
+            }
+        });
+    }
+    let fresh = Token::generate(32);
+    let secret = Token::generate(32);
+    if !store
+        .exchange_code(&link, &fresh.hash(), &secret.hash())
+        .await?
+    {
+        return Ok(CodeOutcome::Unavailable);
+    }
+    let new_link = store
+        .link_by_token_hash(&fresh.hash())
+        .await?
+        .ok_or(StoreError::Conflict("the exchanged link"))?;
+    let remaining = ((link.expires_at - now_ms()) / 1000).max(1) as u64;
+    Ok(CodeOutcome::Open {
+        path: format!("/l/{}", fresh.expose()),
+        set_cookie: set_cookie(
+            &state.config.http.public_url,
+            new_link.id,
+            &secret,
+            remaining,
+        ),
+    })
+}
+
+async fn store_token_hash(store: &Store, link: &SqlLink) -> Result<String, StoreError> {
+    store.link_token_hash(link.id).await
 }
 
 #[cfg(test)]
@@ -455,6 +565,14 @@ mod tests {
         );
         let local = set_cookie("http://127.0.0.1:3000", 7, &t, 600);
         assert!(local.starts_with("elumo_link_7=") && !local.contains("Secure"));
+    }
+
+    #[test]
+    fn webotp_host_is_the_bare_host() {
+        assert_eq!(webotp_host("https://pass.example.com"), "pass.example.com");
+        assert_eq!(webotp_host("http://127.0.0.1:3000"), "127.0.0.1");
+        let code = six_digits();
+        assert!(code.len() == 6 && code.bytes().all(|b| b.is_ascii_digit()));
     }
 
     #[test]

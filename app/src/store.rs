@@ -197,6 +197,8 @@ pub struct QueueLinkSms<'a> {
     pub to_e164: &'a str,
     pub body: &'a str,
     pub token_hash: &'a str,
+    /// The hash of the 6-digit code in the text, when there is one.
+    pub code_hash: Option<&'a str>,
     pub expires_at: i64,
     /// Shown on the journey: the masked number.
     pub detail: &'a str,
@@ -754,12 +756,13 @@ impl Store {
                 .execute(&mut *tx)
                 .await?;
             sqlx::query(
-                "INSERT INTO link_tokens (journey_id, token_hash, expires_at, created_at) VALUES ($1, $2, $3, $4)",
+                "INSERT INTO link_tokens (journey_id, token_hash, expires_at, created_at, code_hash) VALUES ($1, $2, $3, $4, $5)",
             )
             .bind(q.journey_id)
             .bind(q.token_hash)
             .bind(q.expires_at)
             .bind(now)
+            .bind(q.code_hash)
             .execute(&mut *tx)
             .await?;
             let sms_id: i64 = sqlx::query_scalar(
@@ -1102,6 +1105,114 @@ impl Store {
             .await
             .map(|_| ()))?;
         Ok(())
+    }
+
+    /// The journey's live link (the newest, not replaced), with its code state.
+    pub async fn live_link_for_journey(
+        &self,
+        journey_id: i64,
+    ) -> Result<Option<(SqlLink, Option<String>, i64)>> {
+        let sql = "SELECT id, journey_id, expires_at, claimed_at, claim_hash, revoked_at, code_hash, code_attempts \
+                   FROM link_tokens WHERE journey_id = $1 AND revoked_at IS NULL ORDER BY id DESC LIMIT 1";
+        type Row = (
+            i64,
+            i64,
+            i64,
+            Option<i64>,
+            Option<String>,
+            Option<i64>,
+            Option<String>,
+            i64,
+        );
+        let row: Option<Row> = on_pool!(self, |p| sqlx::query_as(sql)
+            .bind(journey_id)
+            .fetch_optional(p)
+            .await)?;
+        Ok(row.map(
+            |(
+                id,
+                journey_id,
+                expires_at,
+                claimed_at,
+                claim_hash,
+                revoked_at,
+                code_hash,
+                attempts,
+            )| {
+                (
+                    SqlLink {
+                        id,
+                        journey_id,
+                        expires_at,
+                        claimed_at,
+                        claim_hash,
+                        revoked_at,
+                    },
+                    code_hash,
+                    attempts,
+                )
+            },
+        ))
+    }
+
+    pub async fn link_token_hash(&self, link_id: i64) -> Result<String> {
+        let sql = "SELECT token_hash FROM link_tokens WHERE id = $1";
+        Ok(on_pool!(self, |p| sqlx::query_scalar(sql)
+            .bind(link_id)
+            .fetch_one(p)
+            .await)?)
+    }
+
+    /// Counts a wrong code; returns the attempts so far.
+    pub async fn wrong_code(&self, link_id: i64) -> Result<i64> {
+        let sql = "UPDATE link_tokens SET code_attempts = code_attempts + 1 WHERE id = $1 RETURNING code_attempts";
+        Ok(on_pool!(self, |p| sqlx::query_scalar(sql)
+            .bind(link_id)
+            .fetch_one(p)
+            .await)?)
+    }
+
+    /// The right code opens the link in this browser: the old link is replaced by a new one with
+    /// the same expiry, already claimed by this browser. One transaction; only one request wins.
+    pub async fn exchange_code(
+        &self,
+        link: &SqlLink,
+        new_token_hash: &str,
+        claim_hash: &str,
+    ) -> Result<bool> {
+        let now = now_ms();
+        on_pool!(self, |p| {
+            let mut tx = p.begin().await?;
+            let n = sqlx::query(
+                "UPDATE link_tokens SET revoked_at = $2 WHERE id = $1 AND revoked_at IS NULL AND claimed_at IS NULL",
+            )
+            .bind(link.id)
+            .bind(now)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+            if n != 1 {
+                return Ok(false);
+            }
+            sqlx::query(
+                "INSERT INTO link_tokens (journey_id, token_hash, expires_at, created_at, claimed_at, claim_hash) \
+                 VALUES ($1, $2, $3, $4, $4, $5)",
+            )
+            .bind(link.journey_id)
+            .bind(new_token_hash)
+            .bind(link.expires_at)
+            .bind(now)
+            .bind(claim_hash)
+            .execute(&mut *tx)
+            .await?;
+            sqlx::query("INSERT INTO journey_events (journey_id, at, kind, detail) VALUES ($1, $2, 'code_accepted', 'the code from the text opened the link')")
+                .bind(link.journey_id)
+                .bind(now)
+                .execute(&mut *tx)
+                .await?;
+            tx.commit().await?;
+            Ok(true)
+        })
     }
 
     /// Tries to rewrite history; the schema refuses. Exposed for the append-only test.

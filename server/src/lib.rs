@@ -60,6 +60,7 @@ pub fn router(state: AppState) -> Router {
         .route("/l/{token}/apple", post(issue_apple))
         .route("/l/{token}/google", post(issue_google))
         .route("/l/{token}/restart", post(restart))
+        .route("/i/{token}/code", post(enter_code))
         .route("/dev/outbox", get(dev_outbox))
         .route("/webhooks/twilio/status", post(twilio_status))
         .leptos_routes_with_context(
@@ -284,6 +285,43 @@ async fn issue(
         res.headers_mut().insert(header::SET_COOKIE, cookie);
     }
     res
+}
+
+#[derive(serde::Deserialize)]
+struct CodeForm {
+    #[serde(default)]
+    journey: String,
+    #[serde(default)]
+    code: String,
+}
+
+/// The 6-digit code from the text, typed (or filled in by the phone) on "check your messages".
+async fn enter_code(
+    State(state): State<AppState>,
+    Path(token): Path<String>,
+    axum::extract::Form(form): axum::extract::Form<CodeForm>,
+) -> Response {
+    use app::links::CodeOutcome;
+    let back = |notice: &str| {
+        see_other(&format!(
+            "/i/{}/sent?j={}&n={notice}",
+            urlencode(&token),
+            urlencode(&form.journey)
+        ))
+    };
+    match app::links::enter_code(&state, &token, &form.journey, &form.code).await {
+        Ok(CodeOutcome::Open { path, set_cookie }) => {
+            let mut res = see_other(&path);
+            if let Ok(v) = HeaderValue::from_str(&set_cookie) {
+                res.headers_mut().insert(header::SET_COOKIE, v);
+            }
+            res
+        }
+        Ok(CodeOutcome::Wrong { tries_left }) => back(&format!("code-wrong-{tries_left}")),
+        Ok(CodeOutcome::Locked) => back("code-locked"),
+        Ok(CodeOutcome::Unavailable) => back("code-unavailable"),
+        Err(err) => unavailable(err),
+    }
 }
 
 async fn restart(State(state): State<AppState>, Path(token): Path<String>) -> Response {

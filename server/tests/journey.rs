@@ -646,3 +646,119 @@ async fn the_dev_outbox_page_shows_the_texts() {
     assert_eq!(page.status, StatusCode::OK);
     assert!(page.text().contains(&link));
 }
+
+/// The text's last line, `@host #code`.
+async fn code_of(p: &Phone) -> String {
+    let sms = p.latest_sms().await;
+    let last = sms["body"]
+        .as_str()
+        .unwrap()
+        .lines()
+        .last()
+        .unwrap()
+        .to_owned();
+    let (host, code) = last.split_once(" #").expect("a WebOTP line");
+    assert_eq!(host, "@pass.example.test");
+    assert!(code.len() == 6 && code.bytes().all(|b| b.is_ascii_digit()));
+    code.to_owned()
+}
+
+#[tokio::test]
+async fn the_code_from_the_text_opens_the_wallet_in_this_browser() {
+    let p = phone().await;
+    let (journey, _) = p.enter("07400123001").await;
+    let old_link = p.link_path().await;
+    let code = code_of(&p).await;
+    let r = p
+        .post(
+            &format!("/i/{}/code", p.token),
+            &format!("journey={journey}&code={code}"),
+            None,
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    let wallet = r.location();
+    assert!(wallet.starts_with("/l/") && wallet != old_link);
+    let cookie = r.cookie().expect("bound to this browser");
+    let page = p.get(&wallet, IPHONE, Some(&cookie)).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.text().contains("Your pass is ready, Ada"));
+    assert_eq!(
+        p.get(&wallet, IPHONE, None).await.status,
+        StatusCode::CONFLICT,
+        "no other browser"
+    );
+    assert_eq!(
+        p.get(&old_link, IPHONE, None).await.status,
+        StatusCode::GONE,
+        "the texted link gave way"
+    );
+    // The code was used up with it.
+    let again = p
+        .post(
+            &format!("/i/{}/code", p.token),
+            &format!("journey={journey}&code={code}"),
+            None,
+        )
+        .await;
+    assert!(
+        again.location().ends_with("&n=code-unavailable"),
+        "{}",
+        again.location()
+    );
+}
+
+#[tokio::test]
+async fn five_wrong_codes_end_the_code() {
+    let p = phone().await;
+    let (journey, _) = p.enter("07400123002").await;
+    let code = code_of(&p).await;
+    let wrong = if code == "000000" { "111111" } else { "000000" };
+    for left in (1..=4).rev() {
+        let r = p
+            .post(
+                &format!("/i/{}/code", p.token),
+                &format!("journey={journey}&code={wrong}"),
+                None,
+            )
+            .await;
+        assert!(
+            r.location().ends_with(&format!("&n=code-wrong-{left}")),
+            "{}",
+            r.location()
+        );
+    }
+    let fifth = p
+        .post(
+            &format!("/i/{}/code", p.token),
+            &format!("journey={journey}&code={wrong}"),
+            None,
+        )
+        .await;
+    assert!(fifth.location().ends_with("&n=code-locked"));
+    let page = p.get(&fifth.location(), IPHONE, None).await.text();
+    assert!(page.contains("Too many wrong codes"));
+    let right = p
+        .post(
+            &format!("/i/{}/code", p.token),
+            &format!("journey={journey}&code={code}"),
+            None,
+        )
+        .await;
+    assert!(
+        right.location().ends_with("&n=code-locked"),
+        "the right code is too late"
+    );
+    // The link itself still works.
+    let link = p.link_path().await;
+    assert_eq!(p.get(&link, IPHONE, None).await.status, StatusCode::OK);
+    // Garbage never errors.
+    let junk = p
+        .post(
+            &format!("/i/{}/code", p.token),
+            "journey=%FF&code=<script>",
+            None,
+        )
+        .await;
+    assert_eq!(junk.status, StatusCode::SEE_OTHER);
+}

@@ -61,6 +61,7 @@ async fn queue(store: &Store, n: usize) -> Vec<i64> {
                 to_e164: "+447400123001",
                 body: &format!("message {i}"),
                 token_hash: &Token::generate(32).hash(),
+                code_hash: None,
                 expires_at: now_ms() + 600_000,
                 detail: "",
             })
@@ -146,6 +147,7 @@ async fn of_eight_concurrent_claims_of_a_link_exactly_one_wins() {
                 to_e164: "+447400123001",
                 body: "again",
                 token_hash: &token.hash(),
+                code_hash: None,
                 expires_at: now_ms() + 600_000,
                 detail: "",
             })

@@ -99,21 +99,43 @@ pub async fn get_sent(
     journey: String,
     notice: Option<String>,
 ) -> Result<SentPage, AppError> {
-    let notice = notice.and_then(|n| match n.as_str() {
-        "resent" => Some("We've sent you a new link. Earlier links no longer work.".to_owned()),
-        "unavailable" => Some(
-            "We can't send another text for this request. Start again from the QR code.".to_owned(),
-        ),
-        wait => wait
-            .strip_prefix("wait-")
-            .and_then(|s| s.parse::<u32>().ok())
-            .map(|s| format!("Please wait {s} seconds before asking for another text.")),
-    });
+    let notice = notice.as_deref().and_then(notice_text);
     let page = crate::journeys::sent_page(&state()?, &token, &journey, notice).await?;
     if let SentPage::Problem(_) = page {
         set_status(404);
     }
     Ok(page)
+}
+
+#[cfg(feature = "ssr")]
+/// What a notice code in the "check your messages" URL says.
+fn notice_text(code: &str) -> Option<String> {
+    let number = |prefix: &str| {
+        code.strip_prefix(prefix)
+            .and_then(|s| s.parse::<u32>().ok())
+    };
+    Some(match code {
+        "resent" => "We've sent you a new link. Earlier links no longer work.".to_owned(),
+        "unavailable" => {
+            "We can't send another text for this request. Start again from the QR code.".to_owned()
+        }
+        "code-locked" => {
+            "Too many wrong codes. Open the link in the text, or ask for a new text.".to_owned()
+        }
+        "code-unavailable" => "That code no longer works. Ask for a new text.".to_owned(),
+        _ => {
+            if let Some(left) = number("code-wrong-") {
+                format!(
+                    "That code isn't right. You have {left} more {}.",
+                    if left == 1 { "try" } else { "tries" }
+                )
+            } else if let Some(secs) = number("wait-") {
+                format!("Please wait {secs} seconds before asking for another text.")
+            } else {
+                return None;
+            }
+        }
+    })
 }
 
 /// Sends a new link for a matched journey, after a short wait.

@@ -45,6 +45,15 @@ pub fn SentPage() -> impl IntoView {
                                     }.into_any()
                                 }}
                                 {notice.map(|n| view! { <p class="notice notice-info" role="status">{n}</p> })}
+                                <form method="post" action=format!("/i/{token}/code") class="code-form">
+                                    <input type="hidden" name="journey" value=journey.clone()/>
+                                    <div class="field">
+                                        <label for="code">"Or enter the 6-digit code from the text"</label>
+                                        <input id="code" name="code" type="text" inputmode="numeric" autocomplete="one-time-code"
+                                            pattern="[0-9]{6}" maxlength="6" required/>
+                                    </div>
+                                    <button type="submit" class="button primary">"Continue"</button>
+                                </form>
                                 <form method="post" action="/api/resend_link" class="resend">
                                     <input type="hidden" name="token" value=token/>
                                     <input type="hidden" name="journey" value=journey/>
