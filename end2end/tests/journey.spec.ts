@@ -1,7 +1,7 @@
 import { test, expect } from '@playwright/test';
 import { PhonePage, numbers } from './fixtures/phone-page';
 import { WalletPage } from './fixtures/wallet-page';
-import { latestLinkFor } from './fixtures/outbox';
+import { codeSentTo, linkSentTo, outboxMark } from './fixtures/outbox';
 
 // Google's save page is never contacted: the tests read the redirect the button answers with.
 async function pressGoogle(page: import('@playwright/test').Page, link: string): Promise<string> {
@@ -19,11 +19,11 @@ for (const js of [true, false]) {
       const phone = new PhonePage(page);
       await phone.open();
       if (js) await phone.waitForHydration();
-      const previous = await latestLinkFor(page, '+447400123002').catch(() => undefined);
+      const mark = await outboxMark(page);
       await phone.enter('07400 123002');
       await expect(page.getByRole('heading', { level: 1 })).toHaveText('Check your messages');
 
-      const link = await latestLinkFor(page, '+447400123002', previous);
+      const link = await linkSentTo(page, '+447400123002', mark);
       await page.goto(link);
       const wallet = new WalletPage(page);
       await expect(wallet.heading).toHaveText('Your pass is ready, Grace');
@@ -69,9 +69,9 @@ test('the not-found path offers support and the profile tip', async ({ page }) =
 test('a link opened in another browser is refused with a clear page', async ({ page, browser }) => {
   const phone = new PhonePage(page);
   await phone.open();
-  const previous = await latestLinkFor(page, '+447400123005').catch(() => undefined);
+  const mark = await outboxMark(page);
   await phone.enter('07400 123005');
-  const link = await latestLinkFor(page, '+447400123005', previous);
+  const link = await linkSentTo(page, '+447400123005', mark);
   await page.goto(link);
   await expect(new WalletPage(page).google).toBeVisible();
   expect(await pressGoogle(page, link)).toContain('/gp/v/save/');
@@ -84,4 +84,19 @@ test('a link opened in another browser is refused with a clear page', async ({ p
   await expect(otherPage.getByRole('button', { name: 'Start again' })).toBeVisible();
   await otherPage.screenshot({ path: `test-results/link-used-${test.info().project.name}.png`, fullPage: true });
   await other.close();
+});
+
+test('the code from the text continues on the same page (iOS one-time-code, WebOTP line)', async ({ page }) => {
+  const phone = new PhonePage(page);
+  await phone.open();
+  const mark = await outboxMark(page);
+  await phone.enter('07400 123003');
+  await expect(page.getByRole('heading', { level: 1 })).toHaveText('Check your messages');
+  await linkSentTo(page, '+447400123003', mark);
+  const code = page.getByLabel('Or enter the 6-digit code from the text');
+  await expect(code).toHaveAttribute('autocomplete', 'one-time-code');
+  await page.screenshot({ path: `test-results/sent-code-${test.info().project.name}.png`, fullPage: true });
+  await code.fill(await codeSentTo(page, '+447400123003', mark));
+  await page.getByRole('button', { name: 'Continue' }).click();
+  await expect(page.getByRole('heading', { level: 1 })).toHaveText('Your pass is ready, Alan');
 });

@@ -424,7 +424,8 @@ async fn dev_outbox(State(state): State<AppState>) -> Response {
             .collect::<Vec<_>>()
             .join("<br>");
         html.push_str(&format!(
-            "<article class=\"card sms\" data-to=\"{to}\" data-status=\"{status}\"><p><strong>To {to}</strong> · {status}</p><p>{linked}</p></article>",
+            "<article class=\"card sms\" data-id=\"{id}\" data-to=\"{to}\" data-status=\"{status}\"><p><strong>To {to}</strong> · {status}</p><p>{linked}</p></article>",
+            id = sms.id,
             to = html_escape(&sms.to_e164),
             status = html_escape(&sms.status),
         ));
