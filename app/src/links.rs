@@ -155,7 +155,23 @@ pub async fn wallet_page(
         credential,
         apple_first,
         ios_chrome: is_apple_device(user_agent) && user_agent.contains("CriOS"),
+        apple_badge: badge(state, "add-to-apple-wallet"),
+        google_badge: badge(state, "add-to-google-wallet"),
     })))
+}
+
+/// `/badges/{name}.svg` (or `.png`) when that file is in the site root.
+fn badge(state: &AppState, name: &str) -> Option<String> {
+    ["svg", "png"].iter().find_map(|ext| {
+        let rel = format!("badges/{name}.{ext}");
+        state
+            .config
+            .http
+            .site_root
+            .join(&rel)
+            .is_file()
+            .then(|| format!("/{rel}"))
+    })
 }
 
 async fn credentials_preview(

@@ -762,3 +762,27 @@ async fn five_wrong_codes_end_the_code() {
         .await;
     assert_eq!(junk.status, StatusCode::SEE_OTHER);
 }
+
+#[tokio::test]
+async fn an_operators_official_badge_artwork_replaces_the_plain_buttons() {
+    let p = phone().await;
+    p.enter("07400123001").await;
+    let link = p.link_path().await;
+    assert!(!p.get(&link, IPHONE, None).await.text().contains("/badges/"));
+    let badges = p.state.config.http.site_root.join("badges");
+    std::fs::create_dir_all(&badges).unwrap();
+    std::fs::write(
+        badges.join("add-to-apple-wallet.svg"),
+        "<svg xmlns=\"http://www.w3.org/2000/svg\"/>",
+    )
+    .unwrap();
+    let html = p.get(&link, IPHONE, None).await.text();
+    assert!(
+        html.contains(r#"src="/badges/add-to-apple-wallet.svg""#)
+            && html.contains(r#"alt="Add to Apple Wallet""#)
+    );
+    assert!(
+        html.contains("Google Wallet"),
+        "the other button keeps its plain form"
+    );
+}

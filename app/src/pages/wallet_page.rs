@@ -72,18 +72,36 @@ fn ready(v: WalletView) -> impl IntoView {
     let style = brand_style(&v.branding);
     let apple = view! {
         <form method="post" action=format!("/l/{}/apple", v.token)>
-            <button type="submit" class="wallet-badge apple" data-testid="add-apple">
-                <WalletGlyph/>
-                <span><small>"Add to"</small>" Apple Wallet"</span>
-            </button>
+            {match v.apple_badge.clone() {
+                Some(src) => view! {
+                    <button type="submit" class="wallet-art" data-testid="add-apple">
+                        <img src=src alt="Add to Apple Wallet"/>
+                    </button>
+                }.into_any(),
+                None => view! {
+                    <button type="submit" class="wallet-badge apple" data-testid="add-apple">
+                        <WalletGlyph/>
+                        <span><small>"Add to"</small>" Apple Wallet"</span>
+                    </button>
+                }.into_any(),
+            }}
         </form>
     };
     let google = view! {
         <form method="post" action=format!("/l/{}/google", v.token)>
-            <button type="submit" class="wallet-badge google" data-testid="add-google">
-                <WalletGlyph/>
-                <span><small>"Add to"</small>" Google Wallet"</span>
-            </button>
+            {match v.google_badge.clone() {
+                Some(src) => view! {
+                    <button type="submit" class="wallet-art" data-testid="add-google">
+                        <img src=src alt="Add to Google Wallet"/>
+                    </button>
+                }.into_any(),
+                None => view! {
+                    <button type="submit" class="wallet-badge google" data-testid="add-google">
+                        <WalletGlyph/>
+                        <span><small>"Add to"</small>" Google Wallet"</span>
+                    </button>
+                }.into_any(),
+            }}
         </form>
     };
     let buttons = if v.apple_first {

@@ -105,6 +105,11 @@ impl SmsSender for OutboxFileSender {
             file.write_all(format!("{line}\n").as_bytes())
                 .await
                 .map_err(|e| SmsError::Temporary(e.to_string()))?;
+            // tokio's File hands writes to a background thread: flush, so the line is on disk
+            // before the message counts as sent.
+            file.flush()
+                .await
+                .map_err(|e| SmsError::Temporary(e.to_string()))?;
             tracing::info!(to = %mask(&msg.to), outbox = %self.path.display(), "SMS written to the local outbox");
             Ok(SmsReceipt { provider_id })
         })
