@@ -5,6 +5,9 @@ import * as path from 'node:path';
 const port = Number(process.env.E2E_PORT ?? 3100);
 const baseURL = `http://127.0.0.1:${port}`;
 const dataDir = path.resolve(__dirname, '.data');
+// A second server keeps the default abuse limits, for the tests of what a limited person sees.
+const limitsPort = port + 1;
+const limitsDataDir = path.resolve(__dirname, '.data-limits');
 const serverBin = process.env.ELUMO_SERVER_BIN;
 if (!serverBin) {
   throw new Error('ELUMO_SERVER_BIN is not set: run the suite with `make e2e` (it builds the server first).');
@@ -29,6 +32,37 @@ const chromium = {
   },
 };
 
+function server(port: number, dir: string, raiseLimits: boolean) {
+  const base = `http://127.0.0.1:${port}`;
+  return {
+    command: `rm -rf "${dir}" && mkdir -p "${dir}" && exec "${serverBin}" serve`,
+    url: `${base}/readyz`,
+    reuseExistingServer: false,
+    timeout: 60_000,
+    stdout: 'ignore' as const,
+    stderr: 'pipe' as const,
+    env: {
+      ELUMO_LISTEN: `127.0.0.1:${port}`,
+      ELUMO_PUBLIC_URL: base,
+      ELUMO_DATA_DIR: dir,
+      DATABASE_URL: `sqlite://${dir}/e2e.db`,
+      ELUMO_SITE_ROOT: process.env.ELUMO_SITE_ROOT ?? path.resolve(__dirname, '../target/site'),
+      ELUMO_LOG: 'warn',
+      // Every test comes from 127.0.0.1 and most use the demo invite and a few demo numbers: on the
+      // main server the abuse limits are raised out of the way (they have their own server below).
+      ...(raiseLimits
+        ? {
+            ELUMO_LIMIT_SUBMISSIONS_PER_IP: '10000',
+            ELUMO_LIMIT_SUBMISSIONS_PER_INVITE: '10000',
+            ELUMO_LIMIT_SMS_PER_NUMBER_PER_MINUTE: '10000',
+            ELUMO_LIMIT_SMS_PER_NUMBER_PER_DAY: '10000',
+          }
+        : {}),
+    },
+  };
+}
+
+
 export default defineConfig({
   testDir: './tests',
   timeout: 30_000,
@@ -42,26 +76,5 @@ export default defineConfig({
     { name: 'pixel', use: { ...devices['Pixel 7'], ...chromium } },
     { name: 'iphone', use: { ...devices['iPhone 13'], ...chromium } },
   ],
-  webServer: {
-    command: `rm -rf "${dataDir}" && mkdir -p "${dataDir}" && exec "${serverBin}" serve`,
-    url: `${baseURL}/readyz`,
-    reuseExistingServer: false,
-    timeout: 60_000,
-    stdout: 'ignore',
-    stderr: 'pipe',
-    env: {
-      ELUMO_LISTEN: `127.0.0.1:${port}`,
-      ELUMO_PUBLIC_URL: baseURL,
-      ELUMO_DATA_DIR: dataDir,
-      DATABASE_URL: `sqlite://${dataDir}/e2e.db`,
-      ELUMO_SITE_ROOT: process.env.ELUMO_SITE_ROOT ?? path.resolve(__dirname, '../target/site'),
-      ELUMO_LOG: 'warn',
-      // Every test here comes from 127.0.0.1 and most use the demo invite and a few demo numbers:
-      // the abuse limits are tested at the server level, so here they are raised out of the way.
-      ELUMO_LIMIT_SUBMISSIONS_PER_IP: '10000',
-      ELUMO_LIMIT_SUBMISSIONS_PER_INVITE: '10000',
-      ELUMO_LIMIT_SMS_PER_NUMBER_PER_MINUTE: '10000',
-      ELUMO_LIMIT_SMS_PER_NUMBER_PER_DAY: '10000',
-    },
-  },
+  webServer: [server(port, dataDir, true), server(limitsPort, limitsDataDir, false)],
 });

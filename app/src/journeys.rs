@@ -415,5 +415,6 @@ pub async fn sent_page(
         journey: j.public_id,
         notice,
         strict,
+        link_minutes: state.config.journey.link_ttl_secs.div_ceil(60),
     })
 }

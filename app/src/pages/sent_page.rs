@@ -22,7 +22,7 @@ pub fn SentPage() -> impl IntoView {
         <Suspense fallback=|| ()>
             {Suspend::new(async move {
                 match page.await {
-                    Ok(Sent::Ready { branding, masked_number, invite_url, token, journey, notice, strict }) => view! {
+                    Ok(Sent::Ready { branding, masked_number, invite_url, token, journey, notice, strict, link_minutes }) => view! {
                         <Title text=format!("Check your messages · {}", branding.name)/>
                         <main class="page" style=brand_style(&branding)>
                             <BrandHeader name=branding.name.clone()/>
@@ -40,7 +40,7 @@ pub fn SentPage() -> impl IntoView {
                                     view! {
                                         <p class="lead">
                                             "We've texted a secure link to " <strong class="nowrap">{masked_number}</strong>
-                                            ". Open it on this phone to add your pass. The link works for 10 minutes."
+                                            ". Open it on this phone to add your pass. The link works for " {link_minutes} " minutes."
                                         </p>
                                     }.into_any()
                                 }}

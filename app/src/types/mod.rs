@@ -141,6 +141,8 @@ pub enum SentPage {
         notice: Option<String>,
         /// The operator's strict enumeration mode: the page never says whether the number matched.
         strict: bool,
+        /// How long the texted link works.
+        link_minutes: u64,
     },
     Problem(InviteProblem),
 }
