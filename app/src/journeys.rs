@@ -130,6 +130,17 @@ pub async fn open_invite(
     })))
 }
 
+/// The detail of the journey's newest event of `kind`.
+async fn last_event_detail(store: &Store, journey_id: i64, kind: &str) -> Result<Option<String>> {
+    Ok(store
+        .journey_events(journey_id)
+        .await?
+        .into_iter()
+        .rev()
+        .find(|e| e.kind == kind)
+        .map(|e| e.detail))
+}
+
 async fn previous_outcome(
     store: &Store,
     j: &SqlJourney,
@@ -142,13 +153,8 @@ async fn previous_outcome(
             region: region.to_owned(),
         }),
         Some("invalid_number") => {
-            let message = store
-                .journey_events(j.id)
+            let message = last_event_detail(store, j.id, "number_invalid")
                 .await?
-                .into_iter()
-                .rev()
-                .find(|e| e.kind == "number_invalid")
-                .map(|e| e.detail)
                 .unwrap_or_else(|| phone::PhoneError::Invalid.to_string());
             Some(SubmitOutcome::Invalid {
                 message,
@@ -157,13 +163,9 @@ async fn previous_outcome(
             })
         }
         Some("rate_limited") => {
-            let message = store
-                .journey_events(j.id)
+            let message = last_event_detail(store, j.id, "rate_limited")
                 .await?
-                .into_iter()
-                .rev()
-                .find(|e| e.kind == "rate_limited")
-                .and_then(|e| e.detail.split_once(": ").map(|(_, m)| m.to_owned()))
+                .and_then(|d| d.split_once(": ").map(|(_, m)| m.to_owned()))
                 .unwrap_or_else(|| "Too many attempts. Try again later.".to_owned());
             Some(SubmitOutcome::RateLimited {
                 message,

@@ -139,14 +139,7 @@ pub async fn wallet_page(
         )
         .await?;
     let credential = credentials_preview(store, &found.member).await?;
-    let site_name = match store
-        .invite(found.journey.invite_id)
-        .await?
-        .and_then(|i| i.site_id)
-    {
-        Some(id) => store.site(id).await?.map(|s| s.name),
-        None => None,
-    };
+    let site_name = site_name_of(store, found.journey.invite_id).await?;
     Ok(WalletPage::Ready(Box::new(WalletView {
         token: token.to_owned(),
         branding: branding(&found.operator),
@@ -172,6 +165,16 @@ fn badge(state: &AppState, name: &str) -> Option<String> {
             .is_file()
             .then(|| format!("/{rel}"))
     })
+}
+
+/// The site an invite is for, if it is a site invite.
+async fn site_name_of(store: &Store, invite_id: i64) -> Result<Option<String>, StoreError> {
+    Ok(
+        match store.invite(invite_id).await?.and_then(|i| i.site_id) {
+            Some(id) => store.site(id).await?.map(|s| s.name),
+            None => None,
+        },
+    )
 }
 
 async fn credentials_preview(
@@ -295,14 +298,7 @@ pub async fn issue(
             Token::generate(16).expose(),
         )
         .await?;
-    let site_name = match store
-        .invite(found.journey.invite_id)
-        .await?
-        .and_then(|i| i.site_id)
-    {
-        Some(id) => store.site(id).await?.map(|s| s.name),
-        None => None,
-    };
+    let site_name = site_name_of(store, found.journey.invite_id).await?;
     let b = branding(&found.operator);
     let content = PassContent {
         serial: pass.serial.clone(),

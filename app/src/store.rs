@@ -288,6 +288,10 @@ pub struct SmsAttempt<'a> {
     pub detail: &'a str,
 }
 
+/// Appends one line to a journey's event log (inside a caller's transaction).
+const EVENT_SQL: &str =
+    "INSERT INTO journey_events (journey_id, at, kind, detail) VALUES ($1, $2, $3, $4)";
+
 const OPERATOR_COLUMNS: &str =
     "id, slug, name, brand_color, accent_color, logo_url, support_email, \
      support_phone, support_url, default_region, digital_facility_code, strict_enumeration, \
@@ -623,8 +627,6 @@ impl Store {
             "INSERT INTO journeys (public_id, operator_id, invite_id, step, started_at, updated_at) \
              VALUES ($1, $2, $3, $4, $5, $5) RETURNING {JOURNEY_COLUMNS}"
         );
-        let event_sql =
-            "INSERT INTO journey_events (journey_id, at, kind, detail) VALUES ($1, $2, $3, $4)";
         on_pool!(self, |p| {
             let mut tx = p.begin().await?;
             let journey: SqlJourney = sqlx::query_as(&insert)
@@ -635,7 +637,7 @@ impl Store {
                 .bind(now)
                 .fetch_one(&mut *tx)
                 .await?;
-            sqlx::query(event_sql)
+            sqlx::query(EVENT_SQL)
                 .bind(journey.id)
                 .bind(now)
                 .bind(event)
@@ -661,8 +663,6 @@ impl Store {
         let update = "UPDATE journeys SET step = $2, outcome = $3, \
                       member_id = COALESCE($4, member_id), \
                       entered_mobile = COALESCE($5, entered_mobile), updated_at = $6 WHERE id = $1";
-        let event_sql =
-            "INSERT INTO journey_events (journey_id, at, kind, detail) VALUES ($1, $2, $3, $4)";
         on_pool!(self, |p| {
             let mut tx = p.begin().await?;
             sqlx::query(update)
@@ -674,7 +674,7 @@ impl Store {
                 .bind(now)
                 .execute(&mut *tx)
                 .await?;
-            sqlx::query(event_sql)
+            sqlx::query(EVENT_SQL)
                 .bind(journey_id)
                 .bind(now)
                 .bind(a.event)
@@ -704,8 +704,6 @@ impl Store {
     ) -> Result<()> {
         let now = now_ms();
         let update = "UPDATE journeys SET step = COALESCE($2, step), updated_at = $3 WHERE id = $1";
-        let event_sql =
-            "INSERT INTO journey_events (journey_id, at, kind, detail) VALUES ($1, $2, $3, $4)";
         on_pool!(self, |p| {
             let mut tx = p.begin().await?;
             sqlx::query(update)
@@ -714,7 +712,7 @@ impl Store {
                 .bind(now)
                 .execute(&mut *tx)
                 .await?;
-            sqlx::query(event_sql)
+            sqlx::query(EVENT_SQL)
                 .bind(journey_id)
                 .bind(now)
                 .bind(kind)
@@ -856,15 +854,13 @@ impl Store {
             .bind(now)
             .execute(&mut *tx)
             .await?;
-            sqlx::query(
-                "INSERT INTO journey_events (journey_id, at, kind, detail) VALUES ($1, $2, $3, $4)",
-            )
-            .bind(sms.journey_id)
-            .bind(now)
-            .bind(done.event)
-            .bind(done.detail)
-            .execute(&mut *tx)
-            .await?;
+            sqlx::query(EVENT_SQL)
+                .bind(sms.journey_id)
+                .bind(now)
+                .bind(done.event)
+                .bind(done.detail)
+                .execute(&mut *tx)
+                .await?;
             tx.commit().await?;
             Ok(())
         })
@@ -924,15 +920,13 @@ impl Store {
             .bind(now)
             .execute(&mut *tx)
             .await?;
-            sqlx::query(
-                "INSERT INTO journey_events (journey_id, at, kind, detail) VALUES ($1, $2, $3, $4)",
-            )
-            .bind(journey_id)
-            .bind(now)
-            .bind(format!("sms_{status}"))
-            .bind(detail)
-            .execute(&mut *tx)
-            .await?;
+            sqlx::query(EVENT_SQL)
+                .bind(journey_id)
+                .bind(now)
+                .bind(format!("sms_{status}"))
+                .bind(detail)
+                .execute(&mut *tx)
+                .await?;
             tx.commit().await?;
             Ok(Some(journey_id))
         })

@@ -277,7 +277,10 @@ async fn issue(
             save_url,
             set_cookie,
         } => (see_other(&save_url), set_cookie),
-        Issued::Problem(_) => (see_other(&format!("/l/{}", urlencode(&token))), None),
+        Issued::Problem(_) => (
+            see_other(&format!("/l/{}", app::tokens::urlencode(&token))),
+            None,
+        ),
     };
     res.headers_mut()
         .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
@@ -305,8 +308,8 @@ async fn enter_code(
     let back = |notice: &str| {
         see_other(&format!(
             "/i/{}/sent?j={}&n={notice}",
-            urlencode(&token),
-            urlencode(&form.journey)
+            app::tokens::urlencode(&token),
+            app::tokens::urlencode(&form.journey)
         ))
     };
     match app::links::enter_code(&state, &token, &form.journey, &form.code).await {
@@ -327,21 +330,9 @@ async fn enter_code(
 async fn restart(State(state): State<AppState>, Path(token): Path<String>) -> Response {
     match app::links::restart(&state, &token).await {
         Ok(Some(path)) => see_other(&path),
-        Ok(None) => see_other(&format!("/l/{}", urlencode(&token))),
+        Ok(None) => see_other(&format!("/l/{}", app::tokens::urlencode(&token))),
         Err(err) => unavailable(err),
     }
-}
-
-fn urlencode(value: &str) -> String {
-    value
-        .bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                (b as char).to_string()
-            }
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
 }
 
 fn html_escape(s: &str) -> String {

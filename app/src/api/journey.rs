@@ -80,11 +80,15 @@ pub async fn submit_number(
     if wants_page() {
         let to = match &outcome {
             SubmitOutcome::Matched { next } => next.clone(),
-            SubmitOutcome::InviteGone { .. } => format!("/i/{}", urlencode(&token)),
+            SubmitOutcome::InviteGone { .. } => format!("/i/{}", crate::tokens::urlencode(&token)),
             SubmitOutcome::Invalid { .. }
             | SubmitOutcome::NotFound { .. }
             | SubmitOutcome::RateLimited { .. } => {
-                format!("/i/{}?j={}", urlencode(&token), urlencode(&journey))
+                format!(
+                    "/i/{}?j={}",
+                    crate::tokens::urlencode(&token),
+                    crate::tokens::urlencode(&journey)
+                )
             }
         };
         leptos_axum::redirect(&to);
@@ -155,23 +159,9 @@ pub async fn resend_link(token: String, journey: String) -> Result<ResendOutcome
         };
         leptos_axum::redirect(&format!(
             "/i/{}/sent?j={}&n={notice}",
-            urlencode(&token),
-            urlencode(&journey)
+            crate::tokens::urlencode(&token),
+            crate::tokens::urlencode(&journey)
         ));
     }
     Ok(outcome)
-}
-
-/// Keeps a redirect target a valid header value whatever a client sent.
-#[cfg(feature = "ssr")]
-fn urlencode(value: &str) -> String {
-    value
-        .bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                (b as char).to_string()
-            }
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
 }

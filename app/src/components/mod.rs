@@ -4,8 +4,10 @@ mod brand_header;
 mod not_found_notice;
 mod phone_form;
 mod problem_view;
+mod unavailable_view;
 
 pub use brand_header::BrandHeader;
 pub use not_found_notice::NotFoundNotice;
 pub use phone_form::PhoneForm;
 pub use problem_view::ProblemView;
+pub use unavailable_view::UnavailableView;

@@ -3,7 +3,7 @@ use leptos_meta::Title;
 use leptos_router::hooks::{use_params_map, use_query_map};
 
 use crate::api::journey::get_invite;
-use crate::components::{BrandHeader, PhoneForm, ProblemView};
+use crate::components::{BrandHeader, PhoneForm, ProblemView, UnavailableView};
 use crate::pages::brand_style;
 use crate::types::{InvitePage, SubmitOutcome};
 
@@ -57,15 +57,7 @@ pub fn PhonePage() -> impl IntoView {
                         <Title text="Invitation unavailable · elumo pass"/>
                         <main class="page"><ProblemView problem/></main>
                     }.into_any(),
-                    Err(e) => view! {
-                        <Title text="Temporarily unavailable · elumo pass"/>
-                        <main class="page">
-                            <section class="card" role="alert">
-                                <h1>"Temporarily unavailable"</h1>
-                                <p>{e.to_string()}</p>
-                            </section>
-                        </main>
-                    }.into_any(),
+                    Err(e) => view! { <UnavailableView error=e/> }.into_any(),
                 }
             })}
         </Suspense>

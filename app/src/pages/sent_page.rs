@@ -3,7 +3,7 @@ use leptos_meta::Title;
 use leptos_router::hooks::{use_params_map, use_query_map};
 
 use crate::api::journey::get_sent;
-use crate::components::{BrandHeader, ProblemView};
+use crate::components::{BrandHeader, ProblemView, UnavailableView};
 use crate::pages::brand_style;
 use crate::types::SentPage as Sent;
 
@@ -68,14 +68,7 @@ pub fn SentPage() -> impl IntoView {
                         <Title text="Link unavailable · elumo pass"/>
                         <main class="page"><ProblemView problem/></main>
                     }.into_any(),
-                    Err(e) => view! {
-                        <main class="page">
-                            <section class="card" role="alert">
-                                <h1>"Temporarily unavailable"</h1>
-                                <p>{e.to_string()}</p>
-                            </section>
-                        </main>
-                    }.into_any(),
+                    Err(e) => view! { <UnavailableView error=e/> }.into_any(),
                 }
             })}
         </Suspense>

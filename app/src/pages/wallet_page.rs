@@ -3,7 +3,7 @@ use leptos_meta::Title;
 use leptos_router::hooks::use_params_map;
 
 use crate::api::wallet::get_wallet;
-use crate::components::BrandHeader;
+use crate::components::{BrandHeader, UnavailableView};
 use crate::pages::brand_style;
 use crate::types::{LinkProblem, WalletPage as Page, WalletView};
 
@@ -44,14 +44,7 @@ pub fn WalletPage() -> impl IntoView {
                             </main>
                         }.into_any()
                     }
-                    Err(e) => view! {
-                        <main class="page">
-                            <section class="card" role="alert">
-                                <h1>"Temporarily unavailable"</h1>
-                                <p>{e.to_string()}</p>
-                            </section>
-                        </main>
-                    }.into_any(),
+                    Err(e) => view! { <UnavailableView error=e/> }.into_any(),
                 }
             })}
         </Suspense>
