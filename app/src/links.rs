@@ -76,7 +76,20 @@ pub async fn find(
         return Ok(Err(LinkProblem::Unknown));
     };
     if link.revoked_at.is_some() {
-        return Ok(Err(LinkProblem::Replaced));
+        // Links end when a newer text replaces them, or when the member leaves: say which.
+        let left = match store
+            .journey(link.journey_id)
+            .await?
+            .and_then(|j| j.member_id)
+        {
+            Some(id) => store.member(id).await?.is_some_and(|m| !m.active),
+            None => false,
+        };
+        return Ok(Err(if left {
+            LinkProblem::NotEligible
+        } else {
+            LinkProblem::Replaced
+        }));
     }
     if link.expires_at <= now_ms() {
         return Ok(Err(LinkProblem::Expired));

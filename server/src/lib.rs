@@ -1,6 +1,8 @@
 //! The axum server: configuration → tracing → state → router → serve with graceful shutdown.
 //! `router(state)` is what tests build and drive without a network.
 
+pub mod crm;
+
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
@@ -63,6 +65,7 @@ pub fn router(state: AppState) -> Router {
         .route("/i/{token}/code", post(enter_code))
         .route("/dev/outbox", get(dev_outbox))
         .route("/webhooks/twilio/status", post(twilio_status))
+        .route("/webhooks/crm/{operator}", post(crm_webhook))
         .leptos_routes_with_context(
             &state,
             routes,
@@ -385,6 +388,70 @@ async fn twilio_status(
 
 /// Development only: the local SMS outbox, newest first, so a person can follow the link a
 /// phone would receive. Absent in production.
+/// A member change from the operator's CRM, signed with the operator's webhook secret.
+async fn crm_webhook(
+    State(state): State<AppState>,
+    Path(slug): Path<String>,
+    headers: axum::http::HeaderMap,
+    body: axum::body::Bytes,
+) -> Response {
+    use crm::webhook::{apply, now_secs, verify, Applied, Refusal};
+    let answer = |status: StatusCode, text: String| {
+        (status, axum::Json(serde_json::json!({ "status": text }))).into_response()
+    };
+    let found = async {
+        let Some(op) = state.store.operator_by_slug(&slug).await? else {
+            return Ok(None);
+        };
+        let conn = state.store.crm_connection(op.id).await?;
+        Ok::<_, app::store::StoreError>(conn.map(|c| (op, c)))
+    };
+    let (operator, conn) = match found.await {
+        Ok(Some(found)) => found,
+        Ok(None) => return answer(StatusCode::NOT_FOUND, "no CRM connection here".into()),
+        Err(err) => return unavailable(err),
+    };
+    let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
+    if let Err(refusal) = verify(
+        &conn.webhook_secret,
+        header("x-elumo-timestamp"),
+        header("x-elumo-signature"),
+        &body,
+        now_secs(),
+    ) {
+        tracing::warn!(operator = %operator.slug, %refusal, "refused a CRM webhook");
+        return answer(StatusCode::UNAUTHORIZED, refusal.to_string());
+    }
+    let mapping = match crm::connector_for(&conn) {
+        Ok(c) => c.mapping(),
+        Err(err) => return answer(StatusCode::SERVICE_UNAVAILABLE, err),
+    };
+    match apply(&state.store, &operator, &mapping, &body).await {
+        Ok(Ok(Applied::Applied(r))) => {
+            let status = if r.rejected > 0 {
+                format!(
+                    "rejected: {}",
+                    r.problems.first().map_or("", |p| p.reason.as_str())
+                )
+            } else if r.created > 0 {
+                "created".into()
+            } else if r.deactivated > 0 {
+                "deactivated".into()
+            } else if r.updated > 0 {
+                "updated".into()
+            } else {
+                "unchanged".into()
+            };
+            answer(StatusCode::OK, status)
+        }
+        Ok(Ok(Applied::Duplicate)) => answer(StatusCode::OK, "duplicate".into()),
+        Ok(Ok(Applied::UnknownMember)) => answer(StatusCode::OK, "unknown member".into()),
+        Ok(Err(Refusal::BadBody(why))) => answer(StatusCode::BAD_REQUEST, why),
+        Ok(Err(other)) => answer(StatusCode::BAD_REQUEST, other.to_string()),
+        Err(err) => unavailable(err),
+    }
+}
+
 async fn dev_outbox(State(state): State<AppState>) -> Response {
     if state.config.env != app::config::Environment::Development {
         return (StatusCode::NOT_FOUND, "not found").into_response();
@@ -476,6 +543,12 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
         stop_rx,
     ));
     tracing::info!(sender = state.sms.name(), "SMS worker started");
+    let syncer = tokio::spawn(crm::engine::run_scheduler(
+        store.clone(),
+        format!("instance-{}", app::tokens::Token::generate(6).expose()),
+        Duration::from_secs(30),
+        stop_tx.subscribe(),
+    ));
     let listener = tokio::net::TcpListener::bind(listen)
         .await
         .with_context(|| format!("could not listen on {listen} (ELUMO_LISTEN)"))?;
@@ -490,6 +563,7 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
     .context("the server stopped with an error")?;
     let _ = stop_tx.send(true);
     let _ = worker.await;
+    let _ = syncer.await;
     store.close().await;
     tracing::info!("stopped");
     Ok(())

@@ -3,11 +3,21 @@
 
 use std::process::ExitCode;
 
+mod members;
+
 const USAGE: &str = "usage:
   server [serve]                      serve elumo pass
   server invite create --operator SLUG [--site NAME] [--member EXTERNAL_ID] [--days N]
                                       create an invite and print its URL and QR code
                                       (a site poster, or one member's invite with --member)
+  server members import FILE --operator SLUG [--format csv|jsonl] [--map FIELD=COLUMN,...]
+                         [--dry-run] [--full]
+                                      import members from a CRM export (--full: members not
+                                      in the file are deactivated)
+  server members sync --operator SLUG [--full]
+                                      sync members from the operator's CRM connection now
+  server crm connect --operator SLUG --kind rest|hubspot --settings FILE.json [--every MINUTES]
+                                      connect an operator's CRM; prints the webhook URL and secret
 
 Configuration comes from ELUMO_* environment variables and DATABASE_URL; see README.md.";
 
@@ -26,6 +36,9 @@ async fn main() -> ExitCode {
     let result = match words.as_slice() {
         [] | ["serve"] => server::serve(config).await,
         ["invite", "create", rest @ ..] => invite_create(config, rest).await,
+        ["members", "import", rest @ ..] => members::import(config, rest).await,
+        ["members", "sync", rest @ ..] => members::sync(config, rest).await,
+        ["crm", "connect", rest @ ..] => members::connect(config, rest).await,
         ["--help" | "-h" | "help"] => {
             println!("{USAGE}");
             Ok(())

@@ -129,3 +129,16 @@ pub async fn demo_state_with(
         AppState::build(config, t.store.clone()).expect("state with development signing material");
     (state, seeded.invite_token.expose().to_owned())
 }
+
+/// Runs one statement on the test's database directly (tests move time by editing rows).
+pub async fn sql(t: &TestStore, statement: &str) {
+    if t.name == "postgres" {
+        let pool = sqlx::PgPool::connect(&t.url).await.unwrap();
+        sqlx::query(statement).execute(&pool).await.unwrap();
+        pool.close().await;
+    } else {
+        let pool = sqlx::SqlitePool::connect(&t.url).await.unwrap();
+        sqlx::query(statement).execute(&pool).await.unwrap();
+        pool.close().await;
+    }
+}

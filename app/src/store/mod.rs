@@ -187,6 +187,8 @@ pub struct SqlWalletPass {
     pub serial: String,
     pub issued_at: i64,
     pub updated_at: i64,
+    /// When the pass was voided (the member left, or the operator revoked it).
+    pub voided_at: Option<i64>,
 }
 
 /// A matched number's link and SMS, written with the journey's step in one transaction.
@@ -990,7 +992,7 @@ impl Store {
                    VALUES ($1, $2, $3, $4, $5, $6, $6) \
                    ON CONFLICT (member_id, platform) DO UPDATE SET credential_id = excluded.credential_id, \
                    updated_at = excluded.updated_at, voided_at = NULL \
-                   RETURNING id, member_id, credential_id, platform, serial, issued_at, updated_at";
+                   RETURNING id, member_id, credential_id, platform, serial, issued_at, updated_at, voided_at";
         Ok(on_pool!(self, |p| sqlx::query_as(sql)
             .bind(operator_id)
             .bind(member_id)
@@ -1003,7 +1005,7 @@ impl Store {
     }
 
     pub async fn wallet_passes_for_member(&self, member_id: i64) -> Result<Vec<SqlWalletPass>> {
-        let sql = "SELECT id, member_id, credential_id, platform, serial, issued_at, updated_at \
+        let sql = "SELECT id, member_id, credential_id, platform, serial, issued_at, updated_at, voided_at \
                    FROM wallet_passes WHERE member_id = $1 ORDER BY platform";
         Ok(on_pool!(self, |p| sqlx::query_as(sql)
             .bind(member_id)
@@ -1027,15 +1029,37 @@ impl Store {
         let since = now - window_ms;
         let insert = "INSERT INTO rate_hits (scope, key, at) SELECT $1, $2, $3 \
                       WHERE (SELECT COUNT(*) FROM rate_hits WHERE scope = $1 AND key = $2 AND at > $4) < $5";
-        let written = on_pool!(self, |p| sqlx::query(insert)
-            .bind(scope)
-            .bind(key)
-            .bind(now)
-            .bind(since)
-            .bind(max)
-            .execute(p)
-            .await
-            .map(|r| r.rows_affected()))?;
+        let written = match &self.db {
+            Db::Sqlite(p) => sqlx::query(insert)
+                .bind(scope)
+                .bind(key)
+                .bind(now)
+                .bind(since)
+                .bind(max)
+                .execute(p)
+                .await?
+                .rows_affected(),
+            // Concurrent transactions on PostgreSQL would each count the window before any
+            // insert is visible; a per-key advisory lock makes the count-and-insert one at a time.
+            Db::Postgres(p) => {
+                let mut tx = p.begin().await?;
+                sqlx::query("SELECT pg_advisory_xact_lock(hashtext($1))")
+                    .bind(format!("{scope}:{key}"))
+                    .execute(&mut *tx)
+                    .await?;
+                let n = sqlx::query(insert)
+                    .bind(scope)
+                    .bind(key)
+                    .bind(now)
+                    .bind(since)
+                    .bind(max)
+                    .execute(&mut *tx)
+                    .await?
+                    .rows_affected();
+                tx.commit().await?;
+                n
+            }
+        };
         if written == 1 {
             return Ok(None);
         }
@@ -1221,3 +1245,6 @@ impl Store {
         Ok(())
     }
 }
+
+mod sync;
+pub use sync::*;

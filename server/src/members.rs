@@ -1,0 +1,234 @@
+//! `server members …` and `server crm …`: the directory's commands.
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+
+use anyhow::{anyhow, bail, Context as _};
+use app::config::Config;
+use app::store::{SqlOperator, Store, SyncMode};
+use indicatif::{ProgressBar, ProgressStyle};
+use server::crm::engine::{self, SyncOptions, SyncReport};
+use server::crm::file::{parse_mapping, FileSource, Format};
+
+/// Flags that take a value, and bare switches, from an argument list.
+struct Args<'a> {
+    values: HashMap<&'a str, Vec<&'a str>>,
+    switches: Vec<&'a str>,
+    positional: Vec<&'a str>,
+}
+
+impl<'a> Args<'a> {
+    fn parse(args: &[&'a str], with_value: &[&str], switches: &[&str]) -> anyhow::Result<Self> {
+        let mut out = Args {
+            values: HashMap::new(),
+            switches: Vec::new(),
+            positional: Vec::new(),
+        };
+        let mut it = args.iter();
+        while let Some(&arg) = it.next() {
+            if with_value.contains(&arg) {
+                let v = it.next().ok_or_else(|| anyhow!("{arg} needs a value"))?;
+                out.values.entry(arg).or_default().push(v);
+            } else if switches.contains(&arg) {
+                out.switches.push(arg);
+            } else if arg.starts_with("--") {
+                bail!("unknown option {arg}");
+            } else {
+                out.positional.push(arg);
+            }
+        }
+        Ok(out)
+    }
+
+    fn one(&self, flag: &str) -> Option<&'a str> {
+        self.values.get(flag).and_then(|v| v.last().copied())
+    }
+
+    fn all(&self, flag: &str) -> Vec<String> {
+        self.values
+            .get(flag)
+            .map(|v| v.iter().map(|s| s.to_string()).collect())
+            .unwrap_or_default()
+    }
+
+    fn has(&self, switch: &str) -> bool {
+        self.switches.contains(&switch)
+    }
+}
+
+async fn open(config: &Config, slug: &str) -> anyhow::Result<(Store, SqlOperator)> {
+    let store = Store::connect(config.db.url.expose(), 2).await?;
+    let operator = store
+        .operator_by_slug(slug)
+        .await?
+        .ok_or_else(|| anyhow!("no operator {slug:?}"))?;
+    Ok((store, operator))
+}
+
+fn holder() -> String {
+    format!("cli-{}", app::tokens::Token::generate(6).expose())
+}
+
+fn print_report(report: &SyncReport, dry_run: bool) {
+    let c = &report.counts;
+    let head = if dry_run {
+        "Dry run: nothing was written. It would have"
+    } else if report.resumed {
+        "Resumed the unfinished run and"
+    } else {
+        "Done:"
+    };
+    println!(
+        "{head} created {}, updated {}, left {} unchanged, rejected {}, deactivated {}; {} card conflict(s).",
+        c.created, c.updated, c.unchanged, c.rejected, c.deactivated, c.conflicts
+    );
+    if report.retries > 0 {
+        println!(
+            "The CRM failed {} time(s) and was tried again.",
+            report.retries
+        );
+    }
+    let rejected: Vec<_> = c.problems.iter().filter(|p| p.kind == "rejected").collect();
+    if !rejected.is_empty() {
+        println!("\nRejected:");
+        for p in rejected {
+            println!("  {}: {}", p.row_ref.as_deref().unwrap_or("?"), p.reason);
+        }
+    }
+    let conflicts: Vec<_> = c.problems.iter().filter(|p| p.kind == "conflict").collect();
+    if !conflicts.is_empty() {
+        println!("\nConflicts (the member was synced, the card was not):");
+        for p in conflicts {
+            println!("  {}: {}", p.row_ref.as_deref().unwrap_or("?"), p.reason);
+        }
+    }
+}
+
+pub async fn import(config: Config, args: &[&str]) -> anyhow::Result<()> {
+    let a = Args::parse(
+        args,
+        &["--operator", "--format", "--map"],
+        &["--dry-run", "--full"],
+    )?;
+    let [file] = a.positional.as_slice() else {
+        bail!("name one file to import: server members import FILE --operator SLUG");
+    };
+    let slug = a
+        .one("--operator")
+        .ok_or_else(|| anyhow!("--operator is required"))?;
+    let path = PathBuf::from(file);
+    let format = match a.one("--format") {
+        None => Format::guess(&path),
+        Some("csv") => Format::Csv,
+        Some("jsonl" | "ndjson") => Format::JsonLines,
+        Some(other) => bail!("--format is csv or jsonl, not {other:?}"),
+    };
+    let mapping = parse_mapping(&a.all("--map")).map_err(|e| anyhow!(e))?;
+    let dry_run = a.has("--dry-run");
+    let mut source = FileSource::open(&path, format, &mapping).map_err(|e| anyhow!(e))?;
+    if dry_run {
+        // One page, one rolled-back transaction: the report sees the whole file at once.
+        let n = source.len();
+        source = source.with_page_size(n);
+    }
+    let (store, operator) = open(&config, slug).await?;
+    let mode = if a.has("--full") {
+        SyncMode::Full
+    } else {
+        SyncMode::Incremental
+    };
+    let mut opts = SyncOptions::new(mode, holder());
+    opts.dry_run = dry_run;
+    let bar = ProgressBar::new(source.len() as u64).with_style(
+        ProgressStyle::with_template("{bar:40} {pos}/{len} members {msg}")
+            .unwrap_or_else(|_| ProgressStyle::default_bar()),
+    );
+    let result = engine::run(&store, &operator, &source, &opts, &|n| bar.inc(n)).await;
+    bar.finish_and_clear();
+    store.close().await;
+    let report = result.context("the import stopped")?;
+    print_report(&report, dry_run);
+    Ok(())
+}
+
+pub async fn sync(config: Config, args: &[&str]) -> anyhow::Result<()> {
+    let a = Args::parse(args, &["--operator"], &["--full"])?;
+    let slug = a
+        .one("--operator")
+        .ok_or_else(|| anyhow!("--operator is required"))?;
+    let (store, operator) = open(&config, slug).await?;
+    let conn = store.crm_connection(operator.id).await?.ok_or_else(|| {
+        anyhow!("{slug} has no CRM connection; add one with `server crm connect`")
+    })?;
+    let connector = server::crm::connector_for(&conn).map_err(|e| anyhow!(e))?;
+    let mode = if a.has("--full") {
+        SyncMode::Full
+    } else {
+        SyncMode::Incremental
+    };
+    let bar = ProgressBar::new_spinner().with_message("syncing");
+    let opts = SyncOptions::new(mode, holder());
+    let result = engine::run(&store, &operator, connector.as_ref(), &opts, &|n| {
+        bar.inc(n)
+    })
+    .await;
+    bar.finish_and_clear();
+    store.close().await;
+    print_report(&result.context("the sync stopped")?, false);
+    Ok(())
+}
+
+pub async fn connect(config: Config, args: &[&str]) -> anyhow::Result<()> {
+    let a = Args::parse(
+        args,
+        &["--operator", "--kind", "--settings", "--every"],
+        &[],
+    )?;
+    let slug = a
+        .one("--operator")
+        .ok_or_else(|| anyhow!("--operator is required"))?;
+    let kind = a.one("--kind").unwrap_or("rest");
+    let settings_path = a
+        .one("--settings")
+        .ok_or_else(|| anyhow!("--settings FILE.json is required"))?;
+    let every: i64 = a
+        .one("--every")
+        .unwrap_or("15")
+        .parse()
+        .map_err(|_| anyhow!("--every takes whole minutes"))?;
+    if every < 1 {
+        bail!("--every must be at least 1 minute");
+    }
+    let settings = std::fs::read_to_string(settings_path)
+        .with_context(|| format!("could not read {settings_path}"))?;
+    let conn = app::store::SqlCrmConnection {
+        operator_id: 0,
+        kind: kind.to_owned(),
+        settings: settings.clone(),
+        interval_secs: every * 60,
+        webhook_secret: String::new(),
+        full_requested_at: None,
+    };
+    // Refuse settings that could not run, before storing them.
+    server::crm::connector_for(&conn).map_err(|e| anyhow!(e))?;
+    let (store, operator) = open(&config, slug).await?;
+    let secret = app::tokens::Token::generate(32);
+    let stored = store
+        .set_crm_connection(operator.id, kind, &settings, every * 60, secret.expose())
+        .await?;
+    store
+        .request_full_sync(operator.id, Some(app::store::now_ms()))
+        .await?;
+    store.close().await;
+    println!(
+        "{} now syncs from {kind} every {every} minute(s); a full sync runs at the next check.",
+        operator.name
+    );
+    println!(
+        "Webhook URL:    {}/webhooks/crm/{}",
+        config.http.public_url.trim_end_matches('/'),
+        operator.slug
+    );
+    println!("Webhook secret: {}", stored.webhook_secret);
+    Ok(())
+}
