@@ -607,9 +607,15 @@ async fn shutdown_signal() {
 }
 
 pub fn init_tracing() {
+    init_tracing_with("info,sqlx=warn,tower_http=info");
+}
+
+/// Tracing with `default` as the filter unless ELUMO_LOG or RUST_LOG says otherwise (commands
+/// keep to warnings, so their own report is what the operator reads).
+pub fn init_tracing_with(default: &str) {
     let filter = std::env::var("ELUMO_LOG")
         .or_else(|_| std::env::var("RUST_LOG"))
-        .unwrap_or_else(|_| "info,sqlx=warn,tower_http=info".into());
+        .unwrap_or_else(|_| default.into());
     let _ = tracing_subscriber::fmt()
         .with_env_filter(tracing_subscriber::EnvFilter::new(filter))
         .with_target(false)

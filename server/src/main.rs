@@ -23,7 +23,6 @@ Configuration comes from ELUMO_* environment variables and DATABASE_URL; see REA
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    server::init_tracing();
     let config = match app::config::Config::from_env() {
         Ok(c) => c,
         Err(err) => {
@@ -33,6 +32,10 @@ async fn main() -> ExitCode {
     };
     let args: Vec<String> = std::env::args().skip(1).collect();
     let words: Vec<&str> = args.iter().map(String::as_str).collect();
+    match words.as_slice() {
+        [] | ["serve"] => server::init_tracing(),
+        _ => server::init_tracing_with("warn"),
+    }
     let result = match words.as_slice() {
         [] | ["serve"] => server::serve(config).await,
         ["invite", "create", rest @ ..] => invite_create(config, rest).await,

@@ -69,8 +69,18 @@ fn holder() -> String {
     format!("cli-{}", app::tokens::Token::generate(6).expose())
 }
 
+/// The row number in "row 12 (id …)" / "line 3", for listing problems in file order.
+fn row_number(row_ref: Option<&str>) -> u64 {
+    row_ref
+        .and_then(|r| r.split_whitespace().nth(1))
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(u64::MAX)
+}
+
 fn print_report(report: &SyncReport, dry_run: bool) {
     let c = &report.counts;
+    let mut problems = c.problems.clone();
+    problems.sort_by_key(|p| row_number(p.row_ref.as_deref()));
     let head = if dry_run {
         "Dry run: nothing was written. It would have"
     } else if report.resumed {
@@ -88,14 +98,14 @@ fn print_report(report: &SyncReport, dry_run: bool) {
             report.retries
         );
     }
-    let rejected: Vec<_> = c.problems.iter().filter(|p| p.kind == "rejected").collect();
+    let rejected: Vec<_> = problems.iter().filter(|p| p.kind == "rejected").collect();
     if !rejected.is_empty() {
         println!("\nRejected:");
         for p in rejected {
             println!("  {}: {}", p.row_ref.as_deref().unwrap_or("?"), p.reason);
         }
     }
-    let conflicts: Vec<_> = c.problems.iter().filter(|p| p.kind == "conflict").collect();
+    let conflicts: Vec<_> = problems.iter().filter(|p| p.kind == "conflict").collect();
     if !conflicts.is_empty() {
         println!("\nConflicts (the member was synced, the card was not):");
         for p in conflicts {

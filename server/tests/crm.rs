@@ -542,7 +542,7 @@ async fn wrong_credentials_fail_at_once_and_say_why() {
         .await
         .unwrap_err();
     assert_eq!(
-        err.to_string().split(" (run").next().unwrap(),
+        err.to_string().split("; retried").next().unwrap(),
         "the CRM refused the request (HTTP 401: {\"error\":\"bad credentials\"})"
     );
     assert_eq!(

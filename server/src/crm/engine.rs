@@ -64,7 +64,7 @@ impl SyncReport {
 pub enum SyncError {
     #[error("another instance is syncing this operator right now")]
     Busy,
-    #[error("{error} (run {run_id:?}, after {retries} retries; the next run resumes where this one stopped)")]
+    #[error("{error}; retried {retries} time(s); the next run resumes where this one stopped")]
     Crm {
         run_id: Option<i64>,
         retries: i64,
@@ -127,12 +127,16 @@ impl Checker {
                 (None, None) => Some(None),
                 (Some(f), Some(n)) => match (f.parse::<u8>(), n.parse::<u16>()) {
                     (Ok(f), Ok(n)) => Some(Some((f, n))),
-                    (Err(_), _) => return Err(reject(format!(
+                    (Err(_), _) => {
+                        return Err(reject(format!(
                         "malformed card: facility code {f:?} is not a whole number from 0 to 255"
-                    ))),
-                    (_, Err(_)) => return Err(reject(format!(
+                    )))
+                    }
+                    (_, Err(_)) => {
+                        return Err(reject(format!(
                         "malformed card: card number {n:?} is not a whole number from 0 to 65535"
-                    ))),
+                    )))
+                    }
                 },
                 _ => {
                     return Err(reject(
