@@ -1108,19 +1108,29 @@ async fn a_deactivated_member_cannot_start_a_journey_and_their_passes_are_voided
 
 // ---- one sync per operator at a time ----
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn only_one_instance_holds_an_operators_sync_lease() {
     for t in common::stores().await {
         let op = northwind(&t.store).await;
-        let tries = (0..8).map(|i| {
-            let store = t.store.clone();
-            tokio::spawn(async move {
-                store
-                    .acquire_sync_lease(op.id, &format!("instance-{i}"), 60_000)
-                    .await
-                    .unwrap()
+        let other = Store::connect(&t.url, 4).await.unwrap();
+        let start = Arc::new(tokio::sync::Barrier::new(8));
+        let tries = (0..8)
+            .map(|i| {
+                let store = if i % 2 == 0 {
+                    t.store.clone()
+                } else {
+                    other.clone()
+                };
+                let start = start.clone();
+                tokio::spawn(async move {
+                    start.wait().await;
+                    store
+                        .acquire_sync_lease(op.id, &format!("instance-{i}"), 60_000)
+                        .await
+                        .unwrap()
+                })
             })
-        });
+            .collect::<Vec<_>>();
         let mut won = 0;
         for h in tries {
             won += usize::from(h.await.unwrap());

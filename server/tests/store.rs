@@ -262,3 +262,32 @@ async fn limits_count_per_key_and_window() {
         );
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn racing_requests_never_overshoot_a_limit() {
+    for t in common::stores().await {
+        // Forty requests at once against a limit of five, from two "instances" (pools).
+        let other = app::store::Store::connect(&t.url, 8).await.unwrap();
+        let start = std::sync::Arc::new(tokio::sync::Barrier::new(40));
+        let hits = (0..40)
+            .map(|i| {
+                let start = start.clone();
+                let s = if i % 2 == 0 {
+                    t.store.clone()
+                } else {
+                    other.clone()
+                };
+                tokio::spawn(async move {
+                    start.wait().await;
+                    s.hit("race", "k", 5, 60_000).await.unwrap().is_none()
+                })
+            })
+            .collect::<Vec<_>>();
+        let mut counted = 0;
+        for h in hits {
+            counted += usize::from(h.await.unwrap());
+        }
+        assert_eq!(counted, 5, "{}: exactly the limit is counted", t.name);
+        other.close().await;
+    }
+}

@@ -1015,8 +1015,9 @@ impl Store {
 
     // ---- abuse limits ----
 
-    /// Counts one event against a limit of `max` per `window_ms`, in one statement: the row is
-    /// written only while the window holds fewer than `max`. Returns `None` when counted, or
+    /// Counts one event against a limit of `max` per `window_ms`: the row is written only while
+    /// the window holds fewer than `max` (SQLite serialises writers; PostgreSQL takes a per-key
+    /// advisory lock, so racing requests on several instances never overshoot). Returns `None` when counted, or
     /// how long until the oldest event in the window leaves it.
     pub async fn hit(
         &self,
