@@ -100,3 +100,35 @@ test('the code from the text continues on the same page (iOS one-time-code, WebO
   await page.getByRole('button', { name: 'Continue' }).click();
   await expect(page.getByRole('heading', { level: 1 })).toHaveText('Your pass is ready, Alan');
 });
+
+test('on Android the code in the text continues by itself (WebOTP)', async ({ page }) => {
+  // Chromium offers WebOTP only on Android with a real SMS; the test plays the phone's part:
+  // it answers the page's credentials request with the code from the text the server sent.
+  await page.addInitScript(() => {
+    const w = window as unknown as Record<string, unknown>;
+    w.OTPCredential = function OTPCredential() {};
+    Object.defineProperty(navigator, 'credentials', {
+      configurable: true,
+      value: {
+        get: (options: unknown) =>
+          new Promise((resolve) => {
+            w.__otpOptions = JSON.stringify(options);
+            w.__deliverOtp = (code: string) => resolve({ type: 'otp', code });
+          }),
+      },
+    });
+  });
+  const phone = new PhonePage(page);
+  await phone.open();
+  await phone.waitForHydration();
+  const mark = await outboxMark(page);
+  await phone.enter('07400 123004');
+  await expect(page.getByRole('heading', { level: 1 })).toHaveText('Check your messages');
+  await expect(page.locator('.webotp')).toHaveAttribute('data-webotp', 'listening');
+  expect(await page.evaluate(() => (window as unknown as Record<string, unknown>).__otpOptions)).toBe(
+    '{"otp":{"transport":["sms"]}}',
+  );
+  const code = await codeSentTo(page, '+447400123004', mark);
+  await page.evaluate((c) => ((window as unknown as Record<string, (c: string) => void>).__deliverOtp)(c), code);
+  await expect(page.getByRole('heading', { level: 1 })).toHaveText('Your pass is ready, Katherine');
+});

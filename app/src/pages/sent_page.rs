@@ -3,7 +3,7 @@ use leptos_meta::Title;
 use leptos_router::hooks::{use_params_map, use_query_map};
 
 use crate::api::journey::get_sent;
-use crate::components::{BrandHeader, ProblemView, UnavailableView};
+use crate::components::{BrandHeader, ProblemView, UnavailableView, WebOtp};
 use crate::pages::brand_style;
 use crate::types::SentPage as Sent;
 
@@ -53,6 +53,7 @@ pub fn SentPage() -> impl IntoView {
                                             pattern="[0-9]{6}" maxlength="6" required/>
                                     </div>
                                     <button type="submit" class="button primary">"Continue"</button>
+                                    <WebOtp/>
                                 </form>
                                 <form method="post" action="/api/resend_link" class="resend">
                                     <input type="hidden" name="token" value=token/>
