@@ -124,6 +124,13 @@ pub struct AppleWalletConfig {
     pub cert_file: Option<PathBuf>,
     pub key_file: Option<PathBuf>,
     pub wwdr_file: Option<PathBuf>,
+    /// Where pass updates are pushed (HTTP/2). Unset: Apple's production APNs in production, a
+    /// local outbox file (`<data>/apns-outbox.jsonl`) in development.
+    pub apns_base_url: Option<String>,
+    /// Token authentication with APNs (a `.p8` key and its id); without it, the Pass Type ID
+    /// certificate authenticates.
+    pub apns_key_file: Option<PathBuf>,
+    pub apns_key_id: Option<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -272,6 +279,14 @@ impl Config {
                 cert_file: var("ELUMO_APPLE_CERT").map(PathBuf::from),
                 key_file: var("ELUMO_APPLE_KEY").map(PathBuf::from),
                 wwdr_file: var("ELUMO_APPLE_WWDR").map(PathBuf::from),
+                apns_base_url: var("ELUMO_APNS_BASE_URL")
+                    .or_else(|| {
+                        (env == Environment::Production)
+                            .then(|| "https://api.push.apple.com".to_owned())
+                    })
+                    .map(|u| u.trim_end_matches('/').to_owned()),
+                apns_key_file: var("ELUMO_APNS_KEY").map(PathBuf::from),
+                apns_key_id: var("ELUMO_APNS_KEY_ID"),
             },
             google_wallet: GoogleWalletConfig {
                 issuer_id: var("ELUMO_GOOGLE_ISSUER_ID")

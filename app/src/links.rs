@@ -7,11 +7,12 @@ use crate::journeys::branding;
 use crate::phone;
 use crate::state::AppState;
 use crate::store::{
-    now_ms, NewInvite, QueueLinkSms, SqlJourney, SqlLink, SqlMember, SqlOperator, Store, StoreError,
+    now_ms, NewInvite, NewWalletPass, QueueLinkSms, SqlCredential, SqlJourney, SqlLink, SqlMember,
+    SqlOperator, SqlWalletPass, Store, StoreError,
 };
 use crate::tokens::{hash_token, looks_like_token, Token};
 use crate::types::{LinkProblem, WalletPage, WalletView};
-use crate::wallet::{PassContent, WalletError};
+use crate::wallet::{PassContent, WalletError, WebService};
 
 #[derive(Debug, thiserror::Error)]
 pub enum LinkError {
@@ -302,33 +303,25 @@ pub async fn issue(
             .await?;
     }
     let credential = credentials::ensure(store, &found.operator, &found.member).await?;
-    let pass = store
-        .upsert_wallet_pass(
-            found.operator.id,
-            found.member.id,
-            credential.id,
-            platform.as_str(),
-            Token::generate(16).expose(),
-        )
-        .await?;
     let site_name = site_name_of(store, found.journey.invite_id).await?;
-    let b = branding(&found.operator);
-    let content = PassContent {
-        serial: pass.serial.clone(),
-        operator_name: found.operator.name.clone(),
-        operator_slug: found.operator.slug.clone(),
-        brand_color: found.operator.brand_color.clone(),
-        member_name: format!("{} {}", found.member.first_name, found.member.last_name),
-        site_name,
-        support: b
-            .support
-            .email
-            .clone()
-            .or(b.support.phone.clone())
-            .or(b.support.url.clone()),
-        facility_code: credential.facility_code,
-        card_number: credential.card_number,
-    };
+    let pass = store
+        .upsert_wallet_pass(&NewWalletPass {
+            operator_id: found.operator.id,
+            member_id: found.member.id,
+            credential_id: credential.id,
+            platform: platform.as_str(),
+            new_serial: Token::generate(16).expose(),
+            new_auth_token: Token::generate(24).expose(),
+            site_name: site_name.as_deref(),
+        })
+        .await?;
+    let content = pass_content(
+        &state.config.http.public_url,
+        &found.operator,
+        &found.member,
+        &credential,
+        &pass,
+    );
     let detail = format!(
         "serial {}, {} credential {}",
         pass.serial,
@@ -563,6 +556,41 @@ pub async fn enter_code(
 
 async fn store_token_hash(store: &Store, link: &SqlLink) -> Result<String, StoreError> {
     store.link_token_hash(link.id).await
+}
+
+/// What a pass shows: used when issuing, and when Wallet asks for the latest version.
+pub fn pass_content(
+    public_url: &str,
+    operator: &SqlOperator,
+    member: &SqlMember,
+    credential: &SqlCredential,
+    pass: &SqlWalletPass,
+) -> PassContent {
+    let b = branding(operator);
+    PassContent {
+        serial: pass.serial.clone(),
+        operator_name: operator.name.clone(),
+        operator_slug: operator.slug.clone(),
+        brand_color: operator.brand_color.clone(),
+        member_name: format!("{} {}", member.first_name, member.last_name),
+        site_name: pass.site_name.clone(),
+        support: b
+            .support
+            .email
+            .clone()
+            .or(b.support.phone.clone())
+            .or(b.support.url.clone()),
+        facility_code: credential.facility_code,
+        card_number: credential.card_number,
+        web_service: match (&pass.auth_token, pass.platform.as_str()) {
+            (Some(token), "apple") => Some(WebService {
+                url: format!("{}/passkit", public_url.trim_end_matches('/')),
+                auth_token: token.clone(),
+            }),
+            _ => None,
+        },
+        voided: pass.voided_at.is_some(),
+    }
 }
 
 #[cfg(test)]

@@ -1,7 +1,9 @@
 //! The axum server: configuration → tracing → state → router → serve with graceful shutdown.
 //! `router(state)` is what tests build and drive without a network.
 
+pub mod apns;
 pub mod crm;
+pub mod passkit;
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
@@ -66,6 +68,7 @@ pub fn router(state: AppState) -> Router {
         .route("/dev/outbox", get(dev_outbox))
         .route("/webhooks/twilio/status", post(twilio_status))
         .route("/webhooks/crm/{operator}", post(crm_webhook))
+        .merge(passkit::routes())
         .leptos_routes_with_context(
             &state,
             routes,
@@ -543,6 +546,16 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
         stop_rx,
     ));
     tracing::info!(sender = state.sms.name(), "SMS worker started");
+    let pushes = apns::sender(&state.config, &state.apple)
+        .context("could not set up pushes to Apple Wallet (ELUMO_APNS_*)")?;
+    tracing::info!(sender = pushes.name(), "pass update pushes started");
+    let pusher = tokio::spawn(apns::run_push_worker(
+        store.clone(),
+        pushes,
+        Arc::new(tokio::sync::Notify::new()),
+        Duration::from_secs(5),
+        stop_tx.subscribe(),
+    ));
     let syncer = tokio::spawn(crm::engine::run_scheduler(
         store.clone(),
         format!("instance-{}", app::tokens::Token::generate(6).expose()),
@@ -564,6 +577,7 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
     let _ = stop_tx.send(true);
     let _ = worker.await;
     let _ = syncer.await;
+    let _ = pusher.await;
     store.close().await;
     tracing::info!("stopped");
     Ok(())

@@ -1038,7 +1038,15 @@ async fn a_deactivated_member_cannot_start_a_journey_and_their_passes_are_voided
     let op = store.operator(1).await.unwrap().unwrap();
     let cred = app::credentials::ensure(store, &op, &ada).await.unwrap();
     store
-        .upsert_wallet_pass(1, ada.id, cred.id, "apple", "serial-ada")
+        .upsert_wallet_pass(&app::store::NewWalletPass {
+            operator_id: 1,
+            member_id: ada.id,
+            credential_id: cred.id,
+            platform: "apple",
+            new_serial: "serial-ada",
+            new_auth_token: "token-of-adas-pass-0001",
+            site_name: None,
+        })
         .await
         .unwrap();
     let journey = h.enter("07400123001").await;

@@ -189,7 +189,27 @@ pub struct SqlWalletPass {
     pub updated_at: i64,
     /// When the pass was voided (the member left, or the operator revoked it).
     pub voided_at: Option<i64>,
+    /// Apple's `authenticationToken` for the PassKit web service.
+    pub auth_token: Option<String>,
+    pub site_name: Option<String>,
+    pub operator_id: i64,
 }
+
+/// A pass to issue (or issue again).
+#[derive(Debug, Clone)]
+pub struct NewWalletPass<'a> {
+    pub operator_id: i64,
+    pub member_id: i64,
+    pub credential_id: i64,
+    pub platform: &'a str,
+    /// Used only when the member has no pass on this platform yet.
+    pub new_serial: &'a str,
+    pub new_auth_token: &'a str,
+    pub site_name: Option<&'a str>,
+}
+
+pub(crate) const PASS_COLUMNS: &str = "id, member_id, credential_id, platform, serial, issued_at, \
+     updated_at, voided_at, auth_token, site_name, operator_id";
 
 /// A matched number's link and SMS, written with the journey's step in one transaction.
 #[derive(Clone)]
@@ -978,36 +998,38 @@ impl Store {
 
     // ---- wallet passes ----
 
-    /// One pass per member and platform: issuing again keeps the serial (so Wallet replaces the
-    /// pass rather than adding a second) and points it at the current credential.
-    pub async fn upsert_wallet_pass(
-        &self,
-        operator_id: i64,
-        member_id: i64,
-        credential_id: i64,
-        platform: &str,
-        new_serial: &str,
-    ) -> Result<SqlWalletPass> {
-        let sql = "INSERT INTO wallet_passes (operator_id, member_id, credential_id, platform, serial, issued_at, updated_at) \
-                   VALUES ($1, $2, $3, $4, $5, $6, $6) \
-                   ON CONFLICT (member_id, platform) DO UPDATE SET credential_id = excluded.credential_id, \
-                   updated_at = excluded.updated_at, voided_at = NULL \
-                   RETURNING id, member_id, credential_id, platform, serial, issued_at, updated_at, voided_at";
-        Ok(on_pool!(self, |p| sqlx::query_as(sql)
-            .bind(operator_id)
-            .bind(member_id)
-            .bind(credential_id)
-            .bind(platform)
-            .bind(new_serial)
+    /// One pass per member and platform: issuing again keeps the serial and authentication token
+    /// (so Wallet replaces the pass rather than adding a second) and points it at the current
+    /// credential; if that changed, or the pass had been voided, its devices are due a push.
+    pub async fn upsert_wallet_pass(&self, p: &NewWalletPass<'_>) -> Result<SqlWalletPass> {
+        let sql = format!(
+            "INSERT INTO wallet_passes (operator_id, member_id, credential_id, platform, serial, issued_at, updated_at, \
+             auth_token, site_name) VALUES ($1, $2, $3, $4, $5, $6, $6, $7, $8) \
+             ON CONFLICT (member_id, platform) DO UPDATE SET credential_id = excluded.credential_id, \
+             updated_at = excluded.updated_at, voided_at = NULL, site_name = excluded.site_name, \
+             auth_token = COALESCE(wallet_passes.auth_token, excluded.auth_token), \
+             push_due_at = CASE WHEN wallet_passes.credential_id <> excluded.credential_id \
+             OR wallet_passes.voided_at IS NOT NULL THEN excluded.updated_at ELSE wallet_passes.push_due_at END \
+             RETURNING {PASS_COLUMNS}"
+        );
+        Ok(on_pool!(self, |pool| sqlx::query_as(&sql)
+            .bind(p.operator_id)
+            .bind(p.member_id)
+            .bind(p.credential_id)
+            .bind(p.platform)
+            .bind(p.new_serial)
             .bind(now_ms())
-            .fetch_one(p)
+            .bind(p.new_auth_token)
+            .bind(p.site_name)
+            .fetch_one(pool)
             .await)?)
     }
 
     pub async fn wallet_passes_for_member(&self, member_id: i64) -> Result<Vec<SqlWalletPass>> {
-        let sql = "SELECT id, member_id, credential_id, platform, serial, issued_at, updated_at, voided_at \
-                   FROM wallet_passes WHERE member_id = $1 ORDER BY platform";
-        Ok(on_pool!(self, |p| sqlx::query_as(sql)
+        let sql = format!(
+            "SELECT {PASS_COLUMNS} FROM wallet_passes WHERE member_id = $1 ORDER BY platform"
+        );
+        Ok(on_pool!(self, |p| sqlx::query_as(&sql)
             .bind(member_id)
             .fetch_all(p)
             .await)?)
@@ -1247,5 +1269,7 @@ impl Store {
     }
 }
 
+mod passkit;
 mod sync;
+pub use passkit::*;
 pub use sync::*;

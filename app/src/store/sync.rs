@@ -163,8 +163,10 @@ struct Existing {
 }
 
 /// Voids the member's passes, ends their live links and records the revocation request.
+/// Their devices are due a push, so Wallet fetches the voided pass.
 const VOID_PASSES_SQL: &str =
-    "UPDATE wallet_passes SET voided_at = $2, updated_at = $2 WHERE member_id = $1 AND voided_at IS NULL";
+    "UPDATE wallet_passes SET voided_at = $2, updated_at = $2, push_due_at = $2 \
+     WHERE member_id = $1 AND voided_at IS NULL";
 const END_LINKS_SQL: &str = "UPDATE link_tokens SET revoked_at = $2 WHERE revoked_at IS NULL \
      AND journey_id IN (SELECT id FROM journeys WHERE member_id = $1)";
 

@@ -56,7 +56,7 @@ impl AppleWallet {
         if let Some(support) = &c.support {
             back.push(json!({"key": "support", "label": "Support", "value": support}));
         }
-        json!({
+        let mut pass = json!({
             "formatVersion": 1,
             "passTypeIdentifier": self.pass_type_id,
             "teamIdentifier": self.team_id,
@@ -80,7 +80,15 @@ impl AppleWallet {
                 "messageEncoding": "iso-8859-1",
                 "altText": c.credential_display(),
             }],
-        })
+        });
+        if let Some(ws) = &c.web_service {
+            pass["webServiceURL"] = json!(ws.url);
+            pass["authenticationToken"] = json!(ws.auth_token);
+        }
+        if c.voided {
+            pass["voided"] = json!(true);
+        }
+        pass
     }
 
     /// Every file of the pass except the manifest and the signature.

@@ -17,6 +17,15 @@ pub struct PassContent {
     pub support: Option<String>,
     pub facility_code: i64,
     pub card_number: i64,
+    /// Apple's PassKit web service, so Wallet can fetch updates (and a void).
+    pub web_service: Option<WebService>,
+    pub voided: bool,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct WebService {
+    pub url: String,
+    pub auth_token: String,
 }
 
 impl PassContent {

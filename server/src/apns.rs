@@ -1,0 +1,306 @@
+//! Pushes to Apple Wallet: when a pass changes (a new credential, a void), every device that
+//! registered for it gets an empty push on the pass type's topic over HTTP/2, and then asks the
+//! PassKit web service for the latest version. Due pushes live in the database (a pass's
+//! `push_due_at`), so a restart loses none; failures are tried again with back-off.
+
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use app::config::{Config, Environment};
+use app::sms::BoxFuture;
+use app::store::{now_ms, DuePush, Store, StoreError};
+use app::wallet::apple::AppleWallet;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PushOutcome {
+    Delivered,
+    /// The device token is no longer valid (410, or 400 BadDeviceToken): forget the device.
+    Gone,
+    /// Worth trying again later: a timeout, 429, 5xx.
+    Retry(String),
+    /// APNs refused the push for good (a wrong topic or certificate): logged, not retried.
+    Refused(String),
+}
+
+pub trait PushSender: Send + Sync {
+    fn name(&self) -> &'static str;
+    fn push<'a>(&'a self, device_token: &'a str) -> BoxFuture<'a, PushOutcome>;
+}
+
+/// The local sender: one JSON line per push in a file, so development shows what would go out.
+pub struct OutboxPush {
+    path: PathBuf,
+    topic: String,
+    lock: Mutex<()>,
+}
+
+impl PushSender for OutboxPush {
+    fn name(&self) -> &'static str {
+        "outbox file"
+    }
+
+    fn push<'a>(&'a self, device_token: &'a str) -> BoxFuture<'a, PushOutcome> {
+        Box::pin(async move {
+            use std::io::Write as _;
+            let line = serde_json::json!({
+                "at": now_ms(), "topic": self.topic, "device_token": device_token, "payload": {},
+            });
+            let _guard = self.lock.lock().unwrap_or_else(|e| e.into_inner());
+            let written = std::fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(&self.path)
+                .and_then(|mut f| {
+                    writeln!(f, "{line}")?;
+                    f.flush()
+                });
+            match written {
+                Ok(()) => PushOutcome::Delivered,
+                Err(e) => PushOutcome::Retry(format!("could not write the push outbox: {e}")),
+            }
+        })
+    }
+}
+
+enum Auth {
+    /// A provider token: an ES256 JWT from the `.p8` key, renewed every 50 minutes.
+    Token {
+        key: jsonwebtoken::EncodingKey,
+        key_id: String,
+        team_id: String,
+        cached: Mutex<Option<(String, i64)>>,
+    },
+    /// The Pass Type ID certificate as the TLS client identity.
+    Certificate,
+}
+
+/// APNs over HTTP/2 (`POST {base}/3/device/{token}`, `apns-topic` = the pass type identifier).
+pub struct Apns {
+    client: reqwest::Client,
+    base_url: String,
+    topic: String,
+    auth: Auth,
+}
+
+impl Apns {
+    pub fn new(config: &Config, apple: &AppleWallet, base_url: &str) -> anyhow::Result<Self> {
+        use anyhow::Context as _;
+        let a = &config.apple_wallet;
+        let mut builder = reqwest::Client::builder()
+            .timeout(Duration::from_secs(10))
+            .connect_timeout(Duration::from_secs(5));
+        if base_url.starts_with("http://") {
+            // Plain HTTP/2 (h2c) for a loopback stand-in; APNs itself is HTTPS with ALPN.
+            builder = builder.http2_prior_knowledge();
+        }
+        let auth = match (&a.apns_key_file, &a.apns_key_id) {
+            (Some(file), Some(key_id)) => {
+                let pem = std::fs::read(file)
+                    .with_context(|| format!("could not read ELUMO_APNS_KEY {}", file.display()))?;
+                let key = jsonwebtoken::EncodingKey::from_ec_pem(&pem)
+                    .context("ELUMO_APNS_KEY is not an APNs .p8 (EC P-256) key")?;
+                Auth::Token {
+                    key,
+                    key_id: key_id.clone(),
+                    team_id: a.team_id.clone(),
+                    cached: Mutex::new(None),
+                }
+            }
+            (Some(_), None) | (None, Some(_)) => {
+                anyhow::bail!(
+                    "APNs token authentication needs both ELUMO_APNS_KEY and ELUMO_APNS_KEY_ID"
+                )
+            }
+            (None, None) => {
+                let m = &apple.material;
+                let key = m.pass_key.private_key_to_pem_pkcs8()?;
+                let identity = reqwest::Identity::from_pkcs8_pem(&m.pass_cert.to_pem()?, &key)
+                    .context(
+                        "the Pass Type ID certificate cannot be used as an APNs client identity",
+                    )?;
+                builder = builder.identity(identity);
+                Auth::Certificate
+            }
+        };
+        Ok(Apns {
+            client: builder
+                .build()
+                .context("could not set up the APNs client")?,
+            base_url: base_url.trim_end_matches('/').to_owned(),
+            topic: a.pass_type_id.clone(),
+            auth,
+        })
+    }
+
+    fn bearer(&self) -> Option<String> {
+        let Auth::Token {
+            key,
+            key_id,
+            team_id,
+            cached,
+        } = &self.auth
+        else {
+            return None;
+        };
+        let now = now_ms() / 1000;
+        let mut cached = cached.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some((token, at)) = cached.as_ref() {
+            if now - at < 50 * 60 {
+                return Some(token.clone());
+            }
+        }
+        let mut header = jsonwebtoken::Header::new(jsonwebtoken::Algorithm::ES256);
+        header.kid = Some(key_id.clone());
+        let claims = serde_json::json!({ "iss": team_id, "iat": now });
+        let token = jsonwebtoken::encode(&header, &claims, key).ok()?;
+        *cached = Some((token.clone(), now));
+        Some(token)
+    }
+}
+
+impl PushSender for Apns {
+    fn name(&self) -> &'static str {
+        "APNs"
+    }
+
+    fn push<'a>(&'a self, device_token: &'a str) -> BoxFuture<'a, PushOutcome> {
+        Box::pin(async move {
+            if device_token.is_empty() || !device_token.bytes().all(|b| b.is_ascii_alphanumeric()) {
+                return PushOutcome::Gone;
+            }
+            let mut req = self
+                .client
+                .post(format!("{}/3/device/{device_token}", self.base_url))
+                .header("apns-topic", &self.topic)
+                .header("content-type", "application/json")
+                .body("{}");
+            if let Some(bearer) = self.bearer() {
+                req = req.header("authorization", format!("bearer {bearer}"));
+            }
+            let res = match req.send().await {
+                Ok(res) => res,
+                Err(e) if e.is_timeout() => return PushOutcome::Retry("timed out".into()),
+                Err(_) => return PushOutcome::Retry("could not reach APNs".into()),
+            };
+            let status = res.status().as_u16();
+            let reason = res
+                .json::<serde_json::Value>()
+                .await
+                .ok()
+                .and_then(|v| v["reason"].as_str().map(str::to_owned))
+                .unwrap_or_default();
+            match status {
+                200 => PushOutcome::Delivered,
+                410 => PushOutcome::Gone,
+                400 if reason == "BadDeviceToken" => PushOutcome::Gone,
+                429 | 500..=599 => PushOutcome::Retry(format!("HTTP {status} {reason}")),
+                _ => PushOutcome::Refused(format!("HTTP {status} {reason}")),
+            }
+        })
+    }
+}
+
+/// The configured sender: APNs when a base URL is set (always in production), else the local
+/// outbox file.
+pub fn sender(config: &Config, apple: &AppleWallet) -> anyhow::Result<Arc<dyn PushSender>> {
+    match &config.apple_wallet.apns_base_url {
+        Some(base) => Ok(Arc::new(Apns::new(config, apple, base)?)),
+        None => {
+            debug_assert!(config.env != Environment::Production);
+            Ok(Arc::new(OutboxPush {
+                path: config.journey.data_dir.join("apns-outbox.jsonl"),
+                topic: config.apple_wallet.pass_type_id.clone(),
+                lock: Mutex::new(()),
+            }))
+        }
+    }
+}
+
+const MAX_ROUNDS: i64 = 12;
+
+/// Pushes what is due once. Returns how many passes were handled.
+pub async fn push_due(store: &Store, sender: &dyn PushSender) -> Result<usize, StoreError> {
+    let due = store.due_pushes(now_ms(), 50).await?;
+    for push in &due {
+        let mut retry = None;
+        let mut delivered = 0;
+        for (device_id, token) in &push.devices {
+            match sender.push(token).await {
+                PushOutcome::Delivered => delivered += 1,
+                PushOutcome::Gone => {
+                    tracing::info!(serial = %short(&push.serial), "a device left; it gets no more updates");
+                    store.forget_pass_device(*device_id).await?;
+                }
+                PushOutcome::Retry(why) => retry = Some(why),
+                PushOutcome::Refused(why) => {
+                    tracing::error!(serial = %short(&push.serial), %why, "APNs refused a push");
+                }
+            }
+        }
+        let next = match retry {
+            Some(why) if push.attempts + 1 < MAX_ROUNDS => {
+                let wait = app::sms::RetryPolicy {
+                    max_attempts: MAX_ROUNDS,
+                    base_delay_ms: 2_000,
+                }
+                .delay_ms(push.attempts + 1);
+                tracing::warn!(serial = %short(&push.serial), %why, wait_ms = wait, "a push failed; trying again");
+                Some(now_ms() + wait)
+            }
+            _ => None,
+        };
+        store.finish_push(push, next).await?;
+        if delivered > 0 {
+            note_on_journey(store, push, delivered).await?;
+        }
+    }
+    Ok(due.len())
+}
+
+async fn note_on_journey(store: &Store, push: &DuePush, devices: usize) -> Result<(), StoreError> {
+    let Some(pass) = store.wallet_pass(push.pass_id).await? else {
+        return Ok(());
+    };
+    if let Some(journey) = store.latest_journey_for_member(pass.member_id).await? {
+        let what = if pass.voided_at.is_some() {
+            "voided"
+        } else {
+            "updated"
+        };
+        store
+            .append_event(
+                journey,
+                None,
+                &format!("apple_pass_{what}"),
+                &format!("pushed to {devices} device(s)"),
+            )
+            .await?;
+    }
+    Ok(())
+}
+
+/// The first characters of a serial: enough to find it, not enough to use it.
+fn short(serial: &str) -> String {
+    serial.chars().take(6).collect()
+}
+
+/// Pushes until `stop` turns true, checking every `tick` or when woken.
+pub async fn run_push_worker(
+    store: Store,
+    sender: Arc<dyn PushSender>,
+    wake: Arc<tokio::sync::Notify>,
+    tick: Duration,
+    mut stop: tokio::sync::watch::Receiver<bool>,
+) {
+    loop {
+        if let Err(err) = push_due(&store, sender.as_ref()).await {
+            tracing::warn!(error = %err, "the push worker could not read the database");
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(tick) => {}
+            _ = wake.notified() => {}
+            _ = stop.changed() => return,
+        }
+    }
+}

@@ -1,0 +1,255 @@
+//! Apple's PassKit web service at `{public URL}/passkit` (the pass's `webServiceURL`):
+//!
+//! - `POST   /v1/devices/{device}/registrations/{passType}/{serial}`: register for updates
+//!   (201 new, 200 known, 401 not authorised)
+//! - `DELETE /v1/devices/{device}/registrations/{passType}/{serial}`: unregister (200, 401)
+//! - `GET    /v1/devices/{device}/registrations/{passType}?passesUpdatedSince=tag`: serial numbers
+//!   changed since the tag (200 with `lastUpdated`, 204 when none)
+//! - `GET    /v1/passes/{passType}/{serial}`: the latest pass (`Last-Modified`; 304 for
+//!   `If-Modified-Since` when unchanged; 401)
+//! - `POST   /v1/log`: Wallet's error messages, logged
+//!
+//! Calls about one pass carry `Authorization: ApplePass <authenticationToken>`, checked in
+//! constant time against that pass's own token.
+
+use std::time::{Duration, UNIX_EPOCH};
+
+use app::state::AppState;
+use app::store::SqlWalletPass;
+use axum::body::Bytes;
+use axum::extract::{Path, Query, State};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::Router;
+use serde::Deserialize;
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route(
+            "/passkit/v1/devices/{device}/registrations/{pass_type}/{serial}",
+            post(register).delete(unregister),
+        )
+        .route(
+            "/passkit/v1/devices/{device}/registrations/{pass_type}",
+            get(updated_serials),
+        )
+        .route("/passkit/v1/passes/{pass_type}/{serial}", get(latest_pass))
+        .route("/passkit/v1/log", post(log))
+}
+
+fn unavailable(err: impl std::fmt::Display) -> Response {
+    tracing::error!(error = %err, "PassKit web service request failed");
+    StatusCode::SERVICE_UNAVAILABLE.into_response()
+}
+
+/// The pass, when the request names our pass type, a pass we issued, and carries its token.
+async fn authorised(
+    state: &AppState,
+    headers: &HeaderMap,
+    pass_type: &str,
+    serial: &str,
+) -> Result<SqlWalletPass, Response> {
+    if pass_type != state.config.apple_wallet.pass_type_id {
+        return Err(StatusCode::NOT_FOUND.into_response());
+    }
+    let offered = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("ApplePass "))
+        .unwrap_or_default()
+        .trim();
+    let pass = match state.store.apple_pass_by_serial(serial).await {
+        Ok(pass) => pass,
+        Err(err) => return Err(unavailable(err)),
+    };
+    match pass {
+        Some(pass)
+            if pass.auth_token.as_deref().is_some_and(|token| {
+                token.len() == offered.len()
+                    && openssl::memcmp::eq(token.as_bytes(), offered.as_bytes())
+            }) =>
+        {
+            Ok(pass)
+        }
+        _ => {
+            tracing::warn!("a PassKit request without a valid authentication token");
+            Err(StatusCode::UNAUTHORIZED.into_response())
+        }
+    }
+}
+
+#[derive(Deserialize)]
+struct Registration {
+    #[serde(rename = "pushToken")]
+    push_token: String,
+}
+
+fn valid_device(device: &str) -> bool {
+    !device.is_empty()
+        && device.len() <= 128
+        && device
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+}
+
+async fn register(
+    State(state): State<AppState>,
+    Path((device, pass_type, serial)): Path<(String, String, String)>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let pass = match authorised(&state, &headers, &pass_type, &serial).await {
+        Ok(pass) => pass,
+        Err(res) => return res,
+    };
+    let Ok(reg) = serde_json::from_slice::<Registration>(&body) else {
+        return (StatusCode::BAD_REQUEST, "expected {\"pushToken\": \"…\"}").into_response();
+    };
+    if !valid_device(&device) || reg.push_token.is_empty() || reg.push_token.len() > 200 {
+        return (StatusCode::BAD_REQUEST, "bad device or push token").into_response();
+    }
+    match state
+        .store
+        .register_pass_device(&device, &reg.push_token, pass.id)
+        .await
+    {
+        Ok(true) => {
+            if let Ok(Some(journey)) = state.store.latest_journey_for_member(pass.member_id).await {
+                let _ = state
+                    .store
+                    .append_event(
+                        journey,
+                        None,
+                        "apple_pass_registered",
+                        "a device registered for updates",
+                    )
+                    .await;
+            }
+            StatusCode::CREATED.into_response()
+        }
+        Ok(false) => StatusCode::OK.into_response(),
+        Err(err) => unavailable(err),
+    }
+}
+
+async fn unregister(
+    State(state): State<AppState>,
+    Path((device, pass_type, serial)): Path<(String, String, String)>,
+    headers: HeaderMap,
+) -> Response {
+    let pass = match authorised(&state, &headers, &pass_type, &serial).await {
+        Ok(pass) => pass,
+        Err(res) => return res,
+    };
+    match state.store.unregister_pass_device(&device, pass.id).await {
+        Ok(_) => StatusCode::OK.into_response(),
+        Err(err) => unavailable(err),
+    }
+}
+
+#[derive(Deserialize)]
+struct Since {
+    #[serde(rename = "passesUpdatedSince")]
+    passes_updated_since: Option<String>,
+}
+
+async fn updated_serials(
+    State(state): State<AppState>,
+    Path((device, pass_type)): Path<(String, String)>,
+    Query(since): Query<Since>,
+) -> Response {
+    if pass_type != state.config.apple_wallet.pass_type_id {
+        return StatusCode::NOT_FOUND.into_response();
+    }
+    let since = since
+        .passes_updated_since
+        .and_then(|tag| tag.trim().parse::<i64>().ok());
+    match state.store.serials_for_device(&device, since).await {
+        Ok(found) if found.is_empty() => StatusCode::NO_CONTENT.into_response(),
+        Ok(found) => {
+            let last = found.iter().map(|(_, at)| *at).max().unwrap_or_default();
+            let serials: Vec<&str> = found.iter().map(|(s, _)| s.as_str()).collect();
+            axum::Json(serde_json::json!({
+                "serialNumbers": serials,
+                "lastUpdated": last.to_string(),
+            }))
+            .into_response()
+        }
+        Err(err) => unavailable(err),
+    }
+}
+
+async fn latest_pass(
+    State(state): State<AppState>,
+    Path((pass_type, serial)): Path<(String, String)>,
+    headers: HeaderMap,
+) -> Response {
+    let pass = match authorised(&state, &headers, &pass_type, &serial).await {
+        Ok(pass) => pass,
+        Err(res) => return res,
+    };
+    let modified = UNIX_EPOCH + Duration::from_secs((pass.updated_at / 1000).max(0) as u64);
+    let since = headers
+        .get(header::IF_MODIFIED_SINCE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| httpdate::parse_http_date(v).ok());
+    if since.is_some_and(|since| modified <= since) {
+        return StatusCode::NOT_MODIFIED.into_response();
+    }
+    let store = &state.store;
+    let found = async {
+        let operator = store.operator(pass.operator_id).await?;
+        let member = store.member(pass.member_id).await?;
+        let credential = store
+            .credentials_for_member(pass.member_id)
+            .await?
+            .into_iter()
+            .find(|c| c.id == pass.credential_id);
+        Ok::<_, app::store::StoreError>((operator, member, credential))
+    };
+    let (Some(operator), Some(member), Some(credential)) = (match found.await {
+        Ok(found) => found,
+        Err(err) => return unavailable(err),
+    }) else {
+        return StatusCode::NOT_FOUND.into_response();
+    };
+    let content = app::links::pass_content(
+        &state.config.http.public_url,
+        &operator,
+        &member,
+        &credential,
+        &pass,
+    );
+    match state.apple.pkpass(&content) {
+        Ok(bytes) => {
+            let mut res = bytes.into_response();
+            let h = res.headers_mut();
+            h.insert(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static(app::wallet::apple::CONTENT_TYPE),
+            );
+            if let Ok(v) = HeaderValue::from_str(&httpdate::fmt_http_date(modified)) {
+                h.insert(header::LAST_MODIFIED, v);
+            }
+            h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+            res
+        }
+        Err(err) => unavailable(err),
+    }
+}
+
+async fn log(body: Bytes) -> Response {
+    #[derive(Deserialize)]
+    struct Logs {
+        logs: Vec<String>,
+    }
+    let Ok(logs) = serde_json::from_slice::<Logs>(&body) else {
+        return (StatusCode::BAD_REQUEST, "expected {\"logs\": [\"…\"]}").into_response();
+    };
+    for line in logs.logs.iter().take(50) {
+        let line: String = line.chars().take(500).collect();
+        tracing::warn!(message = %line, "Apple Wallet reported");
+    }
+    StatusCode::OK.into_response()
+}
