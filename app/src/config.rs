@@ -124,6 +124,9 @@ pub struct AppleWalletConfig {
     pub cert_file: Option<PathBuf>,
     pub key_file: Option<PathBuf>,
     pub wwdr_file: Option<PathBuf>,
+    /// Or a PKCS#12 bundle (a Keychain export) holding the certificate and key, and its password.
+    pub p12_file: Option<PathBuf>,
+    pub p12_password: Option<Secret>,
     /// Where pass updates are pushed (HTTP/2). Unset: Apple's production APNs in production, a
     /// local outbox file (`<data>/apns-outbox.jsonl`) in development.
     pub apns_base_url: Option<String>,
@@ -279,6 +282,8 @@ impl Config {
                 cert_file: var("ELUMO_APPLE_CERT").map(PathBuf::from),
                 key_file: var("ELUMO_APPLE_KEY").map(PathBuf::from),
                 wwdr_file: var("ELUMO_APPLE_WWDR").map(PathBuf::from),
+                p12_file: var("ELUMO_APPLE_P12").map(PathBuf::from),
+                p12_password: get("ELUMO_APPLE_P12_PASSWORD").map(Secret::new),
                 apns_base_url: var("ELUMO_APNS_BASE_URL")
                     .or_else(|| {
                         (env == Environment::Production)

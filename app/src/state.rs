@@ -12,8 +12,9 @@ use crate::sms::twilio::TwilioSender;
 use crate::sms::{OutboxFileSender, RetryPolicy, SmsSender};
 use crate::store::Store;
 use crate::wallet::apple::AppleWallet;
+use crate::wallet::certs::{self, PassIdentity};
 use crate::wallet::google::GoogleWallet;
-use crate::wallet::{certs, WalletError};
+use crate::wallet::WalletError;
 
 #[derive(Clone, FromRef)]
 pub struct AppState {
@@ -85,18 +86,52 @@ impl AppState {
 
 fn apple_wallet(config: &Config) -> Result<AppleWallet, WalletError> {
     let a = &config.apple_wallet;
-    let material = match (&a.cert_file, &a.key_file, &a.wwdr_file) {
-        (Some(cert), Some(key), Some(wwdr)) => certs::load_apple(cert, key, wwdr, &a.pass_type_id, &a.team_id, None)?,
-        (None, None, None) => {
+    let material = match (&a.cert_file, &a.key_file, &a.p12_file, &a.wwdr_file) {
+        (Some(cert), Some(key), None, Some(wwdr)) => certs::load_apple(
+            PassIdentity::Pem { cert, key },
+            wwdr,
+            &a.pass_type_id,
+            &a.team_id,
+            None,
+        )?,
+        (None, None, Some(bundle), Some(wwdr)) => certs::load_apple(
+            PassIdentity::Pkcs12 {
+                bundle,
+                password: a.p12_password.as_ref().map_or("", |p| p.expose()),
+            },
+            wwdr,
+            &a.pass_type_id,
+            &a.team_id,
+            None,
+        )?,
+        (None, None, None, None) => {
             let dev = certs::ensure_dev_apple_chain(&config.journey.data_dir, &a.pass_type_id, &a.team_id)?;
-            certs::load_apple(&dev.pass_cert, &dev.pass_key, &dev.wwdr_cert, &a.pass_type_id, &a.team_id, Some(dev.root_cert))?
+            certs::load_apple(
+                PassIdentity::Pem { cert: &dev.pass_cert, key: &dev.pass_key },
+                &dev.wwdr_cert,
+                &a.pass_type_id,
+                &a.team_id,
+                Some(dev.root_cert),
+            )?
         }
         _ => {
             return Err(WalletError::Config(
-                "set all three of ELUMO_APPLE_CERT, ELUMO_APPLE_KEY and ELUMO_APPLE_WWDR, or none (development certificates)".into(),
+                "set ELUMO_APPLE_WWDR with either ELUMO_APPLE_CERT and ELUMO_APPLE_KEY (PEM) or \
+                 ELUMO_APPLE_P12 (and ELUMO_APPLE_P12_PASSWORD); or none of them for development certificates"
+                    .into(),
             ))
         }
     };
+    for warning in &material.warnings {
+        tracing::warn!("Apple Wallet: {warning}");
+    }
+    tracing::info!(
+        pass_type = %a.pass_type_id,
+        team = %a.team_id,
+        valid_until = %material.pass_cert.not_after(),
+        wwdr = %material.wwdr_generation,
+        "Apple Wallet signing certificate loaded"
+    );
     Ok(AppleWallet {
         pass_type_id: a.pass_type_id.clone(),
         team_id: a.team_id.clone(),
