@@ -142,6 +142,11 @@ pub struct GoogleWalletConfig {
     pub service_account_email: String,
     /// The service account's RSA private key (PEM). Unset: a development key under `<data>/certs`.
     pub key_file: Option<PathBuf>,
+    /// Pre-insert the class and object through the Wallet REST API and put only the object id in
+    /// the link (the default with a real key), or carry them in the link itself.
+    pub rest: bool,
+    pub api_base_url: String,
+    pub token_url: String,
 }
 
 #[derive(Debug, Clone)]
@@ -299,6 +304,23 @@ impl Config {
                 service_account_email: var("ELUMO_GOOGLE_SERVICE_ACCOUNT")
                     .unwrap_or_else(|| "elumo-dev@elumo-pass-dev.iam.gserviceaccount.com".into()),
                 key_file: var("ELUMO_GOOGLE_KEY").map(PathBuf::from),
+                rest: match var("ELUMO_GOOGLE_MODE").as_deref() {
+                    None => var("ELUMO_GOOGLE_KEY").is_some(),
+                    Some("rest") => true,
+                    Some("embedded") => false,
+                    Some(other) => {
+                        return Err(ConfigError::Invalid {
+                            name: "ELUMO_GOOGLE_MODE",
+                            why: format!("expected rest or embedded, got {other:?}"),
+                        })
+                    }
+                },
+                api_base_url: var("ELUMO_GOOGLE_API_BASE_URL")
+                    .unwrap_or_else(|| "https://walletobjects.googleapis.com".into())
+                    .trim_end_matches('/')
+                    .to_owned(),
+                token_url: var("ELUMO_GOOGLE_TOKEN_URL")
+                    .unwrap_or_else(|| "https://oauth2.googleapis.com/token".into()),
             },
             journey: JourneyConfig {
                 link_ttl_secs: number("ELUMO_LINK_TTL_SECS", 600)?.clamp(60, 3600),

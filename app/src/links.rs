@@ -335,11 +335,20 @@ pub async fn issue(
             set_cookie: set_cookie_header,
         },
         Platform::Google => Issued::Google {
-            save_url: state.google.save_url(
-                &content,
-                std::slice::from_ref(public_url),
-                now_ms() / 1000,
-            )?,
+            save_url: {
+                if let Some(rest) = &state.google.rest {
+                    rest.upsert(
+                        &state.google.class_json(&content),
+                        &state.google.object_json(&content),
+                    )
+                    .await?;
+                }
+                state.google.save_url(
+                    &content,
+                    std::slice::from_ref(public_url),
+                    now_ms() / 1000,
+                )?
+            },
             set_cookie: set_cookie_header,
         },
     };

@@ -41,6 +41,12 @@ impl AppState {
                 &config.journey.data_dir,
             )?,
         )?;
+        let g = &config.google_wallet;
+        let google = if g.rest {
+            google.with_rest(&g.api_base_url, &g.token_url)?
+        } else {
+            google
+        };
         let sms: Arc<dyn SmsSender> = match (&config.sms.provider, &config.sms.twilio) {
             (SmsProvider::Twilio, Some(twilio)) => Arc::new(
                 TwilioSender::new(twilio.clone(), &config.http.public_url)

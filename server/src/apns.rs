@@ -11,6 +11,7 @@ use app::config::{Config, Environment};
 use app::sms::BoxFuture;
 use app::store::{now_ms, DuePush, Store, StoreError};
 use app::wallet::apple::AppleWallet;
+use app::wallet::google::GoogleWallet;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum PushOutcome {
@@ -219,12 +220,63 @@ pub fn sender(config: &Config, apple: &AppleWallet) -> anyhow::Result<Arc<dyn Pu
 
 const MAX_ROUNDS: i64 = 12;
 
-/// Pushes what is due once. Returns how many passes were handled.
-pub async fn push_due(store: &Store, sender: &dyn PushSender) -> Result<usize, StoreError> {
+/// Who hears of changed passes: Apple devices through APNs, Google through its REST API.
+pub struct Updates<'a> {
+    pub store: &'a Store,
+    pub apple: &'a dyn PushSender,
+    pub google: &'a GoogleWallet,
+    pub public_url: &'a str,
+}
+
+/// Google's copy of the pass, brought up to date (its state INACTIVE once voided).
+async fn update_google(u: &Updates<'_>, pass_id: i64) -> Result<Option<String>, StoreError> {
+    let Some(rest) = &u.google.rest else {
+        // Passes saved from a self-contained link cannot be changed without the REST API.
+        return Ok(None);
+    };
+    let store = u.store;
+    let Some(pass) = store.wallet_pass(pass_id).await? else {
+        return Ok(None);
+    };
+    let (Some(operator), Some(member)) = (
+        store.operator(pass.operator_id).await?,
+        store.member(pass.member_id).await?,
+    ) else {
+        return Ok(None);
+    };
+    let Some(credential) = store
+        .credentials_for_member(pass.member_id)
+        .await?
+        .into_iter()
+        .find(|c| c.id == pass.credential_id)
+    else {
+        return Ok(None);
+    };
+    let content = app::links::pass_content(u.public_url, &operator, &member, &credential, &pass);
+    Ok(rest
+        .upsert(
+            &u.google.class_json(&content),
+            &u.google.object_json(&content),
+        )
+        .await
+        .err()
+        .map(|e| e.to_string()))
+}
+
+/// Tells wallets about what is due once. Returns how many passes were handled.
+pub async fn push_due(u: &Updates<'_>) -> Result<usize, StoreError> {
+    let store = u.store;
+    let sender = u.apple;
     let due = store.due_pushes(now_ms(), 50).await?;
     for push in &due {
         let mut retry = None;
         let mut delivered = 0;
+        if push.platform == "google" {
+            match update_google(u, push.pass_id).await? {
+                None => delivered += usize::from(u.google.rest.is_some()),
+                Some(why) => retry = Some(why),
+            }
+        }
         for (device_id, token) in &push.devices {
             match sender.push(token).await {
                 PushOutcome::Delivered => delivered += 1,
@@ -268,12 +320,17 @@ async fn note_on_journey(store: &Store, push: &DuePush, devices: usize) -> Resul
         } else {
             "updated"
         };
+        let detail = if pass.platform == "google" {
+            "through the Google Wallet API".to_owned()
+        } else {
+            format!("pushed to {devices} device(s)")
+        };
         store
             .append_event(
                 journey,
                 None,
-                &format!("apple_pass_{what}"),
-                &format!("pushed to {devices} device(s)"),
+                &format!("{}_pass_{what}", pass.platform),
+                &detail,
             )
             .await?;
     }
@@ -287,14 +344,20 @@ fn short(serial: &str) -> String {
 
 /// Pushes until `stop` turns true, checking every `tick` or when woken.
 pub async fn run_push_worker(
-    store: Store,
+    state: app::state::AppState,
     sender: Arc<dyn PushSender>,
     wake: Arc<tokio::sync::Notify>,
     tick: Duration,
     mut stop: tokio::sync::watch::Receiver<bool>,
 ) {
+    let updates = Updates {
+        store: &state.store,
+        apple: sender.as_ref(),
+        google: &state.google,
+        public_url: &state.config.http.public_url,
+    };
     loop {
-        if let Err(err) = push_due(&store, sender.as_ref()).await {
+        if let Err(err) = push_due(&updates).await {
             tracing::warn!(error = %err, "the push worker could not read the database");
         }
         tokio::select! {

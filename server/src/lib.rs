@@ -550,7 +550,7 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
         .context("could not set up pushes to Apple Wallet (ELUMO_APNS_*)")?;
     tracing::info!(sender = pushes.name(), "pass update pushes started");
     let pusher = tokio::spawn(apns::run_push_worker(
-        store.clone(),
+        state.clone(),
         pushes,
         Arc::new(tokio::sync::Notify::new()),
         Duration::from_secs(5),

@@ -180,9 +180,14 @@ impl Wallet {
 
     async fn push(&self) -> usize {
         let sender = server::apns::sender(&self.state.config, &self.state.apple).unwrap();
-        server::apns::push_due(&self.state.store, sender.as_ref())
-            .await
-            .unwrap()
+        server::apns::push_due(&server::apns::Updates {
+            store: &self.state.store,
+            apple: sender.as_ref(),
+            google: &self.state.google,
+            public_url: &self.state.config.http.public_url,
+        })
+        .await
+        .unwrap()
     }
 }
 

@@ -10,6 +10,7 @@ pub struct DuePush {
     pub due_at: i64,
     pub attempts: i64,
     pub serial: String,
+    pub platform: String,
     /// (device id, push token)
     pub devices: Vec<(i64, String)>,
 }
@@ -113,8 +114,8 @@ impl Store {
 
     /// Passes whose devices are due a push, oldest first.
     pub async fn due_pushes(&self, now: i64, limit: i64) -> Result<Vec<DuePush>> {
-        let passes: Vec<(i64, i64, i64, String)> = on_pool!(self, |p| sqlx::query_as(
-            "SELECT id, push_due_at, push_attempts, serial FROM wallet_passes \
+        let passes: Vec<(i64, i64, i64, String, String)> = on_pool!(self, |p| sqlx::query_as(
+            "SELECT id, push_due_at, push_attempts, serial, platform FROM wallet_passes \
              WHERE push_due_at IS NOT NULL AND push_due_at <= $1 ORDER BY push_due_at LIMIT $2"
         )
         .bind(now)
@@ -122,7 +123,7 @@ impl Store {
         .fetch_all(p)
         .await)?;
         let mut out = Vec::with_capacity(passes.len());
-        for (pass_id, due_at, attempts, serial) in passes {
+        for (pass_id, due_at, attempts, serial, platform) in passes {
             let devices: Vec<(i64, String)> = on_pool!(self, |p| {
                 sqlx::query_as(
                 "SELECT d.id, d.push_token FROM pass_devices d \
@@ -137,6 +138,7 @@ impl Store {
                 due_at,
                 attempts,
                 serial,
+                platform,
                 devices,
             });
         }

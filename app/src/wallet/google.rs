@@ -12,6 +12,8 @@ pub struct GoogleWallet {
     pub issuer_id: String,
     pub service_account_email: String,
     key: EncodingKey,
+    /// The Wallet REST API, when classes and objects are pre-inserted.
+    pub rest: Option<GoogleRest>,
 }
 
 impl std::fmt::Debug for GoogleWallet {
@@ -51,6 +53,50 @@ impl GoogleWallet {
             issuer_id,
             service_account_email,
             key,
+            rest: None,
+        })
+    }
+
+    /// Pre-inserts through the REST API at `api_base`, with tokens from `token_url`.
+    pub fn with_rest(mut self, api_base: &str, token_url: &str) -> Result<Self, WalletError> {
+        let client = reqwest::Client::builder()
+            .timeout(std::time::Duration::from_secs(10))
+            .build()
+            .map_err(|e| WalletError::Config(format!("could not set up the HTTP client: {e}")))?;
+        self.rest = Some(GoogleRest {
+            client,
+            api_base: api_base.trim_end_matches('/').to_owned(),
+            token_url: token_url.to_owned(),
+            email: self.service_account_email.clone(),
+            key: self.key.clone(),
+            token: tokio::sync::Mutex::new(None),
+        });
+        Ok(self)
+    }
+
+    /// The pass class: one per operator.
+    pub fn class_json(&self, c: &PassContent) -> serde_json::Value {
+        json!({"id": self.class_id(c)})
+    }
+
+    /// The pass object, with its state: ACTIVE, or INACTIVE once voided.
+    pub fn object_json(&self, c: &PassContent) -> serde_json::Value {
+        let text = |v: &str| json!({"defaultValue": {"language": "en", "value": v}});
+        let mut modules =
+            vec![json!({"id": "credential", "header": "Card", "body": c.credential_display()})];
+        if let Some(site) = &c.site_name {
+            modules.insert(0, json!({"id": "site", "header": "Site", "body": site}));
+        }
+        json!({
+            "id": self.object_id(c),
+            "classId": self.class_id(c),
+            "state": if c.voided { "INACTIVE" } else { "ACTIVE" },
+            "cardTitle": text(&c.operator_name),
+            "subheader": text("Member"),
+            "header": text(&c.member_name),
+            "hexBackgroundColor": c.brand_color,
+            "barcode": {"type": "QR_CODE", "value": c.barcode_message(), "alternateText": c.credential_display()},
+            "textModulesData": modules,
         })
     }
 
@@ -62,33 +108,24 @@ impl GoogleWallet {
         format!("{}.{}", self.issuer_id, id_part(&c.serial))
     }
 
+    /// The link's claims: with the REST API, only the pre-inserted object's id (a short link);
+    /// without it, the class and object themselves.
     pub fn claims(&self, c: &PassContent, origins: &[String], iat: i64) -> serde_json::Value {
-        let text = |v: &str| json!({"defaultValue": {"language": "en", "value": v}});
-        let mut modules =
-            vec![json!({"id": "credential", "header": "Card", "body": c.credential_display()})];
-        if let Some(site) = &c.site_name {
-            modules.insert(0, json!({"id": "site", "header": "Site", "body": site}));
-        }
+        let payload = if self.rest.is_some() {
+            json!({"genericObjects": [{"id": self.object_id(c)}]})
+        } else {
+            json!({
+                "genericClasses": [self.class_json(c)],
+                "genericObjects": [self.object_json(c)],
+            })
+        };
         json!({
             "iss": self.service_account_email,
             "aud": "google",
             "typ": "savetowallet",
             "iat": iat,
             "origins": origins,
-            "payload": {
-                "genericClasses": [{"id": self.class_id(c)}],
-                "genericObjects": [{
-                    "id": self.object_id(c),
-                    "classId": self.class_id(c),
-                    "state": "ACTIVE",
-                    "cardTitle": text(&c.operator_name),
-                    "subheader": text("Member"),
-                    "header": text(&c.member_name),
-                    "hexBackgroundColor": c.brand_color,
-                    "barcode": {"type": "QR_CODE", "value": c.barcode_message(), "alternateText": c.credential_display()},
-                    "textModulesData": modules,
-                }],
-            },
+            "payload": payload,
         })
     }
 
@@ -112,5 +149,140 @@ impl GoogleWallet {
         iat: i64,
     ) -> Result<String, WalletError> {
         Ok(format!("{SAVE_URL}{}", self.jwt(c, origins, iat)?))
+    }
+}
+
+/// The Google Wallet REST API with a service account: an OAuth token from a JWT bearer grant
+/// (RS256, signed with the service-account key), kept until shortly before it expires and
+/// fetched again when the API says it is no longer good.
+pub struct GoogleRest {
+    client: reqwest::Client,
+    api_base: String,
+    token_url: String,
+    email: String,
+    key: EncodingKey,
+    token: tokio::sync::Mutex<Option<(String, i64)>>,
+}
+
+const SCOPE: &str = "https://www.googleapis.com/auth/wallet_object.issuer";
+
+fn remote(what: impl std::fmt::Display) -> WalletError {
+    WalletError::Remote(format!("Google Wallet: {what}"))
+}
+
+impl GoogleRest {
+    async fn access_token(&self, fresh: bool) -> Result<String, WalletError> {
+        let now = crate::store::now_ms() / 1000;
+        let mut cached = self.token.lock().await;
+        if let Some((token, expires)) = cached.as_ref() {
+            if !fresh && *expires - 60 > now {
+                return Ok(token.clone());
+            }
+        }
+        let claims = json!({
+            "iss": self.email, "scope": SCOPE, "aud": self.token_url,
+            "iat": now, "exp": now + 3600,
+        });
+        let assertion = jsonwebtoken::encode(&Header::new(Algorithm::RS256), &claims, &self.key)?;
+        let res = self
+            .client
+            .post(&self.token_url)
+            .form(&[
+                ("grant_type", "urn:ietf:params:oauth:grant-type:jwt-bearer"),
+                ("assertion", assertion.as_str()),
+            ])
+            .send()
+            .await
+            .map_err(|_| remote("the token service is unreachable"))?;
+        let status = res.status();
+        let body: serde_json::Value = res.json().await.unwrap_or_default();
+        let (Some(token), true) = (body["access_token"].as_str(), status.is_success()) else {
+            return Err(remote(format!(
+                "no access token (HTTP {}: {})",
+                status.as_u16(),
+                body["error"].as_str().unwrap_or("no reason given")
+            )));
+        };
+        let expires = now + body["expires_in"].as_i64().unwrap_or(3600);
+        *cached = Some((token.to_owned(), expires));
+        Ok(token.to_owned())
+    }
+
+    /// One API call; a 401 fetches a new token and tries once more.
+    async fn call(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: &serde_json::Value,
+    ) -> Result<(u16, serde_json::Value), WalletError> {
+        let url = format!("{}/walletobjects/v1/{path}", self.api_base);
+        for fresh in [false, true] {
+            let token = self.access_token(fresh).await?;
+            let res = self
+                .client
+                .request(method.clone(), &url)
+                .bearer_auth(&token)
+                .json(body)
+                .send()
+                .await
+                .map_err(|_| remote("the API is unreachable"))?;
+            let status = res.status().as_u16();
+            if status == 401 && !fresh {
+                continue;
+            }
+            let json = res.json().await.unwrap_or_default();
+            return Ok((status, json));
+        }
+        Err(remote("the API refused the service account's token"))
+    }
+
+    fn ok(what: &str, (status, body): (u16, serde_json::Value)) -> Result<(), WalletError> {
+        if (200..300).contains(&status) {
+            Ok(())
+        } else {
+            Err(remote(format!(
+                "{what} failed (HTTP {status}: {})",
+                body["error"]["message"]
+                    .as_str()
+                    .unwrap_or("no reason given")
+            )))
+        }
+    }
+
+    /// Inserts the class and object, or brings an existing object up to date (409 on insert
+    /// means it already exists).
+    pub async fn upsert(
+        &self,
+        class: &serde_json::Value,
+        object: &serde_json::Value,
+    ) -> Result<(), WalletError> {
+        let (status, body) = self
+            .call(reqwest::Method::POST, "genericClass", class)
+            .await?;
+        if status != 409 {
+            Self::ok("inserting the pass class", (status, body))?;
+        }
+        let (status, body) = self
+            .call(reqwest::Method::POST, "genericObject", object)
+            .await?;
+        if status == 409 {
+            let id = object["id"].as_str().unwrap_or_default();
+            let path = format!("genericObject/{}", crate::tokens::urlencode(id));
+            return Self::ok(
+                "updating the pass object",
+                self.call(reqwest::Method::PUT, &path, object).await?,
+            );
+        }
+        Self::ok("inserting the pass object", (status, body))
+    }
+
+    /// Sets an object's state (`INACTIVE` to revoke, `EXPIRED`).
+    pub async fn set_state(&self, object_id: &str, state: &str) -> Result<(), WalletError> {
+        let path = format!("genericObject/{}", crate::tokens::urlencode(object_id));
+        Self::ok(
+            "changing the pass state",
+            self.call(reqwest::Method::PATCH, &path, &json!({ "state": state }))
+                .await?,
+        )
     }
 }

@@ -52,6 +52,9 @@ pub enum WalletError {
     Config(String),
     #[error("could not sign the Google Wallet link: {0}")]
     Jwt(#[from] jsonwebtoken::errors::Error),
+    /// A wallet service did not do what was asked (unreachable, refused).
+    #[error("{0}")]
+    Remote(String),
 }
 
 /// "#1f4fd1" → (31, 79, 209); anything else → the default blue.

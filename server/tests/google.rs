@@ -1,0 +1,425 @@
+//! Google Wallet through its REST API, against loopback stand-ins for Google's token service and
+//! the Wallet API: the service account's token (a JWT bearer grant), class and object inserted
+//! before the link, a short link carrying only the object id, 409 on insert meaning "update it",
+//! a refreshed token after a 401, and a revocation setting the object INACTIVE.
+
+mod common;
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use axum::body::Body;
+use axum::extract::{Path, State};
+use axum::http::{header, HeaderMap, Method, Request, StatusCode};
+use axum::response::{IntoResponse, Response};
+use serde_json::{json, Value};
+use tower::ServiceExt as _;
+
+#[derive(Clone, Default)]
+struct Google {
+    /// Tokens handed out; only the newest is accepted while `expired` is false.
+    tokens: Arc<Mutex<Vec<String>>>,
+    expired: Arc<Mutex<bool>>,
+    assertions: Arc<Mutex<Vec<String>>>,
+    classes: Arc<Mutex<Vec<String>>>,
+    objects: Arc<Mutex<HashMap<String, Value>>>,
+    /// method, path, status answered
+    calls: Arc<Mutex<Vec<(String, String, u16)>>>,
+}
+
+async fn token(
+    State(g): State<Google>,
+    axum::extract::Form(form): axum::extract::Form<Vec<(String, String)>>,
+) -> Response {
+    let get = |k: &str| form.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone());
+    assert_eq!(
+        get("grant_type").as_deref(),
+        Some("urn:ietf:params:oauth:grant-type:jwt-bearer")
+    );
+    g.assertions.lock().unwrap().push(get("assertion").unwrap());
+    let mut tokens = g.tokens.lock().unwrap();
+    let t = format!("ya29.test-{}", tokens.len() + 1);
+    tokens.push(t.clone());
+    *g.expired.lock().unwrap() = false;
+    axum::Json(json!({"access_token": t, "expires_in": 3599, "token_type": "Bearer"}))
+        .into_response()
+}
+
+async fn api(
+    State(g): State<Google>,
+    method: Method,
+    Path(rest): Path<String>,
+    headers: HeaderMap,
+    body: String,
+) -> Response {
+    let bearer = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .unwrap_or_default()
+        .to_owned();
+    let valid = g.tokens.lock().unwrap().last() == Some(&bearer) && !*g.expired.lock().unwrap();
+    let (status, out) = if !valid {
+        (
+            401,
+            json!({"error": {"code": 401, "message": "Request had invalid authentication credentials."}}),
+        )
+    } else {
+        let v: Value = serde_json::from_str(&body).unwrap_or_default();
+        match (
+            method.as_str(),
+            rest.split('/').collect::<Vec<_>>().as_slice(),
+        ) {
+            ("POST", ["genericClass"]) => {
+                let id = v["id"].as_str().unwrap().to_owned();
+                let mut classes = g.classes.lock().unwrap();
+                if classes.contains(&id) {
+                    (
+                        409,
+                        json!({"error": {"code": 409, "message": "Resource already exists"}}),
+                    )
+                } else {
+                    classes.push(id);
+                    (200, v)
+                }
+            }
+            ("POST", ["genericObject"]) => {
+                let id = v["id"].as_str().unwrap().to_owned();
+                match g.objects.lock().unwrap().entry(id) {
+                    std::collections::hash_map::Entry::Occupied(_) => (
+                        409,
+                        json!({"error": {"code": 409, "message": "Resource already exists"}}),
+                    ),
+                    std::collections::hash_map::Entry::Vacant(slot) => {
+                        slot.insert(v.clone());
+                        (200, v)
+                    }
+                }
+            }
+            ("PUT", ["genericObject", id]) => {
+                let mut objects = g.objects.lock().unwrap();
+                if objects.contains_key(*id) {
+                    objects.insert((*id).to_owned(), v.clone());
+                    (200, v)
+                } else {
+                    (404, json!({"error": {"code": 404, "message": "not found"}}))
+                }
+            }
+            _ => (
+                404,
+                json!({"error": {"code": 404, "message": "no such method"}}),
+            ),
+        }
+    };
+    g.calls
+        .lock()
+        .unwrap()
+        .push((method.to_string(), rest, status));
+    (StatusCode::from_u16(status).unwrap(), axum::Json(out)).into_response()
+}
+
+struct Env {
+    router: axum::Router,
+    state: app::state::AppState,
+    token: String,
+    google: Google,
+    dir: tempfile::TempDir,
+    _t: common::TestStore,
+}
+
+async fn env() -> Env {
+    let google = Google::default();
+    let app = axum::Router::new()
+        .route("/token", axum::routing::post(token))
+        .route("/walletobjects/v1/{*rest}", axum::routing::any(api))
+        .with_state(google.clone());
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    let t = common::sqlite_store().await;
+    let dir = tempfile::tempdir().unwrap();
+    let token_url = format!("{base}/token");
+    let (state, token) = common::demo_state_with(
+        &t,
+        dir.path(),
+        &[
+            ("ELUMO_GOOGLE_MODE", "rest"),
+            ("ELUMO_GOOGLE_API_BASE_URL", &base),
+            ("ELUMO_GOOGLE_TOKEN_URL", &token_url),
+        ],
+    )
+    .await;
+    Env {
+        router: server::router(state.clone()),
+        state,
+        token,
+        google,
+        dir,
+        _t: t,
+    }
+}
+
+impl Env {
+    async fn send(&self, req: Request<Body>) -> (StatusCode, HeaderMap, String) {
+        let res = self.router.clone().oneshot(req).await.unwrap();
+        let status = res.status();
+        let headers = res.headers().clone();
+        let body = axum::body::to_bytes(res.into_body(), 1 << 20)
+            .await
+            .unwrap();
+        (status, headers, String::from_utf8_lossy(&body).into_owned())
+    }
+
+    /// The journey for `number`, up to the link from the text.
+    async fn link_for(&self, number: &str) -> String {
+        let (_, _, html) = self
+            .send(
+                Request::get(format!("/i/{}", self.token))
+                    .body(Body::empty())
+                    .unwrap(),
+            )
+            .await;
+        let journey = html
+            .split("name=\"journey\" value=\"")
+            .nth(1)
+            .unwrap()
+            .split('"')
+            .next()
+            .unwrap()
+            .to_owned();
+        let (status, _, _) = self
+            .send(
+                Request::post("/api/submit_number")
+                    .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+                    .header(header::ACCEPT, "text/html")
+                    .body(Body::from(format!(
+                        "token={}&journey={journey}&region=GB&number={number}",
+                        self.token
+                    )))
+                    .unwrap(),
+            )
+            .await;
+        assert_eq!(status, StatusCode::FOUND);
+        let store = &self.state.store;
+        while app::sms::send_one(store, self.state.sms.as_ref(), self.state.retry_policy())
+            .await
+            .unwrap()
+        {}
+        let outbox = std::fs::read_to_string(self.dir.path().join("sms-outbox.jsonl")).unwrap();
+        let sms: Value = serde_json::from_str(outbox.lines().last().unwrap()).unwrap();
+        sms["body"]
+            .as_str()
+            .unwrap()
+            .lines()
+            .find_map(|l| l.strip_prefix("https://pass.example.test"))
+            .unwrap()
+            .to_owned()
+    }
+
+    async fn press_google(&self, link: &str, cookie: Option<&str>) -> (String, Option<String>) {
+        let mut req = Request::post(format!("{link}/google"));
+        if let Some(c) = cookie {
+            req = req.header(header::COOKIE, c);
+        }
+        let (status, headers, body) = self.send(req.body(Body::empty()).unwrap()).await;
+        assert_eq!(status, StatusCode::SEE_OTHER, "{body}");
+        let cookie = headers
+            .get(header::SET_COOKIE)
+            .map(|v| v.to_str().unwrap().split(';').next().unwrap().to_owned());
+        (
+            headers[header::LOCATION].to_str().unwrap().to_owned(),
+            cookie,
+        )
+    }
+
+    fn public_key(&self) -> jsonwebtoken::DecodingKey {
+        let pem = std::fs::read(
+            self.dir
+                .path()
+                .join("certs/dev-google-service-account-key.pem"),
+        )
+        .unwrap();
+        let key = openssl::pkey::PKey::private_key_from_pem(&pem).unwrap();
+        jsonwebtoken::DecodingKey::from_rsa_pem(&key.public_key_to_pem().unwrap()).unwrap()
+    }
+}
+
+#[tokio::test]
+async fn objects_are_inserted_before_a_short_link_and_revoked_through_the_api() {
+    let e = env().await;
+    let link = e.link_for("07400123002").await;
+    let (save, cookie) = e.press_google(&link, None).await;
+    assert!(save.starts_with("https://pay.google.com/gp/v/save/"));
+    assert!(
+        save.len() < 1_800,
+        "a short link: {} characters",
+        save.len()
+    );
+
+    // The link's JWT: RS256 by the service account, carrying only the object's id.
+    let jwt = save.trim_start_matches("https://pay.google.com/gp/v/save/");
+    let mut v = jsonwebtoken::Validation::new(jsonwebtoken::Algorithm::RS256);
+    v.set_audience(&["google"]);
+    v.required_spec_claims.clear();
+    let claims = jsonwebtoken::decode::<Value>(jwt, &e.public_key(), &v)
+        .unwrap()
+        .claims;
+    let objects = claims["payload"]["genericObjects"].as_array().unwrap();
+    assert_eq!(objects.len(), 1);
+    assert_eq!(
+        objects[0].as_object().unwrap().len(),
+        1,
+        "only the id: {}",
+        objects[0]
+    );
+    assert!(claims["payload"].get("genericClasses").is_none());
+    let object_id = objects[0]["id"].as_str().unwrap().to_owned();
+
+    // The token came from a JWT bearer grant signed by the same key, for the issuer scope.
+    let assertion = e.google.assertions.lock().unwrap()[0].clone();
+    let mut v = jsonwebtoken::Validation::new(jsonwebtoken::Algorithm::RS256);
+    v.set_audience(&[e.state.config.google_wallet.token_url.as_str()]);
+    let grant = jsonwebtoken::decode::<Value>(&assertion, &e.public_key(), &v)
+        .unwrap()
+        .claims;
+    assert_eq!(
+        grant["scope"],
+        "https://www.googleapis.com/auth/wallet_object.issuer"
+    );
+    assert_eq!(
+        grant["iss"],
+        e.state.config.google_wallet.service_account_email.as_str()
+    );
+
+    // Google holds the class and the object, with Grace's physical card.
+    let stored = e.google.objects.lock().unwrap()[&object_id].clone();
+    assert_eq!(stored["state"], "ACTIVE");
+    assert_eq!(stored["header"]["defaultValue"]["value"], "Grace Hopper");
+    assert!(stored["barcode"]["value"].as_str().unwrap().contains("42"));
+    assert_eq!(e.google.classes.lock().unwrap().len(), 1);
+
+    // Pressing again: the insert answers 409, so the object is updated, not duplicated.
+    let (again, _) = e.press_google(&link, cookie.as_deref()).await;
+    let claims2 = jsonwebtoken::decode::<Value>(
+        again.trim_start_matches("https://pay.google.com/gp/v/save/"),
+        &e.public_key(),
+        &{
+            let mut v = jsonwebtoken::Validation::new(jsonwebtoken::Algorithm::RS256);
+            v.set_audience(&["google"]);
+            v.required_spec_claims.clear();
+            v
+        },
+    )
+    .unwrap()
+    .claims;
+    assert_eq!(
+        claims2["payload"]["genericObjects"][0]["id"],
+        object_id.as_str()
+    );
+    let calls = e.google.calls.lock().unwrap().clone();
+    assert!(
+        calls
+            .iter()
+            .any(|(m, p, s)| m == "POST" && p == "genericObject" && *s == 409)
+            && calls
+                .iter()
+                .any(|(m, p, s)| m == "PUT" && p.starts_with("genericObject/") && *s == 200),
+        "{calls:?}"
+    );
+    assert_eq!(
+        e.google.tokens.lock().unwrap().len(),
+        1,
+        "the token is reused while good"
+    );
+
+    // Revocation, with the token gone stale meanwhile: a 401, a fresh token, then INACTIVE.
+    *e.google.expired.lock().unwrap() = true;
+    let grace = e
+        .state
+        .store
+        .member_by_external_id(1, "nw-1002")
+        .await
+        .unwrap()
+        .unwrap();
+    let pass = e
+        .state
+        .store
+        .wallet_passes_for_member(grace.id)
+        .await
+        .unwrap()
+        .remove(0);
+    assert!(e.state.store.void_wallet_pass(pass.id).await.unwrap());
+    let apple = server::apns::sender(&e.state.config, &e.state.apple).unwrap();
+    let handled = server::apns::push_due(&server::apns::Updates {
+        store: &e.state.store,
+        apple: apple.as_ref(),
+        google: &e.state.google,
+        public_url: &e.state.config.http.public_url,
+    })
+    .await
+    .unwrap();
+    assert_eq!(handled, 1);
+    assert_eq!(
+        e.google.tokens.lock().unwrap().len(),
+        2,
+        "a new token after the 401"
+    );
+    assert_eq!(
+        e.google.objects.lock().unwrap()[&object_id]["state"],
+        "INACTIVE"
+    );
+    let j = e
+        .state
+        .store
+        .latest_journey_for_member(grace.id)
+        .await
+        .unwrap()
+        .unwrap();
+    let kinds: Vec<String> = e
+        .state
+        .store
+        .journey_events(j)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|e| e.kind)
+        .collect();
+    assert!(
+        kinds.contains(&"google_pass_voided".to_owned()),
+        "{kinds:?}"
+    );
+}
+
+#[tokio::test]
+async fn google_down_means_a_clear_temporary_page_not_a_broken_link() {
+    let t = common::sqlite_store().await;
+    let dir = tempfile::tempdir().unwrap();
+    let (state, token) = common::demo_state_with(
+        &t,
+        dir.path(),
+        &[
+            ("ELUMO_GOOGLE_MODE", "rest"),
+            ("ELUMO_GOOGLE_API_BASE_URL", "http://127.0.0.1:9"),
+            ("ELUMO_GOOGLE_TOKEN_URL", "http://127.0.0.1:9/token"),
+        ],
+    )
+    .await;
+    let e = Env {
+        router: server::router(state.clone()),
+        state,
+        token,
+        google: Google::default(),
+        dir,
+        _t: t,
+    };
+    let link = e.link_for("07400123001").await;
+    let (status, _, body) = e
+        .send(
+            Request::post(format!("{link}/google"))
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await;
+    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
+    assert!(body.contains("Temporarily unavailable"), "{body}");
+}
