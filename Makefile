@@ -9,12 +9,13 @@ export PATH := $(TOOLS)/bin:$(PATH)
 export ELUMO_SERVER_BIN := $(CARGO_TARGET_DIR)/release/server
 export ELUMO_SITE_ROOT ?= $(CURDIR)/target/site
 
-.PHONY: help tools build run test check fmt-check clippy unit e2e e2e-deps size clean-data
+.PHONY: help tools build run test check fmt-check clippy unit e2e e2e-deps size bench clean-data
 
 help:
 	@echo "make run    build and serve the demo on http://127.0.0.1:3000"
 	@echo "make test   formatting, clippy, every cargo test and the Playwright suite"
 	@echo "make size   the phone page's first-load size (raw and compressed)"
+	@echo "make bench pass issuance per second on one core (server/benches/RESULTS.md)"
 
 tools:
 	@.ci/install-tools
@@ -55,6 +56,9 @@ e2e: build e2e-deps
 
 size: build
 	@.ci/page-weight
+
+bench:
+	cargo bench -p server --bench passes
 
 clean-data:
 	rm -rf data

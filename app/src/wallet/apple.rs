@@ -2,8 +2,9 @@
 //! detached DER PKCS#7 over the manifest's exact bytes, made by OpenSSL with the signing-time
 //! attribute, the signer certificate and the WWDR intermediate; zipped with every file at the root.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::io::Write as _;
+use std::sync::{Arc, Mutex, OnceLock};
 
 use openssl::pkcs7::{Pkcs7, Pkcs7Flags};
 use openssl::stack::Stack;
@@ -18,6 +19,31 @@ pub struct AppleWallet {
     pub pass_type_id: String,
     pub team_id: String,
     pub material: AppleSigningMaterial,
+}
+
+type Images = Arc<Vec<(&'static str, Vec<u8>)>>;
+type ImageCache = Mutex<HashMap<(u8, u8, u8), Images>>;
+
+/// The generated images depend only on the brand colour: made once per colour, then shared.
+fn images_for(color: (u8, u8, u8)) -> Result<Images, WalletError> {
+    static CACHE: OnceLock<ImageCache> = OnceLock::new();
+    let cache = CACHE.get_or_init(Default::default);
+    if let Some(found) = cache.lock().unwrap_or_else(|e| e.into_inner()).get(&color) {
+        return Ok(found.clone());
+    }
+    let made: Images = Arc::new(vec![
+        ("icon.png", images::icon(29, color)?),
+        ("icon@2x.png", images::icon(58, color)?),
+        ("icon@3x.png", images::icon(87, color)?),
+        ("logo.png", images::logo(160, 50, color)?),
+        ("logo@2x.png", images::logo(320, 100, color)?),
+    ]);
+    let mut cache = cache.lock().unwrap_or_else(|e| e.into_inner());
+    if cache.len() > 256 {
+        cache.clear();
+    }
+    cache.insert(color, made.clone());
+    Ok(made)
 }
 
 impl std::fmt::Debug for AppleWallet {
@@ -98,11 +124,9 @@ impl AppleWallet {
         let pass = serde_json::to_vec_pretty(&self.pass_json(c))
             .map_err(|e| WalletError::Package(e.to_string()))?;
         files.insert("pass.json".to_owned(), pass);
-        files.insert("icon.png".to_owned(), images::icon(29, color)?);
-        files.insert("icon@2x.png".to_owned(), images::icon(58, color)?);
-        files.insert("icon@3x.png".to_owned(), images::icon(87, color)?);
-        files.insert("logo.png".to_owned(), images::logo(160, 50, color)?);
-        files.insert("logo@2x.png".to_owned(), images::logo(320, 100, color)?);
+        for (name, bytes) in images_for(color)?.iter() {
+            files.insert((*name).to_owned(), bytes.clone());
+        }
         Ok(files)
     }
 
@@ -128,9 +152,17 @@ impl AppleWallet {
         files.insert("manifest.json".to_owned(), manifest);
         files.insert("signature".to_owned(), signature);
         let mut zip = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
-        let options = zip::write::SimpleFileOptions::default()
+        let deflated = zip::write::SimpleFileOptions::default()
             .compression_method(zip::CompressionMethod::Deflated);
+        // PNGs are compressed already: storing them saves work and nothing else.
+        let stored = zip::write::SimpleFileOptions::default()
+            .compression_method(zip::CompressionMethod::Stored);
         for (name, bytes) in &files {
+            let options = if name.ends_with(".png") {
+                stored
+            } else {
+                deflated
+            };
             zip.start_file(name.as_str(), options)
                 .map_err(|e| WalletError::Package(e.to_string()))?;
             zip.write_all(bytes)

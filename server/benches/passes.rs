@@ -1,0 +1,126 @@
+//! Pass issuance on one core: signed `.pkpass` files and Google save-link JWTs per second, beside
+//! the raw RSA-2048 signing rate of the same key (one signature per pass is the physical limit).
+//! `make bench` runs it; the table is printed and written to server/benches/RESULTS.md.
+
+use std::time::{Duration, Instant};
+
+use app::wallet::apple::AppleWallet;
+use app::wallet::certs::{self, PassIdentity};
+use app::wallet::google::GoogleWallet;
+use app::wallet::PassContent;
+
+/// Runs `f` for about `for_at_least`, returns operations per second.
+fn rate(for_at_least: Duration, mut f: impl FnMut()) -> f64 {
+    for _ in 0..5 {
+        f(); // warm up
+    }
+    let start = Instant::now();
+    let mut n = 0u64;
+    while start.elapsed() < for_at_least {
+        f();
+        n += 1;
+    }
+    n as f64 / start.elapsed().as_secs_f64()
+}
+
+fn main() {
+    let dir = tempfile::tempdir().expect("a temporary folder");
+    let (pass_type, team) = ("pass.dev.elumo.pass", "ELUMODEV01");
+    let dev = certs::ensure_dev_apple_chain(dir.path(), pass_type, team).expect("dev chain");
+    let material = certs::load_apple(
+        PassIdentity::Pem {
+            cert: &dev.pass_cert,
+            key: &dev.pass_key,
+        },
+        &dev.wwdr_cert,
+        pass_type,
+        team,
+        None,
+    )
+    .expect("signing material");
+    let raw_key = material.pass_key.clone();
+    let apple = AppleWallet {
+        pass_type_id: pass_type.into(),
+        team_id: team.into(),
+        material,
+    };
+    let google_pem = certs::google_key(None, dir.path()).expect("google key");
+    let google = GoogleWallet::new(
+        "3388000000022000000".into(),
+        "bench@example.iam.gserviceaccount.com".into(),
+        &google_pem,
+    )
+    .expect("google wallet");
+    let content = PassContent {
+        serial: "Zq3bN1xY8kLmP0aR7sT2".into(),
+        operator_name: "Northwind Workspace".into(),
+        operator_slug: "northwind".into(),
+        brand_color: "#1f4fd1".into(),
+        member_name: "Ada Lovelace".into(),
+        site_name: Some("Northwind Shoreditch".into()),
+        support: Some("help@northwind.example".into()),
+        facility_code: 42,
+        card_number: 1002,
+        web_service: None,
+        voided: false,
+    };
+    let secs = std::env::var("BENCH_SECONDS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(3.0);
+    let span = Duration::from_secs_f64(secs);
+    let manifest = app::wallet::apple::manifest(&apple.files(&content).expect("files"));
+
+    let raw = rate(span, || {
+        let mut signer =
+            openssl::sign::Signer::new(openssl::hash::MessageDigest::sha256(), &raw_key).unwrap();
+        signer.update(&manifest).unwrap();
+        std::hint::black_box(signer.sign_to_vec().unwrap());
+    });
+    let pkcs7 = rate(span, || {
+        std::hint::black_box(apple.sign(&manifest).unwrap());
+    });
+    let pkpass = rate(span, || {
+        std::hint::black_box(apple.pkpass(&content).unwrap());
+    });
+    let origins = ["https://pass.example".to_owned()];
+    let jwt = rate(span, || {
+        std::hint::black_box(google.jwt(&content, &origins, 1_800_000_000).unwrap());
+    });
+
+    let date = std::process::Command::new("date")
+        .arg("-u")
+        .arg("+%Y-%m-%d %H:%M UTC")
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned())
+        .unwrap_or_default();
+    let cpu = std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|c| {
+            c.lines()
+                .find(|l| l.starts_with("model name"))
+                .and_then(|l| l.split(':').nth(1))
+                .map(|s| s.trim().to_owned())
+        })
+        .unwrap_or_else(|| "unknown CPU".into());
+    let table = format!(
+        "# Pass issuance, one core\n\n\
+         Measured {date} on {cpu} ({} logical CPUs), release build, {secs} s per row.\n\n\
+         | operation | per second | vs raw RSA-2048 signature |\n\
+         |---|---:|---:|\n\
+         | raw RSA-2048 SHA-256 signature (the pass key) | {raw:.0} | 100% |\n\
+         | PKCS#7 detached signature of manifest.json | {pkcs7:.0} | {:.0}% |\n\
+         | whole signed .pkpass (images, manifest, signature, zip) | {pkpass:.0} | {:.0}% |\n\
+         | Google save-link JWT (RS256) | {jwt:.0} | {:.0}% |\n\n\
+         Target (issue 6/8): a signed .pkpass at ≥ 50% of the raw signing rate.\n",
+        std::thread::available_parallelism().map_or(0, |n| n.get()),
+        pkcs7 / raw * 100.0,
+        pkpass / raw * 100.0,
+        jwt / raw * 100.0,
+    );
+    println!("{table}");
+    let out = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("benches/RESULTS.md");
+    if let Err(e) = std::fs::write(&out, &table) {
+        eprintln!("could not write {}: {e}", out.display());
+    }
+}
