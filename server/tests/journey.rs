@@ -297,9 +297,14 @@ async fn apple_wallet_gets_a_real_signed_pkpass_with_a_new_credential() {
         assert!(files.contains_key(name), "{name} is in the pass");
     }
     assert!(
-        files.keys().all(|k| !k.contains('/')),
-        "every file at the root"
+        files
+            .keys()
+            .all(|k| !k.contains('/') || k.ends_with(".lproj/pass.strings")),
+        "every file at the root, translations in language folders"
     );
+    for lang in ["en", "de", "fr"] {
+        assert!(files.contains_key(&format!("{lang}.lproj/pass.strings")));
+    }
 
     // manifest.json: the SHA-1 of every other file.
     let manifest: BTreeMap<String, String> =
@@ -339,7 +344,9 @@ async fn apple_wallet_gets_a_real_signed_pkpass_with_a_new_credential() {
     // The signature, checked by the openssl command as a separate program would.
     let d = tempfile::tempdir().unwrap();
     for (name, bytes) in &files {
-        std::fs::write(d.path().join(name.replace('@', "_at_")), bytes).unwrap();
+        let path = d.path().join(name.replace('@', "_at_"));
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, bytes).unwrap();
     }
     let certs = app::wallet::certs::dev_paths(p.dir.path());
     let verify = Command::new("openssl")

@@ -21,6 +21,54 @@ pub struct AppleWallet {
     pub material: AppleSigningMaterial,
 }
 
+/// The labels' translations: Wallet shows the pass in the phone's language when it has one.
+const STRINGS: &[(&str, &[(&str, &str)])] = &[
+    (
+        "en",
+        &[
+            ("MEMBER", "MEMBER"),
+            ("SITE", "SITE"),
+            ("CARD", "CARD"),
+            ("Access credential", "Access credential"),
+            ("Support", "Support"),
+        ],
+    ),
+    (
+        "de",
+        &[
+            ("MEMBER", "MITGLIED"),
+            ("SITE", "STANDORT"),
+            ("CARD", "KARTE"),
+            ("Access credential", "Zugangsberechtigung"),
+            ("Support", "Hilfe"),
+        ],
+    ),
+    (
+        "fr",
+        &[
+            ("MEMBER", "MEMBRE"),
+            ("SITE", "SITE"),
+            ("CARD", "CARTE"),
+            ("Access credential", "Identifiant d’accès"),
+            ("Support", "Assistance"),
+        ],
+    ),
+];
+
+/// A `pass.strings` file: `"key" = "value";` lines, UTF-16 with a byte-order mark, as Apple
+/// documents for strings files.
+fn strings_file(pairs: &[(&str, &str)]) -> Vec<u8> {
+    let text: String = pairs
+        .iter()
+        .map(|(k, v)| format!("\"{k}\" = \"{v}\";\n"))
+        .collect();
+    let mut out = vec![0xFF, 0xFE];
+    for unit in text.encode_utf16() {
+        out.extend_from_slice(&unit.to_le_bytes());
+    }
+    out
+}
+
 type Images = Arc<Vec<(&'static str, Vec<u8>)>>;
 type ImageCache = Mutex<HashMap<(u8, u8, u8), Images>>;
 
@@ -127,6 +175,9 @@ impl AppleWallet {
         for (name, bytes) in images_for(color)?.iter() {
             files.insert((*name).to_owned(), bytes.clone());
         }
+        for (lang, pairs) in STRINGS {
+            files.insert(format!("{lang}.lproj/pass.strings"), strings_file(pairs));
+        }
         Ok(files)
     }
 
@@ -178,6 +229,20 @@ impl AppleWallet {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn strings_files_are_utf16_with_a_byte_order_mark() {
+        let bytes = strings_file(&[("CARD", "KARTE")]);
+        assert_eq!(&bytes[..2], &[0xFF, 0xFE]);
+        let units: Vec<u16> = bytes[2..]
+            .chunks(2)
+            .map(|c| u16::from_le_bytes([c[0], c[1]]))
+            .collect();
+        assert_eq!(
+            String::from_utf16(&units).unwrap(),
+            "\"CARD\" = \"KARTE\";\n"
+        );
+    }
 
     #[test]
     fn manifest_lists_every_file_with_its_sha1() {
