@@ -425,8 +425,8 @@ async fn crm_webhook(
         tracing::warn!(operator = %operator.slug, %refusal, "refused a CRM webhook");
         return answer(StatusCode::UNAUTHORIZED, refusal.to_string());
     }
-    let mapping = match crm::connector_for(&conn) {
-        Ok(c) => c.mapping(),
+    let mapping = match crm::mapping_for(&conn) {
+        Ok(mapping) => mapping,
         Err(err) => return answer(StatusCode::SERVICE_UNAVAILABLE, err),
     };
     match apply(&state.store, &operator, &mapping, &body).await {

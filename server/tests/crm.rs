@@ -1254,3 +1254,29 @@ async fn the_schedule_runs_a_full_sync_first_then_waits_its_interval() {
         .full_requested_at
         .is_none());
 }
+
+#[tokio::test]
+async fn webhooks_need_no_crm_credentials() {
+    let h = hook().await;
+    // The connection's token lives in an environment variable this process does not have.
+    let settings = json!({
+        "base_url": "https://crm.example.test/api",
+        "auth": { "type": "bearer", "token_env": "ELUMO_TEST_TOKEN_NOT_SET_ANYWHERE" },
+    });
+    h.state
+        .store
+        .set_crm_connection(1, "rest", &settings.to_string(), 900, "ignored")
+        .await
+        .unwrap();
+    let (status, text) = h
+        .signed(&event(
+            "evt-n",
+            "member.created",
+            json!({"id": "nw-4001", "first_name": "Grace", "mobile": "07400 123401"}),
+        ))
+        .await;
+    assert_eq!(
+        (status, text.as_str()),
+        (StatusCode::OK, "{\"status\":\"created\"}")
+    );
+}

@@ -48,6 +48,32 @@ fn default_timeout_ms() -> u64 {
     10_000
 }
 
+/// Where HubSpot keeps each member field in a contact object.
+pub fn fields(settings: &HubSpotSettings) -> FieldMap {
+    let prop = |p: &str| format!("/properties/{p}");
+    FieldMap {
+        external_id: "/id".into(),
+        first_name: prop("firstname"),
+        last_name: prop("lastname"),
+        email: prop("email"),
+        mobile: prop(&settings.mobile_property),
+        active: Some(
+            settings
+                .active_property
+                .as_deref()
+                .map_or_else(|| "/archived".into(), prop),
+        ),
+        active_values: if settings.active_property.is_some() {
+            settings.active_values.clone()
+        } else {
+            vec!["false".into()]
+        },
+        facility_code: settings.facility_code_property.as_deref().map(prop),
+        card_number: settings.card_number_property.as_deref().map(prop),
+        modified_at: Some("/updatedAt".into()),
+    }
+}
+
 pub struct HubSpotConnector {
     settings: HubSpotSettings,
     http: CrmHttp,
@@ -61,28 +87,7 @@ impl HubSpotConnector {
             return Err("HubSpot needs a private app access token (auth type bearer)".into());
         }
         let http = CrmHttp::new(&settings.auth, settings.timeout_ms)?;
-        let prop = |p: &str| format!("/properties/{p}");
-        let fields = FieldMap {
-            external_id: "/id".into(),
-            first_name: prop("firstname"),
-            last_name: prop("lastname"),
-            email: prop("email"),
-            mobile: prop(&settings.mobile_property),
-            active: Some(
-                settings
-                    .active_property
-                    .as_deref()
-                    .map_or_else(|| "/archived".into(), prop),
-            ),
-            active_values: if settings.active_property.is_some() {
-                settings.active_values.clone()
-            } else {
-                vec!["false".into()]
-            },
-            facility_code: settings.facility_code_property.as_deref().map(prop),
-            card_number: settings.card_number_property.as_deref().map(prop),
-            modified_at: Some("/updatedAt".into()),
-        };
+        let fields = fields(&settings);
         let mut properties: Vec<String> = ["firstname", "lastname", "email", "lastmodifieddate"]
             .into_iter()
             .map(String::from)

@@ -278,6 +278,20 @@ impl Auth {
     }
 }
 
+/// How an operator's connection names member fields, read from its settings alone (webhooks
+/// need no CRM credentials, so a missing token never stops them).
+pub fn mapping_for(conn: &app::store::SqlCrmConnection) -> Result<FieldMap, String> {
+    match conn.kind.as_str() {
+        "rest" => serde_json::from_str::<rest::RestSettings>(&conn.settings)
+            .map(|s| s.fields)
+            .map_err(|e| format!("the REST connection's settings are not valid: {e}")),
+        "hubspot" => serde_json::from_str::<hubspot::HubSpotSettings>(&conn.settings)
+            .map(|s| hubspot::fields(&s))
+            .map_err(|e| format!("the HubSpot connection's settings are not valid: {e}")),
+        other => Err(format!("unknown CRM connection kind {other:?}")),
+    }
+}
+
 /// Builds the connector an operator's stored connection describes.
 pub fn connector_for(conn: &app::store::SqlCrmConnection) -> Result<Box<dyn Connector>, String> {
     match conn.kind.as_str() {
