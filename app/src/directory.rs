@@ -95,6 +95,7 @@ mod tests {
             mobile_e164: mobile.map(Into::into),
             synced_at: synced.then_some(1),
             active,
+            membership_ends_at: None,
         }
     }
 

@@ -599,6 +599,7 @@ pub fn pass_content(
             _ => None,
         },
         voided: pass.voided_at.is_some(),
+        expires_at: member.membership_ends_at,
     }
 }
 

@@ -63,6 +63,7 @@ fn main() {
         card_number: 1002,
         web_service: None,
         voided: false,
+        expires_at: None,
     };
     let secs = std::env::var("BENCH_SECONDS")
         .ok()

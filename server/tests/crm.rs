@@ -1280,3 +1280,61 @@ async fn webhooks_need_no_crm_credentials() {
         (StatusCode::OK, "{\"status\":\"created\"}")
     );
 }
+
+#[tokio::test]
+async fn a_membership_end_from_the_crm_becomes_the_passes_expiry() {
+    let h = hook().await;
+    let store = &h.state.store;
+    let op = store.operator(1).await.unwrap().unwrap();
+    let csv =
+        "id,mobile,end_date\nnw-1001,+447400123001,2027-01-31\nnw-1002,+447400123002,not a date\n";
+    let file = FileSource::parse(csv.as_bytes(), Format::Csv, &Default::default()).unwrap();
+    let report = sync(store, &op, &file, &opts(SyncMode::Incremental, "cli"))
+        .await
+        .unwrap();
+    assert_eq!(report.counts.updated, 2);
+    let ada = store
+        .member_by_external_id(1, "nw-1001")
+        .await
+        .unwrap()
+        .unwrap();
+    let grace = store
+        .member_by_external_id(1, "nw-1002")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        grace.membership_ends_at, None,
+        "an unreadable date is no end date"
+    );
+
+    let cred = app::credentials::ensure(store, &op, &ada).await.unwrap();
+    for platform in ["apple", "google"] {
+        let pass = store
+            .upsert_wallet_pass(&app::store::NewWalletPass {
+                operator_id: 1,
+                member_id: ada.id,
+                credential_id: cred.id,
+                platform,
+                new_serial: &format!("serial-{platform}"),
+                new_auth_token: "token-of-adas-pass-0002",
+                site_name: None,
+            })
+            .await
+            .unwrap();
+        let content =
+            app::links::pass_content("https://pass.example.test", &op, &ada, &cred, &pass);
+        if platform == "apple" {
+            assert_eq!(
+                h.state.apple.pass_json(&content)["expirationDate"],
+                "2027-01-31T23:59:59Z"
+            );
+        } else {
+            assert_eq!(
+                h.state.google.object_json(&content)["validTimeInterval"]["end"]["date"],
+                "2027-01-31T23:59:59Z"
+            );
+        }
+    }
+    let _ = &h.token;
+}

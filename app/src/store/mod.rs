@@ -106,6 +106,8 @@ pub struct SqlMember {
     pub mobile_e164: Option<String>,
     pub synced_at: Option<i64>,
     pub active: bool,
+    /// When the membership ends (passes expire then), if the CRM says.
+    pub membership_ends_at: Option<i64>,
 }
 
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -319,7 +321,8 @@ const OPERATOR_COLUMNS: &str =
      support_phone, support_url, default_region, digital_facility_code, strict_enumeration, \
      sms_countries, sms_hourly_budget";
 const MEMBER_COLUMNS: &str =
-    "id, operator_id, external_id, first_name, last_name, email, mobile_e164, synced_at, active";
+    "id, operator_id, external_id, first_name, last_name, email, mobile_e164, synced_at, active, \
+     membership_ends_at";
 const JOURNEY_COLUMNS: &str = "id, public_id, operator_id, invite_id, member_id, step, outcome, \
      entered_mobile, started_at, updated_at";
 

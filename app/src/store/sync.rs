@@ -22,6 +22,8 @@ pub struct SyncRecord {
     pub card: Option<Option<(u8, u16)>>,
     /// When the CRM last changed the member (milliseconds), if it says.
     pub crm_modified_at: Option<i64>,
+    /// When the membership ends (milliseconds), if the CRM says.
+    pub membership_ends_at: Option<i64>,
     /// Where the record came from, for the report: "row 4", "id 9001".
     pub row_ref: String,
 }
@@ -160,6 +162,7 @@ struct Existing {
     crm_modified_at: Option<i64>,
     sync_problem: Option<String>,
     synced_at: Option<i64>,
+    membership_ends_at: Option<i64>,
 }
 
 /// Voids the member's passes, ends their live links and records the revocation request.
@@ -213,7 +216,7 @@ macro_rules! write_page {
             for rec in w.records {
                 let existing: Option<Existing> = sqlx::query_as(
                     "SELECT id, first_name, last_name, email, mobile_e164, active, crm_modified_at, \
-                     sync_problem, synced_at FROM members WHERE operator_id = $1 AND external_id = $2",
+                     sync_problem, synced_at, membership_ends_at FROM members WHERE operator_id = $1 AND external_id = $2",
                 )
                 .bind(w.operator_id)
                 .bind(&rec.external_id)
@@ -244,8 +247,8 @@ macro_rules! write_page {
                         sqlx::query_scalar::<_, i64>(
                             "INSERT INTO members (operator_id, external_id, first_name, last_name, email, \
                              mobile_e164, source, synced_at, active, created_at, updated_at, crm_modified_at, \
-                             seen_in_run, sync_problem) \
-                             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $8, $8, $10, $11, NULL) RETURNING id",
+                             seen_in_run, sync_problem, membership_ends_at) \
+                             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $8, $8, $10, $11, NULL, $12) RETURNING id",
                         )
                         .bind(w.operator_id)
                         .bind(&rec.external_id)
@@ -258,6 +261,7 @@ macro_rules! write_page {
                         .bind(rec.active)
                         .bind(rec.crm_modified_at)
                         .bind(w.run_id)
+                        .bind(rec.membership_ends_at)
                         .fetch_one(&mut *$tx)
                         .await?
                     }
@@ -268,6 +272,7 @@ macro_rules! write_page {
                             && old.mobile_e164 == rec.mobile_e164
                             && old.active == rec.active
                             && old.sync_problem == rec.problem
+                            && old.membership_ends_at == rec.membership_ends_at
                             && old.synced_at.is_some();
                         if rec.problem.is_none() {
                             if same {
@@ -296,7 +301,8 @@ macro_rules! write_page {
                              seen_in_run = COALESCE($10, seen_in_run), sync_problem = $11, \
                              updated_at = CASE WHEN $12 THEN updated_at ELSE $7 END, \
                              deactivated_at = CASE WHEN $8 THEN NULL WHEN $13 THEN $7 ELSE deactivated_at END, \
-                             pass_revocation_requested_at = CASE WHEN $13 THEN $7 ELSE pass_revocation_requested_at END \
+                             pass_revocation_requested_at = CASE WHEN $13 THEN $7 ELSE pass_revocation_requested_at END, \
+                             membership_ends_at = $14 \
                              WHERE id = $1",
                         )
                         .bind(old.id)
@@ -312,6 +318,7 @@ macro_rules! write_page {
                         .bind(&rec.problem)
                         .bind(same)
                         .bind(leaving)
+                        .bind(rec.membership_ends_at)
                         .execute(&mut *$tx)
                         .await?;
                         old.id

@@ -162,6 +162,9 @@ impl AppleWallet {
         if c.voided {
             pass["voided"] = json!(true);
         }
+        if let Some(end) = c.expires_at.and_then(super::rfc3339) {
+            pass["expirationDate"] = json!(end);
+        }
         pass
     }
 

@@ -87,7 +87,7 @@ impl GoogleWallet {
         if let Some(site) = &c.site_name {
             modules.insert(0, json!({"id": "site", "header": "Site", "body": site}));
         }
-        json!({
+        let mut object = json!({
             "id": self.object_id(c),
             "classId": self.class_id(c),
             "state": if c.voided { "INACTIVE" } else { "ACTIVE" },
@@ -97,7 +97,11 @@ impl GoogleWallet {
             "hexBackgroundColor": c.brand_color,
             "barcode": {"type": "QR_CODE", "value": c.barcode_message(), "alternateText": c.credential_display()},
             "textModulesData": modules,
-        })
+        });
+        if let Some(end) = c.expires_at.and_then(super::rfc3339) {
+            object["validTimeInterval"] = json!({"end": {"date": end}});
+        }
+        object
     }
 
     pub fn class_id(&self, c: &PassContent) -> String {

@@ -20,6 +20,15 @@ pub struct PassContent {
     /// Apple's PassKit web service, so Wallet can fetch updates (and a void).
     pub web_service: Option<WebService>,
     pub voided: bool,
+    /// When the membership ends (milliseconds): the pass expires then.
+    pub expires_at: Option<i64>,
+}
+
+/// A time as RFC 3339 (what Apple's `expirationDate` and Google's `validTimeInterval` take).
+pub fn rfc3339(ms: i64) -> Option<String> {
+    let t = time::OffsetDateTime::from_unix_timestamp(ms.div_euclid(1000)).ok()?;
+    t.format(&time::format_description::well_known::Rfc3339)
+        .ok()
 }
 
 #[derive(Debug, Clone, PartialEq)]

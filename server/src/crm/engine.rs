@@ -181,6 +181,7 @@ impl Checker {
             active: raw.active.unwrap_or(true),
             card,
             crm_modified_at: raw.modified_at,
+            membership_ends_at: raw.membership_ends,
             row_ref: raw.row_ref,
         })
     }

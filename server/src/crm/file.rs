@@ -38,6 +38,10 @@ const FIELDS: &[(&str, &[&str])] = &[
         "modified_at",
         &["updated_at", "modified_at", "last_modified"],
     ),
+    (
+        "membership_ends",
+        &["membership_ends", "membership_end", "ends_at", "end_date"],
+    ),
 ];
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -153,6 +157,7 @@ impl Columns {
             facility_code: get("facility_code"),
             card_number: get("card_number"),
             modified_at: get("modified_at").and_then(|t| parse_time(&t)),
+            membership_ends: get("membership_ends").and_then(|t| super::parse_end(&t)),
             malformed: None,
         }
     }

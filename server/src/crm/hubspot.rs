@@ -34,6 +34,9 @@ pub struct HubSpotSettings {
     pub facility_code_property: Option<String>,
     #[serde(default)]
     pub card_number_property: Option<String>,
+    /// A date property holding when the membership ends (passes expire then).
+    #[serde(default)]
+    pub membership_end_property: Option<String>,
     #[serde(default = "default_timeout_ms")]
     pub timeout_ms: u64,
 }
@@ -71,6 +74,7 @@ pub fn fields(settings: &HubSpotSettings) -> FieldMap {
         facility_code: settings.facility_code_property.as_deref().map(prop),
         card_number: settings.card_number_property.as_deref().map(prop),
         modified_at: Some("/updatedAt".into()),
+        membership_ends: settings.membership_end_property.as_deref().map(prop),
     }
 }
 
@@ -96,6 +100,7 @@ impl HubSpotConnector {
         properties.extend(settings.active_property.iter().cloned());
         properties.extend(settings.facility_code_property.iter().cloned());
         properties.extend(settings.card_number_property.iter().cloned());
+        properties.extend(settings.membership_end_property.iter().cloned());
         Ok(HubSpotConnector {
             settings,
             http,

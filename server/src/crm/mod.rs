@@ -35,6 +35,8 @@ pub struct RawMember {
     pub card_number: Option<String>,
     /// When the CRM last changed the member, in milliseconds.
     pub modified_at: Option<i64>,
+    /// When the membership ends, in milliseconds.
+    pub membership_ends: Option<i64>,
     /// The source could not read this row; why.
     pub malformed: Option<String>,
 }
@@ -103,6 +105,8 @@ pub struct FieldMap {
     pub facility_code: Option<String>,
     pub card_number: Option<String>,
     pub modified_at: Option<String>,
+    /// When the membership ends (a date or a time): passes expire then.
+    pub membership_ends: Option<String>,
 }
 
 impl Default for FieldMap {
@@ -118,6 +122,7 @@ impl Default for FieldMap {
             facility_code: Some("/facility_code".into()),
             card_number: Some("/card_number".into()),
             modified_at: Some("/updated_at".into()),
+            membership_ends: Some("/membership_ends".into()),
         }
     }
 }
@@ -153,6 +158,19 @@ pub fn parse_time(v: &str) -> Option<i64> {
     }
     let t = time::OffsetDateTime::parse(v, &time::format_description::well_known::Rfc3339).ok()?;
     Some((t.unix_timestamp_nanos() / 1_000_000) as i64)
+}
+
+/// Reads the end of a membership: a time as `parse_time` does, or a plain date (`2027-01-31`),
+/// meaning the end of that day (UTC).
+pub fn parse_end(v: &str) -> Option<i64> {
+    if let Ok(date) = time::Date::parse(
+        v.trim(),
+        &time::macros::format_description!("[year]-[month]-[day]"),
+    ) {
+        let end = date.with_hms(23, 59, 59).ok()?.assume_utc();
+        return Some((end.unix_timestamp_nanos() / 1_000_000) as i64);
+    }
+    parse_time(v)
 }
 
 pub fn format_time(ms: i64) -> String {
@@ -203,6 +221,11 @@ impl FieldMap {
                 .as_deref()
                 .and_then(at)
                 .and_then(|t| parse_time(&t)),
+            membership_ends: self
+                .membership_ends
+                .as_deref()
+                .and_then(at)
+                .and_then(|t| parse_end(&t)),
             malformed: (!obj.is_object()).then(|| "not a JSON object".to_owned()),
         }
     }
@@ -347,5 +370,10 @@ mod tests {
         );
         assert_eq!(parse_time("yesterday"), None);
         assert_eq!(format_time(1_795_860_000_000), "2026-11-28T10:00:00Z");
+        assert_eq!(
+            parse_end("2026-11-28").map(format_time).as_deref(),
+            Some("2026-11-28T23:59:59Z")
+        );
+        assert_eq!(parse_end("1795860000"), Some(1_795_860_000_000));
     }
 }
