@@ -1292,7 +1292,11 @@ async fn a_membership_end_from_the_crm_becomes_the_passes_expiry() {
     let report = sync(store, &op, &file, &opts(SyncMode::Incremental, "cli"))
         .await
         .unwrap();
-    assert_eq!(report.counts.updated, 2);
+    assert_eq!(
+        (report.counts.updated, report.counts.unchanged),
+        (1, 1),
+        "Ada gained an end date; Grace's unreadable one changes nothing"
+    );
     let ada = store
         .member_by_external_id(1, "nw-1001")
         .await
@@ -1306,6 +1310,11 @@ async fn a_membership_end_from_the_crm_becomes_the_passes_expiry() {
     assert_eq!(
         grace.membership_ends_at, None,
         "an unreadable date is no end date"
+    );
+    assert_eq!(
+        (grace.first_name.as_str(), grace.email.as_deref()),
+        ("Grace", Some("grace@example.com")),
+        "a file without name or email columns leaves them as they were"
     );
 
     let cred = app::credentials::ensure(store, &op, &ada).await.unwrap();

@@ -24,6 +24,9 @@ pub struct SyncRecord {
     pub crm_modified_at: Option<i64>,
     /// When the membership ends (milliseconds), if the CRM says.
     pub membership_ends_at: Option<i64>,
+    /// The source says nothing of names / email: a known member keeps theirs.
+    pub keep_names: bool,
+    pub keep_email: bool,
     /// Where the record came from, for the report: "row 4", "id 9001".
     pub row_ref: String,
 }
@@ -266,9 +269,9 @@ macro_rules! write_page {
                         .await?
                     }
                     Some(old) => {
-                        let same = old.first_name == rec.first_name
-                            && old.last_name == rec.last_name
-                            && old.email == rec.email
+                        let same = (rec.keep_names
+                            || (old.first_name == rec.first_name && old.last_name == rec.last_name))
+                            && (rec.keep_email || old.email == rec.email)
                             && old.mobile_e164 == rec.mobile_e164
                             && old.active == rec.active
                             && old.sync_problem == rec.problem
@@ -296,7 +299,9 @@ macro_rules! write_page {
                                 .await?;
                         }
                         sqlx::query(
-                            "UPDATE members SET first_name = $2, last_name = $3, email = $4, mobile_e164 = $5, \
+                            "UPDATE members SET first_name = CASE WHEN $15 THEN first_name ELSE $2 END, \
+                             last_name = CASE WHEN $15 THEN last_name ELSE $3 END, \
+                             email = CASE WHEN $16 THEN email ELSE $4 END, mobile_e164 = $5, \
                              source = $6, synced_at = $7, active = $8, crm_modified_at = COALESCE($9, crm_modified_at), \
                              seen_in_run = COALESCE($10, seen_in_run), sync_problem = $11, \
                              updated_at = CASE WHEN $12 THEN updated_at ELSE $7 END, \
@@ -319,6 +324,8 @@ macro_rules! write_page {
                         .bind(same)
                         .bind(leaving)
                         .bind(rec.membership_ends_at)
+                        .bind(rec.keep_names)
+                        .bind(rec.keep_email)
                         .execute(&mut *$tx)
                         .await?;
                         old.id

@@ -176,6 +176,8 @@ impl Checker {
             first_name: raw.first_name.unwrap_or_default(),
             last_name: raw.last_name.unwrap_or_default(),
             email: raw.email,
+            keep_names: !raw.carries_names,
+            keep_email: !raw.carries_email,
             mobile_e164,
             problem,
             active: raw.active.unwrap_or(true),

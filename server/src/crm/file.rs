@@ -143,6 +143,9 @@ impl Columns {
                 None => row_ref,
             },
             external_id,
+            carries_names: self.index.contains_key("first_name")
+                || self.index.contains_key("last_name"),
+            carries_email: self.index.contains_key("email"),
             first_name: get("first_name"),
             last_name: get("last_name"),
             email: get("email"),

@@ -39,6 +39,10 @@ pub struct RawMember {
     pub membership_ends: Option<i64>,
     /// The source could not read this row; why.
     pub malformed: Option<String>,
+    /// Whether the source carries names / an email at all: a file without those columns (or an
+    /// object without those keys) leaves the directory's as they are.
+    pub carries_names: bool,
+    pub carries_email: bool,
 }
 
 /// One page of a listing, and where the next one starts.
@@ -201,6 +205,9 @@ impl FieldMap {
                 .map(|id| format!("{row_ref} (id {id})"))
                 .unwrap_or(row_ref),
             external_id,
+            carries_names: obj.pointer(&self.first_name).is_some()
+                || obj.pointer(&self.last_name).is_some(),
+            carries_email: obj.pointer(&self.email).is_some(),
             first_name: at(&self.first_name),
             last_name: at(&self.last_name),
             email: at(&self.email),
