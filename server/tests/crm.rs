@@ -1347,3 +1347,52 @@ async fn a_membership_end_from_the_crm_becomes_the_passes_expiry() {
     }
     let _ = &h.token;
 }
+
+#[tokio::test]
+async fn a_member_a_webhook_adds_during_a_full_sync_is_not_deactivated_by_it() {
+    for t in common::stores().await {
+        let store = &t.store;
+        let op = northwind(store).await;
+        // A full run starts (its listing will not have the newcomer)…
+        let run = store
+            .begin_sync_run(op.id, "import", SyncMode::Full, None)
+            .await
+            .unwrap();
+        tokio::time::sleep(Duration::from_millis(5)).await;
+        // …a webhook adds a member meanwhile…
+        let newcomer = app::store::SyncRecord {
+            external_id: "nw-5001".into(),
+            first_name: "New".into(),
+            last_name: "Comer".into(),
+            email: None,
+            mobile_e164: Some("+447400125001".into()),
+            problem: None,
+            active: true,
+            card: None,
+            crm_modified_at: None,
+            membership_ends_at: None,
+            keep_names: false,
+            keep_email: false,
+            row_ref: "event e1".into(),
+        };
+        store
+            .write_sync_page(&app::store::PageWrite {
+                operator_id: op.id,
+                source: "webhook",
+                run_id: None,
+                records: std::slice::from_ref(&newcomer),
+                rejections: &[],
+                next_cursor: None,
+                webhook_event: Some("e1"),
+                dry_run: false,
+            })
+            .await
+            .unwrap();
+        // …and the run ends having seen nobody else.
+        store.deactivate_unseen(op.id, run.id).await.unwrap();
+        let m = store.member_sync(op.id, "nw-5001").await.unwrap().unwrap();
+        assert!(m.active, "{}: the newcomer stays", t.name);
+        let ada = store.member_sync(op.id, "nw-1001").await.unwrap().unwrap();
+        assert!(!ada.active, "{}: members the run did not see leave", t.name);
+    }
+}

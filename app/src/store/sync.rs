@@ -456,8 +456,11 @@ impl Store {
     /// They are deactivated (never deleted), their passes voided and their links ended.
     pub async fn deactivate_unseen(&self, operator_id: i64, run_id: i64) -> Result<i64> {
         let now = now_ms();
+        // Members a webhook created or changed while the run went on are newer news than the
+        // listing: they stay.
         let unseen = "SELECT id FROM members WHERE operator_id = $1 AND active \
-                      AND (seen_in_run IS NULL OR seen_in_run <> $2)";
+                      AND (seen_in_run IS NULL OR seen_in_run <> $2) \
+                      AND updated_at < (SELECT started_at FROM sync_runs WHERE id = $2)";
         on_pool!(self, |p| {
             let mut tx = p.begin().await?;
             let ids: Vec<i64> = sqlx::query_scalar(unseen)
