@@ -18,6 +18,11 @@ const USAGE: &str = "usage:
                                       sync members from the operator's CRM connection now
   server crm connect --operator SLUG --kind rest|hubspot --settings FILE.json [--every MINUTES]
                                       connect an operator's CRM; prints the webhook URL and secret
+  server operator limits --operator SLUG [--strict on|off] [--sms-countries GB,IE]
+                         [--sms-hourly-budget N]
+                                      the operator's enumeration mode, SMS countries and budget
+  server pass revoke --operator SLUG --member EXTERNAL_ID [--platform apple|google]
+                                      void a member's passes (wallets are told by the server)
 
 Configuration comes from ELUMO_* environment variables and DATABASE_URL; see README.md.";
 
@@ -42,6 +47,8 @@ async fn main() -> ExitCode {
         ["members", "import", rest @ ..] => members::import(config, rest).await,
         ["members", "sync", rest @ ..] => members::sync(config, rest).await,
         ["crm", "connect", rest @ ..] => members::connect(config, rest).await,
+        ["operator", "limits", rest @ ..] => members::operator_limits(config, rest).await,
+        ["pass", "revoke", rest @ ..] => members::pass_revoke(config, rest).await,
         ["--help" | "-h" | "help"] => {
             println!("{USAGE}");
             Ok(())

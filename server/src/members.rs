@@ -242,3 +242,114 @@ pub async fn connect(config: Config, args: &[&str]) -> anyhow::Result<()> {
     println!("Webhook secret: {}", stored.webhook_secret);
     Ok(())
 }
+
+/// `server operator limits`: the per-operator abuse settings, until the dashboard's settings page.
+pub async fn operator_limits(config: Config, args: &[&str]) -> anyhow::Result<()> {
+    let a = Args::parse(
+        args,
+        &[
+            "--operator",
+            "--strict",
+            "--sms-countries",
+            "--sms-hourly-budget",
+        ],
+        &[],
+    )?;
+    let slug = a
+        .one("--operator")
+        .ok_or_else(|| anyhow!("--operator is required"))?;
+    let strict = match a.one("--strict") {
+        None => None,
+        Some("on" | "true" | "yes") => Some(true),
+        Some("off" | "false" | "no") => Some(false),
+        Some(other) => bail!("--strict is on or off, not {other:?}"),
+    };
+    let countries = match a.one("--sms-countries") {
+        None => None,
+        Some(list) => {
+            let mut codes = Vec::new();
+            for code in list.split(',').map(str::trim).filter(|c| !c.is_empty()) {
+                let code = code.to_ascii_uppercase();
+                if !app::types::REGIONS.iter().any(|r| r.code == code) {
+                    bail!("--sms-countries: {code:?} is not a country code this product knows (e.g. GB, IE, US)");
+                }
+                codes.push(code);
+            }
+            Some(codes.join(","))
+        }
+    };
+    let budget = match a.one("--sms-hourly-budget") {
+        None => None,
+        Some(n) => match n.parse::<i64>() {
+            Ok(n) if n >= 1 => Some(n),
+            _ => bail!("--sms-hourly-budget takes a whole number of texts, at least 1"),
+        },
+    };
+    let (store, operator) = open(&config, slug).await?;
+    let strict = strict.unwrap_or(operator.strict_enumeration);
+    let countries = countries.unwrap_or(operator.sms_countries.clone());
+    let budget = budget.unwrap_or(operator.sms_hourly_budget);
+    store
+        .set_operator_limits(operator.id, strict, &countries, budget)
+        .await?;
+    store.close().await;
+    println!(
+        "{}: strict enumeration {}, texts allowed to {}, at most {budget} texts an hour.",
+        operator.name,
+        if strict { "on" } else { "off" },
+        if countries.is_empty() {
+            format!("{} only (the operator's region)", operator.default_region)
+        } else {
+            countries
+        }
+    );
+    Ok(())
+}
+
+/// `server pass revoke`: voids a member's passes; their wallets hear of it through the update queue.
+pub async fn pass_revoke(config: Config, args: &[&str]) -> anyhow::Result<()> {
+    let a = Args::parse(args, &["--operator", "--member", "--platform"], &[])?;
+    let slug = a
+        .one("--operator")
+        .ok_or_else(|| anyhow!("--operator is required"))?;
+    let external = a
+        .one("--member")
+        .ok_or_else(|| anyhow!("--member EXTERNAL_ID is required"))?;
+    let platform = a.one("--platform");
+    if let Some(p) = platform {
+        if p != "apple" && p != "google" {
+            bail!("--platform is apple or google, not {p:?}");
+        }
+    }
+    let (store, operator) = open(&config, slug).await?;
+    let member = store
+        .member_by_external_id(operator.id, external)
+        .await?
+        .ok_or_else(|| anyhow!("{} has no member {external:?}", operator.name))?;
+    let mut voided = Vec::new();
+    for pass in store.wallet_passes_for_member(member.id).await? {
+        if platform.is_some_and(|p| p != pass.platform) {
+            continue;
+        }
+        if store.void_wallet_pass(pass.id).await? {
+            voided.push(pass.platform.clone());
+        }
+    }
+    store.close().await;
+    if voided.is_empty() {
+        println!(
+            "{} {} has no live pass{} to revoke.",
+            member.first_name,
+            member.last_name,
+            platform.map(|p| format!(" on {p}")).unwrap_or_default()
+        );
+    } else {
+        println!(
+            "Revoked {} {}'s {} pass(es); their wallets are told within seconds by a running server.",
+            member.first_name,
+            member.last_name,
+            voided.join(" and ")
+        );
+    }
+    Ok(())
+}
