@@ -567,6 +567,27 @@ async fn store_token_hash(store: &Store, link: &SqlLink) -> Result<String, Store
     store.link_token_hash(link.id).await
 }
 
+/// What an issued pass shows now, read from the store (its operator, member and credential);
+/// `None` when one of them is gone.
+pub async fn content_of(
+    store: &Store,
+    public_url: &str,
+    pass: &SqlWalletPass,
+) -> Result<Option<PassContent>, StoreError> {
+    let (Some(operator), Some(member)) = (
+        store.operator(pass.operator_id).await?,
+        store.member(pass.member_id).await?,
+    ) else {
+        return Ok(None);
+    };
+    let credential = store
+        .credentials_for_member(pass.member_id)
+        .await?
+        .into_iter()
+        .find(|c| c.id == pass.credential_id);
+    Ok(credential.map(|c| pass_content(public_url, &operator, &member, &c, pass)))
+}
+
 /// What a pass shows: used when issuing, and when Wallet asks for the latest version.
 pub fn pass_content(
     public_url: &str,

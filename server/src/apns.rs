@@ -234,25 +234,12 @@ async fn update_google(u: &Updates<'_>, pass_id: i64) -> Result<Option<String>, 
         // Passes saved from a self-contained link cannot be changed without the REST API.
         return Ok(None);
     };
-    let store = u.store;
-    let Some(pass) = store.wallet_pass(pass_id).await? else {
+    let Some(pass) = u.store.wallet_pass(pass_id).await? else {
         return Ok(None);
     };
-    let (Some(operator), Some(member)) = (
-        store.operator(pass.operator_id).await?,
-        store.member(pass.member_id).await?,
-    ) else {
+    let Some(content) = app::links::content_of(u.store, u.public_url, &pass).await? else {
         return Ok(None);
     };
-    let Some(credential) = store
-        .credentials_for_member(pass.member_id)
-        .await?
-        .into_iter()
-        .find(|c| c.id == pass.credential_id)
-    else {
-        return Ok(None);
-    };
-    let content = app::links::pass_content(u.public_url, &operator, &member, &credential, &pass);
     Ok(rest
         .upsert(
             &u.google.class_json(&content),

@@ -197,30 +197,12 @@ async fn latest_pass(
     if since.is_some_and(|since| modified <= since) {
         return StatusCode::NOT_MODIFIED.into_response();
     }
-    let store = &state.store;
-    let found = async {
-        let operator = store.operator(pass.operator_id).await?;
-        let member = store.member(pass.member_id).await?;
-        let credential = store
-            .credentials_for_member(pass.member_id)
-            .await?
-            .into_iter()
-            .find(|c| c.id == pass.credential_id);
-        Ok::<_, app::store::StoreError>((operator, member, credential))
-    };
-    let (Some(operator), Some(member), Some(credential)) = (match found.await {
-        Ok(found) => found,
-        Err(err) => return unavailable(err),
-    }) else {
-        return StatusCode::NOT_FOUND.into_response();
-    };
-    let content = app::links::pass_content(
-        &state.config.http.public_url,
-        &operator,
-        &member,
-        &credential,
-        &pass,
-    );
+    let content =
+        match app::links::content_of(&state.store, &state.config.http.public_url, &pass).await {
+            Ok(Some(content)) => content,
+            Ok(None) => return StatusCode::NOT_FOUND.into_response(),
+            Err(err) => return unavailable(err),
+        };
     match state.apple.pkpass(&content) {
         Ok(bytes) => {
             let mut res = bytes.into_response();

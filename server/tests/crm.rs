@@ -845,26 +845,7 @@ impl Hook {
 
     /// Enters `number` on the demo invite; returns the journey's public id.
     async fn enter(&self, number: &str) -> String {
-        let (_, page) = self.get(&format!("/i/{}", self.token), None).await;
-        let journey = page
-            .split("name=\"journey\" value=\"")
-            .nth(1)
-            .unwrap()
-            .split('"')
-            .next()
-            .unwrap()
-            .to_owned();
-        let res = self
-            .post_form(
-                "/api/submit_number",
-                &format!(
-                    "token={}&journey={journey}&region=GB&number={number}",
-                    self.token
-                ),
-            )
-            .await;
-        assert_eq!(res.status(), StatusCode::FOUND);
-        journey
+        common::enter_number(&self.router, &self.token, number).await
     }
 
     async fn last_event(&self, journey: &str) -> (String, String) {
@@ -1051,19 +1032,7 @@ async fn a_deactivated_member_cannot_start_a_journey_and_their_passes_are_voided
         .unwrap();
     let journey = h.enter("07400123001").await;
     assert_eq!(h.last_event(&journey).await.0, "sms_queued");
-    while app::sms::send_one(store, h.state.sms.as_ref(), h.state.retry_policy())
-        .await
-        .unwrap()
-    {}
-    let outbox = std::fs::read_to_string(h._dir.path().join("sms-outbox.jsonl")).unwrap();
-    let sms: Value = serde_json::from_str(outbox.lines().last().unwrap()).unwrap();
-    let link = sms["body"]
-        .as_str()
-        .unwrap()
-        .lines()
-        .find_map(|l| l.strip_prefix("https://pass.example.test"))
-        .unwrap()
-        .to_owned();
+    let link = common::texted_link(&h.state).await;
     assert!(h
         .get(&link, None)
         .await

@@ -172,48 +172,8 @@ impl Env {
 
     /// The journey for `number`, up to the link from the text.
     async fn link_for(&self, number: &str) -> String {
-        let (_, _, html) = self
-            .send(
-                Request::get(format!("/i/{}", self.token))
-                    .body(Body::empty())
-                    .unwrap(),
-            )
-            .await;
-        let journey = html
-            .split("name=\"journey\" value=\"")
-            .nth(1)
-            .unwrap()
-            .split('"')
-            .next()
-            .unwrap()
-            .to_owned();
-        let (status, _, _) = self
-            .send(
-                Request::post("/api/submit_number")
-                    .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
-                    .header(header::ACCEPT, "text/html")
-                    .body(Body::from(format!(
-                        "token={}&journey={journey}&region=GB&number={number}",
-                        self.token
-                    )))
-                    .unwrap(),
-            )
-            .await;
-        assert_eq!(status, StatusCode::FOUND);
-        let store = &self.state.store;
-        while app::sms::send_one(store, self.state.sms.as_ref(), self.state.retry_policy())
-            .await
-            .unwrap()
-        {}
-        let outbox = std::fs::read_to_string(self.dir.path().join("sms-outbox.jsonl")).unwrap();
-        let sms: Value = serde_json::from_str(outbox.lines().last().unwrap()).unwrap();
-        sms["body"]
-            .as_str()
-            .unwrap()
-            .lines()
-            .find_map(|l| l.strip_prefix("https://pass.example.test"))
-            .unwrap()
-            .to_owned()
+        common::enter_number(&self.router, &self.token, number).await;
+        common::texted_link(&self.state).await
     }
 
     async fn press_google(&self, link: &str, cookie: Option<&str>) -> (String, Option<String>) {

@@ -50,7 +50,7 @@ struct Wallet {
     state: app::state::AppState,
     token: String,
     apns: ApnsStandIn,
-    dir: tempfile::TempDir,
+    _dir: tempfile::TempDir,
     _t: common::TestStore,
 }
 
@@ -77,7 +77,7 @@ async fn wallet() -> Wallet {
         state,
         token,
         apns: stand_in,
-        dir,
+        _dir: dir,
         _t: t,
     }
 }
@@ -112,49 +112,8 @@ impl Wallet {
         &self,
         number: &str,
     ) -> (BTreeMap<String, Vec<u8>>, String, String) {
-        let page = self
-            .send(
-                Request::get(format!("/i/{}", self.token))
-                    .body(Body::empty())
-                    .unwrap(),
-            )
-            .await;
-        let html = String::from_utf8(page.body).unwrap();
-        let journey = html
-            .split("name=\"journey\" value=\"")
-            .nth(1)
-            .unwrap()
-            .split('"')
-            .next()
-            .unwrap()
-            .to_owned();
-        let res = self
-            .send(
-                Request::post("/api/submit_number")
-                    .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
-                    .header(header::ACCEPT, "text/html")
-                    .body(Body::from(format!(
-                        "token={}&journey={journey}&region=GB&number={number}",
-                        self.token
-                    )))
-                    .unwrap(),
-            )
-            .await;
-        assert_eq!(res.status, StatusCode::FOUND);
-        let store = &self.state.store;
-        while app::sms::send_one(store, self.state.sms.as_ref(), self.state.retry_policy())
-            .await
-            .unwrap()
-        {}
-        let outbox = std::fs::read_to_string(self.dir.path().join("sms-outbox.jsonl")).unwrap();
-        let sms: Value = serde_json::from_str(outbox.lines().last().unwrap()).unwrap();
-        let link = sms["body"]
-            .as_str()
-            .unwrap()
-            .lines()
-            .find_map(|l| l.strip_prefix("https://pass.example.test"))
-            .unwrap()
-            .to_owned();
+        common::enter_number(&self.router, &self.token, number).await;
+        let link = common::texted_link(&self.state).await;
         self.press_apple(&link, None).await
     }
 

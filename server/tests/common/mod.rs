@@ -142,3 +142,64 @@ pub async fn sql(t: &TestStore, statement: &str) {
         pool.close().await;
     }
 }
+
+/// Opens the invite and enters `number` as a form post (no JavaScript); returns the journey's
+/// public id. The number must match (the answer redirects on to "check your messages").
+pub async fn enter_number(router: &axum::Router, invite_token: &str, number: &str) -> String {
+    use axum::body::Body;
+    use axum::http::{header, Request, StatusCode};
+    use tower::ServiceExt as _;
+    let page = router
+        .clone()
+        .oneshot(
+            Request::get(format!("/i/{invite_token}"))
+                .header(header::ACCEPT, "text/html")
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await
+        .unwrap();
+    let html = axum::body::to_bytes(page.into_body(), 1 << 20)
+        .await
+        .unwrap();
+    let journey = String::from_utf8_lossy(&html)
+        .split("name=\"journey\" value=\"")
+        .nth(1)
+        .expect("the phone page carries its journey")
+        .split('"')
+        .next()
+        .unwrap()
+        .to_owned();
+    let res = router
+        .clone()
+        .oneshot(
+            Request::post("/api/submit_number")
+                .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+                .header(header::ACCEPT, "text/html")
+                .body(Body::from(format!(
+                    "token={invite_token}&journey={journey}&region=GB&number={number}"
+                )))
+                .unwrap(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::FOUND);
+    journey
+}
+
+/// Sends what the outbox holds, then returns the path of the link in the newest text.
+pub async fn texted_link(state: &AppState) -> String {
+    while app::sms::send_one(&state.store, state.sms.as_ref(), state.retry_policy())
+        .await
+        .unwrap()
+    {}
+    let outbox = std::fs::read_to_string(&state.config.sms.outbox_file).unwrap();
+    let sms: serde_json::Value = serde_json::from_str(outbox.lines().last().unwrap()).unwrap();
+    sms["body"]
+        .as_str()
+        .unwrap()
+        .lines()
+        .find_map(|l| l.strip_prefix("https://pass.example.test"))
+        .expect("one link on the public URL")
+        .to_owned()
+}
