@@ -5,6 +5,7 @@ use leptos_meta::{provide_meta_context, MetaTags};
 use leptos_router::components::{Route, Router, Routes};
 use leptos_router::{path, SsrMode};
 
+use crate::pages::admin::*;
 use crate::pages::{HomePage, NotFoundPage, PhonePage, SentPage, WalletPage};
 
 pub fn shell(options: LeptosOptions) -> impl IntoView {
@@ -37,6 +38,17 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/i/:token") view=PhonePage ssr=SsrMode::Async/>
                 <Route path=path!("/i/:token/sent") view=SentPage ssr=SsrMode::Async/>
                 <Route path=path!("/l/:token") view=WalletPage ssr=SsrMode::Async/>
+                <Route path=path!("/admin/login") view=AdminLoginPage/>
+                <Route path=path!("/admin") view=AdminJourneysPage ssr=SsrMode::Async/>
+                <Route path=path!("/admin/journeys/:id") view=AdminJourneyPage ssr=SsrMode::Async/>
+                <Route path=path!("/admin/funnel") view=AdminFunnelPage ssr=SsrMode::Async/>
+                <Route path=path!("/admin/members") view=AdminMembersPage ssr=SsrMode::Async/>
+                <Route path=path!("/admin/members/:id") view=AdminMemberPage ssr=SsrMode::Async/>
+                <Route path=path!("/admin/invites") view=AdminInvitesPage ssr=SsrMode::Async/>
+                <Route path=path!("/admin/invites/:id/poster") view=AdminPosterPage ssr=SsrMode::Async/>
+                <Route path=path!("/admin/settings") view=AdminSettingsPage ssr=SsrMode::Async/>
+                <Route path=path!("/admin/staff") view=AdminStaffPage ssr=SsrMode::Async/>
+                <Route path=path!("/admin/audit") view=AdminAuditPage ssr=SsrMode::Async/>
             </Routes>
         </Router>
     }

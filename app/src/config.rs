@@ -46,6 +46,8 @@ pub struct Config {
     pub apple_wallet: AppleWalletConfig,
     pub google_wallet: GoogleWalletConfig,
     pub demo: DemoConfig,
+    pub mail: MailConfig,
+    pub admin: AdminConfig,
 }
 
 #[derive(Debug, Clone)]
@@ -153,6 +155,29 @@ pub struct GoogleWalletConfig {
 pub struct DemoConfig {
     /// Load the demo operator, sites and members into an empty database on start.
     pub seed: bool,
+    /// The demo admin's password (else one is generated and written to `<data>/demo-admin.txt`).
+    pub admin_password: Option<Secret>,
+}
+
+/// Email (member invites): SMTP when a URL is set, else `.eml` files in a local outbox folder.
+#[derive(Debug, Clone)]
+pub struct MailConfig {
+    /// `smtp://user:pass@host:587` (STARTTLS) or `smtps://…:465`.
+    pub smtp_url: Option<Secret>,
+    pub from: String,
+    pub outbox_dir: PathBuf,
+}
+
+/// The dashboard's sessions and sign-in protection.
+#[derive(Debug, Clone, Copy)]
+pub struct AdminConfig {
+    pub idle_minutes: i64,
+    pub absolute_hours: i64,
+    /// Failed sign-ins in a row that lock an account, and for how long.
+    pub lockout_after: i64,
+    pub lockout_minutes: i64,
+    /// Sign-in attempts per client address per 15 minutes.
+    pub logins_per_ip: i64,
 }
 
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:3000";
@@ -192,6 +217,9 @@ impl Config {
             });
         }
         let data_dir = PathBuf::from(var("ELUMO_DATA_DIR").unwrap_or_else(|| "data".into()));
+        let mail_outbox = var("ELUMO_MAIL_OUTBOX")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| data_dir.join("mail-outbox"));
         let db_url = var("DATABASE_URL")
             .unwrap_or_else(|| format!("sqlite://{}", data_dir.join("elumo.db").to_string_lossy()));
         if !(db_url.starts_with("sqlite:")
@@ -328,6 +356,21 @@ impl Config {
             },
             demo: DemoConfig {
                 seed: flag("ELUMO_DEMO", env == Environment::Development)?,
+                admin_password: get("ELUMO_DEMO_ADMIN_PASSWORD").map(Secret::new),
+            },
+            mail: MailConfig {
+                smtp_url: get("ELUMO_SMTP_URL").map(Secret::new),
+                from: var("ELUMO_MAIL_FROM")
+                    .unwrap_or_else(|| "elumo pass <passes@elumo.invalid>".into()),
+                outbox_dir: mail_outbox,
+            },
+            admin: AdminConfig {
+                idle_minutes: number("ELUMO_ADMIN_IDLE_MINUTES", 30)?.clamp(1, 24 * 60) as i64,
+                absolute_hours: number("ELUMO_ADMIN_SESSION_HOURS", 12)?.clamp(1, 24 * 30) as i64,
+                lockout_after: number("ELUMO_ADMIN_LOCKOUT_AFTER", 5)?.clamp(1, 100) as i64,
+                lockout_minutes: number("ELUMO_ADMIN_LOCKOUT_MINUTES", 15)?.clamp(1, 24 * 60)
+                    as i64,
+                logins_per_ip: number("ELUMO_ADMIN_LOGINS_PER_IP", 30)?.max(1) as i64,
             },
         };
         config.check()?;

@@ -171,7 +171,7 @@ pub async fn seed(store: &Store) -> Result<Seeded, StoreError> {
         }
     }
     let token = Token::generate(16);
-    store
+    let invite_id = store
         .insert_invite(&NewInvite {
             operator_id,
             site_id: Some(shoreditch),
@@ -181,10 +181,50 @@ pub async fn seed(store: &Store) -> Result<Seeded, StoreError> {
             expires_at: now + 365 * 24 * 3600 * 1000,
         })
         .await?;
+    store
+        .set_print_token(invite_id, token.expose(), Some("Reception poster"))
+        .await?;
     Ok(Seeded {
         operator_id,
         invite_token: token,
     })
+}
+
+pub const DEMO_ADMIN_EMAIL: &str = "admin@northwind.example";
+pub const DEMO_ADMIN_FILE: &str = "demo-admin.txt";
+
+/// The demo operator's admin account, with the given password or a generated one; the
+/// sign-in is kept in the data folder so every start can show it again.
+pub async fn seed_admin(
+    store: &Store,
+    operator_id: i64,
+    password: Option<&str>,
+    data_dir: &Path,
+) -> Result<(), StoreError> {
+    let password = password
+        .map(str::to_owned)
+        .unwrap_or_else(|| Token::generate(12).expose().to_owned());
+    store
+        .create_staff(
+            operator_id,
+            DEMO_ADMIN_EMAIL,
+            &crate::admin::auth::hash_password(&password),
+            "admin",
+        )
+        .await?;
+    std::fs::create_dir_all(data_dir)?;
+    std::fs::write(
+        data_dir.join(DEMO_ADMIN_FILE),
+        format!("{DEMO_ADMIN_EMAIL} {password}\n"),
+    )?;
+    Ok(())
+}
+
+/// The demo admin's (email, password), as `seed_admin` kept them.
+pub fn remembered_admin(data_dir: &Path) -> Option<(String, String)> {
+    let text = std::fs::read_to_string(data_dir.join(DEMO_ADMIN_FILE)).ok()?;
+    let (email, password) = text.trim().split_once(' ')?;
+    Some((email.to_owned(), password.to_owned()))
 }
 
 pub fn invite_url(public_url: &str, token: &Token) -> String {

@@ -65,10 +65,34 @@ pub async fn create(
         ),
         None => None,
     };
+    let created = create_for(store, public_url, operator.id, site_id, member_id, req.days).await?;
+    Ok(created.url)
+}
+
+/// A new invite: its id, and its URL (the one moment it can be shown, unless it is printed).
+pub struct Created {
+    pub id: i64,
+    pub url: String,
+}
+
+/// Creates an invite of an operator by ids (the caller checked they are the operator's). A site
+/// invite (no member) is printed for anyone to see, so its token is kept for its poster; a
+/// member invite keeps only the hash.
+pub async fn create_for(
+    store: &Store,
+    public_url: &str,
+    operator_id: i64,
+    site_id: Option<i64>,
+    member_id: Option<i64>,
+    days: i64,
+) -> Result<Created, InviteError> {
+    if !(1..=366).contains(&days) {
+        return Err(InviteError::BadLifetime);
+    }
     let token = Token::generate(16);
-    store
+    let id = store
         .insert_invite(&NewInvite {
-            operator_id: operator.id,
+            operator_id,
             site_id,
             member_id,
             token_hash: &token.hash(),
@@ -77,8 +101,14 @@ pub async fn create(
             } else {
                 "print"
             },
-            expires_at: now_ms() + req.days * 24 * 3_600_000,
+            expires_at: now_ms() + days * 24 * 3_600_000,
         })
         .await?;
-    Ok(format!("{public_url}/i/{}", token.expose()))
+    if member_id.is_none() {
+        store.set_print_token(id, token.expose(), None).await?;
+    }
+    Ok(Created {
+        id,
+        url: format!("{public_url}/i/{}", token.expose()),
+    })
 }

@@ -417,6 +417,6 @@ pub async fn sent_page(
         journey: j.public_id,
         notice,
         strict,
-        link_minutes: state.config.journey.link_ttl_secs.div_ceil(60),
+        link_minutes: crate::links::link_ttl_secs(state, &opened.operator).div_ceil(60),
     })
 }

@@ -8,6 +8,8 @@ pub mod pages;
 pub mod types;
 
 #[cfg(feature = "ssr")]
+pub mod admin;
+#[cfg(feature = "ssr")]
 pub mod config;
 #[cfg(feature = "ssr")]
 pub mod credentials;
@@ -25,6 +27,8 @@ pub mod journeys;
 pub mod limits;
 #[cfg(feature = "ssr")]
 pub mod links;
+#[cfg(feature = "ssr")]
+pub mod mail;
 #[cfg(feature = "ssr")]
 pub mod phone;
 #[cfg(feature = "ssr")]

@@ -413,7 +413,7 @@ pub async fn queue_link(
     }
     let token = Token::generate(32);
     let code = six_digits();
-    let ttl_secs = state.config.journey.link_ttl_secs;
+    let ttl_secs = link_ttl_secs(state, operator);
     let public_url = &state.config.http.public_url;
     let url = format!("{public_url}/l/{}", token.expose());
     let minutes = ttl_secs.div_ceil(60);
@@ -440,6 +440,14 @@ pub async fn queue_link(
         .await?;
     state.sms_wake.notify_one();
     Ok(Ok(()))
+}
+
+/// How long a texted link works: the operator's setting, else the server's default.
+pub fn link_ttl_secs(state: &AppState, operator: &SqlOperator) -> u64 {
+    operator
+        .link_ttl_secs
+        .map(|s| s.clamp(60, 3600) as u64)
+        .unwrap_or(state.config.journey.link_ttl_secs)
 }
 
 /// Six digits from the operating system's generator.

@@ -26,6 +26,8 @@ pub struct AppState {
     pub sms_wake: Arc<Notify>,
     pub apple: Arc<AppleWallet>,
     pub google: Arc<GoogleWallet>,
+    /// Email for member invites: SMTP, or the local `.eml` outbox.
+    pub mailer: Arc<crate::mail::Mailer>,
 }
 
 impl AppState {
@@ -54,7 +56,10 @@ impl AppState {
             ),
             _ => Arc::new(OutboxFileSender::new(config.sms.outbox_file.clone())),
         };
+        let mailer = crate::mail::Mailer::new(&config.mail)
+            .map_err(|e| WalletError::Config(e.to_string()))?;
         Ok(AppState {
+            mailer: Arc::new(mailer),
             leptos_options: Self::leptos_options(&config),
             config: Arc::new(config),
             store,

@@ -1,6 +1,7 @@
 //! The axum server: configuration → tracing → state → router → serve with graceful shutdown.
 //! `router(state)` is what tests build and drive without a network.
 
+pub mod admin;
 pub mod apns;
 pub mod crm;
 pub mod passkit;
@@ -43,6 +44,14 @@ pub async fn build_state(config: Config) -> anyhow::Result<(AppState, Option<Str
             let url = app::demo::invite_url(&config.http.public_url, &seeded.invite_token);
             app::demo::remember_invite_url(&config.journey.data_dir, &url)
                 .context("could not write the demo invite file in ELUMO_DATA_DIR")?;
+            app::demo::seed_admin(
+                &store,
+                seeded.operator_id,
+                config.demo.admin_password.as_ref().map(|p| p.expose()),
+                &config.journey.data_dir,
+            )
+            .await
+            .context("could not create the demo admin account")?;
         }
         demo_url = app::demo::remembered_invite_url(&config.journey.data_dir);
     }
@@ -69,6 +78,7 @@ pub fn router(state: AppState) -> Router {
         .route("/webhooks/twilio/status", post(twilio_status))
         .route("/webhooks/crm/{operator}", post(crm_webhook))
         .merge(passkit::routes())
+        .merge(admin::routes())
         .leptos_routes_with_context(
             &state,
             routes,
@@ -197,6 +207,9 @@ async fn server_fn_status(res: Response) -> Response {
     parts.status = match serde_json::from_slice::<app::types::AppError>(&bytes) {
         Ok(app::types::AppError::BadRequest) => StatusCode::BAD_REQUEST,
         Ok(app::types::AppError::Unavailable) => StatusCode::SERVICE_UNAVAILABLE,
+        Ok(app::types::AppError::SignIn) => StatusCode::UNAUTHORIZED,
+        Ok(app::types::AppError::Forbidden) => StatusCode::FORBIDDEN,
+        Ok(app::types::AppError::NotFound) => StatusCode::NOT_FOUND,
         Err(_) => StatusCode::INTERNAL_SERVER_ERROR,
     };
     Response::from_parts(parts, Body::from(bytes))
@@ -566,6 +579,14 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
         .await
         .with_context(|| format!("could not listen on {listen} (ELUMO_LISTEN)"))?;
     print_banner(&public_url, demo_url.as_deref(), store.dialect());
+    if demo_url.is_some() {
+        if let Some((email, password)) = app::demo::remembered_admin(&state.config.journey.data_dir)
+        {
+            println!(
+                "  Operator dashboard: {public_url}/admin  (sign in as {email} / {password})\n"
+            );
+        }
+    }
     tracing::info!(%listen, "serving");
     axum::serve(
         listener,

@@ -21,6 +21,9 @@ const USAGE: &str = "usage:
   server operator limits --operator SLUG [--strict on|off] [--sms-countries GB,IE]
                          [--sms-hourly-budget N]
                                       the operator's enumeration mode, SMS countries and budget
+  server admin create --operator SLUG --email EMAIL [--role admin|staff]
+                                      create a dashboard account; the password comes from
+                                      ELUMO_ADMIN_PASSWORD, else one is generated and printed
   server pass revoke --operator SLUG --member EXTERNAL_ID [--platform apple|google]
                                       void a member's passes (wallets are told by the server)
 
@@ -49,6 +52,7 @@ async fn main() -> ExitCode {
         ["crm", "connect", rest @ ..] => members::connect(config, rest).await,
         ["operator", "limits", rest @ ..] => members::operator_limits(config, rest).await,
         ["pass", "revoke", rest @ ..] => members::pass_revoke(config, rest).await,
+        ["admin", "create", rest @ ..] => members::admin_create(config, rest).await,
         ["--help" | "-h" | "help"] => {
             println!("{USAGE}");
             Ok(())

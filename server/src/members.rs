@@ -353,3 +353,64 @@ pub async fn pass_revoke(config: Config, args: &[&str]) -> anyhow::Result<()> {
     }
     Ok(())
 }
+
+/// `server admin create`: a dashboard account for an operator's staff.
+pub async fn admin_create(config: Config, args: &[&str]) -> anyhow::Result<()> {
+    use app::admin::auth::{hash_password, password_problem};
+    let a = Args::parse(args, &["--operator", "--email", "--role"], &[])?;
+    let slug = a
+        .one("--operator")
+        .ok_or_else(|| anyhow!("--operator is required"))?;
+    let email = a
+        .one("--email")
+        .ok_or_else(|| anyhow!("--email is required"))?
+        .trim()
+        .to_lowercase();
+    if !email.contains('@') || email.len() > 254 {
+        bail!("--email {email:?} is not an email address");
+    }
+    let role = match a.one("--role").unwrap_or("admin") {
+        r @ ("admin" | "staff") => r,
+        other => bail!("--role is admin or staff, not {other:?}"),
+    };
+    let (password, generated) = match std::env::var("ELUMO_ADMIN_PASSWORD") {
+        Ok(p) if !p.is_empty() => (p, false),
+        _ => (app::tokens::Token::generate(12).expose().to_owned(), true),
+    };
+    if let Some(problem) = password_problem(&password) {
+        bail!("ELUMO_ADMIN_PASSWORD: {problem}");
+    }
+    let (store, operator) = open(&config, slug).await?;
+    let created = store
+        .create_staff(operator.id, &email, &hash_password(&password), role)
+        .await;
+    if let Ok(id) = &created {
+        store
+            .audit(&app::store::Audit {
+                operator_id: operator.id,
+                staff_id: Some(*id),
+                actor: "command line",
+                action: "staff_added",
+                target: &email,
+                detail: role,
+                ip: "",
+            })
+            .await?;
+    }
+    store.close().await;
+    match created {
+        Ok(_) => {}
+        Err(app::store::StoreError::Conflict(_)) => {
+            bail!("there is already an account for {email}")
+        }
+        Err(e) => return Err(e.into()),
+    }
+    println!(
+        "Created {role} {email} for {}. Sign in at {}/admin/login",
+        operator.name, config.http.public_url
+    );
+    if generated {
+        println!("Password (shown once): {password}");
+    }
+    Ok(())
+}

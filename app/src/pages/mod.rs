@@ -1,5 +1,6 @@
 //! One page a file.
 
+pub mod admin;
 mod home_page;
 mod not_found_page;
 mod phone_page;

@@ -85,6 +85,10 @@ pub struct SqlOperator {
     pub strict_enumeration: bool,
     pub sms_countries: String,
     pub sms_hourly_budget: i64,
+    /// How long the texted link works, when the operator set it (else the server's default).
+    pub link_ttl_secs: Option<i64>,
+    /// How long new invites work, in days.
+    pub invite_days: i64,
 }
 
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -319,7 +323,7 @@ const EVENT_SQL: &str =
 const OPERATOR_COLUMNS: &str =
     "id, slug, name, brand_color, accent_color, logo_url, support_email, \
      support_phone, support_url, default_region, digital_facility_code, strict_enumeration, \
-     sms_countries, sms_hourly_budget";
+     sms_countries, sms_hourly_budget, link_ttl_secs, invite_days";
 const MEMBER_COLUMNS: &str =
     "id, operator_id, external_id, first_name, last_name, email, mobile_e164, synced_at, active, \
      membership_ends_at";
@@ -1272,7 +1276,9 @@ impl Store {
     }
 }
 
+mod admin;
 mod passkit;
 mod sync;
+pub use admin::*;
 pub use passkit::*;
 pub use sync::*;

@@ -1,5 +1,6 @@
 //! What crosses the wire between the server and the browser: plain values, no secrets.
 
+pub mod admin;
 mod phone_hint;
 mod regions;
 
@@ -89,6 +90,12 @@ pub enum AppError {
     Unavailable,
     /// The request itself could not be read (a stale page, a hand-made request).
     BadRequest,
+    /// The dashboard needs a signed-in staff member.
+    SignIn,
+    /// The signed-in staff member's role does not allow this.
+    Forbidden,
+    /// No such thing for this operator (or it belongs to another).
+    NotFound,
 }
 
 impl std::fmt::Display for AppError {
@@ -98,6 +105,11 @@ impl std::fmt::Display for AppError {
                 "Something went wrong on our side. Please try again in a moment."
             }
             AppError::BadRequest => "We couldn't read that request. Reload the page and try again.",
+            AppError::SignIn => "Sign in to continue.",
+            AppError::Forbidden => "Only an admin of your team can do this.",
+            AppError::NotFound => {
+                "We couldn't find that. It may have been removed, or the link is incomplete."
+            }
         })
     }
 }

@@ -1,0 +1,475 @@
+//! The operator dashboard on the server: sign-in and sessions (`auth`), its pages as data
+//! (`views`), and what its forms do (here). Every action is scoped to the session's operator and
+//! written to the audit log; each answers with a code the page turns into a sentence
+//! (`types::admin::flash`).
+
+pub mod auth;
+pub mod views;
+
+use std::collections::HashMap;
+
+use crate::mail::Mail;
+use crate::state::AppState;
+use crate::store::{now_ms, SqlOperator, StoreError};
+use crate::tokens::Token;
+
+pub use auth::{Role, Session};
+
+/// A form's fields.
+pub type Form = HashMap<String, String>;
+
+fn field<'a>(form: &'a Form, name: &str) -> &'a str {
+    form.get(name).map(|s| s.trim()).unwrap_or("")
+}
+
+/// Texts the journey's member a fresh link (the previous one stops working).
+pub async fn resend_link(
+    state: &AppState,
+    s: &Session,
+    public_id: &str,
+    ip: &str,
+) -> Result<Option<&'static str>, StoreError> {
+    let store = &state.store;
+    let Some(row) = store.journey_row(s.operator_id, public_id).await? else {
+        return Ok(None);
+    };
+    let Some(member_id) = row.member_id else {
+        return Ok(Some("cannot-resend"));
+    };
+    let (Some(member), Some(op), Some(journey)) = (
+        store.member(member_id).await?,
+        store.operator(s.operator_id).await?,
+        store.journey(row.id).await?,
+    ) else {
+        return Ok(None);
+    };
+    let Some(mobile) = member.mobile_e164.clone().filter(|_| member.active) else {
+        return Ok(Some("no-mobile"));
+    };
+    if crate::links::queue_link(state, &journey, &op, &mobile)
+        .await?
+        .is_err()
+    {
+        return Ok(Some("limited"));
+    }
+    store
+        .append_event(journey.id, None, "link_resent", &s.email)
+        .await?;
+    s.audit(
+        state,
+        "link_resent",
+        &format!("journey {public_id}"),
+        &crate::phone::mask(&mobile),
+        ip,
+    )
+    .await?;
+    Ok(Some("resent"))
+}
+
+/// Voids a member's passes (one platform or both); wallets hear of it through the update queue.
+pub async fn revoke_passes(
+    state: &AppState,
+    s: &Session,
+    member_id: i64,
+    platform: Option<&str>,
+    ip: &str,
+) -> Result<Option<&'static str>, StoreError> {
+    let store = &state.store;
+    let Some(member) = store.member_row(s.operator_id, member_id).await? else {
+        return Ok(None);
+    };
+    let mut voided = Vec::new();
+    for pass in store.wallet_passes_for_member(member.id).await? {
+        if pass.operator_id != s.operator_id || platform.is_some_and(|p| p != pass.platform) {
+            continue;
+        }
+        if store.void_wallet_pass(pass.id).await? {
+            voided.push(pass.platform.clone());
+            if let Some(j) = store.latest_journey_for_member(member.id).await? {
+                store
+                    .append_event(
+                        j,
+                        None,
+                        &format!("{}_pass_voided", pass.platform),
+                        &format!("revoked by {}", s.email),
+                    )
+                    .await?;
+            }
+        }
+    }
+    if voided.is_empty() {
+        return Ok(Some("nothing-to-revoke"));
+    }
+    s.audit(
+        state,
+        "pass_revoked",
+        &format!("member {}", member.external_id),
+        &voided.join(", "),
+        ip,
+    )
+    .await?;
+    Ok(Some("revoked"))
+}
+
+fn invite_mail(op: &SqlOperator, first_name: &str, url: &str, days: i64) -> String {
+    format!(
+        "Hello {first_name},\n\n{name} invites you to add your access pass to Apple Wallet or Google Wallet.\n\n\
+         Open this link on your phone:\n{url}\n\n\
+         You'll enter the mobile number on your {name} profile, and we'll text you a secure link to your pass.\n\
+         The invite works for {days} days.\n\n{support}",
+        name = op.name,
+        support = match (&op.support_email, &op.support_phone) {
+            (Some(e), _) => format!("Questions? Contact {e}."),
+            (None, Some(p)) => format!("Questions? Call {p}."),
+            _ => String::new(),
+        }
+    )
+}
+
+async fn email_member_invite(
+    state: &AppState,
+    op: &SqlOperator,
+    member: &crate::store::SqlMemberRow,
+    url: &str,
+    days: i64,
+) -> bool {
+    let Some(email) = member.email.as_deref().filter(|e| !e.is_empty()) else {
+        return false;
+    };
+    let mail = Mail {
+        to_name: &format!("{} {}", member.first_name, member.last_name),
+        to_email: email,
+        subject: &format!("Your {} access pass", op.name),
+        body: invite_mail(op, &member.first_name, url, days),
+    };
+    match state.mailer.send(&state.config.mail.from, &mail).await {
+        Ok(()) => true,
+        Err(e) => {
+            tracing::warn!(error = %e, "invite email failed");
+            false
+        }
+    }
+}
+
+/// Creates invites from the invites form: `kind` = `member` (one or several `member` fields,
+/// emailed) or `poster` (a site's printed QR code). Returns the code and the poster's id.
+pub async fn create_invites(
+    state: &AppState,
+    s: &Session,
+    form: &Form,
+    members: &[i64],
+    ip: &str,
+) -> Result<(&'static str, Option<i64>), StoreError> {
+    let store = &state.store;
+    let Some(op) = store.operator(s.operator_id).await? else {
+        return Ok(("bad-name", None));
+    };
+    let days = match field(form, "days") {
+        "" => op.invite_days,
+        d => match d.parse::<i64>() {
+            Ok(d) if (1..=366).contains(&d) => d,
+            _ => return Ok(("bad-days", None)),
+        },
+    };
+    let site_id = match field(form, "site").parse::<i64>() {
+        Ok(id) => match store.site(id).await? {
+            Some(site) if site.operator_id == s.operator_id => Some(id),
+            _ => return Ok(("bad-number", None)),
+        },
+        Err(_) => None,
+    };
+    let public_url = &state.config.http.public_url;
+    if field(form, "kind") == "poster" {
+        let created =
+            match crate::invites::create_for(store, public_url, s.operator_id, site_id, None, days)
+                .await
+            {
+                Ok(c) => c,
+                Err(crate::invites::InviteError::Store(e)) => return Err(e),
+                Err(_) => return Ok(("bad-days", None)),
+            };
+        let label = field(form, "label");
+        if !label.is_empty() {
+            store
+                .set_print_token(
+                    created.id,
+                    created.url.rsplit('/').next().unwrap_or_default(),
+                    Some(label),
+                )
+                .await?;
+        }
+        s.audit(
+            state,
+            "invite_created",
+            &format!("invite {}", created.id),
+            "site poster",
+            ip,
+        )
+        .await?;
+        return Ok(("invite-created", Some(created.id)));
+    }
+    if members.is_empty() {
+        return Ok(("choose-members", None));
+    }
+    let mut sent = 0;
+    let mut failed = 0;
+    for &member_id in members {
+        let Some(member) = store.member_row(s.operator_id, member_id).await? else {
+            continue;
+        };
+        if member.email.as_deref().unwrap_or("").is_empty() {
+            failed += 1;
+            continue;
+        }
+        let created = match crate::invites::create_for(
+            store,
+            public_url,
+            s.operator_id,
+            site_id,
+            Some(member.id),
+            days,
+        )
+        .await
+        {
+            Ok(c) => c,
+            Err(crate::invites::InviteError::Store(e)) => return Err(e),
+            Err(_) => return Ok(("bad-days", None)),
+        };
+        if email_member_invite(state, &op, &member, &created.url, days).await {
+            store.mark_invite_sent(created.id).await?;
+            sent += 1;
+        } else {
+            failed += 1;
+        }
+        s.audit(
+            state,
+            "invite_created",
+            &format!("invite {}", created.id),
+            &format!("member {} by email", member.external_id),
+            ip,
+        )
+        .await?;
+    }
+    Ok(match (sent, failed) {
+        (0, _) if members.len() == 1 => ("no-email", None),
+        (_, 0) if sent == 1 => ("invite-sent", None),
+        (_, 0) => ("invites-sent", None),
+        _ => ("mail-failed", None),
+    })
+}
+
+pub async fn revoke_invite(
+    state: &AppState,
+    s: &Session,
+    id: i64,
+    ip: &str,
+) -> Result<Option<&'static str>, StoreError> {
+    if !state.store.revoke_invite(s.operator_id, id).await? {
+        return Ok(state
+            .store
+            .invite_row(s.operator_id, id)
+            .await?
+            .map(|_| "expired-invite"));
+    }
+    s.audit(state, "invite_revoked", &format!("invite {id}"), "", ip)
+        .await?;
+    Ok(Some("invite-revoked"))
+}
+
+/// Re-sends a member invite with a new link (the old one stops working) and a new expiry.
+pub async fn resend_invite(
+    state: &AppState,
+    s: &Session,
+    id: i64,
+    ip: &str,
+) -> Result<Option<&'static str>, StoreError> {
+    let store = &state.store;
+    let Some(invite) = store.invite_row(s.operator_id, id).await? else {
+        return Ok(None);
+    };
+    let (Some(member_id), Some(op)) = (invite.member_id, store.operator(s.operator_id).await?)
+    else {
+        return Ok(Some("cannot-resend"));
+    };
+    let Some(member) = store.member_row(s.operator_id, member_id).await? else {
+        return Ok(None);
+    };
+    let token = Token::generate(16);
+    let days = op.invite_days;
+    store
+        .rotate_invite(
+            s.operator_id,
+            id,
+            &token.hash(),
+            now_ms() + days * 86_400_000,
+        )
+        .await?;
+    let url = format!("{}/i/{}", state.config.http.public_url, token.expose());
+    let ok = email_member_invite(state, &op, &member, &url, days).await;
+    s.audit(
+        state,
+        "invite_resent",
+        &format!("invite {id}"),
+        &format!("member {}", member.external_id),
+        ip,
+    )
+    .await?;
+    Ok(Some(if ok { "invite-sent" } else { "mail-failed" }))
+}
+
+fn colour_ok(c: &str) -> bool {
+    c.len() == 7 && c.starts_with('#') && c[1..].chars().all(|ch| ch.is_ascii_hexdigit())
+}
+
+/// Saves the settings form (admins only; the caller checked the role).
+pub async fn save_settings(
+    state: &AppState,
+    s: &Session,
+    form: &Form,
+    ip: &str,
+) -> Result<&'static str, StoreError> {
+    let store = &state.store;
+    let Some(mut op) = store.operator(s.operator_id).await? else {
+        return Ok("bad-name");
+    };
+    let name = field(form, "name");
+    if name.is_empty() || name.chars().count() > 80 {
+        return Ok("bad-name");
+    }
+    let (brand, accent) = (
+        field(form, "brand_color").to_lowercase(),
+        field(form, "accent_color").to_lowercase(),
+    );
+    if !colour_ok(&brand) || !colour_ok(&accent) {
+        return Ok("bad-colour");
+    }
+    let region = field(form, "default_region").to_ascii_uppercase();
+    if !crate::types::REGIONS.iter().any(|r| r.code == region) {
+        return Ok("bad-region");
+    }
+    let opt = |k: &str| Some(field(form, k).to_owned()).filter(|v| !v.is_empty());
+    let (logo, support_url) = (opt("logo_url"), opt("support_url"));
+    for url in [&logo, &support_url].into_iter().flatten() {
+        if !url.starts_with("https://") && !url.starts_with('/') || url.len() > 500 {
+            return Ok("bad-url");
+        }
+    }
+    let support_email = opt("support_email");
+    if support_email
+        .as_deref()
+        .is_some_and(|e| e.parse::<lettre::Address>().is_err())
+    {
+        return Ok("bad-email");
+    }
+    let number = |k: &str, lo: i64, hi: i64| {
+        field(form, k)
+            .parse::<i64>()
+            .ok()
+            .filter(|n| (lo..=hi).contains(n))
+    };
+    let (Some(link_minutes), Some(invite_days), Some(budget)) = (
+        number("link_minutes", 1, 60),
+        number("invite_days", 1, 366),
+        number("sms_hourly_budget", 1, 1_000_000),
+    ) else {
+        return Ok("bad-number");
+    };
+    let mut countries = Vec::new();
+    for code in field(form, "sms_countries")
+        .split(',')
+        .map(str::trim)
+        .filter(|c| !c.is_empty())
+    {
+        let code = code.to_ascii_uppercase();
+        if !crate::types::REGIONS.iter().any(|r| r.code == code) {
+            return Ok("bad-countries");
+        }
+        countries.push(code);
+    }
+    op.name = name.to_owned();
+    op.brand_color = brand;
+    op.accent_color = accent;
+    op.logo_url = logo;
+    op.support_email = support_email;
+    op.support_phone = opt("support_phone");
+    op.support_url = support_url;
+    op.default_region = region;
+    op.strict_enumeration = field(form, "strict") == "on";
+    op.sms_countries = countries.join(",");
+    op.sms_hourly_budget = budget;
+    op.link_ttl_secs = Some(link_minutes * 60);
+    op.invite_days = invite_days;
+    store.update_operator_settings(&op).await?;
+    s.audit(state, "settings_saved", "settings", "", ip).await?;
+    Ok("saved")
+}
+
+/// Adds a staff account to the signed-in admin's operator.
+pub async fn add_staff(
+    state: &AppState,
+    s: &Session,
+    form: &Form,
+    ip: &str,
+) -> Result<&'static str, StoreError> {
+    let email = field(form, "email").to_lowercase();
+    if email.parse::<lettre::Address>().is_err() {
+        return Ok("bad-email");
+    }
+    let password = form.get("password").map(String::as_str).unwrap_or("");
+    if auth::password_problem(password).is_some() {
+        return Ok("weak-password");
+    }
+    let role = Role::parse(field(form, "role")).unwrap_or(Role::Staff);
+    match state
+        .store
+        .create_staff(
+            s.operator_id,
+            &email,
+            &auth::hash_password(password),
+            role.as_str(),
+        )
+        .await
+    {
+        Ok(_) => {}
+        Err(StoreError::Conflict(_)) => return Ok("duplicate-email"),
+        Err(e) => return Err(e),
+    }
+    s.audit(state, "staff_added", &email, role.as_str(), ip)
+        .await?;
+    Ok("staff-added")
+}
+
+/// Changes a staff member's role, or disables or re-enables the account.
+pub async fn update_staff(
+    state: &AppState,
+    s: &Session,
+    id: i64,
+    form: &Form,
+    ip: &str,
+) -> Result<Option<&'static str>, StoreError> {
+    if id == s.staff_id {
+        return Ok(Some("not-yourself"));
+    }
+    let role = Role::parse(field(form, "role"));
+    let disable = field(form, "disabled") == "on";
+    if !state
+        .store
+        .update_staff(s.operator_id, id, role.map(Role::as_str), disable)
+        .await?
+    {
+        return Ok(None);
+    }
+    s.audit(
+        state,
+        "staff_updated",
+        &format!("staff {id}"),
+        &format!(
+            "role {}{}",
+            role.map(Role::as_str).unwrap_or("unchanged"),
+            if disable { ", disabled" } else { "" }
+        ),
+        ip,
+    )
+    .await?;
+    Ok(Some("staff-updated"))
+}

@@ -1,0 +1,363 @@
+//! The dashboard's wire types: what the admin pages render. Times arrive formatted (UTC).
+
+use serde::{Deserialize, Serialize};
+
+/// The signed-in staff member, on every dashboard page.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Me {
+    pub email: String,
+    pub is_admin: bool,
+    /// The token every form posts back.
+    pub csrf: String,
+    pub operator: String,
+}
+
+/// A dashboard page's data with the staff member who asked.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Admin<T> {
+    pub me: Me,
+    pub data: T,
+}
+
+/// The journey list's filter as it appears in the URL; empty means "any".
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct JourneyFilter {
+    pub from: String,
+    pub to: String,
+    pub site: String,
+    pub outcome: String,
+    pub q: String,
+    pub page: u32,
+}
+
+impl JourneyFilter {
+    /// The query string (without `?`) for this filter on another page.
+    pub fn query(&self, page: u32) -> String {
+        let mut parts = Vec::new();
+        for (k, v) in [
+            ("from", &self.from),
+            ("to", &self.to),
+            ("site", &self.site),
+            ("outcome", &self.outcome),
+            ("q", &self.q),
+        ] {
+            if !v.is_empty() {
+                parts.push(format!("{k}={}", encode(v)));
+            }
+        }
+        if page > 1 {
+            parts.push(format!("page={page}"));
+        }
+        parts.join("&")
+    }
+}
+
+/// Percent-encodes a query value.
+pub fn encode(v: &str) -> String {
+    let mut out = String::new();
+    for b in v.bytes() {
+        match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                out.push(b as char)
+            }
+            _ => out.push_str(&format!("%{b:02X}")),
+        }
+    }
+    out
+}
+
+/// The outcomes a journey can show, with the words for them.
+pub const OUTCOME_LABELS: [(&str, &str); 7] = [
+    ("completed", "Completed"),
+    ("in_progress", "In progress"),
+    ("not_found", "Not found"),
+    ("not_eligible", "Not eligible"),
+    ("sms_failed", "SMS failed"),
+    ("link_expired", "Link expired"),
+    ("rate_limited", "Rate-limited"),
+];
+
+pub fn outcome_label(code: &str) -> &'static str {
+    OUTCOME_LABELS
+        .iter()
+        .find(|(c, _)| *c == code)
+        .map(|(_, l)| *l)
+        .unwrap_or("In progress")
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct JourneyRow {
+    pub public_id: String,
+    /// (member id, full name)
+    pub member: Option<(i64, String)>,
+    /// The entered number, masked to its last digits.
+    pub number: Option<String>,
+    pub site: Option<String>,
+    pub channel: String,
+    pub step: String,
+    pub outcome: String,
+    pub platform: String,
+    pub started: String,
+    pub time_to_wallet: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct JourneyList {
+    pub rows: Vec<JourneyRow>,
+    pub total: i64,
+    pub page: u32,
+    pub pages: u32,
+    pub sites: Vec<(i64, String)>,
+    pub filter: JourneyFilter,
+    /// A sentence about filter input that could not be used.
+    pub filter_problem: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TimelineEvent {
+    pub at: String,
+    pub label: String,
+    pub detail: String,
+    /// Time since the previous event.
+    pub after: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SmsView {
+    pub queued: String,
+    pub status: String,
+    pub delivery: Option<String>,
+    pub attempts: i64,
+    pub error: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PassView {
+    pub platform: String,
+    pub voided: bool,
+    pub issued: String,
+    pub updated: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct JourneyDetail {
+    pub row: JourneyRow,
+    pub events: Vec<TimelineEvent>,
+    pub sms: Vec<SmsView>,
+    /// Why the number was not found, in words.
+    pub reason: Option<String>,
+    pub passes: Vec<PassView>,
+    pub can_resend: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FunnelStep {
+    pub label: String,
+    pub count: i64,
+    /// Percent of the previous step that reached this one.
+    pub from_previous: Option<u32>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FunnelView {
+    pub from: String,
+    pub to: String,
+    pub steps: Vec<FunnelStep>,
+    pub biggest_drop: Option<String>,
+    pub completed: i64,
+    pub median: Option<String>,
+    pub p90: Option<String>,
+    pub svg: String,
+    pub filter_problem: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MemberRow {
+    pub id: i64,
+    pub external_id: String,
+    pub name: String,
+    pub email: Option<String>,
+    pub mobile: Option<String>,
+    pub active: bool,
+    pub source: String,
+    pub synced: Option<String>,
+    pub problem: Option<String>,
+    /// "Card 200:12345 (physical card)"
+    pub credentials: Vec<String>,
+    pub passes: Vec<PassView>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MemberList {
+    pub rows: Vec<MemberRow>,
+    pub total: i64,
+    pub page: u32,
+    pub pages: u32,
+    pub q: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MemberDetail {
+    pub member: MemberRow,
+    pub journeys: Vec<JourneyRow>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct InviteRow {
+    pub id: i64,
+    pub poster: bool,
+    /// The member's name, or the site's.
+    pub target: String,
+    /// active, expired or revoked
+    pub state: String,
+    pub created: String,
+    pub expires: String,
+    pub sent: Option<String>,
+    pub journeys: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct InviteList {
+    pub rows: Vec<InviteRow>,
+    pub sites: Vec<(i64, String)>,
+    /// Active members with an email address: (id, "Name <email>")
+    pub members: Vec<(i64, String)>,
+    pub default_days: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PosterView {
+    pub id: i64,
+    pub operator: String,
+    pub logo_url: Option<String>,
+    pub site: Option<String>,
+    pub url: String,
+    pub qr_svg: String,
+    pub brand_color: String,
+    pub expires: String,
+    pub state: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SettingsView {
+    pub name: String,
+    pub brand_color: String,
+    pub accent_color: String,
+    pub logo_url: String,
+    pub support_email: String,
+    pub support_phone: String,
+    pub support_url: String,
+    pub default_region: String,
+    pub link_minutes: i64,
+    pub invite_days: i64,
+    pub strict: bool,
+    pub sms_countries: String,
+    pub sms_hourly_budget: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StaffRow {
+    pub id: i64,
+    pub email: String,
+    pub role: String,
+    pub locked: bool,
+    pub disabled: bool,
+    pub created: String,
+    pub is_me: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AuditRow {
+    pub at: String,
+    pub actor: String,
+    pub action: String,
+    pub target: String,
+    pub detail: String,
+    pub ip: String,
+}
+
+/// The sentence behind a `?done=` or `?error=` code the dashboard's forms redirect with.
+pub fn flash(code: &str) -> Option<(bool, &'static str)> {
+    Some(match code {
+        "resent" => (
+            true,
+            "A new link is on its way by text. The previous link no longer works.",
+        ),
+        "revoked" => (
+            true,
+            "The pass is revoked. Wallets on the member's devices show it as void within a minute.",
+        ),
+        "nothing-to-revoke" => (false, "There is no live pass to revoke."),
+        "invite-created" => (true, "The invite is created."),
+        "invite-sent" => (true, "The invite is on its way by email."),
+        "invites-sent" => (true, "The invites are on their way by email."),
+        "invite-revoked" => (true, "The invite is revoked: its link no longer works."),
+        "saved" => (true, "Settings saved."),
+        "staff-added" => (true, "The staff account is created."),
+        "staff-updated" => (true, "The staff account is updated."),
+        "no-mobile" => (
+            false,
+            "This member has no mobile number on record, so no text can be sent.",
+        ),
+        "cannot-resend" => (false, "This journey has no member to text yet."),
+        "limited" => (
+            false,
+            "This number has had too many texts recently. Try again later.",
+        ),
+        "no-email" => (false, "This member has no email address on record."),
+        "mail-failed" => (
+            false,
+            "The email could not be sent. The invite exists; try Re-send in a minute.",
+        ),
+        "choose-members" => (false, "Choose at least one member."),
+        "bad-days" => (false, "An invite lasts between 1 and 366 days."),
+        "duplicate-email" => (false, "There is already an account with this email."),
+        "weak-password" => (false, "A password needs at least 12 characters."),
+        "bad-email" => (false, "Enter a valid email address."),
+        "bad-colour" => (false, "Colours are written like #1f4fd1."),
+        "bad-region" => (false, "Choose a region from the list."),
+        "bad-number" => (
+            false,
+            "Numbers must be whole numbers within the allowed range.",
+        ),
+        "bad-name" => (false, "The name can't be empty."),
+        "bad-url" => (false, "Web addresses start with https://."),
+        "bad-countries" => (
+            false,
+            "SMS countries are two-letter codes separated by commas, like GB,IE.",
+        ),
+        "not-yourself" => (false, "You can't change or disable your own account."),
+        "expired-invite" => (false, "This invite has expired or was revoked."),
+        _ => return None,
+    })
+}
+
+/// The sign-in page's message for an error code in its URL.
+pub fn login_text(code: &str) -> Option<String> {
+    let minutes = |s: &str| s.parse::<i64>().ok().filter(|m| *m > 0).unwrap_or(15);
+    let plural = |m: i64| if m == 1 { "" } else { "s" };
+    if code == "invalid" {
+        return Some(
+            "That email and password don't match an account. Check both and try again.".into(),
+        );
+    }
+    if let Some(m) = code.strip_prefix("locked-") {
+        let m = minutes(m);
+        return Some(format!(
+            "This account is locked after too many failed sign-ins. Try again in {m} minute{}, or ask an admin of your team.",
+            plural(m)
+        ));
+    }
+    if let Some(m) = code.strip_prefix("limited-") {
+        let m = minutes(m);
+        return Some(format!(
+            "Too many sign-in attempts from this network. Try again in {m} minute{}.",
+            plural(m)
+        ));
+    }
+    match code {
+        "expired" => Some("Your session ended. Sign in again to continue.".into()),
+        "signed-out" => Some("You have signed out.".into()),
+        _ => None,
+    }
+}

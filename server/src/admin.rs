@@ -1,0 +1,485 @@
+//! The dashboard's form routes and downloads. Every state-changing route needs a live session,
+//! the session's CSRF token in the form and (when the browser sends one) an `Origin` equal to
+//! the public URL's; each answers with a redirect to the page that shows the result.
+
+use std::net::SocketAddr;
+
+use app::admin::{self, Form, Session};
+use app::state::AppState;
+use app::types::admin::JourneyFilter;
+use axum::extract::{ConnectInfo, FromRequestParts, Path, Query, State};
+use axum::http::{header, request::Parts, HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::Router;
+
+use crate::{see_other, unavailable};
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/admin/login", post(login))
+        .route("/admin/logout", post(logout))
+        .route("/admin/journeys.csv", get(journeys_csv))
+        .route("/admin/journeys/{id}/resend", post(resend_link))
+        .route("/admin/members/{id}/revoke", post(revoke_pass))
+        .route("/admin/invites", post(create_invites))
+        .route("/admin/invites/{id}/revoke", post(revoke_invite))
+        .route("/admin/invites/{id}/resend", post(resend_invite))
+        .route("/admin/invites/{id}/qr.svg", get(qr_svg))
+        .route("/admin/invites/{id}/qr.png", get(qr_png))
+        .route("/admin/settings", post(save_settings))
+        .route("/admin/staff", post(add_staff))
+        .route("/admin/staff/{id}", post(update_staff))
+}
+
+/// The client's address as the connection shows it ("unknown" without one, as in tests).
+pub struct ClientIp(pub String);
+
+impl<S: Send + Sync> FromRequestParts<S> for ClientIp {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        Ok(ClientIp(
+            parts
+                .extensions
+                .get::<ConnectInfo<SocketAddr>>()
+                .map(|c| c.0.ip().to_string())
+                .unwrap_or_else(|| "unknown".to_owned()),
+        ))
+    }
+}
+
+/// A form's fields: the single ones by name, the repeated `member` ones as ids.
+fn split_form(fields: Vec<(String, String)>) -> (Form, Vec<i64>) {
+    let mut members = Vec::new();
+    let mut form = Form::new();
+    for (k, v) in fields {
+        if k == "member" {
+            if let Ok(id) = v.trim().parse() {
+                members.push(id);
+            }
+        } else {
+            form.insert(k, v);
+        }
+    }
+    (form, members)
+}
+
+fn page(status: StatusCode, title: &str, body: &str) -> Response {
+    (
+        status,
+        [(header::CONTENT_TYPE, "text/html; charset=utf-8")],
+        format!(
+            "<!DOCTYPE html><html lang=\"en\"><meta name=\"viewport\" content=\"width=device-width\">\
+             <title>{title}</title><link rel=\"stylesheet\" href=\"/pkg/elumo-pass.css\"><link rel=\"stylesheet\" href=\"/admin.css\">\
+             <main class=\"admin-login\"><section class=\"card\"><h1>{title}</h1><p>{body}</p>\
+             <p><a href=\"/admin\">Back to the dashboard</a></p></section></main></html>"
+        ),
+    )
+        .into_response()
+}
+
+fn not_found() -> Response {
+    page(
+        StatusCode::NOT_FOUND,
+        "Not found",
+        "We couldn't find that. It may have been removed, or the link is incomplete.",
+    )
+}
+
+fn forbidden() -> Response {
+    page(
+        StatusCode::FORBIDDEN,
+        "Admins only",
+        "Only an admin of your team can do this.",
+    )
+}
+
+/// The session behind the request's cookie, or the sign-in page.
+async fn signed_in(state: &AppState, headers: &HeaderMap) -> Result<Session, Response> {
+    let cookie = headers.get(header::COOKIE).and_then(|v| v.to_str().ok());
+    match admin::auth::session_from_cookie_header(state, cookie).await {
+        Ok(Some(s)) => Ok(s),
+        Ok(None) => Err(see_other("/admin/login?error=expired")),
+        Err(e) => Err(unavailable(e)),
+    }
+}
+
+/// A signed-in session whose form carries its CSRF token and whose origin is ours.
+async fn guarded(
+    state: &AppState,
+    headers: &HeaderMap,
+    form: &Form,
+    admin_only: bool,
+) -> Result<Session, Response> {
+    let public = state.config.http.public_url.trim_end_matches('/');
+    if let Some(origin) = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()) {
+        if origin != public && origin != "null" {
+            return Err(page(
+                StatusCode::FORBIDDEN,
+                "This form came from another site",
+                "For your security the dashboard only accepts its own forms.",
+            ));
+        }
+    }
+    let s = signed_in(state, headers).await?;
+    if !s.csrf_ok(form.get("csrf").map(String::as_str).unwrap_or("")) {
+        return Err(page(
+            StatusCode::FORBIDDEN,
+            "This form has expired",
+            "Go back, reload the page and try again.",
+        ));
+    }
+    if admin_only && !s.is_admin() {
+        return Err(forbidden());
+    }
+    Ok(s)
+}
+
+/// Back to a dashboard page with a result code.
+fn back(to: &str, key: &str, code: &str) -> Response {
+    let to = if to.starts_with("/admin") && !to.starts_with("/admin/login") && !to.contains("//") {
+        to
+    } else {
+        "/admin"
+    };
+    let sep = if to.contains('?') { '&' } else { '?' };
+    see_other(&format!("{to}{sep}{key}={code}"))
+}
+
+fn result(to: &str, code: &str) -> Response {
+    let ok = app::types::admin::flash(code).is_some_and(|(ok, _)| ok);
+    back(to, if ok { "done" } else { "error" }, code)
+}
+
+async fn login(
+    State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
+    axum::extract::Form(fields): axum::extract::Form<Vec<(String, String)>>,
+) -> Response {
+    let (form, _) = split_form(fields);
+    let email = form.get("email").map(String::as_str).unwrap_or("");
+    let password = form.get("password").map(String::as_str).unwrap_or("");
+    match admin::auth::login(&state, email, password, &ip).await {
+        Ok(Ok((secret, _))) => {
+            let mut res = see_other("/admin");
+            if let Ok(v) = HeaderValue::from_str(&admin::auth::session_cookie(
+                &state.config.http.public_url,
+                &secret,
+            )) {
+                res.headers_mut().insert(header::SET_COOKIE, v);
+            }
+            res.headers_mut()
+                .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+            res
+        }
+        Ok(Err(e)) => see_other(&format!("/admin/login?error={}", e.code())),
+        Err(e) => unavailable(e),
+    }
+}
+
+async fn logout(
+    State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
+    headers: HeaderMap,
+    axum::extract::Form(fields): axum::extract::Form<Vec<(String, String)>>,
+) -> Response {
+    let (form, _) = split_form(fields);
+    let s = match guarded(&state, &headers, &form, false).await {
+        Ok(s) => s,
+        Err(res) => return res,
+    };
+    if let Err(e) = state.store.end_session(&s.id_hash).await {
+        return unavailable(e);
+    }
+    let _ = s.audit(&state, "signed_out", "", "", &ip).await;
+    let mut res = see_other("/admin/login?error=signed-out");
+    if let Ok(v) = HeaderValue::from_str(&admin::auth::clear_cookie(&state.config.http.public_url))
+    {
+        res.headers_mut().insert(header::SET_COOKIE, v);
+    }
+    res
+}
+
+async fn resend_link(
+    State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    axum::extract::Form(fields): axum::extract::Form<Vec<(String, String)>>,
+) -> Response {
+    let (form, _) = split_form(fields);
+    let s = match guarded(&state, &headers, &form, false).await {
+        Ok(s) => s,
+        Err(res) => return res,
+    };
+    match admin::resend_link(&state, &s, &id, &ip).await {
+        Ok(Some(code)) => result(
+            &format!("/admin/journeys/{}", app::tokens::urlencode(&id)),
+            code,
+        ),
+        Ok(None) => not_found(),
+        Err(e) => unavailable(e),
+    }
+}
+
+async fn revoke_pass(
+    State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    axum::extract::Form(fields): axum::extract::Form<Vec<(String, String)>>,
+) -> Response {
+    let (form, _) = split_form(fields);
+    let s = match guarded(&state, &headers, &form, false).await {
+        Ok(s) => s,
+        Err(res) => return res,
+    };
+    let Ok(member_id) = id.parse::<i64>() else {
+        return not_found();
+    };
+    let platform = form
+        .get("platform")
+        .map(String::as_str)
+        .filter(|p| *p == "apple" || *p == "google");
+    let to = form
+        .get("back")
+        .cloned()
+        .unwrap_or_else(|| format!("/admin/members/{member_id}"));
+    match admin::revoke_passes(&state, &s, member_id, platform, &ip).await {
+        Ok(Some(code)) => result(&to, code),
+        Ok(None) => not_found(),
+        Err(e) => unavailable(e),
+    }
+}
+
+async fn create_invites(
+    State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
+    headers: HeaderMap,
+    axum::extract::Form(fields): axum::extract::Form<Vec<(String, String)>>,
+) -> Response {
+    let (form, members) = split_form(fields);
+    let s = match guarded(&state, &headers, &form, false).await {
+        Ok(s) => s,
+        Err(res) => return res,
+    };
+    match admin::create_invites(&state, &s, &form, &members, &ip).await {
+        Ok((code, Some(poster))) => result(&format!("/admin/invites/{poster}/poster"), code),
+        Ok((code, None)) => result("/admin/invites", code),
+        Err(e) => unavailable(e),
+    }
+}
+
+async fn invite_action(
+    state: AppState,
+    ip: String,
+    id: String,
+    headers: HeaderMap,
+    fields: Vec<(String, String)>,
+    resend: bool,
+) -> Response {
+    let (form, _) = split_form(fields);
+    let s = match guarded(&state, &headers, &form, false).await {
+        Ok(s) => s,
+        Err(res) => return res,
+    };
+    let Ok(id) = id.parse::<i64>() else {
+        return not_found();
+    };
+    let done = if resend {
+        admin::resend_invite(&state, &s, id, &ip).await
+    } else {
+        admin::revoke_invite(&state, &s, id, &ip).await
+    };
+    match done {
+        Ok(Some(code)) => result("/admin/invites", code),
+        Ok(None) => not_found(),
+        Err(e) => unavailable(e),
+    }
+}
+
+async fn revoke_invite(
+    State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    axum::extract::Form(fields): axum::extract::Form<Vec<(String, String)>>,
+) -> Response {
+    invite_action(state, ip, id, headers, fields, false).await
+}
+
+async fn resend_invite(
+    State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    axum::extract::Form(fields): axum::extract::Form<Vec<(String, String)>>,
+) -> Response {
+    invite_action(state, ip, id, headers, fields, true).await
+}
+
+/// A poster invite's URL, for the signed-in operator only.
+async fn poster_url(state: &AppState, headers: &HeaderMap, id: &str) -> Result<String, Response> {
+    let s = signed_in(state, headers).await?;
+    let id = id.parse::<i64>().map_err(|_| not_found())?;
+    match admin::views::poster(
+        &state.store,
+        &state.config.http.public_url,
+        s.operator_id,
+        id,
+    )
+    .await
+    {
+        Ok(Some(p)) => Ok(p.url),
+        Ok(None) => Err(not_found()),
+        Err(e) => Err(unavailable(e)),
+    }
+}
+
+async fn qr_svg(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> Response {
+    let url = match poster_url(&state, &headers, &id).await {
+        Ok(u) => u,
+        Err(res) => return res,
+    };
+    match admin::views::qr_svg(&url) {
+        Some(svg) => ([(header::CONTENT_TYPE, "image/svg+xml")], svg).into_response(),
+        None => not_found(),
+    }
+}
+
+async fn qr_png(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> Response {
+    let url = match poster_url(&state, &headers, &id).await {
+        Ok(u) => u,
+        Err(res) => return res,
+    };
+    match admin::views::qr_png(&url) {
+        Some(png) => ([(header::CONTENT_TYPE, "image/png")], png).into_response(),
+        None => not_found(),
+    }
+}
+
+async fn save_settings(
+    State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
+    headers: HeaderMap,
+    axum::extract::Form(fields): axum::extract::Form<Vec<(String, String)>>,
+) -> Response {
+    let (form, _) = split_form(fields);
+    let s = match guarded(&state, &headers, &form, true).await {
+        Ok(s) => s,
+        Err(res) => return res,
+    };
+    match admin::save_settings(&state, &s, &form, &ip).await {
+        Ok(code) => result("/admin/settings", code),
+        Err(e) => unavailable(e),
+    }
+}
+
+async fn add_staff(
+    State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
+    headers: HeaderMap,
+    axum::extract::Form(fields): axum::extract::Form<Vec<(String, String)>>,
+) -> Response {
+    let (form, _) = split_form(fields);
+    let s = match guarded(&state, &headers, &form, true).await {
+        Ok(s) => s,
+        Err(res) => return res,
+    };
+    match admin::add_staff(&state, &s, &form, &ip).await {
+        Ok(code) => result("/admin/staff", code),
+        Err(e) => unavailable(e),
+    }
+}
+
+async fn update_staff(
+    State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    axum::extract::Form(fields): axum::extract::Form<Vec<(String, String)>>,
+) -> Response {
+    let (form, _) = split_form(fields);
+    let s = match guarded(&state, &headers, &form, true).await {
+        Ok(s) => s,
+        Err(res) => return res,
+    };
+    let Ok(id) = id.parse::<i64>() else {
+        return not_found();
+    };
+    match admin::update_staff(&state, &s, id, &form, &ip).await {
+        Ok(Some(code)) => result("/admin/staff", code),
+        Ok(None) => not_found(),
+        Err(e) => unavailable(e),
+    }
+}
+
+#[derive(serde::Deserialize, Default)]
+struct CsvQuery {
+    #[serde(default)]
+    from: String,
+    #[serde(default)]
+    to: String,
+    #[serde(default)]
+    site: String,
+    #[serde(default)]
+    outcome: String,
+    #[serde(default)]
+    q: String,
+}
+
+async fn journeys_csv(
+    State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
+    headers: HeaderMap,
+    query: Result<Query<CsvQuery>, axum::extract::rejection::QueryRejection>,
+) -> Response {
+    let s = match signed_in(&state, &headers).await {
+        Ok(s) => s,
+        Err(res) => return res,
+    };
+    let q = query.map(|Query(q)| q).unwrap_or_default();
+    let filter = JourneyFilter {
+        from: q.from,
+        to: q.to,
+        site: q.site,
+        outcome: q.outcome,
+        q: q.q,
+        page: 1,
+    };
+    match admin::views::journeys_csv(&state.store, s.operator_id, &filter).await {
+        Ok(csv) => {
+            let _ = s
+                .audit(
+                    &state,
+                    "journeys_exported",
+                    "journeys",
+                    &filter.query(1),
+                    &ip,
+                )
+                .await;
+            (
+                [
+                    (header::CONTENT_TYPE, "text/csv; charset=utf-8"),
+                    (
+                        header::CONTENT_DISPOSITION,
+                        "attachment; filename=\"journeys.csv\"",
+                    ),
+                    (header::CACHE_CONTROL, "no-store"),
+                ],
+                csv,
+            )
+                .into_response()
+        }
+        Err(e) => unavailable(e),
+    }
+}

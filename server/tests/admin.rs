@@ -1,0 +1,902 @@
+//! The operator dashboard as staff and attackers meet it: sign-in, sessions, CSRF, lockout,
+//! roles, tenancy on every admin route, and the audit log.
+
+mod common;
+
+use app::store::{NewMember, NewOperator};
+use axum::body::Body;
+use axum::http::{header, HeaderMap, Request, StatusCode};
+use axum::Router;
+use tower::ServiceExt as _;
+
+const A_ADMIN: &str = "admin@a.example";
+const A_STAFF: &str = "staff@a.example";
+const B_ADMIN: &str = "admin@b.example";
+const PASSWORD: &str = "a long enough password";
+
+struct Dash {
+    router: Router,
+    state: app::state::AppState,
+    token: String,
+    a: i64,
+    b: i64,
+    _t: common::TestStore,
+    _dir: tempfile::TempDir,
+}
+
+/// The demo operator (A, with staff) and a second operator (B) with its own admin and member.
+async fn dashboard(extra: &[(&str, &str)]) -> Dash {
+    let t = common::sqlite_store().await;
+    let dir = tempfile::tempdir().unwrap();
+    let (state, token) = common::demo_state_with(&t, dir.path(), extra).await;
+    let store = &state.store;
+    let a = store
+        .operator_by_slug(app::demo::DEMO_OPERATOR_SLUG)
+        .await
+        .unwrap()
+        .unwrap()
+        .id;
+    let b = store
+        .insert_operator(&NewOperator {
+            slug: "bravo",
+            name: "Bravo Offices",
+            brand_color: "#222222",
+            accent_color: "#111111",
+            support_email: None,
+            support_phone: None,
+            support_url: None,
+            default_region: "GB",
+        })
+        .await
+        .unwrap();
+    store
+        .upsert_member(&NewMember {
+            operator_id: b,
+            external_id: "b-1",
+            first_name: "Bea",
+            last_name: "Bravo",
+            email: Some("bea@b.example"),
+            mobile_e164: Some("+447400999001"),
+            source: "import",
+            synced_at: Some(1),
+            active: true,
+        })
+        .await
+        .unwrap();
+    let hash = app::admin::auth::hash_password(PASSWORD);
+    store
+        .create_staff(a, A_ADMIN, &hash, "admin")
+        .await
+        .unwrap();
+    store
+        .create_staff(a, A_STAFF, &hash, "staff")
+        .await
+        .unwrap();
+    store
+        .create_staff(b, B_ADMIN, &hash, "admin")
+        .await
+        .unwrap();
+    Dash {
+        router: server::router(state.clone()),
+        state,
+        token,
+        a,
+        b,
+        _t: t,
+        _dir: dir,
+    }
+}
+
+async fn send(router: &Router, req: Request<Body>) -> (StatusCode, HeaderMap, String) {
+    let res = router.clone().oneshot(req).await.unwrap();
+    let status = res.status();
+    let headers = res.headers().clone();
+    let bytes = axum::body::to_bytes(res.into_body(), 4 << 20)
+        .await
+        .unwrap();
+    (
+        status,
+        headers,
+        String::from_utf8_lossy(&bytes).into_owned(),
+    )
+}
+
+fn location(h: &HeaderMap) -> String {
+    h.get(header::LOCATION)
+        .map(|v| v.to_str().unwrap().to_owned())
+        .unwrap_or_default()
+}
+
+fn encode(fields: &[(&str, &str)]) -> String {
+    fields
+        .iter()
+        .map(|(k, v)| format!("{k}={}", app::types::admin::encode(v)))
+        .collect::<Vec<_>>()
+        .join("&")
+}
+
+/// A signed-in browser: its session cookie and the CSRF token its pages carry.
+struct Browser {
+    cookie: String,
+    csrf: String,
+}
+
+impl Browser {
+    fn get(&self, uri: &str) -> Request<Body> {
+        Request::get(uri)
+            .header(header::ACCEPT, "text/html")
+            .header(header::COOKIE, &self.cookie)
+            .body(Body::empty())
+            .unwrap()
+    }
+
+    /// A form post with this session's CSRF token.
+    fn post(&self, uri: &str, fields: &[(&str, &str)]) -> Request<Body> {
+        let mut all = vec![("csrf", self.csrf.as_str())];
+        all.extend_from_slice(fields);
+        self.post_raw(uri, &encode(&all))
+    }
+
+    fn post_raw(&self, uri: &str, body: &str) -> Request<Body> {
+        Request::post(uri)
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .header(header::ACCEPT, "text/html")
+            .header(header::COOKIE, &self.cookie)
+            .body(Body::from(body.to_owned()))
+            .unwrap()
+    }
+}
+
+fn login_req(email: &str, password: &str) -> Request<Body> {
+    Request::post("/admin/login")
+        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .body(Body::from(encode(&[
+            ("email", email),
+            ("password", password),
+        ])))
+        .unwrap()
+}
+
+async fn sign_in(router: &Router, email: &str) -> Browser {
+    let (status, headers, _) = send(router, login_req(email, PASSWORD)).await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    assert_eq!(location(&headers), "/admin");
+    let set = headers
+        .get(header::SET_COOKIE)
+        .unwrap()
+        .to_str()
+        .unwrap()
+        .to_owned();
+    let cookie = set.split(';').next().unwrap().to_owned();
+    let mut b = Browser {
+        cookie,
+        csrf: String::new(),
+    };
+    let (status, _, html) = send(router, b.get("/admin")).await;
+    assert_eq!(status, StatusCode::OK, "{html}");
+    b.csrf = html
+        .split("name=\"csrf\" value=\"")
+        .nth(1)
+        .expect("dashboard pages carry the CSRF token")
+        .split('"')
+        .next()
+        .unwrap()
+        .to_owned();
+    b
+}
+
+/// Walks Ada's journey to an Apple pass; returns the journey's public id.
+async fn ada_with_a_pass(d: &Dash) -> String {
+    let journey = common::enter_number(&d.router, &d.token, "07400123001").await;
+    let link = common::texted_link(&d.state).await;
+    let (status, headers, _) = send(
+        &d.router,
+        Request::post(format!("{link}/apple"))
+            .body(Body::empty())
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(
+        headers[header::CONTENT_TYPE],
+        app::wallet::apple::CONTENT_TYPE
+    );
+    journey
+}
+
+async fn ada_id(d: &Dash) -> i64 {
+    d.state
+        .store
+        .member_by_external_id(d.a, "nw-1001")
+        .await
+        .unwrap()
+        .unwrap()
+        .id
+}
+
+#[tokio::test]
+async fn sign_in_gives_a_strict_session_cookie_and_sign_out_ends_it() {
+    let d = dashboard(&[]).await;
+    // Not signed in: every page sends you to the sign-in form.
+    let (status, headers, _) = send(
+        &d.router,
+        Request::get("/admin").body(Body::empty()).unwrap(),
+    )
+    .await;
+    assert_eq!(status, StatusCode::FOUND);
+    assert_eq!(location(&headers), "/admin/login?error=expired");
+    let (status, _, html) = send(
+        &d.router,
+        Request::get("/admin/login?error=expired")
+            .body(Body::empty())
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(html.contains("Your session ended"), "{html}");
+
+    let (status, headers, _) = send(&d.router, login_req(A_ADMIN, "wrong password!!")).await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    assert_eq!(location(&headers), "/admin/login?error=invalid");
+    assert!(headers.get(header::SET_COOKIE).is_none());
+    // An unknown email gets the same answer.
+    let (_, headers, _) = send(&d.router, login_req("nobody@a.example", PASSWORD)).await;
+    assert_eq!(location(&headers), "/admin/login?error=invalid");
+
+    let (_, headers, _) = send(&d.router, login_req(" Admin@A.example ", PASSWORD)).await;
+    let set = headers[header::SET_COOKIE].to_str().unwrap();
+    assert!(set.starts_with("__Host-elumo_admin="), "{set}");
+    for part in ["Path=/", "HttpOnly", "SameSite=Strict", "Secure"] {
+        assert!(set.contains(part), "{part} in {set}");
+    }
+    let b = sign_in(&d.router, A_ADMIN).await;
+    let (_, _, html) = send(&d.router, b.get("/admin")).await;
+    assert!(
+        html.contains("Northwind Workspace"),
+        "the operator's name in the header"
+    );
+    assert!(html.contains(A_ADMIN));
+
+    let (status, headers, _) = send(&d.router, b.post("/admin/logout", &[])).await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    assert_eq!(location(&headers), "/admin/login?error=signed-out");
+    assert!(headers[header::SET_COOKIE]
+        .to_str()
+        .unwrap()
+        .contains("Max-Age=0"));
+    let (status, headers, _) = send(&d.router, b.get("/admin")).await;
+    assert_eq!(status, StatusCode::FOUND, "the old cookie no longer works");
+    assert_eq!(location(&headers), "/admin/login?error=expired");
+}
+
+#[tokio::test]
+async fn idle_sessions_end() {
+    let d = dashboard(&[]).await;
+    let b = sign_in(&d.router, A_ADMIN).await;
+    common::sql(
+        &d._t,
+        "UPDATE admin_sessions SET last_seen_at = last_seen_at - 31 * 60000",
+    )
+    .await;
+    let (status, headers, _) = send(&d.router, b.get("/admin/members")).await;
+    assert_eq!(status, StatusCode::FOUND);
+    assert_eq!(location(&headers), "/admin/login?error=expired");
+}
+
+#[tokio::test]
+async fn forms_without_the_sessions_csrf_token_or_from_another_origin_are_refused() {
+    let d = dashboard(&[]).await;
+    let b = sign_in(&d.router, A_ADMIN).await;
+    let fields = "kind=poster&days=30";
+    for body in [
+        fields.to_owned(),
+        format!("{fields}&csrf=wrong"),
+        format!("{fields}&csrf="),
+    ] {
+        let (status, _, html) = send(&d.router, b.post_raw("/admin/invites", &body)).await;
+        assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
+        assert!(html.contains("This form has expired"));
+    }
+    let mut req = b.post("/admin/invites", &[("kind", "poster")]);
+    req.headers_mut()
+        .insert(header::ORIGIN, "https://evil.example".parse().unwrap());
+    let (status, _, html) = send(&d.router, req).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    assert!(html.contains("another site"));
+    // Another session's token is not this session's.
+    let other = sign_in(&d.router, A_STAFF).await;
+    let stolen = Browser {
+        cookie: b.cookie.clone(),
+        csrf: other.csrf.clone(),
+    };
+    let (status, _, _) = send(
+        &d.router,
+        stolen.post("/admin/invites", &[("kind", "poster")]),
+    )
+    .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    assert!(
+        d.state.store.invite_rows(d.a, 100).await.unwrap().len() == 1,
+        "only the demo's poster"
+    );
+
+    let mut req = b.post("/admin/invites", &[("kind", "poster"), ("label", "Lobby")]);
+    req.headers_mut()
+        .insert(header::ORIGIN, "https://pass.example.test".parse().unwrap());
+    let (status, headers, _) = send(&d.router, req).await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    assert!(
+        location(&headers).ends_with("/poster?done=invite-created"),
+        "{}",
+        location(&headers)
+    );
+}
+
+#[tokio::test]
+async fn repeated_failures_lock_the_account_and_say_for_how_long() {
+    let d = dashboard(&[]).await;
+    for _ in 0..4 {
+        let (_, headers, _) = send(&d.router, login_req(A_STAFF, "not the password")).await;
+        assert_eq!(location(&headers), "/admin/login?error=invalid");
+    }
+    let (_, headers, _) = send(&d.router, login_req(A_STAFF, "not the password")).await;
+    assert_eq!(location(&headers), "/admin/login?error=locked-15");
+    // Locked: even the right password waits.
+    let (_, headers, _) = send(&d.router, login_req(A_STAFF, PASSWORD)).await;
+    assert_eq!(location(&headers), "/admin/login?error=locked-15");
+    let (_, _, html) = send(
+        &d.router,
+        Request::get("/admin/login?error=locked-15")
+            .body(Body::empty())
+            .unwrap(),
+    )
+    .await;
+    assert!(
+        html.contains("locked after too many failed sign-ins. Try again in 15 minutes"),
+        "{html}"
+    );
+    // Others are not affected; after the lock ends the right password works.
+    sign_in(&d.router, A_ADMIN).await;
+    common::sql(&d._t, "UPDATE staff SET locked_until = 1").await;
+    sign_in(&d.router, A_STAFF).await;
+    let audit = d.state.store.audit_entries(d.a, 100, 0).await.unwrap();
+    assert!(audit
+        .iter()
+        .any(|e| e.action == "account_locked" && e.actor == A_STAFF));
+    assert_eq!(
+        audit
+            .iter()
+            .filter(|e| e.action == "sign_in_failed")
+            .count(),
+        5
+    );
+}
+
+#[tokio::test]
+async fn sign_ins_from_one_address_are_rate_limited() {
+    let d = dashboard(&[("ELUMO_ADMIN_LOGINS_PER_IP", "3")]).await;
+    for _ in 0..3 {
+        let (_, headers, _) = send(&d.router, login_req("x@a.example", "guess guess guess")).await;
+        assert_eq!(location(&headers), "/admin/login?error=invalid");
+    }
+    let (_, headers, _) = send(&d.router, login_req(A_ADMIN, PASSWORD)).await;
+    assert_eq!(location(&headers), "/admin/login?error=limited-15");
+}
+
+#[tokio::test]
+async fn staff_view_and_act_but_only_admins_manage_staff_and_settings() {
+    let d = dashboard(&[]).await;
+    let staff = sign_in(&d.router, A_STAFF).await;
+    for page in ["/admin/settings", "/admin/staff", "/admin/audit"] {
+        let (status, _, html) = send(&d.router, staff.get(page)).await;
+        assert_eq!(status, StatusCode::FORBIDDEN, "{page}");
+        assert!(
+            html.contains("Only an admin of your team can do this."),
+            "{page}"
+        );
+    }
+    let (_, _, html) = send(&d.router, staff.get("/admin")).await;
+    assert!(
+        !html.contains("href=\"/admin/settings\""),
+        "staff see no admin links"
+    );
+    let settings = [
+        ("name", "Hijacked"),
+        ("brand_color", "#000000"),
+        ("accent_color", "#000000"),
+        ("default_region", "GB"),
+        ("link_minutes", "10"),
+        ("invite_days", "30"),
+        ("sms_hourly_budget", "10"),
+    ];
+    let (status, _, _) = send(&d.router, staff.post("/admin/settings", &settings)).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let (status, _, _) = send(
+        &d.router,
+        staff.post(
+            "/admin/staff",
+            &[
+                ("email", "new@a.example"),
+                ("password", PASSWORD),
+                ("role", "admin"),
+            ],
+        ),
+    )
+    .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    assert_eq!(
+        d.state.store.operator(d.a).await.unwrap().unwrap().name,
+        "Northwind Workspace"
+    );
+    // The same data through the server functions.
+    let (status, _, _) = send(&d.router, staff.post_raw("/api/admin/settings", "")).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+
+    // Staff may create invites; admins may change settings and add staff.
+    let (status, headers, _) = send(
+        &d.router,
+        staff.post("/admin/invites", &[("kind", "poster")]),
+    )
+    .await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    assert!(location(&headers).contains("done=invite-created"));
+    let admin = sign_in(&d.router, A_ADMIN).await;
+    let (_, headers, _) = send(&d.router, admin.post("/admin/settings", &settings)).await;
+    assert_eq!(location(&headers), "/admin/settings?done=saved");
+    let op = d.state.store.operator(d.a).await.unwrap().unwrap();
+    assert_eq!(
+        (op.name.as_str(), op.link_ttl_secs, op.sms_hourly_budget),
+        ("Hijacked", Some(600), 10)
+    );
+    let (_, headers, _) = send(
+        &d.router,
+        admin.post("/admin/settings", &[("name", "X"), ("brand_color", "red")]),
+    )
+    .await;
+    assert_eq!(location(&headers), "/admin/settings?error=bad-colour");
+    let (_, headers, _) = send(
+        &d.router,
+        admin.post(
+            "/admin/staff",
+            &[
+                ("email", "new@a.example"),
+                ("password", "short"),
+                ("role", "staff"),
+            ],
+        ),
+    )
+    .await;
+    assert_eq!(location(&headers), "/admin/staff?error=weak-password");
+    let (_, headers, _) = send(
+        &d.router,
+        admin.post(
+            "/admin/staff",
+            &[
+                ("email", "new@a.example"),
+                ("password", PASSWORD),
+                ("role", "staff"),
+            ],
+        ),
+    )
+    .await;
+    assert_eq!(location(&headers), "/admin/staff?done=staff-added");
+    sign_in(&d.router, "new@a.example").await;
+    // Disabling an account ends its sessions.
+    let staff_id = d
+        .state
+        .store
+        .staff_by_email(A_STAFF)
+        .await
+        .unwrap()
+        .unwrap()
+        .id;
+    let (_, headers, _) = send(
+        &d.router,
+        admin.post(
+            &format!("/admin/staff/{staff_id}"),
+            &[("role", "staff"), ("disabled", "on")],
+        ),
+    )
+    .await;
+    assert_eq!(location(&headers), "/admin/staff?done=staff-updated");
+    let (status, _, _) = send(&d.router, staff.get("/admin")).await;
+    assert_eq!(status, StatusCode::FOUND);
+}
+
+#[tokio::test]
+async fn journeys_timeline_funnel_csv_resend_and_revoke() {
+    let d = dashboard(&[("ELUMO_LIMIT_SMS_PER_NUMBER_PER_MINUTE", "100")]).await;
+    let journey = ada_with_a_pass(&d).await;
+    common::enter_number(&d.router, &d.token, "07400123099").await;
+    let b = sign_in(&d.router, A_STAFF).await;
+
+    let (_, _, html) = send(&d.router, b.get("/admin")).await;
+    assert!(html.contains("2 journeys"), "{html}");
+    assert!(html.contains("Ada Lovelace") && html.contains("Completed") && html.contains("Apple"));
+    assert!(html.contains("Unknown number •••• ••• 099"));
+    let (_, _, html) = send(&d.router, b.get("/admin?outcome=not_found")).await;
+    assert!(
+        html.contains("1 journey<") && !html.contains("Ada Lovelace</a>"),
+        "{html}"
+    );
+    let (_, _, html) = send(&d.router, b.get("/admin?q=123001")).await;
+    assert!(html.contains("1 journey<") && html.contains("Ada Lovelace</a>"));
+    let (_, _, html) = send(&d.router, b.get("/admin?q=lovelace&from=not-a-date")).await;
+    assert!(
+        html.contains("Dates are written like 2026-11-28") && html.contains("Ada Lovelace</a>")
+    );
+
+    let (status, _, html) = send(&d.router, b.get(&format!("/admin/journeys/{journey}"))).await;
+    assert_eq!(status, StatusCode::OK);
+    for label in [
+        "Invite opened",
+        "Number entered",
+        "Member matched",
+        "SMS sent",
+        "Added to Apple Wallet",
+    ] {
+        assert!(html.contains(label), "{label} in the timeline");
+    }
+
+    let (status, headers, csv) =
+        send(&d.router, b.get("/admin/journeys.csv?outcome=completed")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(headers[header::CONTENT_TYPE], "text/csv; charset=utf-8");
+    let lines: Vec<&str> = csv.lines().collect();
+    assert_eq!(
+        lines[0],
+        "journey,member,number,site,channel,step,outcome,platform,started,time_to_wallet_seconds"
+    );
+    assert_eq!(lines.len(), 2, "{csv}");
+    assert!(lines[1].starts_with(&format!("{journey},Ada Lovelace,•••• ••• 001,Northwind Shoreditch,Poster,Pass added,Completed,Apple,")));
+
+    let (_, _, html) = send(&d.router, b.get("/admin/funnel")).await;
+    assert!(
+        html.contains("Invite opened: 2; Number entered: 2; Member matched: 1"),
+        "{html}"
+    );
+    assert!(html.contains("Biggest drop-off: Number entered → Member matched"));
+
+    let outbox_before = std::fs::read_to_string(&d.state.config.sms.outbox_file)
+        .unwrap()
+        .lines()
+        .count();
+    let (_, headers, _) = send(
+        &d.router,
+        b.post(&format!("/admin/journeys/{journey}/resend"), &[]),
+    )
+    .await;
+    assert_eq!(
+        location(&headers),
+        format!("/admin/journeys/{journey}?done=resent")
+    );
+    common::texted_link(&d.state).await;
+    assert_eq!(
+        std::fs::read_to_string(&d.state.config.sms.outbox_file)
+            .unwrap()
+            .lines()
+            .count(),
+        outbox_before + 1,
+        "one more text"
+    );
+
+    let ada = ada_id(&d).await;
+    let (_, headers, _) = send(
+        &d.router,
+        b.post(
+            &format!("/admin/members/{ada}/revoke"),
+            &[("back", &format!("/admin/journeys/{journey}"))],
+        ),
+    )
+    .await;
+    assert_eq!(
+        location(&headers),
+        format!("/admin/journeys/{journey}?done=revoked")
+    );
+    let passes = d.state.store.wallet_passes_for_member(ada).await.unwrap();
+    assert!(passes.iter().all(|p| p.voided_at.is_some()));
+    let (_, _, html) = send(&d.router, b.get(&format!("/admin/members/{ada}"))).await;
+    assert!(html.contains("Revoked"));
+    let (_, headers, _) = send(
+        &d.router,
+        b.post(&format!("/admin/members/{ada}/revoke"), &[]),
+    )
+    .await;
+    assert_eq!(
+        location(&headers),
+        format!("/admin/members/{ada}?error=nothing-to-revoke")
+    );
+    // A redirect target elsewhere is ignored.
+    let (_, headers, _) = send(
+        &d.router,
+        b.post(
+            &format!("/admin/members/{ada}/revoke"),
+            &[("back", "https://evil.example/")],
+        ),
+    )
+    .await;
+    assert_eq!(location(&headers), "/admin?error=nothing-to-revoke");
+}
+
+#[tokio::test]
+async fn invites_by_email_posters_and_qr_downloads() {
+    let d = dashboard(&[]).await;
+    let b = sign_in(&d.router, A_STAFF).await;
+    let ada = ada_id(&d).await.to_string();
+    let grace = d
+        .state
+        .store
+        .member_by_external_id(d.a, "nw-1002")
+        .await
+        .unwrap()
+        .unwrap()
+        .id
+        .to_string();
+    let (_, headers, _) = send(
+        &d.router,
+        b.post(
+            "/admin/invites",
+            &[
+                ("kind", "member"),
+                ("member", &ada),
+                ("member", &grace),
+                ("days", "7"),
+            ],
+        ),
+    )
+    .await;
+    assert_eq!(location(&headers), "/admin/invites?done=invites-sent");
+    let outbox = &d.state.config.mail.outbox_dir;
+    let mails: Vec<String> = std::fs::read_dir(outbox)
+        .unwrap()
+        .map(|e| std::fs::read_to_string(e.unwrap().path()).unwrap())
+        .collect();
+    assert_eq!(mails.len(), 2);
+    let to_ada = mails
+        .iter()
+        .find(|m| m.contains("ada@"))
+        .expect("a mail to Ada");
+    assert!(to_ada.contains("Subject: Your Northwind Workspace access pass"));
+    let link = to_ada
+        .lines()
+        .find_map(|l| l.strip_prefix("https://pass.example.test"))
+        .expect("the invite link")
+        .trim()
+        .to_owned();
+    let (status, _, html) = send(&d.router, Request::get(&link).body(Body::empty()).unwrap()).await;
+    assert_eq!(
+        status,
+        StatusCode::OK,
+        "the emailed invite opens the phone page"
+    );
+    assert!(html.contains("Get your digital pass"));
+
+    let (_, headers, _) = send(&d.router, b.post("/admin/invites", &[("kind", "member")])).await;
+    assert_eq!(location(&headers), "/admin/invites?error=choose-members");
+    let (_, headers, _) = send(
+        &d.router,
+        b.post("/admin/invites", &[("kind", "poster"), ("days", "999")]),
+    )
+    .await;
+    assert_eq!(location(&headers), "/admin/invites?error=bad-days");
+
+    let (_, headers, _) = send(
+        &d.router,
+        b.post("/admin/invites", &[("kind", "poster"), ("label", "Lobby")]),
+    )
+    .await;
+    let poster = location(&headers).split('?').next().unwrap().to_owned();
+    let (status, _, html) = send(&d.router, b.get(&poster)).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(html.contains("<svg") && html.contains("Scan the code with your phone"));
+    let id = poster.split('/').nth(3).unwrap().to_owned();
+    let (status, headers, png) =
+        send(&d.router, b.get(&format!("/admin/invites/{id}/qr.png"))).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(headers[header::CONTENT_TYPE], "image/png");
+    assert!(png.len() > 100);
+    let (_, headers, svg) = send(&d.router, b.get(&format!("/admin/invites/{id}/qr.svg"))).await;
+    assert_eq!(headers[header::CONTENT_TYPE], "image/svg+xml");
+    assert!(svg.contains("<svg"));
+
+    // Revoked invites stop working; the list says so.
+    let (_, headers, _) = send(
+        &d.router,
+        b.post(&format!("/admin/invites/{id}/revoke"), &[]),
+    )
+    .await;
+    assert_eq!(location(&headers), "/admin/invites?done=invite-revoked");
+    let (_, _, html) = send(&d.router, b.get("/admin/invites")).await;
+    assert!(html.contains("invite-revoked"));
+    let (_, headers, _) = send(
+        &d.router,
+        b.post(&format!("/admin/invites/{id}/revoke"), &[]),
+    )
+    .await;
+    assert_eq!(location(&headers), "/admin/invites?error=expired-invite");
+}
+
+/// Operator B's admin, on every admin route with operator A's ids, sees and changes nothing of A.
+#[tokio::test]
+async fn no_admin_route_reaches_another_operators_data() {
+    let d = dashboard(&[]).await;
+    let journey = ada_with_a_pass(&d).await;
+    let ada = ada_id(&d).await;
+    let a_staff = d
+        .state
+        .store
+        .staff_by_email(A_STAFF)
+        .await
+        .unwrap()
+        .unwrap()
+        .id;
+    let a_site = d.state.store.sites_of(d.a).await.unwrap()[0].id;
+    let a_invite = d.state.store.invite_rows(d.a, 10).await.unwrap()[0].id;
+    // A member invite of A, to try re-sending it.
+    let admin_a = sign_in(&d.router, A_ADMIN).await;
+    send(
+        &d.router,
+        admin_a.post(
+            "/admin/invites",
+            &[("kind", "member"), ("member", &ada.to_string())],
+        ),
+    )
+    .await;
+    let a_member_invite = d.state.store.invite_rows(d.a, 10).await.unwrap()[0].id;
+    let audit_before = d
+        .state
+        .store
+        .audit_entries(d.a, 1000, 0)
+        .await
+        .unwrap()
+        .len();
+
+    let b = sign_in(&d.router, B_ADMIN).await;
+    let gets = [
+        format!("/admin/journeys/{journey}"),
+        format!("/admin/members/{ada}"),
+        format!("/admin/invites/{a_invite}/poster"),
+        format!("/admin/invites/{a_invite}/qr.svg"),
+        format!("/admin/invites/{a_invite}/qr.png"),
+    ];
+    for uri in &gets {
+        let (status, _, body) = send(&d.router, b.get(uri)).await;
+        assert_eq!(status, StatusCode::NOT_FOUND, "{uri}");
+        assert!(
+            !body.contains("Lovelace") && !body.contains("Northwind"),
+            "{uri}"
+        );
+    }
+    let posts: Vec<(String, Vec<(&str, String)>)> = vec![
+        (format!("/admin/journeys/{journey}/resend"), vec![]),
+        (format!("/admin/members/{ada}/revoke"), vec![]),
+        (format!("/admin/invites/{a_invite}/revoke"), vec![]),
+        (format!("/admin/invites/{a_member_invite}/resend"), vec![]),
+        (
+            format!("/admin/staff/{a_staff}"),
+            vec![("role", "admin".into()), ("disabled", "on".into())],
+        ),
+    ];
+    for (uri, fields) in &posts {
+        let fields: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        let (status, _, body) = send(&d.router, b.post(uri, &fields)).await;
+        assert_eq!(status, StatusCode::NOT_FOUND, "{uri}");
+        assert!(!body.contains("Lovelace"), "{uri}");
+    }
+    // Creating invites with A's site or member creates nothing for anyone.
+    let (_, headers, _) = send(
+        &d.router,
+        b.post(
+            "/admin/invites",
+            &[("kind", "poster"), ("site", &a_site.to_string())],
+        ),
+    )
+    .await;
+    assert_eq!(location(&headers), "/admin/invites?error=bad-number");
+    let (_, headers, _) = send(
+        &d.router,
+        b.post(
+            "/admin/invites",
+            &[("kind", "member"), ("member", &ada.to_string())],
+        ),
+    )
+    .await;
+    assert_eq!(location(&headers), "/admin/invites?error=no-email");
+    assert!(d.state.store.invite_rows(d.b, 10).await.unwrap().is_empty());
+    // The server functions behind the pages, called directly.
+    for (uri, body) in [
+        ("/api/admin/journey", format!("id={journey}")),
+        ("/api/admin/member", format!("id={ada}")),
+        ("/api/admin/poster", format!("id={a_invite}")),
+    ] {
+        let (status, _, body) = send(&d.router, b.post_raw(uri, &body)).await;
+        assert_eq!(status, StatusCode::NOT_FOUND, "{uri}");
+        assert!(!body.contains("Lovelace"));
+    }
+    // B's lists hold only B.
+    for uri in [
+        "/admin",
+        "/admin/members",
+        "/admin/invites",
+        "/admin/funnel",
+        "/admin/staff",
+        "/admin/audit",
+        "/admin/settings",
+        "/admin/journeys.csv",
+    ] {
+        let (status, _, body) = send(&d.router, b.get(uri)).await;
+        assert_eq!(status, StatusCode::OK, "{uri}");
+        for a_thing in ["Lovelace", "Northwind", A_ADMIN, A_STAFF] {
+            assert!(!body.contains(a_thing), "{a_thing} on {uri}");
+        }
+    }
+    let (_, _, members) = send(&d.router, b.get("/admin/members")).await;
+    assert!(members.contains("Bea Bravo"));
+
+    // Nothing of A changed.
+    assert!(d
+        .state
+        .store
+        .wallet_passes_for_member(ada)
+        .await
+        .unwrap()
+        .iter()
+        .all(|p| p.voided_at.is_none()));
+    let staff = d
+        .state
+        .store
+        .staff_by_email(A_STAFF)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!((staff.role.as_str(), staff.disabled_at), ("staff", None));
+    assert_eq!(
+        d.state
+            .store
+            .audit_entries(d.a, 1000, 0)
+            .await
+            .unwrap()
+            .len(),
+        audit_before
+    );
+}
+
+#[tokio::test]
+async fn the_audit_log_says_who_did_what_when_and_from_where() {
+    let d = dashboard(&[]).await;
+    ada_with_a_pass(&d).await;
+    let ada = ada_id(&d).await;
+    let staff = sign_in(&d.router, A_STAFF).await;
+    send(
+        &d.router,
+        staff.post(&format!("/admin/members/{ada}/revoke"), &[]),
+    )
+    .await;
+    send(
+        &d.router,
+        staff.post("/admin/invites", &[("kind", "poster")]),
+    )
+    .await;
+    send(&d.router, staff.get("/admin/journeys.csv")).await;
+    let admin = sign_in(&d.router, A_ADMIN).await;
+    let (status, _, html) = send(&d.router, admin.get("/admin/audit")).await;
+    assert_eq!(status, StatusCode::OK);
+    for (who, what) in [
+        (A_STAFF, "signed in"),
+        (A_STAFF, "pass revoked"),
+        (A_STAFF, "invite created"),
+        (A_STAFF, "journeys exported"),
+        (A_ADMIN, "signed in"),
+    ] {
+        assert!(
+            html.contains(&format!("<td>{who}</td><td>{what}</td>")),
+            "{who} {what} in {html}"
+        );
+    }
+    assert!(html.contains("member nw-1001") && html.contains("apple"));
+    assert!(html.contains(" UTC</td>"), "with the time");
+    assert!(
+        html.contains("<td>unknown</td>"),
+        "with the address (none in tests)"
+    );
+}
