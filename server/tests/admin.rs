@@ -26,7 +26,10 @@ struct Dash {
 
 /// The demo operator (A, with staff) and a second operator (B) with its own admin and member.
 async fn dashboard(extra: &[(&str, &str)]) -> Dash {
-    let t = common::sqlite_store().await;
+    dashboard_on(common::sqlite_store().await, extra).await
+}
+
+async fn dashboard_on(t: common::TestStore, extra: &[(&str, &str)]) -> Dash {
     let dir = tempfile::tempdir().unwrap();
     let (state, token) = common::demo_state_with(&t, dir.path(), extra).await;
     let store = &state.store;
@@ -505,7 +508,15 @@ async fn staff_view_and_act_but_only_admins_manage_staff_and_settings() {
 
 #[tokio::test]
 async fn journeys_timeline_funnel_csv_resend_and_revoke() {
-    let d = dashboard(&[("ELUMO_LIMIT_SMS_PER_NUMBER_PER_MINUTE", "100")]).await;
+    for t in common::stores().await {
+        journeys_timeline_funnel_csv_resend_and_revoke_on(
+            dashboard_on(t, &[("ELUMO_LIMIT_SMS_PER_NUMBER_PER_MINUTE", "100")]).await,
+        )
+        .await;
+    }
+}
+
+async fn journeys_timeline_funnel_csv_resend_and_revoke_on(d: Dash) {
     let journey = ada_with_a_pass(&d).await;
     common::enter_number(&d.router, &d.token, "07400123099").await;
     let b = sign_in(&d.router, A_STAFF).await;
@@ -620,7 +631,12 @@ async fn journeys_timeline_funnel_csv_resend_and_revoke() {
 
 #[tokio::test]
 async fn invites_by_email_posters_and_qr_downloads() {
-    let d = dashboard(&[]).await;
+    for t in common::stores().await {
+        invites_by_email_posters_and_qr_downloads_on(dashboard_on(t, &[]).await).await;
+    }
+}
+
+async fn invites_by_email_posters_and_qr_downloads_on(d: Dash) {
     let b = sign_in(&d.router, A_STAFF).await;
     let ada = ada_id(&d).await.to_string();
     let grace = d
@@ -719,7 +735,12 @@ async fn invites_by_email_posters_and_qr_downloads() {
 /// Operator B's admin, on every admin route with operator A's ids, sees and changes nothing of A.
 #[tokio::test]
 async fn no_admin_route_reaches_another_operators_data() {
-    let d = dashboard(&[]).await;
+    for t in common::stores().await {
+        no_admin_route_reaches_another_operators_data_on(dashboard_on(t, &[]).await).await;
+    }
+}
+
+async fn no_admin_route_reaches_another_operators_data_on(d: Dash) {
     let journey = ada_with_a_pass(&d).await;
     let ada = ada_id(&d).await;
     let a_staff = d

@@ -453,7 +453,7 @@ pub fn funnel_svg(steps: &[FunnelStep], biggest_drop: Option<&str>) -> String {
     let row = 44;
     let height = steps.len() as i64 * row + 16;
     let mut out = format!(
-        "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 720 {height}\" role=\"img\" aria-labelledby=\"funnel-title funnel-desc\" class=\"funnel-chart\">\
+        "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 760 {height}\" role=\"img\" aria-labelledby=\"funnel-title funnel-desc\" class=\"funnel-chart\">\
          <title id=\"funnel-title\">Journey funnel</title><desc id=\"funnel-desc\">{}</desc>",
         xml_escape(
             &steps
@@ -468,7 +468,7 @@ pub fn funnel_svg(steps: &[FunnelStep], biggest_drop: Option<&str>) -> String {
         .and_then(|s| s.split(':').next());
     for (i, s) in steps.iter().enumerate() {
         let y = 8 + i as i64 * row;
-        let w = (s.count * 440 / max).max(2);
+        let w = (s.count * 300 / max).max(2);
         let pct = s
             .from_previous
             .map(|p| format!(" ({p}% of previous)"))
