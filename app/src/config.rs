@@ -74,6 +74,8 @@ pub struct JourneyConfig {
     pub data_dir: PathBuf,
     /// How long the SMS link works, in seconds (at most an hour).
     pub link_ttl_secs: u64,
+    /// The Ed25519 key of signed credential tokens (PEM); generated on first run when missing.
+    pub credential_key_file: PathBuf,
 }
 
 #[derive(Debug, Clone)]
@@ -132,6 +134,9 @@ pub struct AppleWalletConfig {
     /// Where pass updates are pushed (HTTP/2). Unset: Apple's production APNs in production, a
     /// local outbox file (`<data>/apns-outbox.jsonl`) in development.
     pub apns_base_url: Option<String>,
+    /// Apple's NFC pass entitlement: the reader's ECDH P-256 public key (base64 DER); when set,
+    /// passes carry an `nfc` dictionary.
+    pub nfc_public_key: Option<String>,
     /// Token authentication with APNs (a `.p8` key and its id); without it, the Pass Type ID
     /// certificate authenticates.
     pub apns_key_file: Option<PathBuf>,
@@ -149,6 +154,8 @@ pub struct GoogleWalletConfig {
     pub rest: bool,
     pub api_base_url: String,
     pub token_url: String,
+    /// Smart Tap redemption issuers (comma-separated ids); empty: Smart Tap off.
+    pub redemption_issuers: Vec<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -324,6 +331,7 @@ impl Config {
                     })
                     .map(|u| u.trim_end_matches('/').to_owned()),
                 apns_key_file: var("ELUMO_APNS_KEY").map(PathBuf::from),
+                nfc_public_key: var("ELUMO_APPLE_NFC_PUBLIC_KEY"),
                 apns_key_id: var("ELUMO_APNS_KEY_ID"),
             },
             google_wallet: GoogleWalletConfig {
@@ -349,9 +357,21 @@ impl Config {
                     .to_owned(),
                 token_url: var("ELUMO_GOOGLE_TOKEN_URL")
                     .unwrap_or_else(|| "https://oauth2.googleapis.com/token".into()),
+                redemption_issuers: var("ELUMO_GOOGLE_REDEMPTION_ISSUERS")
+                    .map(|v| {
+                        v.split(',')
+                            .map(str::trim)
+                            .filter(|s| !s.is_empty())
+                            .map(str::to_owned)
+                            .collect()
+                    })
+                    .unwrap_or_default(),
             },
             journey: JourneyConfig {
                 link_ttl_secs: number("ELUMO_LINK_TTL_SECS", 600)?.clamp(60, 3600),
+                credential_key_file: var("ELUMO_CREDENTIAL_KEY")
+                    .map(PathBuf::from)
+                    .unwrap_or_else(|| data_dir.join("certs").join("credential-signing-key.pem")),
                 data_dir,
             },
             demo: DemoConfig {

@@ -26,6 +26,167 @@ pub fn barcode_message(facility: i64, card: i64) -> String {
     format!("H10301:{facility}:{card}")
 }
 
+/// What an operator's readers expect in the pass's QR code (and NFC / Smart Tap payload).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PayloadFormat {
+    /// `H10301:42:1002`: scheme, facility code, card number.
+    H10301,
+    /// The card number alone: `1002`.
+    Card,
+    /// The 26-bit Wiegand H10301 value with both parity bits, as 7 hex digits: `0A807D5`.
+    Wiegand26,
+    /// A token signed with the server's Ed25519 key, which a reader verifies offline with the
+    /// public key (`/credential-key.pem`): `EP1.<payload>.<signature>` (base64url).
+    Signed,
+}
+
+impl PayloadFormat {
+    pub const ALL: [PayloadFormat; 4] = [
+        PayloadFormat::H10301,
+        PayloadFormat::Card,
+        PayloadFormat::Wiegand26,
+        PayloadFormat::Signed,
+    ];
+
+    pub fn parse(s: &str) -> Option<PayloadFormat> {
+        Self::ALL.into_iter().find(|f| f.as_str() == s)
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PayloadFormat::H10301 => "h10301",
+            PayloadFormat::Card => "card",
+            PayloadFormat::Wiegand26 => "wiegand26",
+            PayloadFormat::Signed => "signed",
+        }
+    }
+}
+
+/// The payload of a credential in `format`. `issued_secs` goes into signed tokens.
+pub fn payload(
+    format: PayloadFormat,
+    signer: &CredentialSigner,
+    operator_slug: &str,
+    facility: i64,
+    card: i64,
+    issued_secs: i64,
+) -> String {
+    match format {
+        PayloadFormat::H10301 => barcode_message(facility, card),
+        PayloadFormat::Card => card.to_string(),
+        PayloadFormat::Wiegand26 => format!(
+            "{:07X}",
+            wiegand26(
+                u8::try_from(facility).unwrap_or_default(),
+                u16::try_from(card).unwrap_or_default()
+            )
+        ),
+        PayloadFormat::Signed => signer.token(operator_slug, facility, card, issued_secs),
+    }
+}
+
+/// The server's Ed25519 key for signed credential tokens: from a PEM file, or generated on
+/// first run in the data folder.
+pub struct CredentialSigner {
+    key: openssl::pkey::PKey<openssl::pkey::Private>,
+}
+
+impl std::fmt::Debug for CredentialSigner {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("CredentialSigner(<key>)")
+    }
+}
+
+const TOKEN_PREFIX: &str = "EP1";
+
+fn b64(bytes: &[u8]) -> String {
+    use base64::Engine as _;
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+}
+
+impl CredentialSigner {
+    /// Reads the PEM key at `path`, or creates one there when the file does not exist.
+    pub fn load_or_create(path: &std::path::Path) -> Result<CredentialSigner, String> {
+        use openssl::pkey::PKey;
+        match std::fs::read(path) {
+            Ok(pem) => PKey::private_key_from_pem(&pem)
+                .map_err(|e| format!("{} is not a PEM private key: {e}", path.display()))
+                .and_then(|key| {
+                    if key.id() == openssl::pkey::Id::ED25519 {
+                        Ok(CredentialSigner { key })
+                    } else {
+                        Err(format!(
+                            "{} must be an Ed25519 key (openssl genpkey -algorithm ed25519)",
+                            path.display()
+                        ))
+                    }
+                }),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                let key = PKey::generate_ed25519().map_err(|e| e.to_string())?;
+                let pem = key.private_key_to_pem_pkcs8().map_err(|e| e.to_string())?;
+                if let Some(dir) = path.parent() {
+                    std::fs::create_dir_all(dir).map_err(|e| e.to_string())?;
+                }
+                std::fs::write(path, pem)
+                    .map_err(|e| format!("could not write {}: {e}", path.display()))?;
+                Ok(CredentialSigner { key })
+            }
+            Err(e) => Err(format!("could not read {}: {e}", path.display())),
+        }
+    }
+
+    /// The public key readers verify tokens with, as PEM.
+    pub fn public_pem(&self) -> String {
+        self.key
+            .public_key_to_pem()
+            .map(|p| String::from_utf8_lossy(&p).into_owned())
+            .unwrap_or_default()
+    }
+
+    /// `EP1.<base64url("slug:facility:card:issued")>.<base64url(Ed25519 signature of the
+    /// first two parts)>`
+    pub fn token(&self, operator_slug: &str, facility: i64, card: i64, issued_secs: i64) -> String {
+        let body = b64(format!("{operator_slug}:{facility}:{card}:{issued_secs}").as_bytes());
+        let signed = format!("{TOKEN_PREFIX}.{body}");
+        let sig = openssl::sign::Signer::new_without_digest(&self.key)
+            .and_then(|mut s| s.sign_oneshot_to_vec(signed.as_bytes()))
+            .unwrap_or_default();
+        format!("{signed}.{}", b64(&sig))
+    }
+}
+
+/// What a reader does offline: checks a token against the public key (PEM) and reads it.
+/// Returns (operator slug, facility code, card number, issued seconds).
+pub fn verify_token(token: &str, public_pem: &[u8]) -> Option<(String, i64, i64, i64)> {
+    use base64::Engine as _;
+    let key = openssl::pkey::PKey::public_key_from_pem(public_pem).ok()?;
+    let (signed, sig) = token.rsplit_once('.')?;
+    let (prefix, body) = signed.split_once('.')?;
+    if prefix != TOKEN_PREFIX {
+        return None;
+    }
+    let sig = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(sig)
+        .ok()?;
+    let ok = openssl::sign::Verifier::new_without_digest(&key)
+        .and_then(|mut v| v.verify_oneshot(&sig, signed.as_bytes()))
+        .ok()?;
+    if !ok {
+        return None;
+    }
+    let text = String::from_utf8(
+        base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(body)
+            .ok()?,
+    )
+    .ok()?;
+    let mut parts = text.rsplitn(4, ':');
+    let issued = parts.next()?.parse().ok()?;
+    let card = parts.next()?.parse().ok()?;
+    let facility = parts.next()?.parse().ok()?;
+    Some((parts.next()?.to_owned(), facility, card, issued))
+}
+
 /// The credential a pass carries: the member's physical card if they have one, else their live
 /// generated credential, else a new one. Safe when several requests race for the same member.
 pub async fn ensure(
@@ -97,6 +258,41 @@ mod tests {
             "bits 14-26 hold an odd number of ones"
         );
         assert!(w < (1 << 26));
+    }
+
+    #[test]
+    fn payload_formats() {
+        let dir = tempfile::tempdir().unwrap();
+        let signer = CredentialSigner::load_or_create(&dir.path().join("k.pem")).unwrap();
+        let p = |f| payload(f, &signer, "northwind", 42, 1002, 1_700_000_000);
+        assert_eq!(p(PayloadFormat::H10301), "H10301:42:1002");
+        assert_eq!(p(PayloadFormat::Card), "1002");
+        assert_eq!(
+            p(PayloadFormat::Wiegand26),
+            format!("{:07X}", wiegand26(42, 1002))
+        );
+        let token = p(PayloadFormat::Signed);
+        assert!(token.starts_with("EP1."), "{token}");
+        let public = signer.public_pem();
+        assert_eq!(
+            verify_token(&token, public.as_bytes()),
+            Some(("northwind".to_owned(), 42, 1002, 1_700_000_000))
+        );
+        // One changed character, or another key, and the token is refused.
+        let mut forged = token.clone().into_bytes();
+        forged[6] = if forged[6] == b'A' { b'B' } else { b'A' };
+        assert_eq!(
+            verify_token(&String::from_utf8(forged).unwrap(), public.as_bytes()),
+            None
+        );
+        let other = CredentialSigner::load_or_create(&dir.path().join("other.pem")).unwrap();
+        assert_eq!(verify_token(&token, other.public_pem().as_bytes()), None);
+        // The key is kept: loading it again signs verifiably with the same public key.
+        let again = CredentialSigner::load_or_create(&dir.path().join("k.pem")).unwrap();
+        assert_eq!(again.public_pem(), public);
+        assert!(PayloadFormat::ALL
+            .iter()
+            .all(|f| PayloadFormat::parse(f.as_str()) == Some(*f)));
     }
 
     #[test]

@@ -317,6 +317,7 @@ pub async fn issue(
         .await?;
     let content = pass_content(
         &state.config.http.public_url,
+        &state.credentials,
         &found.operator,
         &found.member,
         &credential,
@@ -580,6 +581,7 @@ async fn store_token_hash(store: &Store, link: &SqlLink) -> Result<String, Store
 pub async fn content_of(
     store: &Store,
     public_url: &str,
+    signer: &credentials::CredentialSigner,
     pass: &SqlWalletPass,
 ) -> Result<Option<PassContent>, StoreError> {
     let (Some(operator), Some(member)) = (
@@ -593,18 +595,28 @@ pub async fn content_of(
         .await?
         .into_iter()
         .find(|c| c.id == pass.credential_id);
-    Ok(credential.map(|c| pass_content(public_url, &operator, &member, &c, pass)))
+    Ok(credential.map(|c| pass_content(public_url, signer, &operator, &member, &c, pass)))
 }
 
 /// What a pass shows: used when issuing, and when Wallet asks for the latest version.
 pub fn pass_content(
     public_url: &str,
+    signer: &credentials::CredentialSigner,
     operator: &SqlOperator,
     member: &SqlMember,
     credential: &SqlCredential,
     pass: &SqlWalletPass,
 ) -> PassContent {
     let b = branding(operator);
+    let payload = credentials::payload(
+        credentials::PayloadFormat::parse(&operator.credential_format)
+            .unwrap_or(credentials::PayloadFormat::H10301),
+        signer,
+        &operator.slug,
+        credential.facility_code,
+        credential.card_number,
+        pass.issued_at / 1000,
+    );
     PassContent {
         serial: pass.serial.clone(),
         operator_name: operator.name.clone(),
@@ -620,6 +632,12 @@ pub fn pass_content(
             .or(b.support.url.clone()),
         facility_code: credential.facility_code,
         card_number: credential.card_number,
+        short_payload: if payload.len() <= 64 {
+            payload.clone()
+        } else {
+            credentials::barcode_message(credential.facility_code, credential.card_number)
+        },
+        payload,
         web_service: match (&pass.auth_token, pass.platform.as_str()) {
             (Some(token), "apple") => Some(WebService {
                 url: format!("{}/passkit", public_url.trim_end_matches('/')),

@@ -28,6 +28,8 @@ pub struct AppState {
     pub google: Arc<GoogleWallet>,
     /// Email for member invites: SMTP, or the local `.eml` outbox.
     pub mailer: Arc<crate::mail::Mailer>,
+    /// Signs credential tokens for operators whose readers verify them offline.
+    pub credentials: Arc<crate::credentials::CredentialSigner>,
 }
 
 impl AppState {
@@ -44,11 +46,16 @@ impl AppState {
             )?,
         )?;
         let g = &config.google_wallet;
-        let google = if g.rest {
+        let mut google = if g.rest {
             google.with_rest(&g.api_base_url, &g.token_url)?
         } else {
             google
         };
+        google.redemption_issuers = g.redemption_issuers.clone();
+        let credentials = crate::credentials::CredentialSigner::load_or_create(
+            &config.journey.credential_key_file,
+        )
+        .map_err(|e| WalletError::Config(format!("ELUMO_CREDENTIAL_KEY: {e}")))?;
         let sms: Arc<dyn SmsSender> = match (&config.sms.provider, &config.sms.twilio) {
             (SmsProvider::Twilio, Some(twilio)) => Arc::new(
                 TwilioSender::new(twilio.clone(), &config.http.public_url)
@@ -60,6 +67,7 @@ impl AppState {
             .map_err(|e| WalletError::Config(e.to_string()))?;
         Ok(AppState {
             mailer: Arc::new(mailer),
+            credentials: Arc::new(credentials),
             leptos_options: Self::leptos_options(&config),
             config: Arc::new(config),
             store,
@@ -143,9 +151,33 @@ fn apple_wallet(config: &Config) -> Result<AppleWallet, WalletError> {
         wwdr = %material.wwdr_generation,
         "Apple Wallet signing certificate loaded"
     );
+    if let Some(key) = &a.nfc_public_key {
+        check_nfc_key(key)?;
+    }
     Ok(AppleWallet {
+        nfc_public_key: a.nfc_public_key.clone(),
         pass_type_id: a.pass_type_id.clone(),
         team_id: a.team_id.clone(),
         material,
     })
+}
+
+/// Apple's NFC `encryptionPublicKey`: a base64 DER public key on P-256.
+fn check_nfc_key(key: &str) -> Result<(), WalletError> {
+    use base64::Engine as _;
+    let bad = |why: &str| {
+        WalletError::Config(format!(
+            "ELUMO_APPLE_NFC_PUBLIC_KEY {why}; it is the reader's ECDH P-256 public key as base64 DER"
+        ))
+    };
+    let der = base64::engine::general_purpose::STANDARD
+        .decode(key.trim())
+        .map_err(|_| bad("is not base64"))?;
+    let pkey =
+        openssl::pkey::PKey::public_key_from_der(&der).map_err(|_| bad("is not a public key"))?;
+    let curve = pkey.ec_key().ok().and_then(|ec| ec.group().curve_name());
+    if curve != Some(openssl::nid::Nid::X9_62_PRIME256V1) {
+        return Err(bad("is not on P-256"));
+    }
+    Ok(())
 }

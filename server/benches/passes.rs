@@ -40,6 +40,7 @@ fn main() {
     .expect("signing material");
     let raw_key = material.pass_key.clone();
     let apple = AppleWallet {
+        nfc_public_key: None,
         pass_type_id: pass_type.into(),
         team_id: team.into(),
         material,
@@ -61,6 +62,8 @@ fn main() {
         support: Some("help@northwind.example".into()),
         facility_code: 42,
         card_number: 1002,
+        payload: "H10301:42:1002".into(),
+        short_payload: "H10301:42:1002".into(),
         web_service: None,
         voided: false,
         expires_at: None,

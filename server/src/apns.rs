@@ -226,6 +226,7 @@ pub struct Updates<'a> {
     pub apple: &'a dyn PushSender,
     pub google: &'a GoogleWallet,
     pub public_url: &'a str,
+    pub signer: &'a app::credentials::CredentialSigner,
 }
 
 /// Google's copy of the pass, brought up to date (its state INACTIVE once voided).
@@ -237,7 +238,8 @@ async fn update_google(u: &Updates<'_>, pass_id: i64) -> Result<Option<String>, 
     let Some(pass) = u.store.wallet_pass(pass_id).await? else {
         return Ok(None);
     };
-    let Some(content) = app::links::content_of(u.store, u.public_url, &pass).await? else {
+    let Some(content) = app::links::content_of(u.store, u.public_url, u.signer, &pass).await?
+    else {
         return Ok(None);
     };
     Ok(rest
@@ -342,6 +344,7 @@ pub async fn run_push_worker(
         apple: sender.as_ref(),
         google: &state.google,
         public_url: &state.config.http.public_url,
+        signer: &state.credentials,
     };
     loop {
         if let Err(err) = push_due(&updates).await {

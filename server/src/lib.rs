@@ -68,6 +68,7 @@ pub fn router(state: AppState) -> Router {
     let options = state.leptos_options.clone();
     let app = Router::new()
         .route("/healthz", get(healthz))
+        .route("/credential-key.pem", get(credential_key))
         .route("/readyz", get(readyz))
         .route("/api/{*fn_name}", get(server_fn).post(server_fn))
         .route("/l/{token}/apple", post(issue_apple))
@@ -174,6 +175,15 @@ fn panic_response(_: Box<dyn std::any::Any + Send + 'static>) -> Response {
 
 async fn healthz() -> &'static str {
     "ok"
+}
+
+/// The public key of signed credential tokens, for readers that verify them offline.
+async fn credential_key(State(state): State<AppState>) -> Response {
+    (
+        [(header::CONTENT_TYPE, "application/x-pem-file")],
+        state.credentials.public_pem(),
+    )
+        .into_response()
 }
 
 async fn readyz(State(state): State<AppState>) -> Response {

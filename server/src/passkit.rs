@@ -197,12 +197,18 @@ async fn latest_pass(
     if since.is_some_and(|since| modified <= since) {
         return StatusCode::NOT_MODIFIED.into_response();
     }
-    let content =
-        match app::links::content_of(&state.store, &state.config.http.public_url, &pass).await {
-            Ok(Some(content)) => content,
-            Ok(None) => return StatusCode::NOT_FOUND.into_response(),
-            Err(err) => return unavailable(err),
-        };
+    let content = match app::links::content_of(
+        &state.store,
+        &state.config.http.public_url,
+        &state.credentials,
+        &pass,
+    )
+    .await
+    {
+        Ok(Some(content)) => content,
+        Ok(None) => return StatusCode::NOT_FOUND.into_response(),
+        Err(err) => return unavailable(err),
+    };
     match state.apple.pkpass(&content) {
         Ok(bytes) => {
             let mut res = bytes.into_response();

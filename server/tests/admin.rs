@@ -921,3 +921,116 @@ async fn the_audit_log_says_who_did_what_when_and_from_where() {
         "with the address (none in tests)"
     );
 }
+
+/// The operator's credential format (a setting) decides what the QR code carries; the signed
+/// token verifies with the public key the server publishes; NFC and Smart Tap carry a short form.
+#[tokio::test]
+async fn the_qr_code_carries_the_credential_in_the_operators_format() {
+    let reader = openssl::ec::EcKey::generate(
+        &openssl::ec::EcGroup::from_curve_name(openssl::nid::Nid::X9_62_PRIME256V1).unwrap(),
+    )
+    .unwrap();
+    let nfc_key = {
+        use base64::Engine as _;
+        base64::engine::general_purpose::STANDARD.encode(reader.public_key_to_der().unwrap())
+    };
+    let d = dashboard(&[
+        ("ELUMO_APPLE_NFC_PUBLIC_KEY", &nfc_key),
+        ("ELUMO_GOOGLE_REDEMPTION_ISSUERS", "3388000000022100000"),
+        ("ELUMO_LIMIT_SMS_PER_NUMBER_PER_MINUTE", "100"),
+    ])
+    .await;
+    let admin = sign_in(&d.router, A_ADMIN).await;
+    let mut settings = vec![
+        ("name", "Northwind Workspace"),
+        ("brand_color", "#1f4fd1"),
+        ("accent_color", "#0b1f4d"),
+        ("default_region", "GB"),
+        ("link_minutes", "10"),
+        ("invite_days", "30"),
+        ("sms_hourly_budget", "500"),
+        ("credential_format", "signed"),
+    ];
+    let (_, headers, _) = send(&d.router, admin.post("/admin/settings", &settings)).await;
+    assert_eq!(location(&headers), "/admin/settings?done=saved");
+
+    let pass_json = |body: &[u8]| -> serde_json::Value {
+        serde_json::from_slice(&common::unzip(body)["pass.json"]).unwrap()
+    };
+    let issue = || async {
+        common::enter_number(&d.router, &d.token, "07400123002").await;
+        let link = common::texted_link(&d.state).await;
+        let res = d
+            .router
+            .clone()
+            .oneshot(
+                Request::post(format!("{link}/apple"))
+                    .body(Body::empty())
+                    .unwrap(),
+            )
+            .await
+            .unwrap();
+        axum::body::to_bytes(res.into_body(), 1 << 22)
+            .await
+            .unwrap()
+    };
+    let pass = pass_json(&issue().await);
+    let token = pass["barcodes"][0]["message"].as_str().unwrap().to_owned();
+    let (status, _, public) = send(
+        &d.router,
+        Request::get("/credential-key.pem")
+            .body(Body::empty())
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(
+        app::credentials::verify_token(&token, public.as_bytes())
+            .map(|(op, fc, card, _)| (op, fc, card)),
+        Some(("northwind".to_owned(), 42, 1002)),
+        "Grace's physical card, signed for her operator"
+    );
+    assert_eq!(
+        pass["nfc"]["message"], "H10301:42:1002",
+        "NFC carries at most 64 bytes"
+    );
+    assert_eq!(pass["nfc"]["encryptionPublicKey"], nfc_key.as_str());
+
+    settings.pop();
+    settings.push(("credential_format", "wiegand26"));
+    send(&d.router, admin.post("/admin/settings", &settings)).await;
+    let pass = pass_json(&issue().await);
+    let expected = format!("{:07X}", app::credentials::wiegand26(42, 1002));
+    assert_eq!(pass["barcodes"][0]["message"], expected.as_str());
+    assert_eq!(pass["nfc"]["message"], expected.as_str());
+
+    let grace = d
+        .state
+        .store
+        .member_by_external_id(d.a, "nw-1002")
+        .await
+        .unwrap()
+        .unwrap();
+    let google = d
+        .state
+        .store
+        .wallet_passes_for_member(grace.id)
+        .await
+        .unwrap();
+    let content = app::links::content_of(
+        &d.state.store,
+        "https://pass.example.test",
+        &d.state.credentials,
+        &google[0],
+    )
+    .await
+    .unwrap()
+    .unwrap();
+    let class = d.state.google.class_json(&content);
+    assert_eq!(class["enableSmartTap"], true);
+    assert_eq!(class["redemptionIssuers"][0], "3388000000022100000");
+    assert_eq!(
+        d.state.google.object_json(&content)["smartTapRedemptionValue"],
+        expected.as_str()
+    );
+}

@@ -1300,8 +1300,14 @@ async fn a_membership_end_from_the_crm_becomes_the_passes_expiry() {
             })
             .await
             .unwrap();
-        let content =
-            app::links::pass_content("https://pass.example.test", &op, &ada, &cred, &pass);
+        let content = app::links::pass_content(
+            "https://pass.example.test",
+            &h.state.credentials,
+            &op,
+            &ada,
+            &cred,
+            &pass,
+        );
         if platform == "apple" {
             assert_eq!(
                 h.state.apple.pass_json(&content)["expirationDate"],

@@ -5,7 +5,6 @@
 mod common;
 
 use std::collections::BTreeMap;
-use std::io::Read as _;
 use std::process::Command;
 
 use axum::body::Body;
@@ -242,19 +241,6 @@ async fn a_match_sends_one_text_with_one_link_and_the_page_issues_nothing() {
     assert!(!kinds.iter().any(|k| k.ends_with("_pass_issued")));
 }
 
-fn unzip(bytes: &[u8]) -> BTreeMap<String, Vec<u8>> {
-    let mut zip = zip::ZipArchive::new(std::io::Cursor::new(bytes)).expect("a zip");
-    let mut files = BTreeMap::new();
-    for i in 0..zip.len() {
-        let mut f = zip.by_index(i).unwrap();
-        let mut buf = Vec::new();
-        f.read_to_end(&mut buf).unwrap();
-        let name = f.name().unwrap().to_string();
-        files.insert(name, buf);
-    }
-    files
-}
-
 fn sha1_hex(bytes: &[u8]) -> String {
     openssl::sha::sha1(bytes)
         .iter()
@@ -285,7 +271,7 @@ async fn apple_wallet_gets_a_real_signed_pkpass_with_a_new_credential() {
         .unwrap()
         .contains("HttpOnly"));
 
-    let files = unzip(&r.body);
+    let files = common::unzip(&r.body);
     for name in [
         "pass.json",
         "manifest.json",
@@ -394,7 +380,7 @@ async fn apple_wallet_gets_a_real_signed_pkpass_with_a_new_credential() {
     let again = p.post(&format!("{link}/apple"), "", Some(&cookie)).await;
     assert_eq!(again.status, StatusCode::OK);
     let pass2: serde_json::Value =
-        serde_json::from_slice(&unzip(&again.body)["pass.json"]).unwrap();
+        serde_json::from_slice(&common::unzip(&again.body)["pass.json"]).unwrap();
     assert_eq!(pass2["serialNumber"], pass["serialNumber"]);
     assert!(p
         .event_kinds(&journey)
@@ -408,7 +394,8 @@ async fn a_physical_card_is_carried_over_to_the_pass() {
     p.enter("07400123002").await;
     let link = p.link_path().await;
     let r = p.post(&format!("{link}/apple"), "", None).await;
-    let pass: serde_json::Value = serde_json::from_slice(&unzip(&r.body)["pass.json"]).unwrap();
+    let pass: serde_json::Value =
+        serde_json::from_slice(&common::unzip(&r.body)["pass.json"]).unwrap();
     assert_eq!(pass["barcodes"][0]["message"], "H10301:42:1002");
     assert_eq!(pass["generic"]["auxiliaryFields"][0]["value"], "42 / 01002");
     let grace = p.member("+447400123002").await;

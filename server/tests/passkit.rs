@@ -4,7 +4,6 @@
 mod common;
 
 use std::collections::BTreeMap;
-use std::io::Read as _;
 use std::sync::{Arc, Mutex};
 
 use axum::body::Body;
@@ -134,7 +133,7 @@ impl Wallet {
             .map(|v| v.to_str().unwrap().split(';').next().unwrap().to_owned())
             .or(cookie.map(str::to_owned))
             .unwrap();
-        (unzip(&res.body), link.to_owned(), cookie)
+        (common::unzip(&res.body), link.to_owned(), cookie)
     }
 
     async fn push(&self) -> usize {
@@ -144,22 +143,11 @@ impl Wallet {
             apple: sender.as_ref(),
             google: &self.state.google,
             public_url: &self.state.config.http.public_url,
+            signer: &self.state.credentials,
         })
         .await
         .unwrap()
     }
-}
-
-fn unzip(bytes: &[u8]) -> BTreeMap<String, Vec<u8>> {
-    let mut zip = zip::ZipArchive::new(std::io::Cursor::new(bytes)).expect("a zip");
-    let mut files = BTreeMap::new();
-    for i in 0..zip.len() {
-        let mut f = zip.by_index(i).unwrap();
-        let mut buf = Vec::new();
-        f.read_to_end(&mut buf).unwrap();
-        files.insert(f.name().unwrap().to_string(), buf);
-    }
-    files
 }
 
 fn pass_json(files: &BTreeMap<String, Vec<u8>>) -> Value {
@@ -283,7 +271,10 @@ async fn the_web_service_answers_as_apple_documents_and_pushes_updates_and_voids
         .to_str()
         .unwrap()
         .to_owned();
-    assert_eq!(pass_json(&unzip(&r.body))["serialNumber"], serial.as_str());
+    assert_eq!(
+        pass_json(&common::unzip(&r.body))["serialNumber"],
+        serial.as_str()
+    );
     let r = w
         .send(
             Wallet::req("GET", &latest, Some(&auth))
@@ -383,7 +374,7 @@ async fn the_web_service_answers_as_apple_documents_and_pushes_updates_and_voids
                 .unwrap(),
         )
         .await;
-    let updated = pass_json(&unzip(&r.body));
+    let updated = pass_json(&common::unzip(&r.body));
     assert!(
         updated["barcodes"][0]["message"]
             .as_str()
@@ -421,7 +412,7 @@ async fn the_web_service_answers_as_apple_documents_and_pushes_updates_and_voids
         StatusCode::OK,
         "changed since the earlier Last-Modified"
     );
-    assert_eq!(pass_json(&unzip(&r.body))["voided"], true);
+    assert_eq!(pass_json(&common::unzip(&r.body))["voided"], true);
 
     let j = w
         .state

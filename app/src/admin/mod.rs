@@ -397,6 +397,10 @@ pub async fn save_settings(
     op.strict_enumeration = field(form, "strict") == "on";
     op.sms_countries = countries.join(",");
     op.sms_hourly_budget = budget;
+    if let Some(format) = crate::credentials::PayloadFormat::parse(field(form, "credential_format"))
+    {
+        op.credential_format = format.as_str().to_owned();
+    }
     op.link_ttl_secs = Some(link_minutes * 60);
     op.invite_days = invite_days;
     store.update_operator_settings(&op).await?;

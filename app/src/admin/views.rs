@@ -764,6 +764,7 @@ pub async fn settings(
         strict: op.strict_enumeration,
         sms_countries: op.sms_countries,
         sms_hourly_budget: op.sms_hourly_budget,
+        credential_format: op.credential_format,
     }))
 }
 

@@ -704,6 +704,18 @@ pub fn AdminSettingsPage() -> impl IntoView {
                                     <label for="s-invite">"New invites work for (days, 1–366)"</label>
                                     <input id="s-invite" name="invite_days" type="number" min="1" max="366" value=s.invite_days.to_string()/>
                                 </fieldset>
+                                <fieldset><legend>"Access credential"</legend>
+                                    <label for="s-format">"The pass's QR code carries"</label>
+                                    <select id="s-format" name="credential_format">
+                                        {[("h10301", "H10301:facility:card (e.g. H10301:42:1002)"),
+                                          ("card", "The card number alone (1002)"),
+                                          ("wiegand26", "The 26-bit Wiegand value with parity, in hex (0A807D5)"),
+                                          ("signed", "A signed token readers verify offline (key at /credential-key.pem)")]
+                                            .into_iter().map(|(v, l)| view! {
+                                                <option value=v selected=s.credential_format == v>{l}</option>
+                                            }).collect_view()}
+                                    </select>
+                                </fieldset>
                                 <fieldset><legend>"Abuse limits"</legend>
                                     <label for="s-countries">"Countries texts may go to (e.g. GB,IE; empty: the default region only)"</label>
                                     <input id="s-countries" name="sms_countries" value=s.sms_countries.clone()/>

@@ -784,7 +784,7 @@ impl Store {
             "UPDATE operators SET name = $2, brand_color = $3, accent_color = $4, logo_url = $5, \
                    support_email = $6, support_phone = $7, support_url = $8, default_region = $9, \
                    strict_enumeration = $10, sms_countries = $11, sms_hourly_budget = $12, \
-                   link_ttl_secs = $13, invite_days = $14 WHERE id = $1";
+                   link_ttl_secs = $13, invite_days = $14, credential_format = $15 WHERE id = $1";
         on_pool!(self, |p| sqlx::query(sql)
             .bind(op.id)
             .bind(&op.name)
@@ -800,6 +800,7 @@ impl Store {
             .bind(op.sms_hourly_budget)
             .bind(op.link_ttl_secs)
             .bind(op.invite_days)
+            .bind(&op.credential_format)
             .execute(p)
             .await
             .map(|r| r.rows_affected()))?;

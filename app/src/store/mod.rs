@@ -89,6 +89,8 @@ pub struct SqlOperator {
     pub link_ttl_secs: Option<i64>,
     /// How long new invites work, in days.
     pub invite_days: i64,
+    /// What the pass's QR code carries (`credentials::PayloadFormat`).
+    pub credential_format: String,
 }
 
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -323,7 +325,7 @@ const EVENT_SQL: &str =
 const OPERATOR_COLUMNS: &str =
     "id, slug, name, brand_color, accent_color, logo_url, support_email, \
      support_phone, support_url, default_region, digital_facility_code, strict_enumeration, \
-     sms_countries, sms_hourly_budget, link_ttl_secs, invite_days";
+     sms_countries, sms_hourly_budget, link_ttl_secs, invite_days, credential_format";
 const MEMBER_COLUMNS: &str =
     "id, operator_id, external_id, first_name, last_name, email, mobile_e164, synced_at, active, \
      membership_ends_at";

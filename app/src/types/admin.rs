@@ -253,6 +253,7 @@ pub struct SettingsView {
     pub strict: bool,
     pub sms_countries: String,
     pub sms_hourly_budget: i64,
+    pub credential_format: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -19,6 +19,8 @@ pub struct AppleWallet {
     pub pass_type_id: String,
     pub team_id: String,
     pub material: AppleSigningMaterial,
+    /// The NFC reader's public key (base64), for operators with Apple's NFC entitlement.
+    pub nfc_public_key: Option<String>,
 }
 
 /// The labels' translations: Wallet shows the pass in the phone's language when it has one.
@@ -161,6 +163,9 @@ impl AppleWallet {
         }
         if c.voided {
             pass["voided"] = json!(true);
+        }
+        if let Some(key) = &self.nfc_public_key {
+            pass["nfc"] = json!({"message": c.short_payload, "encryptionPublicKey": key});
         }
         if let Some(end) = c.expires_at.and_then(super::rfc3339) {
             pass["expirationDate"] = json!(end);

@@ -14,6 +14,8 @@ pub struct GoogleWallet {
     key: EncodingKey,
     /// The Wallet REST API, when classes and objects are pre-inserted.
     pub rest: Option<GoogleRest>,
+    /// Smart Tap: the redemption issuers (NFC reader vendors) that may read the pass.
+    pub redemption_issuers: Vec<String>,
 }
 
 impl std::fmt::Debug for GoogleWallet {
@@ -54,6 +56,7 @@ impl GoogleWallet {
             service_account_email,
             key,
             rest: None,
+            redemption_issuers: Vec::new(),
         })
     }
 
@@ -76,7 +79,12 @@ impl GoogleWallet {
 
     /// The pass class: one per operator.
     pub fn class_json(&self, c: &PassContent) -> serde_json::Value {
-        json!({"id": self.class_id(c)})
+        let mut class = json!({"id": self.class_id(c)});
+        if !self.redemption_issuers.is_empty() {
+            class["enableSmartTap"] = json!(true);
+            class["redemptionIssuers"] = json!(self.redemption_issuers);
+        }
+        class
     }
 
     /// The pass object, with its state: ACTIVE, or INACTIVE once voided.
@@ -100,6 +108,9 @@ impl GoogleWallet {
         });
         if let Some(end) = c.expires_at.and_then(super::rfc3339) {
             object["validTimeInterval"] = json!({"end": {"date": end}});
+        }
+        if !self.redemption_issuers.is_empty() {
+            object["smartTapRedemptionValue"] = json!(c.short_payload);
         }
         object
     }

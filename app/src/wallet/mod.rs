@@ -17,6 +17,10 @@ pub struct PassContent {
     pub support: Option<String>,
     pub facility_code: i64,
     pub card_number: i64,
+    /// What the QR code carries, in the operator's format.
+    pub payload: String,
+    /// A payload of at most 64 bytes for NFC and Smart Tap (the signed token is longer).
+    pub short_payload: String,
     /// Apple's PassKit web service, so Wallet can fetch updates (and a void).
     pub web_service: Option<WebService>,
     pub voided: bool,
@@ -42,7 +46,7 @@ impl PassContent {
         crate::credentials::display(self.facility_code, self.card_number)
     }
     pub fn barcode_message(&self) -> String {
-        crate::credentials::barcode_message(self.facility_code, self.card_number)
+        self.payload.clone()
     }
 }
 

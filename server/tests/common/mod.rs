@@ -203,3 +203,17 @@ pub async fn texted_link(state: &AppState) -> String {
         .expect("one link on the public URL")
         .to_owned()
 }
+
+/// The files of a `.pkpass` (a zip), by name.
+pub fn unzip(bytes: &[u8]) -> std::collections::BTreeMap<String, Vec<u8>> {
+    use std::io::Read as _;
+    let mut zip = zip::ZipArchive::new(std::io::Cursor::new(bytes)).expect("a zip");
+    let mut files = std::collections::BTreeMap::new();
+    for i in 0..zip.len() {
+        let mut f = zip.by_index(i).unwrap();
+        let mut buf = Vec::new();
+        f.read_to_end(&mut buf).unwrap();
+        files.insert(f.name().unwrap().to_string(), buf);
+    }
+    files
+}
