@@ -48,6 +48,8 @@ function server(port: number, dir: string, raiseLimits: boolean) {
       DATABASE_URL: `sqlite://${dir}/e2e.db`,
       ELUMO_SITE_ROOT: process.env.ELUMO_SITE_ROOT ?? path.resolve(__dirname, '../target/site'),
       ELUMO_LOG: 'warn',
+      // The demo admin's password, so admin.spec.ts can sign in to the dashboard.
+      ELUMO_DEMO_ADMIN_PASSWORD: 'northwind-demo-admin-pass',
       // Every test comes from 127.0.0.1 and most use the demo invite and a few demo numbers: on the
       // main server the abuse limits are raised out of the way (they have their own server below).
       ...(raiseLimits
@@ -56,6 +58,8 @@ function server(port: number, dir: string, raiseLimits: boolean) {
             ELUMO_LIMIT_SUBMISSIONS_PER_INVITE: '10000',
             ELUMO_LIMIT_SMS_PER_NUMBER_PER_MINUTE: '10000',
             ELUMO_LIMIT_SMS_PER_NUMBER_PER_DAY: '10000',
+            // admin.spec.ts signs in once per test.
+            ELUMO_ADMIN_LOGINS_PER_IP: '10000',
           }
         : {}),
     },
@@ -73,8 +77,11 @@ export default defineConfig({
   reporter: [['list']],
   use: { baseURL, trace: 'retain-on-failure', ...chromium },
   projects: [
-    { name: 'pixel', use: { ...devices['Pixel 7'], ...chromium } },
-    { name: 'iphone', use: { ...devices['iPhone 13'], ...chromium } },
+    // The member's journey, on phones.
+    { name: 'pixel', use: { ...devices['Pixel 7'], ...chromium }, testIgnore: /admin\.spec\.ts/ },
+    { name: 'iphone', use: { ...devices['iPhone 13'], ...chromium }, testIgnore: /admin\.spec\.ts/ },
+    // The operator dashboard, on a desktop.
+    { name: 'desktop', use: { ...devices['Desktop Chrome'], ...chromium }, testMatch: /admin\.spec\.ts/ },
   ],
   webServer: [server(port, dataDir, true), server(limitsPort, limitsDataDir, false)],
 });

@@ -315,7 +315,7 @@ pub async fn issue(
             site_name: site_name.as_deref(),
         })
         .await?;
-    let content = pass_content(
+    let mut content = pass_content(
         &state.config.http.public_url,
         &state.credentials,
         &found.operator,
@@ -323,6 +323,7 @@ pub async fn issue(
         &credential,
         &pass,
     );
+    content.images = store.operator_images(found.operator.id).await?;
     let detail = format!(
         "serial {}, {} credential {}",
         pass.serial,
@@ -595,7 +596,12 @@ pub async fn content_of(
         .await?
         .into_iter()
         .find(|c| c.id == pass.credential_id);
-    Ok(credential.map(|c| pass_content(public_url, signer, &operator, &member, &c, pass)))
+    let Some(credential) = credential else {
+        return Ok(None);
+    };
+    let mut content = pass_content(public_url, signer, &operator, &member, &credential, pass);
+    content.images = store.operator_images(operator.id).await?;
+    Ok(Some(content))
 }
 
 /// What a pass shows: used when issuing, and when Wallet asks for the latest version.
@@ -647,6 +653,7 @@ pub fn pass_content(
         },
         voided: pass.voided_at.is_some(),
         expires_at: member.membership_ends_at,
+        images: Vec::new(),
     }
 }
 

@@ -1,14 +1,7 @@
 import { test, expect } from '@playwright/test';
 import { PhonePage, numbers } from './fixtures/phone-page';
-import { WalletPage } from './fixtures/wallet-page';
+import { WalletPage, pressGoogle } from './fixtures/wallet-page';
 import { codeSentTo, linkSentTo, outboxMark } from './fixtures/outbox';
-
-// Google's save page is never contacted: the tests read the redirect the button answers with.
-async function pressGoogle(page: import('@playwright/test').Page, link: string): Promise<string> {
-  const res = await page.request.post(`${link}/google`, { maxRedirects: 0 });
-  expect(res.status()).toBe(303);
-  return res.headers()['location'];
-}
 
 // The whole journey, from the invite URL to the wallet, with JavaScript on and off.
 for (const js of [true, false]) {

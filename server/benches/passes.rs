@@ -67,6 +67,7 @@ fn main() {
         web_service: None,
         voided: false,
         expires_at: None,
+        images: Vec::new(),
     };
     let secs = std::env::var("BENCH_SECONDS")
         .ok()

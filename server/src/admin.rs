@@ -28,6 +28,11 @@ pub fn routes() -> Router<AppState> {
         .route("/admin/invites/{id}/qr.svg", get(qr_svg))
         .route("/admin/invites/{id}/qr.png", get(qr_png))
         .route("/admin/settings", post(save_settings))
+        .route(
+            "/admin/settings/images",
+            post(upload_image).layer(axum::extract::DefaultBodyLimit::max(1024 * 1024)),
+        )
+        .route("/admin/images/{file}", get(image))
         .route("/admin/staff", post(add_staff))
         .route("/admin/staff/{id}", post(update_staff))
 }
@@ -480,6 +485,79 @@ async fn journeys_csv(
             )
                 .into_response()
         }
+        Err(e) => unavailable(e),
+    }
+}
+
+/// A pass image upload (multipart: `csrf`, `kind`, `file`; or `remove` to go back to the
+/// generated image).
+async fn upload_image(
+    State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
+    headers: HeaderMap,
+    multipart: Result<axum::extract::Multipart, axum::extract::multipart::MultipartRejection>,
+) -> Response {
+    let Ok(mut multipart) = multipart else {
+        return result("/admin/settings", "image-missing");
+    };
+    let mut form = Form::new();
+    let mut file: Option<Vec<u8>> = None;
+    loop {
+        match multipart.next_field().await {
+            Ok(Some(field)) => {
+                let name = field.name().unwrap_or_default().to_owned();
+                let Ok(bytes) = field.bytes().await else {
+                    return result("/admin/settings", "image-too-large");
+                };
+                if name == "file" {
+                    file = Some(bytes.to_vec());
+                } else {
+                    form.insert(name, String::from_utf8_lossy(&bytes).into_owned());
+                }
+            }
+            Ok(None) => break,
+            Err(_) => return result("/admin/settings", "image-too-large"),
+        }
+    }
+    let s = match guarded(&state, &headers, &form, true).await {
+        Ok(s) => s,
+        Err(res) => return res,
+    };
+    let kind = form.get("kind").map(String::as_str).unwrap_or("");
+    let png = if form.contains_key("remove") {
+        None
+    } else {
+        Some(file.as_deref().unwrap_or_default())
+    };
+    match admin::save_image(&state, &s, kind, png, &ip).await {
+        Ok(code) => result("/admin/settings", code),
+        Err(e) => unavailable(e),
+    }
+}
+
+/// The signed-in operator's uploaded image (`logo.png`, `icon.png`), for the settings page.
+async fn image(
+    State(state): State<AppState>,
+    Path(file): Path<String>,
+    headers: HeaderMap,
+) -> Response {
+    let s = match signed_in(&state, &headers).await {
+        Ok(s) => s,
+        Err(res) => return res,
+    };
+    let Some(kind) = file.strip_suffix(".png") else {
+        return not_found();
+    };
+    match state.store.operator_image(s.operator_id, kind).await {
+        Ok(Some(png)) => (
+            [
+                (header::CONTENT_TYPE, "image/png"),
+                (header::CACHE_CONTROL, "no-store"),
+            ],
+            png,
+        )
+            .into_response(),
+        Ok(None) => not_found(),
         Err(e) => unavailable(e),
     }
 }

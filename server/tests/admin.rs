@@ -1034,3 +1034,151 @@ async fn the_qr_code_carries_the_credential_in_the_operators_format() {
         expected.as_str()
     );
 }
+
+fn png(width: u32, height: u32) -> Vec<u8> {
+    let mut out = Vec::new();
+    let mut enc = png::Encoder::new(&mut out, width, height);
+    enc.set_color(png::ColorType::Rgba);
+    enc.set_depth(png::BitDepth::Eight);
+    let mut w = enc.write_header().unwrap();
+    w.write_image_data(&vec![90u8; (width * height * 4) as usize])
+        .unwrap();
+    w.finish().unwrap();
+    out
+}
+
+/// A browser's multipart form: text fields, then one file.
+fn multipart(b: &Browser, fields: &[(&str, &str)], file: Option<&[u8]>) -> Request<Body> {
+    let boundary = "----elumo-test-boundary";
+    let mut body = Vec::new();
+    for (k, v) in fields {
+        body.extend_from_slice(
+            format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{k}\"\r\n\r\n{v}\r\n")
+                .as_bytes(),
+        );
+    }
+    if let Some(bytes) = file {
+        body.extend_from_slice(
+            format!(
+                "--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"logo.png\"\r\nContent-Type: image/png\r\n\r\n"
+            )
+            .as_bytes(),
+        );
+        body.extend_from_slice(bytes);
+        body.extend_from_slice(b"\r\n");
+    }
+    body.extend_from_slice(format!("--{boundary}--\r\n").as_bytes());
+    Request::post("/admin/settings/images")
+        .header(
+            header::CONTENT_TYPE,
+            format!("multipart/form-data; boundary={boundary}"),
+        )
+        .header(header::COOKIE, &b.cookie)
+        .body(Body::from(body))
+        .unwrap()
+}
+
+/// An admin's logo and icon replace the generated images on every pass; bad files get a
+/// sentence; staff and other operators cannot touch or see them.
+#[tokio::test]
+async fn operators_upload_their_logo_and_icon_for_the_passes() {
+    let d = dashboard(&[]).await;
+    let admin = sign_in(&d.router, A_ADMIN).await;
+    let csrf = admin.csrf.clone();
+    let logo = png(480, 150);
+    for (kind, file, code) in [
+        ("logo", png(481, 150), "error=image-logo-size"),
+        ("icon", png(120, 100), "error=image-icon-size"),
+        ("logo", b"GIF89a not a png".to_vec(), "error=image-not-png"),
+        ("logo", Vec::new(), "error=image-missing"),
+        ("logo", logo.clone(), "done=image-saved"),
+        ("icon", png(87, 87), "done=image-saved"),
+    ] {
+        let (status, headers, _) = send(
+            &d.router,
+            multipart(&admin, &[("csrf", &csrf), ("kind", kind)], Some(&file)),
+        )
+        .await;
+        assert_eq!(status, StatusCode::SEE_OTHER);
+        assert_eq!(
+            location(&headers),
+            format!("/admin/settings?{code}"),
+            "{kind}"
+        );
+    }
+    let (_, _, html) = send(
+        &d.router,
+        admin.get("/admin/settings?error=image-logo-size"),
+    )
+    .await;
+    assert!(html.contains("A logo is at most 480 × 150 pixels"));
+    assert!(html.contains("src=\"/admin/images/logo.png\""));
+    let (status, headers, served) = send(&d.router, admin.get("/admin/images/logo.png")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(headers[header::CONTENT_TYPE], "image/png");
+    assert_eq!(served, String::from_utf8_lossy(&logo));
+
+    // Without the token, as staff, or as another operator: nothing.
+    let (status, _, _) = send(
+        &d.router,
+        multipart(&admin, &[("kind", "logo")], Some(&png(100, 40))),
+    )
+    .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let staff = sign_in(&d.router, A_STAFF).await;
+    let (status, _, _) = send(
+        &d.router,
+        multipart(
+            &staff,
+            &[("csrf", &staff.csrf), ("kind", "logo")],
+            Some(&png(100, 40)),
+        ),
+    )
+    .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let b = sign_in(&d.router, B_ADMIN).await;
+    let (status, _, _) = send(&d.router, b.get("/admin/images/logo.png")).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+
+    // The pass carries the operator's logo at every scale.
+    common::enter_number(&d.router, &d.token, "07400123001").await;
+    let link = common::texted_link(&d.state).await;
+    let res = d
+        .router
+        .clone()
+        .oneshot(
+            Request::post(format!("{link}/apple"))
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await
+        .unwrap();
+    let files = common::unzip(
+        &axum::body::to_bytes(res.into_body(), 1 << 22)
+            .await
+            .unwrap(),
+    );
+    for name in ["logo.png", "logo@2x.png", "logo@3x.png"] {
+        assert_eq!(files[name], logo, "{name}");
+    }
+    assert_eq!(files["icon@3x.png"], png(87, 87));
+
+    // Removing it brings back the generated logo.
+    let (_, headers, _) = send(
+        &d.router,
+        multipart(
+            &admin,
+            &[("csrf", &csrf), ("kind", "logo"), ("remove", "1")],
+            None,
+        ),
+    )
+    .await;
+    assert_eq!(location(&headers), "/admin/settings?done=image-saved");
+    assert!(d
+        .state
+        .store
+        .operator_image(d.a, "logo")
+        .await
+        .unwrap()
+        .is_none());
+}

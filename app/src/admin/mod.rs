@@ -404,6 +404,8 @@ pub async fn save_settings(
     op.link_ttl_secs = Some(link_minutes * 60);
     op.invite_days = invite_days;
     store.update_operator_settings(&op).await?;
+    // Names, colours and the credential's form show on passes: wallets fetch the new version.
+    store.refresh_operator_passes(s.operator_id).await?;
     s.audit(state, "settings_saved", "settings", "", ip).await?;
     Ok("saved")
 }
@@ -476,4 +478,43 @@ pub async fn update_staff(
     )
     .await?;
     Ok(Some("staff-updated"))
+}
+
+/// Saves an uploaded pass image after checking it, or removes one; wallets are told.
+pub async fn save_image(
+    state: &AppState,
+    s: &Session,
+    kind: &str,
+    png: Option<&[u8]>,
+    ip: &str,
+) -> Result<&'static str, StoreError> {
+    if !crate::wallet::images::UPLOAD_KINDS.contains(&kind) {
+        return Ok("image-kind");
+    }
+    let store = &state.store;
+    match png {
+        Some(bytes) => {
+            let size = match crate::wallet::images::validate_upload(kind, bytes) {
+                Ok(size) => size,
+                Err(why) => return Ok(why.code()),
+            };
+            store
+                .set_operator_image(s.operator_id, kind, bytes, size)
+                .await?;
+            s.audit(
+                state,
+                "image_uploaded",
+                kind,
+                &format!("{} × {} px", size.0, size.1),
+                ip,
+            )
+            .await?;
+        }
+        None => {
+            store.remove_operator_image(s.operator_id, kind).await?;
+            s.audit(state, "image_removed", kind, "", ip).await?;
+        }
+    }
+    store.refresh_operator_passes(s.operator_id).await?;
+    Ok("image-saved")
 }

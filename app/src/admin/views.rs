@@ -765,6 +765,12 @@ pub async fn settings(
         sms_countries: op.sms_countries,
         sms_hourly_budget: op.sms_hourly_budget,
         credential_format: op.credential_format,
+        images: store
+            .operator_images(operator_id)
+            .await?
+            .into_iter()
+            .map(|(kind, _)| kind)
+            .collect(),
     }))
 }
 

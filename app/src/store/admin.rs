@@ -779,6 +779,71 @@ impl Store {
 
     // ---- settings ----
 
+    /// Saves an operator's validated image (replacing the previous one of its kind).
+    pub async fn set_operator_image(
+        &self,
+        operator_id: i64,
+        kind: &str,
+        png: &[u8],
+        (width, height): (u32, u32),
+    ) -> Result<()> {
+        let sql = "INSERT INTO operator_images (operator_id, kind, png, width, height, updated_at) \
+                   VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (operator_id, kind) DO UPDATE SET \
+                   png = excluded.png, width = excluded.width, height = excluded.height, updated_at = excluded.updated_at";
+        on_pool!(self, |p| sqlx::query(sql)
+            .bind(operator_id)
+            .bind(kind)
+            .bind(png)
+            .bind(i64::from(width))
+            .bind(i64::from(height))
+            .bind(now_ms())
+            .execute(p)
+            .await
+            .map(|r| r.rows_affected()))?;
+        Ok(())
+    }
+
+    pub async fn remove_operator_image(&self, operator_id: i64, kind: &str) -> Result<bool> {
+        let sql = "DELETE FROM operator_images WHERE operator_id = $1 AND kind = $2";
+        let n = on_pool!(self, |p| sqlx::query(sql)
+            .bind(operator_id)
+            .bind(kind)
+            .execute(p)
+            .await
+            .map(|r| r.rows_affected()))?;
+        Ok(n > 0)
+    }
+
+    /// Queues every live pass of the operator for an update (after its look changed).
+    pub async fn refresh_operator_passes(&self, operator_id: i64) -> Result<u64> {
+        let sql = "UPDATE wallet_passes SET updated_at = $2, push_due_at = $2 \
+                   WHERE operator_id = $1 AND voided_at IS NULL";
+        Ok(on_pool!(self, |p| sqlx::query(sql)
+            .bind(operator_id)
+            .bind(now_ms())
+            .execute(p)
+            .await
+            .map(|r| r.rows_affected()))?)
+    }
+
+    pub async fn operator_image(&self, operator_id: i64, kind: &str) -> Result<Option<Vec<u8>>> {
+        let sql = "SELECT png FROM operator_images WHERE operator_id = $1 AND kind = $2";
+        Ok(on_pool!(self, |p| sqlx::query_scalar(sql)
+            .bind(operator_id)
+            .bind(kind)
+            .fetch_optional(p)
+            .await)?)
+    }
+
+    /// The operator's own images: (kind, PNG).
+    pub async fn operator_images(&self, operator_id: i64) -> Result<Vec<(String, Vec<u8>)>> {
+        let sql = "SELECT kind, png FROM operator_images WHERE operator_id = $1 ORDER BY kind";
+        Ok(on_pool!(self, |p| sqlx::query_as(sql)
+            .bind(operator_id)
+            .fetch_all(p)
+            .await)?)
+    }
+
     pub async fn update_operator_settings(&self, op: &SqlOperator) -> Result<()> {
         let sql =
             "UPDATE operators SET name = $2, brand_color = $3, accent_color = $4, logo_url = $5, \

@@ -254,6 +254,8 @@ pub struct SettingsView {
     pub sms_countries: String,
     pub sms_hourly_budget: i64,
     pub credential_format: String,
+    /// The kinds of image the operator uploaded (logo, icon).
+    pub images: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -293,7 +295,15 @@ pub fn flash(code: &str) -> Option<(bool, &'static str)> {
         "invite-sent" => (true, "The invite is on its way by email."),
         "invites-sent" => (true, "The invites are on their way by email."),
         "invite-revoked" => (true, "The invite is revoked: its link no longer works."),
-        "saved" => (true, "Settings saved."),
+        "saved" => (true, "Settings saved. Passes already in wallets update within a minute."),
+        "image-saved" => (true, "Image saved. Passes already in wallets update within a minute."),
+        "image-missing" => (false, "Choose a PNG file to upload."),
+        "image-too-large" => (false, "The image is larger than 512 KB; export it smaller."),
+        "image-not-png" => (false, "The file is not a PNG image. Export it as PNG and try again."),
+        "image-damaged" => (false, "The PNG image is damaged or incomplete."),
+        "image-logo-size" => (false, "A logo is at most 480 × 150 pixels and at least 30 pixels high (160 × 50 points at 3x)."),
+        "image-icon-size" => (false, "An icon is square, between 87 and 1024 pixels wide (29 points at 3x)."),
+        "image-kind" => (false, "Choose the logo or the icon."),
         "staff-added" => (true, "The staff account is created."),
         "staff-updated" => (true, "The staff account is updated."),
         "no-mobile" => (

@@ -183,6 +183,11 @@ impl AppleWallet {
         for (name, bytes) in images_for(color)?.iter() {
             files.insert((*name).to_owned(), bytes.clone());
         }
+        for (kind, png) in &c.images {
+            for scale in ["", "@2x", "@3x"] {
+                files.insert(format!("{kind}{scale}.png"), png.clone());
+            }
+        }
         for (lang, pairs) in STRINGS {
             files.insert(format!("{lang}.lproj/pass.strings"), strings_file(pairs));
         }

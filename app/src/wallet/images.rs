@@ -1,5 +1,5 @@
 //! The pass's images, drawn from the operator's brand colour: an icon (a card glyph on the
-//! brand colour, with rounded corners) and a logo mark. Operators' own artwork is a later step.
+//! brand colour, with rounded corners) and a logo mark; and the checks on operators' own artwork.
 
 use super::WalletError;
 
@@ -87,5 +87,122 @@ mod tests {
         assert_eq!(&i[..8], b"\x89PNG\r\n\x1a\n");
         assert_eq!(size_of(&i), (58, 58));
         assert_eq!(size_of(&logo(320, 100, (0, 0, 0)).unwrap()), (320, 100));
+    }
+}
+
+/// What an operator may upload, with Apple's sizes at 3x (the largest Wallet shows): the logo
+/// at most 480×150 px (160×50 pt), the icon square and at least 87 px (29 pt). Wallet scales
+/// the same image for 1x and 2x screens.
+pub const UPLOAD_KINDS: [&str; 2] = ["logo", "icon"];
+
+/// Why an upload was refused; `code()` names it for the dashboard's message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum UploadProblem {
+    Missing,
+    TooLarge,
+    NotPng,
+    Damaged,
+    LogoSize { width: u32, height: u32 },
+    IconSize { width: u32, height: u32 },
+    Kind,
+}
+
+impl UploadProblem {
+    pub fn code(&self) -> &'static str {
+        match self {
+            UploadProblem::Missing => "image-missing",
+            UploadProblem::TooLarge => "image-too-large",
+            UploadProblem::NotPng => "image-not-png",
+            UploadProblem::Damaged => "image-damaged",
+            UploadProblem::LogoSize { .. } => "image-logo-size",
+            UploadProblem::IconSize { .. } => "image-icon-size",
+            UploadProblem::Kind => "image-kind",
+        }
+    }
+}
+
+impl std::fmt::Display for UploadProblem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            UploadProblem::Missing => write!(f, "no file"),
+            UploadProblem::TooLarge => write!(f, "larger than 512 KB"),
+            UploadProblem::NotPng => write!(f, "not a PNG"),
+            UploadProblem::Damaged => write!(f, "a damaged PNG"),
+            UploadProblem::LogoSize { width, height } => write!(f, "a {width} × {height} logo"),
+            UploadProblem::IconSize { width, height } => write!(f, "a {width} × {height} icon"),
+            UploadProblem::Kind => write!(f, "neither logo nor icon"),
+        }
+    }
+}
+
+/// Checks an upload: a PNG of the right size for its kind, at most 512 KB. Returns its size in
+/// pixels.
+pub fn validate_upload(kind: &str, bytes: &[u8]) -> Result<(u32, u32), UploadProblem> {
+    if !UPLOAD_KINDS.contains(&kind) {
+        return Err(UploadProblem::Kind);
+    }
+    if bytes.is_empty() {
+        return Err(UploadProblem::Missing);
+    }
+    if bytes.len() > 512 * 1024 {
+        return Err(UploadProblem::TooLarge);
+    }
+    if !bytes.starts_with(b"\x89PNG\r\n\x1a\n") {
+        return Err(UploadProblem::NotPng);
+    }
+    let reader = png::Decoder::new(std::io::Cursor::new(bytes))
+        .read_info()
+        .map_err(|_| UploadProblem::Damaged)?;
+    let (width, height) = (reader.info().width, reader.info().height);
+    let fits = match kind {
+        "logo" => width <= 480 && (30..=150).contains(&height),
+        _ => width == height && (87..=1024).contains(&width),
+    };
+    match (fits, kind) {
+        (true, _) => Ok((width, height)),
+        (false, "logo") => Err(UploadProblem::LogoSize { width, height }),
+        (false, _) => Err(UploadProblem::IconSize { width, height }),
+    }
+}
+
+#[cfg(test)]
+mod upload_tests {
+    use super::*;
+
+    #[test]
+    fn uploads_are_checked_for_format_and_size() {
+        let png = |w, h| encode(w, h, &vec![200u8; (w * h * 4) as usize]).unwrap();
+        assert_eq!(validate_upload("logo", &png(480, 150)), Ok((480, 150)));
+        assert_eq!(validate_upload("icon", &png(87, 87)), Ok((87, 87)));
+        assert_eq!(
+            validate_upload("logo", &png(481, 150)),
+            Err(UploadProblem::LogoSize {
+                width: 481,
+                height: 150
+            })
+        );
+        assert_eq!(
+            validate_upload("icon", &png(90, 80)),
+            Err(UploadProblem::IconSize {
+                width: 90,
+                height: 80
+            })
+        );
+        assert_eq!(
+            validate_upload("icon", &png(40, 40)).unwrap_err().code(),
+            "image-icon-size"
+        );
+        assert_eq!(
+            validate_upload("logo", b"GIF89a...."),
+            Err(UploadProblem::NotPng)
+        );
+        assert_eq!(validate_upload("logo", b""), Err(UploadProblem::Missing));
+        let mut cut = png(100, 100);
+        cut.truncate(20);
+        assert_eq!(validate_upload("icon", &cut), Err(UploadProblem::Damaged));
+        assert_eq!(
+            validate_upload("strip", &png(100, 100)),
+            Err(UploadProblem::Kind)
+        );
     }
 }

@@ -3,7 +3,7 @@
 pub mod apple;
 pub mod certs;
 pub mod google;
-mod images;
+pub mod images;
 
 /// What a pass shows, whichever wallet it goes to.
 #[derive(Debug, Clone)]
@@ -26,6 +26,8 @@ pub struct PassContent {
     pub voided: bool,
     /// When the membership ends (milliseconds): the pass expires then.
     pub expires_at: Option<i64>,
+    /// The operator's own images, (kind, PNG), in place of the generated ones.
+    pub images: Vec<(String, Vec<u8>)>,
 }
 
 /// A time as RFC 3339 (what Apple's `expirationDate` and Google's `validTimeInterval` take).

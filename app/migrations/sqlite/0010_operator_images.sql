@@ -1,0 +1,10 @@
+-- Operators' own pass artwork (PNG, validated on upload): the logo and the icon.
+CREATE TABLE operator_images (
+    operator_id INTEGER NOT NULL REFERENCES operators(id),
+    kind        TEXT NOT NULL CHECK (kind IN ('logo', 'icon')),
+    png         BLOB NOT NULL,
+    width       INTEGER NOT NULL,
+    height      INTEGER NOT NULL,
+    updated_at  INTEGER NOT NULL,
+    PRIMARY KEY (operator_id, kind)
+);
