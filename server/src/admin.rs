@@ -13,6 +13,8 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::Router;
 
+use app::store::StoreError;
+
 use crate::{see_other, unavailable};
 
 pub fn routes() -> Router<AppState> {
@@ -141,6 +143,39 @@ async fn guarded(
     Ok(s)
 }
 
+/// A dashboard form post: a live session, its CSRF token in the form, our origin. Handlers
+/// that need an admin check the role.
+struct Posted {
+    s: Session,
+    form: Form,
+    /// The repeated `member` fields, as ids.
+    members: Vec<i64>,
+    ip: String,
+}
+
+impl axum::extract::FromRequest<AppState> for Posted {
+    type Rejection = Response;
+
+    async fn from_request(req: axum::extract::Request, state: &AppState) -> Result<Self, Response> {
+        let (mut parts, body) = req.into_parts();
+        let Ok(ClientIp(ip)) = ClientIp::from_request_parts(&mut parts, state).await;
+        let headers = parts.headers.clone();
+        let req = axum::extract::Request::from_parts(parts, body);
+        let axum::extract::Form(fields) =
+            axum::extract::Form::<Vec<(String, String)>>::from_request(req, state)
+                .await
+                .map_err(IntoResponse::into_response)?;
+        let (form, members) = split_form(fields);
+        let s = guarded(state, &headers, &form, false).await?;
+        Ok(Posted {
+            s,
+            form,
+            members,
+            ip,
+        })
+    }
+}
+
 /// Back to a dashboard page with a result code.
 fn back(to: &str, key: &str, code: &str) -> Response {
     let to = if to.starts_with("/admin") && !to.starts_with("/admin/login") && !to.contains("//") {
@@ -183,21 +218,11 @@ async fn login(
     }
 }
 
-async fn logout(
-    State(state): State<AppState>,
-    ClientIp(ip): ClientIp,
-    headers: HeaderMap,
-    axum::extract::Form(fields): axum::extract::Form<Vec<(String, String)>>,
-) -> Response {
-    let (form, _) = split_form(fields);
-    let s = match guarded(&state, &headers, &form, false).await {
-        Ok(s) => s,
-        Err(res) => return res,
-    };
-    if let Err(e) = state.store.end_session(&s.id_hash).await {
+async fn logout(State(state): State<AppState>, p: Posted) -> Response {
+    if let Err(e) = state.store.end_session(&p.s.id_hash).await {
         return unavailable(e);
     }
-    let _ = s.audit(&state, "signed_out", "", "", &ip).await;
+    let _ = p.s.audit(&state, "signed_out", "", "", &p.ip).await;
     let mut res = see_other("/admin/login?error=signed-out");
     if let Ok(v) = HeaderValue::from_str(&admin::auth::clear_cookie(&state.config.http.public_url))
     {
@@ -206,122 +231,74 @@ async fn logout(
     res
 }
 
-async fn resend_link(
-    State(state): State<AppState>,
-    ClientIp(ip): ClientIp,
-    Path(id): Path<String>,
-    headers: HeaderMap,
-    axum::extract::Form(fields): axum::extract::Form<Vec<(String, String)>>,
-) -> Response {
-    let (form, _) = split_form(fields);
-    let s = match guarded(&state, &headers, &form, false).await {
-        Ok(s) => s,
-        Err(res) => return res,
-    };
-    match admin::resend_link(&state, &s, &id, &ip).await {
-        Ok(Some(code)) => result(
-            &format!("/admin/journeys/{}", app::tokens::urlencode(&id)),
-            code,
-        ),
+/// Back to `to` with the action's code; 404 when the thing is not the operator's.
+fn answer(to: &str, done: Result<Option<&'static str>, StoreError>) -> Response {
+    match done {
+        Ok(Some(code)) => result(to, code),
         Ok(None) => not_found(),
         Err(e) => unavailable(e),
     }
 }
 
-async fn revoke_pass(
-    State(state): State<AppState>,
-    ClientIp(ip): ClientIp,
-    Path(id): Path<String>,
-    headers: HeaderMap,
-    axum::extract::Form(fields): axum::extract::Form<Vec<(String, String)>>,
-) -> Response {
-    let (form, _) = split_form(fields);
-    let s = match guarded(&state, &headers, &form, false).await {
-        Ok(s) => s,
-        Err(res) => return res,
-    };
+async fn resend_link(State(state): State<AppState>, Path(id): Path<String>, p: Posted) -> Response {
+    let to = format!("/admin/journeys/{}", app::tokens::urlencode(&id));
+    answer(&to, admin::resend_link(&state, &p.s, &id, &p.ip).await)
+}
+
+async fn revoke_pass(State(state): State<AppState>, Path(id): Path<String>, p: Posted) -> Response {
     let Ok(member_id) = id.parse::<i64>() else {
         return not_found();
     };
-    let platform = form
+    let platform = p
+        .form
         .get("platform")
         .map(String::as_str)
-        .filter(|p| *p == "apple" || *p == "google");
-    let to = form
+        .filter(|v| *v == "apple" || *v == "google");
+    let to = p
+        .form
         .get("back")
         .cloned()
         .unwrap_or_else(|| format!("/admin/members/{member_id}"));
-    match admin::revoke_passes(&state, &s, member_id, platform, &ip).await {
-        Ok(Some(code)) => result(&to, code),
-        Ok(None) => not_found(),
-        Err(e) => unavailable(e),
-    }
+    answer(
+        &to,
+        admin::revoke_passes(&state, &p.s, member_id, platform, &p.ip).await,
+    )
 }
 
-async fn create_invites(
-    State(state): State<AppState>,
-    ClientIp(ip): ClientIp,
-    headers: HeaderMap,
-    axum::extract::Form(fields): axum::extract::Form<Vec<(String, String)>>,
-) -> Response {
-    let (form, members) = split_form(fields);
-    let s = match guarded(&state, &headers, &form, false).await {
-        Ok(s) => s,
-        Err(res) => return res,
-    };
-    match admin::create_invites(&state, &s, &form, &members, &ip).await {
+async fn create_invites(State(state): State<AppState>, p: Posted) -> Response {
+    match admin::create_invites(&state, &p.s, &p.form, &p.members, &p.ip).await {
         Ok((code, Some(poster))) => result(&format!("/admin/invites/{poster}/poster"), code),
         Ok((code, None)) => result("/admin/invites", code),
         Err(e) => unavailable(e),
     }
 }
 
-async fn invite_action(
-    state: AppState,
-    ip: String,
-    id: String,
-    headers: HeaderMap,
-    fields: Vec<(String, String)>,
-    resend: bool,
+async fn revoke_invite(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    p: Posted,
 ) -> Response {
-    let (form, _) = split_form(fields);
-    let s = match guarded(&state, &headers, &form, false).await {
-        Ok(s) => s,
-        Err(res) => return res,
-    };
     let Ok(id) = id.parse::<i64>() else {
         return not_found();
     };
-    let done = if resend {
-        admin::resend_invite(&state, &s, id, &ip).await
-    } else {
-        admin::revoke_invite(&state, &s, id, &ip).await
-    };
-    match done {
-        Ok(Some(code)) => result("/admin/invites", code),
-        Ok(None) => not_found(),
-        Err(e) => unavailable(e),
-    }
-}
-
-async fn revoke_invite(
-    State(state): State<AppState>,
-    ClientIp(ip): ClientIp,
-    Path(id): Path<String>,
-    headers: HeaderMap,
-    axum::extract::Form(fields): axum::extract::Form<Vec<(String, String)>>,
-) -> Response {
-    invite_action(state, ip, id, headers, fields, false).await
+    answer(
+        "/admin/invites",
+        admin::revoke_invite(&state, &p.s, id, &p.ip).await,
+    )
 }
 
 async fn resend_invite(
     State(state): State<AppState>,
-    ClientIp(ip): ClientIp,
     Path(id): Path<String>,
-    headers: HeaderMap,
-    axum::extract::Form(fields): axum::extract::Form<Vec<(String, String)>>,
+    p: Posted,
 ) -> Response {
-    invite_action(state, ip, id, headers, fields, true).await
+    let Ok(id) = id.parse::<i64>() else {
+        return not_found();
+    };
+    answer(
+        "/admin/invites",
+        admin::resend_invite(&state, &p.s, id, &p.ip).await,
+    )
 }
 
 /// A poster invite's URL, for the signed-in operator only.
@@ -372,60 +349,45 @@ async fn qr_png(
     }
 }
 
-async fn save_settings(
-    State(state): State<AppState>,
-    ClientIp(ip): ClientIp,
-    headers: HeaderMap,
-    axum::extract::Form(fields): axum::extract::Form<Vec<(String, String)>>,
-) -> Response {
-    let (form, _) = split_form(fields);
-    let s = match guarded(&state, &headers, &form, true).await {
-        Ok(s) => s,
-        Err(res) => return res,
-    };
-    match admin::save_settings(&state, &s, &form, &ip).await {
-        Ok(code) => result("/admin/settings", code),
-        Err(e) => unavailable(e),
+async fn save_settings(State(state): State<AppState>, p: Posted) -> Response {
+    if !p.s.is_admin() {
+        return forbidden();
     }
+    answer(
+        "/admin/settings",
+        admin::save_settings(&state, &p.s, &p.form, &p.ip)
+            .await
+            .map(Some),
+    )
 }
 
-async fn add_staff(
-    State(state): State<AppState>,
-    ClientIp(ip): ClientIp,
-    headers: HeaderMap,
-    axum::extract::Form(fields): axum::extract::Form<Vec<(String, String)>>,
-) -> Response {
-    let (form, _) = split_form(fields);
-    let s = match guarded(&state, &headers, &form, true).await {
-        Ok(s) => s,
-        Err(res) => return res,
-    };
-    match admin::add_staff(&state, &s, &form, &ip).await {
-        Ok(code) => result("/admin/staff", code),
-        Err(e) => unavailable(e),
+async fn add_staff(State(state): State<AppState>, p: Posted) -> Response {
+    if !p.s.is_admin() {
+        return forbidden();
     }
+    answer(
+        "/admin/staff",
+        admin::add_staff(&state, &p.s, &p.form, &p.ip)
+            .await
+            .map(Some),
+    )
 }
 
 async fn update_staff(
     State(state): State<AppState>,
-    ClientIp(ip): ClientIp,
     Path(id): Path<String>,
-    headers: HeaderMap,
-    axum::extract::Form(fields): axum::extract::Form<Vec<(String, String)>>,
+    p: Posted,
 ) -> Response {
-    let (form, _) = split_form(fields);
-    let s = match guarded(&state, &headers, &form, true).await {
-        Ok(s) => s,
-        Err(res) => return res,
-    };
+    if !p.s.is_admin() {
+        return forbidden();
+    }
     let Ok(id) = id.parse::<i64>() else {
         return not_found();
     };
-    match admin::update_staff(&state, &s, id, &form, &ip).await {
-        Ok(Some(code)) => result("/admin/staff", code),
-        Ok(None) => not_found(),
-        Err(e) => unavailable(e),
-    }
+    answer(
+        "/admin/staff",
+        admin::update_staff(&state, &p.s, id, &p.form, &p.ip).await,
+    )
 }
 
 #[derive(serde::Deserialize, Default)]

@@ -69,6 +69,7 @@ pub fn router(state: AppState) -> Router {
     let app = Router::new()
         .route("/healthz", get(healthz))
         .route("/credential-key.pem", get(credential_key))
+        .route("/access/v1/revocations", get(access_revocations))
         .route("/readyz", get(readyz))
         .route("/api/{*fn_name}", get(server_fn).post(server_fn))
         .route("/l/{token}/apple", post(issue_apple))
@@ -679,5 +680,88 @@ mod tests {
             "/i/AbCd…/sent"
         );
         assert_eq!(redact_path("/healthz"), "/healthz");
+    }
+}
+
+#[derive(serde::Deserialize, Default)]
+struct RevocationQuery {
+    #[serde(default)]
+    after: i64,
+    #[serde(default)]
+    limit: Option<i64>,
+}
+
+/// The access system's feed of credentials to stop accepting (`Authorization: Bearer <token>`
+/// from `server access token`), oldest first after the id it last saw.
+async fn access_revocations(
+    State(state): State<AppState>,
+    headers: axum::http::HeaderMap,
+    query: Result<axum::extract::Query<RevocationQuery>, axum::extract::rejection::QueryRejection>,
+) -> Response {
+    let unauthorized = || {
+        (
+            StatusCode::UNAUTHORIZED,
+            [(header::WWW_AUTHENTICATE, "Bearer")],
+            axum::Json(serde_json::json!({"error": "send the operator's access token as Authorization: Bearer <token>"})),
+        )
+            .into_response()
+    };
+    let Some(token) = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .filter(|t| app::tokens::looks_like_token(t))
+    else {
+        return unauthorized();
+    };
+    let operator = match state
+        .store
+        .operator_by_access_token(&app::tokens::hash_token(token))
+        .await
+    {
+        Ok(Some(id)) => id,
+        Ok(None) => return unauthorized(),
+        Err(e) => return unavailable(e),
+    };
+    let Ok(axum::extract::Query(q)) = query else {
+        return (
+            StatusCode::BAD_REQUEST,
+            axum::Json(serde_json::json!({"error": "after and limit are whole numbers"})),
+        )
+            .into_response();
+    };
+    let limit = q.limit.unwrap_or(500).clamp(1, 1000);
+    match state
+        .store
+        .access_revocations(operator, q.after.max(0), limit)
+        .await
+    {
+        Ok(rows) => {
+            let next = rows.last().map_or(q.after.max(0), |r| r.id);
+            let items: Vec<serde_json::Value> = rows
+                .iter()
+                .map(|r| {
+                    serde_json::json!({
+                        "id": r.id,
+                        "member": r.external_id,
+                        "credential": {
+                            "source": r.source,
+                            "facility_code": r.facility_code,
+                            "card_number": r.card_number,
+                            "wiegand26": format!("{:07X}", app::credentials::wiegand26(
+                                u8::try_from(r.facility_code).unwrap_or_default(),
+                                u16::try_from(r.card_number).unwrap_or_default())),
+                        },
+                        "revoked_at": app::wallet::rfc3339(r.at),
+                    })
+                })
+                .collect();
+            (
+                [(header::CACHE_CONTROL, "no-store")],
+                axum::Json(serde_json::json!({"revocations": items, "next_after": next})),
+            )
+                .into_response()
+        }
+        Err(e) => unavailable(e),
     }
 }

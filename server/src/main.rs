@@ -24,6 +24,9 @@ const USAGE: &str = "usage:
   server admin create --operator SLUG --email EMAIL [--role admin|staff]
                                       create a dashboard account; the password comes from
                                       ELUMO_ADMIN_PASSWORD, else one is generated and printed
+  server access token --operator SLUG
+                                      a new API token for the operator's access system (the
+                                      revocation feed at /access/v1/revocations); the old one stops
   server pass revoke --operator SLUG --member EXTERNAL_ID [--platform apple|google]
                                       void a member's passes (wallets are told by the server)
 
@@ -53,6 +56,7 @@ async fn main() -> ExitCode {
         ["operator", "limits", rest @ ..] => members::operator_limits(config, rest).await,
         ["pass", "revoke", rest @ ..] => members::pass_revoke(config, rest).await,
         ["admin", "create", rest @ ..] => members::admin_create(config, rest).await,
+        ["access", "token", rest @ ..] => members::access_token(config, rest).await,
         ["--help" | "-h" | "help"] => {
             println!("{USAGE}");
             Ok(())

@@ -414,3 +414,35 @@ pub async fn admin_create(config: Config, args: &[&str]) -> anyhow::Result<()> {
     }
     Ok(())
 }
+
+/// `server access token`: a new token for the operator's access system; the previous one stops
+/// working.
+pub async fn access_token(config: Config, args: &[&str]) -> anyhow::Result<()> {
+    let a = Args::parse(args, &["--operator"], &[])?;
+    let slug = a
+        .one("--operator")
+        .ok_or_else(|| anyhow!("--operator is required"))?;
+    let (store, operator) = open(&config, slug).await?;
+    let token = app::tokens::Token::generate(32);
+    store.set_access_token(operator.id, &token.hash()).await?;
+    store
+        .audit(&app::store::Audit {
+            operator_id: operator.id,
+            staff_id: None,
+            actor: "command line",
+            action: "access_token_created",
+            target: "access system",
+            detail: "",
+            ip: "",
+        })
+        .await?;
+    store.close().await;
+    println!(
+        "Access system token for {} (shown once; the previous one no longer works):\n{}\n\
+         Revocations: curl -H 'Authorization: Bearer <token>' {}/access/v1/revocations?after=0",
+        operator.name,
+        token.expose(),
+        config.http.public_url
+    );
+    Ok(())
+}

@@ -90,20 +90,6 @@ async fn dashboard_on(t: common::TestStore, extra: &[(&str, &str)]) -> Dash {
     }
 }
 
-async fn send(router: &Router, req: Request<Body>) -> (StatusCode, HeaderMap, String) {
-    let res = router.clone().oneshot(req).await.unwrap();
-    let status = res.status();
-    let headers = res.headers().clone();
-    let bytes = axum::body::to_bytes(res.into_body(), 4 << 20)
-        .await
-        .unwrap();
-    (
-        status,
-        headers,
-        String::from_utf8_lossy(&bytes).into_owned(),
-    )
-}
-
 fn location(h: &HeaderMap) -> String {
     h.get(header::LOCATION)
         .map(|v| v.to_str().unwrap().to_owned())
@@ -161,7 +147,7 @@ fn login_req(email: &str, password: &str) -> Request<Body> {
 }
 
 async fn sign_in(router: &Router, email: &str) -> Browser {
-    let (status, headers, _) = send(router, login_req(email, PASSWORD)).await;
+    let (status, headers, _) = common::send(router, login_req(email, PASSWORD)).await;
     assert_eq!(status, StatusCode::SEE_OTHER);
     assert_eq!(location(&headers), "/admin");
     let set = headers
@@ -175,7 +161,7 @@ async fn sign_in(router: &Router, email: &str) -> Browser {
         cookie,
         csrf: String::new(),
     };
-    let (status, _, html) = send(router, b.get("/admin")).await;
+    let (status, _, html) = common::send(router, b.get("/admin")).await;
     assert_eq!(status, StatusCode::OK, "{html}");
     b.csrf = html
         .split("name=\"csrf\" value=\"")
@@ -192,7 +178,7 @@ async fn sign_in(router: &Router, email: &str) -> Browser {
 async fn ada_with_a_pass(d: &Dash) -> String {
     let journey = common::enter_number(&d.router, &d.token, "07400123001").await;
     let link = common::texted_link(&d.state).await;
-    let (status, headers, _) = send(
+    let (status, headers, _) = common::send(
         &d.router,
         Request::post(format!("{link}/apple"))
             .body(Body::empty())
@@ -221,14 +207,14 @@ async fn ada_id(d: &Dash) -> i64 {
 async fn sign_in_gives_a_strict_session_cookie_and_sign_out_ends_it() {
     let d = dashboard(&[]).await;
     // Not signed in: every page sends you to the sign-in form.
-    let (status, headers, _) = send(
+    let (status, headers, _) = common::send(
         &d.router,
         Request::get("/admin").body(Body::empty()).unwrap(),
     )
     .await;
     assert_eq!(status, StatusCode::FOUND);
     assert_eq!(location(&headers), "/admin/login?error=expired");
-    let (status, _, html) = send(
+    let (status, _, html) = common::send(
         &d.router,
         Request::get("/admin/login?error=expired")
             .body(Body::empty())
@@ -238,36 +224,37 @@ async fn sign_in_gives_a_strict_session_cookie_and_sign_out_ends_it() {
     assert_eq!(status, StatusCode::OK);
     assert!(html.contains("Your session ended"), "{html}");
 
-    let (status, headers, _) = send(&d.router, login_req(A_ADMIN, "wrong password!!")).await;
+    let (status, headers, _) =
+        common::send(&d.router, login_req(A_ADMIN, "wrong password!!")).await;
     assert_eq!(status, StatusCode::SEE_OTHER);
     assert_eq!(location(&headers), "/admin/login?error=invalid");
     assert!(headers.get(header::SET_COOKIE).is_none());
     // An unknown email gets the same answer.
-    let (_, headers, _) = send(&d.router, login_req("nobody@a.example", PASSWORD)).await;
+    let (_, headers, _) = common::send(&d.router, login_req("nobody@a.example", PASSWORD)).await;
     assert_eq!(location(&headers), "/admin/login?error=invalid");
 
-    let (_, headers, _) = send(&d.router, login_req(" Admin@A.example ", PASSWORD)).await;
+    let (_, headers, _) = common::send(&d.router, login_req(" Admin@A.example ", PASSWORD)).await;
     let set = headers[header::SET_COOKIE].to_str().unwrap();
     assert!(set.starts_with("__Host-elumo_admin="), "{set}");
     for part in ["Path=/", "HttpOnly", "SameSite=Strict", "Secure"] {
         assert!(set.contains(part), "{part} in {set}");
     }
     let b = sign_in(&d.router, A_ADMIN).await;
-    let (_, _, html) = send(&d.router, b.get("/admin")).await;
+    let (_, _, html) = common::send(&d.router, b.get("/admin")).await;
     assert!(
         html.contains("Northwind Workspace"),
         "the operator's name in the header"
     );
     assert!(html.contains(A_ADMIN));
 
-    let (status, headers, _) = send(&d.router, b.post("/admin/logout", &[])).await;
+    let (status, headers, _) = common::send(&d.router, b.post("/admin/logout", &[])).await;
     assert_eq!(status, StatusCode::SEE_OTHER);
     assert_eq!(location(&headers), "/admin/login?error=signed-out");
     assert!(headers[header::SET_COOKIE]
         .to_str()
         .unwrap()
         .contains("Max-Age=0"));
-    let (status, headers, _) = send(&d.router, b.get("/admin")).await;
+    let (status, headers, _) = common::send(&d.router, b.get("/admin")).await;
     assert_eq!(status, StatusCode::FOUND, "the old cookie no longer works");
     assert_eq!(location(&headers), "/admin/login?error=expired");
 }
@@ -281,7 +268,7 @@ async fn idle_sessions_end() {
         "UPDATE admin_sessions SET last_seen_at = last_seen_at - 31 * 60000",
     )
     .await;
-    let (status, headers, _) = send(&d.router, b.get("/admin/members")).await;
+    let (status, headers, _) = common::send(&d.router, b.get("/admin/members")).await;
     assert_eq!(status, StatusCode::FOUND);
     assert_eq!(location(&headers), "/admin/login?error=expired");
 }
@@ -296,14 +283,14 @@ async fn forms_without_the_sessions_csrf_token_or_from_another_origin_are_refuse
         format!("{fields}&csrf=wrong"),
         format!("{fields}&csrf="),
     ] {
-        let (status, _, html) = send(&d.router, b.post_raw("/admin/invites", &body)).await;
+        let (status, _, html) = common::send(&d.router, b.post_raw("/admin/invites", &body)).await;
         assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
         assert!(html.contains("This form has expired"));
     }
     let mut req = b.post("/admin/invites", &[("kind", "poster")]);
     req.headers_mut()
         .insert(header::ORIGIN, "https://evil.example".parse().unwrap());
-    let (status, _, html) = send(&d.router, req).await;
+    let (status, _, html) = common::send(&d.router, req).await;
     assert_eq!(status, StatusCode::FORBIDDEN);
     assert!(html.contains("another site"));
     // Another session's token is not this session's.
@@ -312,7 +299,7 @@ async fn forms_without_the_sessions_csrf_token_or_from_another_origin_are_refuse
         cookie: b.cookie.clone(),
         csrf: other.csrf.clone(),
     };
-    let (status, _, _) = send(
+    let (status, _, _) = common::send(
         &d.router,
         stolen.post("/admin/invites", &[("kind", "poster")]),
     )
@@ -326,7 +313,7 @@ async fn forms_without_the_sessions_csrf_token_or_from_another_origin_are_refuse
     let mut req = b.post("/admin/invites", &[("kind", "poster"), ("label", "Lobby")]);
     req.headers_mut()
         .insert(header::ORIGIN, "https://pass.example.test".parse().unwrap());
-    let (status, headers, _) = send(&d.router, req).await;
+    let (status, headers, _) = common::send(&d.router, req).await;
     assert_eq!(status, StatusCode::SEE_OTHER);
     assert!(
         location(&headers).ends_with("/poster?done=invite-created"),
@@ -339,15 +326,15 @@ async fn forms_without_the_sessions_csrf_token_or_from_another_origin_are_refuse
 async fn repeated_failures_lock_the_account_and_say_for_how_long() {
     let d = dashboard(&[]).await;
     for _ in 0..4 {
-        let (_, headers, _) = send(&d.router, login_req(A_STAFF, "not the password")).await;
+        let (_, headers, _) = common::send(&d.router, login_req(A_STAFF, "not the password")).await;
         assert_eq!(location(&headers), "/admin/login?error=invalid");
     }
-    let (_, headers, _) = send(&d.router, login_req(A_STAFF, "not the password")).await;
+    let (_, headers, _) = common::send(&d.router, login_req(A_STAFF, "not the password")).await;
     assert_eq!(location(&headers), "/admin/login?error=locked-15");
     // Locked: even the right password waits.
-    let (_, headers, _) = send(&d.router, login_req(A_STAFF, PASSWORD)).await;
+    let (_, headers, _) = common::send(&d.router, login_req(A_STAFF, PASSWORD)).await;
     assert_eq!(location(&headers), "/admin/login?error=locked-15");
-    let (_, _, html) = send(
+    let (_, _, html) = common::send(
         &d.router,
         Request::get("/admin/login?error=locked-15")
             .body(Body::empty())
@@ -379,10 +366,11 @@ async fn repeated_failures_lock_the_account_and_say_for_how_long() {
 async fn sign_ins_from_one_address_are_rate_limited() {
     let d = dashboard(&[("ELUMO_ADMIN_LOGINS_PER_IP", "3")]).await;
     for _ in 0..3 {
-        let (_, headers, _) = send(&d.router, login_req("x@a.example", "guess guess guess")).await;
+        let (_, headers, _) =
+            common::send(&d.router, login_req("x@a.example", "guess guess guess")).await;
         assert_eq!(location(&headers), "/admin/login?error=invalid");
     }
-    let (_, headers, _) = send(&d.router, login_req(A_ADMIN, PASSWORD)).await;
+    let (_, headers, _) = common::send(&d.router, login_req(A_ADMIN, PASSWORD)).await;
     assert_eq!(location(&headers), "/admin/login?error=limited-15");
 }
 
@@ -391,14 +379,14 @@ async fn staff_view_and_act_but_only_admins_manage_staff_and_settings() {
     let d = dashboard(&[]).await;
     let staff = sign_in(&d.router, A_STAFF).await;
     for page in ["/admin/settings", "/admin/staff", "/admin/audit"] {
-        let (status, _, html) = send(&d.router, staff.get(page)).await;
+        let (status, _, html) = common::send(&d.router, staff.get(page)).await;
         assert_eq!(status, StatusCode::FORBIDDEN, "{page}");
         assert!(
             html.contains("Only an admin of your team can do this."),
             "{page}"
         );
     }
-    let (_, _, html) = send(&d.router, staff.get("/admin")).await;
+    let (_, _, html) = common::send(&d.router, staff.get("/admin")).await;
     assert!(
         !html.contains("href=\"/admin/settings\""),
         "staff see no admin links"
@@ -412,9 +400,9 @@ async fn staff_view_and_act_but_only_admins_manage_staff_and_settings() {
         ("invite_days", "30"),
         ("sms_hourly_budget", "10"),
     ];
-    let (status, _, _) = send(&d.router, staff.post("/admin/settings", &settings)).await;
+    let (status, _, _) = common::send(&d.router, staff.post("/admin/settings", &settings)).await;
     assert_eq!(status, StatusCode::FORBIDDEN);
-    let (status, _, _) = send(
+    let (status, _, _) = common::send(
         &d.router,
         staff.post(
             "/admin/staff",
@@ -432,11 +420,11 @@ async fn staff_view_and_act_but_only_admins_manage_staff_and_settings() {
         "Northwind Workspace"
     );
     // The same data through the server functions.
-    let (status, _, _) = send(&d.router, staff.post_raw("/api/admin/settings", "")).await;
+    let (status, _, _) = common::send(&d.router, staff.post_raw("/api/admin/settings", "")).await;
     assert_eq!(status, StatusCode::FORBIDDEN);
 
     // Staff may create invites; admins may change settings and add staff.
-    let (status, headers, _) = send(
+    let (status, headers, _) = common::send(
         &d.router,
         staff.post("/admin/invites", &[("kind", "poster")]),
     )
@@ -444,20 +432,20 @@ async fn staff_view_and_act_but_only_admins_manage_staff_and_settings() {
     assert_eq!(status, StatusCode::SEE_OTHER);
     assert!(location(&headers).contains("done=invite-created"));
     let admin = sign_in(&d.router, A_ADMIN).await;
-    let (_, headers, _) = send(&d.router, admin.post("/admin/settings", &settings)).await;
+    let (_, headers, _) = common::send(&d.router, admin.post("/admin/settings", &settings)).await;
     assert_eq!(location(&headers), "/admin/settings?done=saved");
     let op = d.state.store.operator(d.a).await.unwrap().unwrap();
     assert_eq!(
         (op.name.as_str(), op.link_ttl_secs, op.sms_hourly_budget),
         ("Hijacked", Some(600), 10)
     );
-    let (_, headers, _) = send(
+    let (_, headers, _) = common::send(
         &d.router,
         admin.post("/admin/settings", &[("name", "X"), ("brand_color", "red")]),
     )
     .await;
     assert_eq!(location(&headers), "/admin/settings?error=bad-colour");
-    let (_, headers, _) = send(
+    let (_, headers, _) = common::send(
         &d.router,
         admin.post(
             "/admin/staff",
@@ -470,7 +458,7 @@ async fn staff_view_and_act_but_only_admins_manage_staff_and_settings() {
     )
     .await;
     assert_eq!(location(&headers), "/admin/staff?error=weak-password");
-    let (_, headers, _) = send(
+    let (_, headers, _) = common::send(
         &d.router,
         admin.post(
             "/admin/staff",
@@ -493,7 +481,7 @@ async fn staff_view_and_act_but_only_admins_manage_staff_and_settings() {
         .unwrap()
         .unwrap()
         .id;
-    let (_, headers, _) = send(
+    let (_, headers, _) = common::send(
         &d.router,
         admin.post(
             &format!("/admin/staff/{staff_id}"),
@@ -502,7 +490,7 @@ async fn staff_view_and_act_but_only_admins_manage_staff_and_settings() {
     )
     .await;
     assert_eq!(location(&headers), "/admin/staff?done=staff-updated");
-    let (status, _, _) = send(&d.router, staff.get("/admin")).await;
+    let (status, _, _) = common::send(&d.router, staff.get("/admin")).await;
     assert_eq!(status, StatusCode::FOUND);
 }
 
@@ -521,23 +509,24 @@ async fn journeys_timeline_funnel_csv_resend_and_revoke_on(d: Dash) {
     common::enter_number(&d.router, &d.token, "07400123099").await;
     let b = sign_in(&d.router, A_STAFF).await;
 
-    let (_, _, html) = send(&d.router, b.get("/admin")).await;
+    let (_, _, html) = common::send(&d.router, b.get("/admin")).await;
     assert!(html.contains("2 journeys"), "{html}");
     assert!(html.contains("Ada Lovelace") && html.contains("Completed") && html.contains("Apple"));
     assert!(html.contains("Unknown number •••• ••• 099"));
-    let (_, _, html) = send(&d.router, b.get("/admin?outcome=not_found")).await;
+    let (_, _, html) = common::send(&d.router, b.get("/admin?outcome=not_found")).await;
     assert!(
         html.contains("1 journey<") && !html.contains("Ada Lovelace</a>"),
         "{html}"
     );
-    let (_, _, html) = send(&d.router, b.get("/admin?q=123001")).await;
+    let (_, _, html) = common::send(&d.router, b.get("/admin?q=123001")).await;
     assert!(html.contains("1 journey<") && html.contains("Ada Lovelace</a>"));
-    let (_, _, html) = send(&d.router, b.get("/admin?q=lovelace&from=not-a-date")).await;
+    let (_, _, html) = common::send(&d.router, b.get("/admin?q=lovelace&from=not-a-date")).await;
     assert!(
         html.contains("Dates are written like 2026-11-28") && html.contains("Ada Lovelace</a>")
     );
 
-    let (status, _, html) = send(&d.router, b.get(&format!("/admin/journeys/{journey}"))).await;
+    let (status, _, html) =
+        common::send(&d.router, b.get(&format!("/admin/journeys/{journey}"))).await;
     assert_eq!(status, StatusCode::OK);
     for label in [
         "Invite opened",
@@ -550,7 +539,7 @@ async fn journeys_timeline_funnel_csv_resend_and_revoke_on(d: Dash) {
     }
 
     let (status, headers, csv) =
-        send(&d.router, b.get("/admin/journeys.csv?outcome=completed")).await;
+        common::send(&d.router, b.get("/admin/journeys.csv?outcome=completed")).await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(headers[header::CONTENT_TYPE], "text/csv; charset=utf-8");
     let lines: Vec<&str> = csv.lines().collect();
@@ -561,7 +550,7 @@ async fn journeys_timeline_funnel_csv_resend_and_revoke_on(d: Dash) {
     assert_eq!(lines.len(), 2, "{csv}");
     assert!(lines[1].starts_with(&format!("{journey},Ada Lovelace,•••• ••• 001,Northwind Shoreditch,Poster,Pass added,Completed,Apple,")));
 
-    let (_, _, html) = send(&d.router, b.get("/admin/funnel")).await;
+    let (_, _, html) = common::send(&d.router, b.get("/admin/funnel")).await;
     assert!(
         html.contains("Invite opened: 2; Number entered: 2; Member matched: 1"),
         "{html}"
@@ -572,7 +561,7 @@ async fn journeys_timeline_funnel_csv_resend_and_revoke_on(d: Dash) {
         .unwrap()
         .lines()
         .count();
-    let (_, headers, _) = send(
+    let (_, headers, _) = common::send(
         &d.router,
         b.post(&format!("/admin/journeys/{journey}/resend"), &[]),
     )
@@ -592,7 +581,7 @@ async fn journeys_timeline_funnel_csv_resend_and_revoke_on(d: Dash) {
     );
 
     let ada = ada_id(&d).await;
-    let (_, headers, _) = send(
+    let (_, headers, _) = common::send(
         &d.router,
         b.post(
             &format!("/admin/members/{ada}/revoke"),
@@ -606,9 +595,9 @@ async fn journeys_timeline_funnel_csv_resend_and_revoke_on(d: Dash) {
     );
     let passes = d.state.store.wallet_passes_for_member(ada).await.unwrap();
     assert!(passes.iter().all(|p| p.voided_at.is_some()));
-    let (_, _, html) = send(&d.router, b.get(&format!("/admin/members/{ada}"))).await;
+    let (_, _, html) = common::send(&d.router, b.get(&format!("/admin/members/{ada}"))).await;
     assert!(html.contains("Revoked"));
-    let (_, headers, _) = send(
+    let (_, headers, _) = common::send(
         &d.router,
         b.post(&format!("/admin/members/{ada}/revoke"), &[]),
     )
@@ -618,7 +607,7 @@ async fn journeys_timeline_funnel_csv_resend_and_revoke_on(d: Dash) {
         format!("/admin/members/{ada}?error=nothing-to-revoke")
     );
     // A redirect target elsewhere is ignored.
-    let (_, headers, _) = send(
+    let (_, headers, _) = common::send(
         &d.router,
         b.post(
             &format!("/admin/members/{ada}/revoke"),
@@ -648,7 +637,7 @@ async fn invites_by_email_posters_and_qr_downloads_on(d: Dash) {
         .unwrap()
         .id
         .to_string();
-    let (_, headers, _) = send(
+    let (_, headers, _) = common::send(
         &d.router,
         b.post(
             "/admin/invites",
@@ -679,7 +668,8 @@ async fn invites_by_email_posters_and_qr_downloads_on(d: Dash) {
         .expect("the invite link")
         .trim()
         .to_owned();
-    let (status, _, html) = send(&d.router, Request::get(&link).body(Body::empty()).unwrap()).await;
+    let (status, _, html) =
+        common::send(&d.router, Request::get(&link).body(Body::empty()).unwrap()).await;
     assert_eq!(
         status,
         StatusCode::OK,
@@ -687,44 +677,46 @@ async fn invites_by_email_posters_and_qr_downloads_on(d: Dash) {
     );
     assert!(html.contains("Get your digital pass"));
 
-    let (_, headers, _) = send(&d.router, b.post("/admin/invites", &[("kind", "member")])).await;
+    let (_, headers, _) =
+        common::send(&d.router, b.post("/admin/invites", &[("kind", "member")])).await;
     assert_eq!(location(&headers), "/admin/invites?error=choose-members");
-    let (_, headers, _) = send(
+    let (_, headers, _) = common::send(
         &d.router,
         b.post("/admin/invites", &[("kind", "poster"), ("days", "999")]),
     )
     .await;
     assert_eq!(location(&headers), "/admin/invites?error=bad-days");
 
-    let (_, headers, _) = send(
+    let (_, headers, _) = common::send(
         &d.router,
         b.post("/admin/invites", &[("kind", "poster"), ("label", "Lobby")]),
     )
     .await;
     let poster = location(&headers).split('?').next().unwrap().to_owned();
-    let (status, _, html) = send(&d.router, b.get(&poster)).await;
+    let (status, _, html) = common::send(&d.router, b.get(&poster)).await;
     assert_eq!(status, StatusCode::OK);
     assert!(html.contains("<svg") && html.contains("Scan the code with your phone"));
     let id = poster.split('/').nth(3).unwrap().to_owned();
     let (status, headers, png) =
-        send(&d.router, b.get(&format!("/admin/invites/{id}/qr.png"))).await;
+        common::send(&d.router, b.get(&format!("/admin/invites/{id}/qr.png"))).await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(headers[header::CONTENT_TYPE], "image/png");
     assert!(png.len() > 100);
-    let (_, headers, svg) = send(&d.router, b.get(&format!("/admin/invites/{id}/qr.svg"))).await;
+    let (_, headers, svg) =
+        common::send(&d.router, b.get(&format!("/admin/invites/{id}/qr.svg"))).await;
     assert_eq!(headers[header::CONTENT_TYPE], "image/svg+xml");
     assert!(svg.contains("<svg"));
 
     // Revoked invites stop working; the list says so.
-    let (_, headers, _) = send(
+    let (_, headers, _) = common::send(
         &d.router,
         b.post(&format!("/admin/invites/{id}/revoke"), &[]),
     )
     .await;
     assert_eq!(location(&headers), "/admin/invites?done=invite-revoked");
-    let (_, _, html) = send(&d.router, b.get("/admin/invites")).await;
+    let (_, _, html) = common::send(&d.router, b.get("/admin/invites")).await;
     assert!(html.contains("invite-revoked"));
-    let (_, headers, _) = send(
+    let (_, headers, _) = common::send(
         &d.router,
         b.post(&format!("/admin/invites/{id}/revoke"), &[]),
     )
@@ -755,7 +747,7 @@ async fn no_admin_route_reaches_another_operators_data_on(d: Dash) {
     let a_invite = d.state.store.invite_rows(d.a, 10).await.unwrap()[0].id;
     // A member invite of A, to try re-sending it.
     let admin_a = sign_in(&d.router, A_ADMIN).await;
-    send(
+    common::send(
         &d.router,
         admin_a.post(
             "/admin/invites",
@@ -781,7 +773,7 @@ async fn no_admin_route_reaches_another_operators_data_on(d: Dash) {
         format!("/admin/invites/{a_invite}/qr.png"),
     ];
     for uri in &gets {
-        let (status, _, body) = send(&d.router, b.get(uri)).await;
+        let (status, _, body) = common::send(&d.router, b.get(uri)).await;
         assert_eq!(status, StatusCode::NOT_FOUND, "{uri}");
         assert!(
             !body.contains("Lovelace") && !body.contains("Northwind"),
@@ -800,12 +792,12 @@ async fn no_admin_route_reaches_another_operators_data_on(d: Dash) {
     ];
     for (uri, fields) in &posts {
         let fields: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
-        let (status, _, body) = send(&d.router, b.post(uri, &fields)).await;
+        let (status, _, body) = common::send(&d.router, b.post(uri, &fields)).await;
         assert_eq!(status, StatusCode::NOT_FOUND, "{uri}");
         assert!(!body.contains("Lovelace"), "{uri}");
     }
     // Creating invites with A's site or member creates nothing for anyone.
-    let (_, headers, _) = send(
+    let (_, headers, _) = common::send(
         &d.router,
         b.post(
             "/admin/invites",
@@ -814,7 +806,7 @@ async fn no_admin_route_reaches_another_operators_data_on(d: Dash) {
     )
     .await;
     assert_eq!(location(&headers), "/admin/invites?error=bad-number");
-    let (_, headers, _) = send(
+    let (_, headers, _) = common::send(
         &d.router,
         b.post(
             "/admin/invites",
@@ -830,7 +822,7 @@ async fn no_admin_route_reaches_another_operators_data_on(d: Dash) {
         ("/api/admin/member", format!("id={ada}")),
         ("/api/admin/poster", format!("id={a_invite}")),
     ] {
-        let (status, _, body) = send(&d.router, b.post_raw(uri, &body)).await;
+        let (status, _, body) = common::send(&d.router, b.post_raw(uri, &body)).await;
         assert_eq!(status, StatusCode::NOT_FOUND, "{uri}");
         assert!(!body.contains("Lovelace"));
     }
@@ -845,13 +837,13 @@ async fn no_admin_route_reaches_another_operators_data_on(d: Dash) {
         "/admin/settings",
         "/admin/journeys.csv",
     ] {
-        let (status, _, body) = send(&d.router, b.get(uri)).await;
+        let (status, _, body) = common::send(&d.router, b.get(uri)).await;
         assert_eq!(status, StatusCode::OK, "{uri}");
         for a_thing in ["Lovelace", "Northwind", A_ADMIN, A_STAFF] {
             assert!(!body.contains(a_thing), "{a_thing} on {uri}");
         }
     }
-    let (_, _, members) = send(&d.router, b.get("/admin/members")).await;
+    let (_, _, members) = common::send(&d.router, b.get("/admin/members")).await;
     assert!(members.contains("Bea Bravo"));
 
     // Nothing of A changed.
@@ -888,19 +880,19 @@ async fn the_audit_log_says_who_did_what_when_and_from_where() {
     ada_with_a_pass(&d).await;
     let ada = ada_id(&d).await;
     let staff = sign_in(&d.router, A_STAFF).await;
-    send(
+    common::send(
         &d.router,
         staff.post(&format!("/admin/members/{ada}/revoke"), &[]),
     )
     .await;
-    send(
+    common::send(
         &d.router,
         staff.post("/admin/invites", &[("kind", "poster")]),
     )
     .await;
-    send(&d.router, staff.get("/admin/journeys.csv")).await;
+    common::send(&d.router, staff.get("/admin/journeys.csv")).await;
     let admin = sign_in(&d.router, A_ADMIN).await;
-    let (status, _, html) = send(&d.router, admin.get("/admin/audit")).await;
+    let (status, _, html) = common::send(&d.router, admin.get("/admin/audit")).await;
     assert_eq!(status, StatusCode::OK);
     for (who, what) in [
         (A_STAFF, "signed in"),
@@ -951,7 +943,7 @@ async fn the_qr_code_carries_the_credential_in_the_operators_format() {
         ("sms_hourly_budget", "500"),
         ("credential_format", "signed"),
     ];
-    let (_, headers, _) = send(&d.router, admin.post("/admin/settings", &settings)).await;
+    let (_, headers, _) = common::send(&d.router, admin.post("/admin/settings", &settings)).await;
     assert_eq!(location(&headers), "/admin/settings?done=saved");
 
     let pass_json = |body: &[u8]| -> serde_json::Value {
@@ -976,7 +968,7 @@ async fn the_qr_code_carries_the_credential_in_the_operators_format() {
     };
     let pass = pass_json(&issue().await);
     let token = pass["barcodes"][0]["message"].as_str().unwrap().to_owned();
-    let (status, _, public) = send(
+    let (status, _, public) = common::send(
         &d.router,
         Request::get("/credential-key.pem")
             .body(Body::empty())
@@ -998,7 +990,7 @@ async fn the_qr_code_carries_the_credential_in_the_operators_format() {
 
     settings.pop();
     settings.push(("credential_format", "wiegand26"));
-    send(&d.router, admin.post("/admin/settings", &settings)).await;
+    common::send(&d.router, admin.post("/admin/settings", &settings)).await;
     let pass = pass_json(&issue().await);
     let expected = format!("{:07X}", app::credentials::wiegand26(42, 1002));
     assert_eq!(pass["barcodes"][0]["message"], expected.as_str());
@@ -1094,7 +1086,7 @@ async fn operators_upload_their_logo_and_icon_for_the_passes() {
         ("logo", logo.clone(), "done=image-saved"),
         ("icon", png(87, 87), "done=image-saved"),
     ] {
-        let (status, headers, _) = send(
+        let (status, headers, _) = common::send(
             &d.router,
             multipart(&admin, &[("csrf", &csrf), ("kind", kind)], Some(&file)),
         )
@@ -1106,27 +1098,28 @@ async fn operators_upload_their_logo_and_icon_for_the_passes() {
             "{kind}"
         );
     }
-    let (_, _, html) = send(
+    let (_, _, html) = common::send(
         &d.router,
         admin.get("/admin/settings?error=image-logo-size"),
     )
     .await;
     assert!(html.contains("A logo is at most 480 × 150 pixels"));
     assert!(html.contains("src=\"/admin/images/logo.png\""));
-    let (status, headers, served) = send(&d.router, admin.get("/admin/images/logo.png")).await;
+    let (status, headers, served) =
+        common::send(&d.router, admin.get("/admin/images/logo.png")).await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(headers[header::CONTENT_TYPE], "image/png");
     assert_eq!(served, String::from_utf8_lossy(&logo));
 
     // Without the token, as staff, or as another operator: nothing.
-    let (status, _, _) = send(
+    let (status, _, _) = common::send(
         &d.router,
         multipart(&admin, &[("kind", "logo")], Some(&png(100, 40))),
     )
     .await;
     assert_eq!(status, StatusCode::FORBIDDEN);
     let staff = sign_in(&d.router, A_STAFF).await;
-    let (status, _, _) = send(
+    let (status, _, _) = common::send(
         &d.router,
         multipart(
             &staff,
@@ -1137,7 +1130,7 @@ async fn operators_upload_their_logo_and_icon_for_the_passes() {
     .await;
     assert_eq!(status, StatusCode::FORBIDDEN);
     let b = sign_in(&d.router, B_ADMIN).await;
-    let (status, _, _) = send(&d.router, b.get("/admin/images/logo.png")).await;
+    let (status, _, _) = common::send(&d.router, b.get("/admin/images/logo.png")).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
 
     // The pass carries the operator's logo at every scale.
@@ -1164,7 +1157,7 @@ async fn operators_upload_their_logo_and_icon_for_the_passes() {
     assert_eq!(files["icon@3x.png"], png(87, 87));
 
     // Removing it brings back the generated logo.
-    let (_, headers, _) = send(
+    let (_, headers, _) = common::send(
         &d.router,
         multipart(
             &admin,
@@ -1181,4 +1174,120 @@ async fn operators_upload_their_logo_and_icon_for_the_passes() {
         .await
         .unwrap()
         .is_none());
+}
+
+/// Revoking a pass disables its credential for the access system at once: the revocation is in
+/// the feed the access system polls (with the operator's token), and a generated credential is
+/// never issued again.
+#[tokio::test]
+async fn a_revoked_pass_reaches_the_access_systems_feed_at_once() {
+    for t in common::stores().await {
+        revocation_feed_on(
+            dashboard_on(t, &[("ELUMO_LIMIT_SMS_PER_NUMBER_PER_MINUTE", "100")]).await,
+        )
+        .await;
+    }
+}
+
+async fn revocation_feed_on(d: Dash) {
+    let token = app::tokens::Token::generate(32);
+    d.state
+        .store
+        .set_access_token(d.a, &token.hash())
+        .await
+        .unwrap();
+    let b_token = app::tokens::Token::generate(32);
+    d.state
+        .store
+        .set_access_token(d.b, &b_token.hash())
+        .await
+        .unwrap();
+    let feed = |bearer: Option<String>, after: i64| {
+        let mut req = Request::get(format!("/access/v1/revocations?after={after}"));
+        if let Some(b) = bearer {
+            req = req.header(header::AUTHORIZATION, format!("Bearer {b}"));
+        }
+        let router = d.router.clone();
+        async move {
+            let (status, _, body) = common::send(&router, req.body(Body::empty()).unwrap()).await;
+            (
+                status,
+                serde_json::from_str::<serde_json::Value>(&body).unwrap_or_default(),
+            )
+        }
+    };
+    assert_eq!(feed(None, 0).await.0, StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        feed(Some("not-a-token".into()), 0).await.0,
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(
+        feed(Some(app::tokens::Token::generate(32).expose().into()), 0)
+            .await
+            .0,
+        StatusCode::UNAUTHORIZED
+    );
+    let (status, empty) = feed(Some(token.expose().into()), 0).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(empty["revocations"].as_array().unwrap().len(), 0);
+
+    ada_with_a_pass(&d).await;
+    let ada = ada_id(&d).await;
+    let first = d.state.store.credentials_for_member(ada).await.unwrap();
+    assert_eq!((first.len(), first[0].source.as_str()), (1, "digital"));
+    let staff = sign_in(&d.router, A_STAFF).await;
+    let (_, headers, _) = common::send(
+        &d.router,
+        staff.post(&format!("/admin/members/{ada}/revoke"), &[]),
+    )
+    .await;
+    assert!(location(&headers).ends_with("done=revoked"));
+
+    let (_, body) = feed(Some(token.expose().into()), 0).await;
+    let items = body["revocations"].as_array().unwrap();
+    assert_eq!(items.len(), 1, "{body}");
+    assert_eq!(items[0]["member"], "nw-1001");
+    assert_eq!(items[0]["credential"]["source"], "digital");
+    assert_eq!(
+        items[0]["credential"]["facility_code"],
+        first[0].facility_code
+    );
+    assert_eq!(items[0]["credential"]["card_number"], first[0].card_number);
+    let next = body["next_after"].as_i64().unwrap();
+    assert_eq!(next, items[0]["id"].as_i64().unwrap());
+    assert_eq!(
+        feed(Some(token.expose().into()), next).await.1["revocations"]
+            .as_array()
+            .unwrap()
+            .len(),
+        0
+    );
+    assert_eq!(
+        feed(Some(b_token.expose().into()), 0).await.1["revocations"]
+            .as_array()
+            .unwrap()
+            .len(),
+        0,
+        "another operator's access system sees nothing of it"
+    );
+    let revoked = d.state.store.credentials_for_member(ada).await.unwrap();
+    assert!(
+        revoked[0].revoked_at.is_some(),
+        "the generated credential is dead for good"
+    );
+
+    // A new pass later carries a new credential; revoking it again is a second entry.
+    ada_with_a_pass(&d).await;
+    let now = d.state.store.credentials_for_member(ada).await.unwrap();
+    assert_eq!(now.len(), 2);
+    let live: Vec<_> = now.iter().filter(|c| c.revoked_at.is_none()).collect();
+    assert_eq!(live.len(), 1);
+    assert_ne!(live[0].id, first[0].id);
+    for pass in d.state.store.wallet_passes_for_member(ada).await.unwrap() {
+        d.state.store.void_wallet_pass(pass.id).await.unwrap();
+    }
+    let (_, body) = feed(Some(token.expose().into()), next).await;
+    let items = body["revocations"].as_array().unwrap();
+    assert_eq!(items.len(), 1, "{body}");
+    assert_eq!(items[0]["credential"]["card_number"], live[0].card_number);
 }

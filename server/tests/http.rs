@@ -7,10 +7,8 @@ use std::time::Duration;
 
 use axum::body::Body;
 use axum::http::{header, Request, StatusCode};
-use axum::response::Response;
 use axum::routing::get;
 use axum::Router;
-use tower::ServiceExt as _;
 
 struct App {
     router: Router,
@@ -31,20 +29,6 @@ async fn demo_app() -> App {
         _t: t,
         _dir: dir,
     }
-}
-
-async fn send(router: &Router, req: Request<Body>) -> (StatusCode, header::HeaderMap, String) {
-    let res: Response = router.clone().oneshot(req).await.unwrap();
-    let status = res.status();
-    let headers = res.headers().clone();
-    let bytes = axum::body::to_bytes(res.into_body(), 4 << 20)
-        .await
-        .unwrap();
-    (
-        status,
-        headers,
-        String::from_utf8_lossy(&bytes).into_owned(),
-    )
 }
 
 fn get_req(uri: &str) -> Request<Body> {
@@ -79,7 +63,7 @@ fn enc(v: &str) -> String {
 
 /// Opens the invite page and returns the journey id the form carries.
 async fn open_invite(app: &App) -> (String, String) {
-    let (status, _, html) = send(&app.router, get_req(&format!("/i/{}", app.token))).await;
+    let (status, _, html) = common::send(&app.router, get_req(&format!("/i/{}", app.token))).await;
     assert_eq!(status, StatusCode::OK);
     let journey = html
         .split("name=\"journey\" value=\"")
@@ -91,7 +75,7 @@ async fn open_invite(app: &App) -> (String, String) {
 }
 
 async fn submit(app: &App, journey: &str, region: &str, number: &str) -> (StatusCode, String) {
-    let (status, headers, _) = send(
+    let (status, headers, _) = common::send(
         &app.router,
         form_post(&[
             ("token", &app.token),
@@ -129,12 +113,12 @@ async fn events(app: &App, journey: &str) -> Vec<(String, String)> {
 #[tokio::test]
 async fn health_and_readiness() {
     let app = demo_app().await;
-    let (status, _, body) = send(&app.router, get_req("/healthz")).await;
+    let (status, _, body) = common::send(&app.router, get_req("/healthz")).await;
     assert_eq!((status, body.as_str()), (StatusCode::OK, "ok"));
-    let (status, _, body) = send(&app.router, get_req("/readyz")).await;
+    let (status, _, body) = common::send(&app.router, get_req("/readyz")).await;
     assert_eq!((status, body.as_str()), (StatusCode::OK, "ready"));
     app.state.store.close().await;
-    let (status, _, _) = send(&app.router, get_req("/readyz")).await;
+    let (status, _, _) = common::send(&app.router, get_req("/readyz")).await;
     assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
 }
 
@@ -167,7 +151,7 @@ async fn a_directory_number_leads_to_check_your_messages() {
     let (status, location) = submit(&app, &journey, "GB", "07400 123001").await;
     assert_eq!(status, StatusCode::FOUND);
     assert_eq!(location, format!("/i/{}/sent?j={journey}", app.token));
-    let (status, _, html) = send(&app.router, get_req(&location)).await;
+    let (status, _, html) = common::send(&app.router, get_req(&location)).await;
     assert_eq!(status, StatusCode::OK);
     assert!(html.contains("Check your messages"));
     assert!(html.contains("•••• ••• 001"), "the number is shown masked");
@@ -210,7 +194,7 @@ async fn every_miss_shows_the_same_message_and_records_why() {
         let (status, location) = submit(&app, &journey, "GB", number).await;
         assert_eq!(status, StatusCode::FOUND);
         assert_eq!(location, format!("/i/{}?j={journey}", app.token));
-        let (status, _, html) = send(&app.router, get_req(&location)).await;
+        let (status, _, html) = common::send(&app.router, get_req(&location)).await;
         assert_eq!(status, StatusCode::OK);
         assert!(
             html.contains("We couldn&#x27;t find that number")
@@ -294,7 +278,7 @@ async fn malformed_numbers_get_a_clear_message_and_keep_what_was_typed() {
     let app = demo_app().await;
     let (_, journey) = open_invite(&app).await;
     let (_, location) = submit(&app, &journey, "GB", "020 7946 0123").await;
-    let (_, _, html) = send(&app.router, get_req(&location)).await;
+    let (_, _, html) = common::send(&app.router, get_req(&location)).await;
     assert!(html.contains("That looks like a landline"), "{html}");
     assert!(html.contains(r#"value="020 7946 0123""#));
     assert!(html.contains(r#"aria-invalid="true""#));
@@ -303,10 +287,10 @@ async fn malformed_numbers_get_a_clear_message_and_keep_what_was_typed() {
 #[tokio::test]
 async fn unknown_and_expired_invites_get_a_clear_page() {
     let app = demo_app().await;
-    let (status, _, html) = send(&app.router, get_req("/i/AAAAAAAAAAAAAAAAAAAAAA")).await;
+    let (status, _, html) = common::send(&app.router, get_req("/i/AAAAAAAAAAAAAAAAAAAAAA")).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
     assert!(html.contains("This link isn&#x27;t valid") || html.contains("This link isn't valid"));
-    let (status, _, _) = send(&app.router, get_req("/i/%3Cscript%3E")).await;
+    let (status, _, _) = common::send(&app.router, get_req("/i/%3Cscript%3E")).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
 
     let token = app::tokens::Token::generate(16);
@@ -322,7 +306,8 @@ async fn unknown_and_expired_invites_get_a_clear_page() {
         })
         .await
         .unwrap();
-    let (status, _, html) = send(&app.router, get_req(&format!("/i/{}", token.expose()))).await;
+    let (status, _, html) =
+        common::send(&app.router, get_req(&format!("/i/{}", token.expose()))).await;
     assert_eq!(status, StatusCode::GONE);
     assert!(html.contains("This invitation has expired"));
 }
@@ -339,7 +324,7 @@ async fn the_island_gets_data_not_redirects() {
             app.token
         )))
         .unwrap();
-    let (status, _, body) = send(&app.router, req).await;
+    let (status, _, body) = common::send(&app.router, req).await;
     assert_eq!(status, StatusCode::OK);
     let v: serde_json::Value = serde_json::from_str(&body).unwrap();
     assert_eq!(v["NotFound"]["number"], "07400123099");
@@ -358,7 +343,7 @@ async fn hand_made_requests_never_get_a_500() {
             .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
             .body(Body::from(body))
             .unwrap();
-        let (status, _, _) = send(&app.router, req).await;
+        let (status, _, _) = common::send(&app.router, req).await;
         assert!(!status.is_server_error(), "{body:?} answered {status}");
     }
     let long = "9".repeat(10_000);
@@ -370,7 +355,7 @@ async fn hand_made_requests_never_get_a_500() {
 #[tokio::test]
 async fn unknown_pages_are_a_friendly_404() {
     let app = demo_app().await;
-    let (status, _, html) = send(&app.router, get_req("/no/such/page")).await;
+    let (status, _, html) = common::send(&app.router, get_req("/no/such/page")).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
     assert!(html.contains("Page not found"));
 }
@@ -390,13 +375,13 @@ async fn static_assets_are_served_precompressed() {
         .header(header::ACCEPT_ENCODING, "br, gzip")
         .body(Body::empty())
         .unwrap();
-    let (status, headers, _) = send(&app.router, req).await;
+    let (status, headers, _) = common::send(&app.router, req).await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(headers[header::CONTENT_ENCODING], "br");
     let req = Request::get("/pkg/elumo-pass.css")
         .body(Body::empty())
         .unwrap();
-    let (_, headers, body) = send(&app.router, req).await;
+    let (_, headers, body) = common::send(&app.router, req).await;
     assert!(!headers.contains_key(header::CONTENT_ENCODING));
     assert_eq!(body, "body{color:red}");
 }
@@ -408,7 +393,7 @@ async fn html_is_compressed_for_clients_that_accept_it() {
         .header(header::ACCEPT_ENCODING, "gzip")
         .body(Body::empty())
         .unwrap();
-    let (status, headers, _) = send(&app.router, req).await;
+    let (status, headers, _) = common::send(&app.router, req).await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(headers[header::CONTENT_ENCODING], "gzip");
 }
@@ -424,10 +409,10 @@ async fn a_panicking_handler_answers_500_and_the_server_goes_on() {
             .route("/fine", get(|| async { "fine" })),
         Duration::from_secs(5),
     );
-    let (status, _, body) = send(&router, get_req("/boom")).await;
+    let (status, _, body) = common::send(&router, get_req("/boom")).await;
     assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR);
     assert!(body.contains("Something went wrong"));
-    let (status, _, body) = send(&router, get_req("/fine")).await;
+    let (status, _, body) = common::send(&router, get_req("/fine")).await;
     assert_eq!((status, body.as_str()), (StatusCode::OK, "fine"));
 }
 
@@ -443,7 +428,7 @@ async fn slow_requests_time_out() {
         ),
         Duration::from_millis(50),
     );
-    let (status, _, _) = send(&router, get_req("/slow")).await;
+    let (status, _, _) = common::send(&router, get_req("/slow")).await;
     assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
 }
 
@@ -466,7 +451,7 @@ async fn operators_create_invites_that_work() {
     let path = poster
         .strip_prefix(public)
         .expect("built on the public URL");
-    let (status, _, html) = send(&app.router, get_req(path)).await;
+    let (status, _, html) = common::send(&app.router, get_req(path)).await;
     assert_eq!(status, StatusCode::OK);
     assert!(html.contains("King&#x27;s Cross") || html.contains("King's Cross"));
 

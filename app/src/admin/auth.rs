@@ -113,28 +113,24 @@ pub fn cookie_name(public_url: &str) -> &'static str {
     }
 }
 
-pub fn session_cookie(public_url: &str, value: &str) -> String {
+fn cookie(public_url: &str, value: &str, extra: &str) -> String {
     let secure = if public_url.starts_with("https://") {
         "; Secure"
     } else {
         ""
     };
     format!(
-        "{}={value}; Path=/; HttpOnly; SameSite=Strict{secure}",
+        "{}={value}; Path=/; HttpOnly; SameSite=Strict{extra}{secure}",
         cookie_name(public_url)
     )
 }
 
+pub fn session_cookie(public_url: &str, value: &str) -> String {
+    cookie(public_url, value, "")
+}
+
 pub fn clear_cookie(public_url: &str) -> String {
-    let secure = if public_url.starts_with("https://") {
-        "; Secure"
-    } else {
-        ""
-    };
-    format!(
-        "{}=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0{secure}",
-        cookie_name(public_url)
-    )
+    cookie(public_url, "", "; Max-Age=0")
 }
 
 /// Signs in: checks the address's rate, the account's lock and the password. On success the

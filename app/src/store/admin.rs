@@ -54,6 +54,17 @@ pub struct Audit<'a> {
     pub ip: &'a str,
 }
 
+/// A credential the access system must stop accepting.
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
+pub struct SqlRevocation {
+    pub id: i64,
+    pub external_id: String,
+    pub source: String,
+    pub facility_code: i64,
+    pub card_number: i64,
+    pub at: i64,
+}
+
 /// What the journey list is narrowed to. Times are milliseconds, `to` exclusive.
 #[derive(Debug, Clone, Default)]
 pub struct JourneyQuery {
@@ -775,6 +786,47 @@ impl Store {
             .await
             .map(|r| r.rows_affected()))?;
         Ok(())
+    }
+
+    // ---- the access system ----
+
+    /// Replaces the operator's access-system API token (its hash).
+    pub async fn set_access_token(&self, operator_id: i64, token_hash: &str) -> Result<()> {
+        let sql = "UPDATE operators SET access_token_hash = $2 WHERE id = $1";
+        on_pool!(self, |p| sqlx::query(sql)
+            .bind(operator_id)
+            .bind(token_hash)
+            .execute(p)
+            .await
+            .map(|r| r.rows_affected()))?;
+        Ok(())
+    }
+
+    /// The operator whose access-system token has this hash.
+    pub async fn operator_by_access_token(&self, token_hash: &str) -> Result<Option<i64>> {
+        let sql = "SELECT id FROM operators WHERE access_token_hash = $1";
+        Ok(on_pool!(self, |p| sqlx::query_scalar(sql)
+            .bind(token_hash)
+            .fetch_optional(p)
+            .await)?)
+    }
+
+    /// The operator's credential revocations after `after` (an id), oldest first.
+    pub async fn access_revocations(
+        &self,
+        operator_id: i64,
+        after: i64,
+        limit: i64,
+    ) -> Result<Vec<SqlRevocation>> {
+        let sql = "SELECT r.id, m.external_id, r.source, r.facility_code, r.card_number, r.at \
+                   FROM access_revocations r JOIN members m ON m.id = r.member_id \
+                   WHERE r.operator_id = $1 AND r.id > $2 ORDER BY r.id LIMIT $3";
+        Ok(on_pool!(self, |p| sqlx::query_as(sql)
+            .bind(operator_id)
+            .bind(after)
+            .bind(limit)
+            .fetch_all(p)
+            .await)?)
     }
 
     // ---- settings ----

@@ -288,7 +288,7 @@ pub fn flash(code: &str) -> Option<(bool, &'static str)> {
         ),
         "revoked" => (
             true,
-            "The pass is revoked. Wallets on the member's devices show it as void within a minute.",
+            "The pass is revoked: its credential is in the access system's revocation feed now, and wallets on the member's devices show the pass as void within a minute.",
         ),
         "nothing-to-revoke" => (false, "There is no live pass to revoke."),
         "invite-created" => (true, "The invite is created."),

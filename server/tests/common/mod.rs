@@ -217,3 +217,22 @@ pub fn unzip(bytes: &[u8]) -> std::collections::BTreeMap<String, Vec<u8>> {
     }
     files
 }
+
+/// Sends one request through the router: its status, headers and body as text.
+pub async fn send(
+    router: &axum::Router,
+    req: axum::http::Request<axum::body::Body>,
+) -> (axum::http::StatusCode, axum::http::HeaderMap, String) {
+    use tower::ServiceExt as _;
+    let res = router.clone().oneshot(req).await.unwrap();
+    let status = res.status();
+    let headers = res.headers().clone();
+    let bytes = axum::body::to_bytes(res.into_body(), 4 << 20)
+        .await
+        .unwrap();
+    (
+        status,
+        headers,
+        String::from_utf8_lossy(&bytes).into_owned(),
+    )
+}
