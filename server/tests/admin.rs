@@ -1155,6 +1155,41 @@ async fn operators_upload_their_logo_and_icon_for_the_passes() {
         assert_eq!(files[name], logo, "{name}");
     }
     assert_eq!(files["icon@3x.png"], png(87, 87));
+    let pass: serde_json::Value = serde_json::from_slice(&files["pass.json"]).unwrap();
+    assert_eq!(pass["generic"]["primaryFields"][0]["value"], "Ada Lovelace");
+
+    // A strip makes the pass a store card (the style that shows one).
+    let strip = png(1125, 369);
+    let (_, headers, _) = common::send(
+        &d.router,
+        multipart(&admin, &[("csrf", &csrf), ("kind", "strip")], Some(&strip)),
+    )
+    .await;
+    assert_eq!(location(&headers), "/admin/settings?done=image-saved");
+    let pass = d
+        .state
+        .store
+        .wallet_passes_for_member(ada_id(&d).await)
+        .await
+        .unwrap()
+        .remove(0);
+    let content = app::links::content_of(
+        &d.state.store,
+        "https://pass.example.test",
+        &d.state.credentials,
+        &pass,
+    )
+    .await
+    .unwrap()
+    .unwrap();
+    let files = d.state.apple.files(&content).unwrap();
+    assert_eq!(files["strip@3x.png"], strip);
+    let json: serde_json::Value = serde_json::from_slice(&files["pass.json"]).unwrap();
+    assert_eq!(
+        json["storeCard"]["primaryFields"][0]["value"],
+        "Ada Lovelace"
+    );
+    assert!(json.get("generic").is_none());
 
     // Removing it brings back the generated logo.
     let (_, headers, _) = common::send(

@@ -728,8 +728,8 @@ pub fn AdminSettingsPage() -> impl IntoView {
                             </form>
                             <section class="panel settings" aria-labelledby="images-title">
                                 <h2 id="images-title">"Pass images"</h2>
-                                <p>"PNG files. The logo is at most 480 × 150 pixels; the icon is square, 87 to 1024 pixels. Without them, passes use images drawn in your brand colour."</p>
-                                {["logo", "icon"].into_iter().filter(|k| s.images.iter().any(|i| i == k)).map(|kind| view! {
+                                <p>"PNG files. The logo is at most 480 × 150 pixels; the icon is square, 87 to 1024 pixels; the optional strip (behind the member's name) is 375 to 1125 pixels wide and at most 432 high. Without them, passes use images drawn in your brand colour and no strip."</p>
+                                {["logo", "icon", "strip"].into_iter().filter(|k| s.images.iter().any(|i| i == k)).map(|kind| view! {
                                     <div class="current-image">
                                         <img src=format!("/admin/images/{kind}.png") alt=format!("Your current {kind}")/>
                                         <form method="post" action="/admin/settings/images" enctype="multipart/form-data" class="inline-form">
@@ -743,7 +743,7 @@ pub fn AdminSettingsPage() -> impl IntoView {
                                 <form method="post" action="/admin/settings/images" enctype="multipart/form-data" class="admin-form">
                                     <Csrf me=me.clone()/>
                                     <label for="img-kind">"Image"</label>
-                                    <select id="img-kind" name="kind"><option value="logo">"Logo"</option><option value="icon">"Icon"</option></select>
+                                    <select id="img-kind" name="kind"><option value="logo">"Logo"</option><option value="icon">"Icon"</option><option value="strip">"Strip"</option></select>
                                     <label for="img-file">"PNG file"</label>
                                     <input id="img-file" name="file" type="file" accept="image/png" required/>
                                     <button type="submit" class="button primary">"Upload"</button>

@@ -303,7 +303,8 @@ pub fn flash(code: &str) -> Option<(bool, &'static str)> {
         "image-damaged" => (false, "The PNG image is damaged or incomplete."),
         "image-logo-size" => (false, "A logo is at most 480 × 150 pixels and at least 30 pixels high (160 × 50 points at 3x)."),
         "image-icon-size" => (false, "An icon is square, between 87 and 1024 pixels wide (29 points at 3x)."),
-        "image-kind" => (false, "Choose the logo or the icon."),
+        "image-strip-size" => (false, "A strip is 375 to 1125 pixels wide and at most 432 high (375 × 123 points at 3x)."),
+        "image-kind" => (false, "Choose the logo, the icon or the strip."),
         "staff-added" => (true, "The staff account is created."),
         "staff-updated" => (true, "The staff account is updated."),
         "no-mobile" => (

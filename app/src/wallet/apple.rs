@@ -144,18 +144,24 @@ impl AppleWallet {
             "labelColor": "rgb(225, 232, 255)",
             "backgroundColor": format!("rgb({r}, {g}, {b})"),
             "sharingProhibited": true,
-            "generic": {
-                "primaryFields": [{"key": "member", "label": "MEMBER", "value": c.member_name}],
-                "secondaryFields": [{"key": "site", "label": "SITE", "value": c.site_name.clone().unwrap_or_else(|| c.operator_name.clone())}],
-                "auxiliaryFields": [{"key": "credential", "label": "CARD", "value": c.credential_display()}],
-                "backFields": back,
-            },
             "barcodes": [{
                 "format": "PKBarcodeFormatQR",
                 "message": c.barcode_message(),
                 "messageEncoding": "iso-8859-1",
                 "altText": c.credential_display(),
             }],
+        });
+        // A strip image shows only on a store card; otherwise the pass is generic.
+        let style = if c.images.iter().any(|(kind, _)| kind == "strip") {
+            "storeCard"
+        } else {
+            "generic"
+        };
+        pass[style] = json!({
+            "primaryFields": [{"key": "member", "label": "MEMBER", "value": c.member_name}],
+            "secondaryFields": [{"key": "site", "label": "SITE", "value": c.site_name.clone().unwrap_or_else(|| c.operator_name.clone())}],
+            "auxiliaryFields": [{"key": "credential", "label": "CARD", "value": c.credential_display()}],
+            "backFields": back,
         });
         if let Some(ws) = &c.web_service {
             pass["webServiceURL"] = json!(ws.url);

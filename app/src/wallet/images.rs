@@ -91,9 +91,10 @@ mod tests {
 }
 
 /// What an operator may upload, with Apple's sizes at 3x (the largest Wallet shows): the logo
-/// at most 480×150 px (160×50 pt), the icon square and at least 87 px (29 pt). Wallet scales
-/// the same image for 1x and 2x screens.
-pub const UPLOAD_KINDS: [&str; 2] = ["logo", "icon"];
+/// at most 480×150 px (160×50 pt), the icon square and at least 87 px (29 pt), the strip (behind
+/// the member's name; the pass becomes a store card) 375 to 1125 px wide and at most 432 px high.
+/// Wallet scales the same image for 1x and 2x screens.
+pub const UPLOAD_KINDS: [&str; 3] = ["logo", "icon", "strip"];
 
 /// Why an upload was refused; `code()` names it for the dashboard's message.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -104,6 +105,7 @@ pub enum UploadProblem {
     Damaged,
     LogoSize { width: u32, height: u32 },
     IconSize { width: u32, height: u32 },
+    StripSize { width: u32, height: u32 },
     Kind,
 }
 
@@ -116,6 +118,7 @@ impl UploadProblem {
             UploadProblem::Damaged => "image-damaged",
             UploadProblem::LogoSize { .. } => "image-logo-size",
             UploadProblem::IconSize { .. } => "image-icon-size",
+            UploadProblem::StripSize { .. } => "image-strip-size",
             UploadProblem::Kind => "image-kind",
         }
     }
@@ -130,6 +133,7 @@ impl std::fmt::Display for UploadProblem {
             UploadProblem::Damaged => write!(f, "a damaged PNG"),
             UploadProblem::LogoSize { width, height } => write!(f, "a {width} × {height} logo"),
             UploadProblem::IconSize { width, height } => write!(f, "a {width} × {height} icon"),
+            UploadProblem::StripSize { width, height } => write!(f, "a {width} × {height} strip"),
             UploadProblem::Kind => write!(f, "neither logo nor icon"),
         }
     }
@@ -156,11 +160,13 @@ pub fn validate_upload(kind: &str, bytes: &[u8]) -> Result<(u32, u32), UploadPro
     let (width, height) = (reader.info().width, reader.info().height);
     let fits = match kind {
         "logo" => width <= 480 && (30..=150).contains(&height),
+        "strip" => (375..=1125).contains(&width) && (60..=432).contains(&height),
         _ => width == height && (87..=1024).contains(&width),
     };
     match (fits, kind) {
         (true, _) => Ok((width, height)),
         (false, "logo") => Err(UploadProblem::LogoSize { width, height }),
+        (false, "strip") => Err(UploadProblem::StripSize { width, height }),
         (false, _) => Err(UploadProblem::IconSize { width, height }),
     }
 }
@@ -200,8 +206,16 @@ mod upload_tests {
         let mut cut = png(100, 100);
         cut.truncate(20);
         assert_eq!(validate_upload("icon", &cut), Err(UploadProblem::Damaged));
+        assert_eq!(validate_upload("strip", &png(1125, 369)), Ok((1125, 369)));
         assert_eq!(
             validate_upload("strip", &png(100, 100)),
+            Err(UploadProblem::StripSize {
+                width: 100,
+                height: 100
+            })
+        );
+        assert_eq!(
+            validate_upload("thumbnail", &png(90, 90)),
             Err(UploadProblem::Kind)
         );
     }
