@@ -212,7 +212,14 @@ test.describe('journeys in the dashboard', () => {
     await expect(page.getByTestId('invites')).toBeVisible();
     await expectAccessible(page, '/admin/invites');
 
+    for (const path of ['/admin/settings', '/admin/staff', '/admin/audit']) {
+      await page.goto(path);
+      await expect(page.locator('main h1')).toBeVisible();
+      await expectAccessible(page, path);
+    }
+
     // The demo's own site poster.
+    await page.goto('/admin/invites');
     const poster = await page.getByRole('link', { name: 'Poster', exact: true }).first().getAttribute('href');
     await page.goto(poster!);
     await expect(page.getByTestId('poster')).toBeVisible();
