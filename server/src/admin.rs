@@ -324,14 +324,10 @@ async fn qr_svg(
     Path(id): Path<String>,
     headers: HeaderMap,
 ) -> Response {
-    let url = match poster_url(&state, &headers, &id).await {
-        Ok(u) => u,
-        Err(res) => return res,
-    };
-    match admin::views::qr_svg(&url) {
-        Some(svg) => ([(header::CONTENT_TYPE, "image/svg+xml")], svg).into_response(),
-        None => not_found(),
-    }
+    qr(&state, &headers, &id, "image/svg+xml", |url| {
+        admin::views::qr_svg(url).map(String::into_bytes)
+    })
+    .await
 }
 
 async fn qr_png(
@@ -339,12 +335,23 @@ async fn qr_png(
     Path(id): Path<String>,
     headers: HeaderMap,
 ) -> Response {
-    let url = match poster_url(&state, &headers, &id).await {
+    qr(&state, &headers, &id, "image/png", admin::views::qr_png).await
+}
+
+/// A poster's QR code drawn by `render`, for the signed-in operator only.
+async fn qr(
+    state: &AppState,
+    headers: &HeaderMap,
+    id: &str,
+    content_type: &'static str,
+    render: impl Fn(&str) -> Option<Vec<u8>>,
+) -> Response {
+    let url = match poster_url(state, headers, id).await {
         Ok(u) => u,
         Err(res) => return res,
     };
-    match admin::views::qr_png(&url) {
-        Some(png) => ([(header::CONTENT_TYPE, "image/png")], png).into_response(),
+    match render(&url) {
+        Some(bytes) => ([(header::CONTENT_TYPE, content_type)], bytes).into_response(),
         None => not_found(),
     }
 }

@@ -202,12 +202,25 @@ async fn audit_as(
     detail: &str,
     ip: &str,
 ) -> Result<(), StoreError> {
+    let who = (staff.operator_id, staff.id, staff.email.as_str());
+    write_audit(state, who, action, target, detail, ip).await
+}
+
+/// One audit entry by (operator, staff id, email).
+async fn write_audit(
+    state: &AppState,
+    (operator_id, staff_id, actor): (i64, i64, &str),
+    action: &str,
+    target: &str,
+    detail: &str,
+    ip: &str,
+) -> Result<(), StoreError> {
     state
         .store
         .audit(&Audit {
-            operator_id: staff.operator_id,
-            staff_id: Some(staff.id),
-            actor: &staff.email,
+            operator_id,
+            staff_id: Some(staff_id),
+            actor,
             action,
             target,
             detail,
@@ -271,18 +284,8 @@ impl Session {
         detail: &str,
         ip: &str,
     ) -> Result<(), StoreError> {
-        state
-            .store
-            .audit(&Audit {
-                operator_id: self.operator_id,
-                staff_id: Some(self.staff_id),
-                actor: &self.email,
-                action,
-                target,
-                detail,
-                ip,
-            })
-            .await
+        let who = (self.operator_id, self.staff_id, self.email.as_str());
+        write_audit(state, who, action, target, detail, ip).await
     }
 }
 
