@@ -1326,3 +1326,155 @@ async fn revocation_feed_on(d: Dash) {
     assert_eq!(items.len(), 1, "{body}");
     assert_eq!(items[0]["credential"]["card_number"], live[0].card_number);
 }
+
+/// Whatever a client sends to the dashboard's routes (odd paths, ids, fields, encodings, bodies),
+/// signed in or not, with or without the token: never a 5xx.
+#[tokio::test]
+async fn no_dashboard_request_gets_a_server_error() {
+    let d = dashboard(&[]).await;
+    let journey = ada_with_a_pass(&d).await;
+    let admin = sign_in(&d.router, A_ADMIN).await;
+    // A small deterministic generator (xorshift), so a failure replays.
+    let mut seed = 0x2545_f491_4f6c_dd1du64;
+    let mut next = move || {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        seed
+    };
+    let ids = [
+        "1",
+        "0",
+        "-1",
+        "999999999999",
+        "abc",
+        "%00",
+        "1%2F2",
+        &journey,
+        "😀",
+        "",
+    ];
+    let values = [
+        "",
+        "x",
+        "on",
+        "staff",
+        "admin",
+        "poster",
+        "member",
+        "#zzzzzz",
+        "https://",
+        "99999999999999999999",
+        "<script>",
+        "%FF%FE",
+        "a&b=c",
+    ];
+    let fields = [
+        "csrf",
+        "kind",
+        "member",
+        "site",
+        "days",
+        "label",
+        "name",
+        "brand_color",
+        "accent_color",
+        "default_region",
+        "link_minutes",
+        "invite_days",
+        "sms_hourly_budget",
+        "sms_countries",
+        "role",
+        "disabled",
+        "email",
+        "password",
+        "back",
+        "platform",
+        "credential_format",
+        "logo_url",
+        "support_email",
+    ];
+    let routes = [
+        "/admin/journeys/{}/resend",
+        "/admin/members/{}/revoke",
+        "/admin/invites",
+        "/admin/invites/{}/revoke",
+        "/admin/invites/{}/resend",
+        "/admin/settings",
+        "/admin/staff",
+        "/admin/staff/{}",
+        "/admin/logout",
+        "/admin/login",
+        "/admin/settings/images",
+    ];
+    let pages = [
+        "/admin",
+        "/admin/journeys/{}",
+        "/admin/members/{}",
+        "/admin/invites/{}/poster",
+        "/admin/invites/{}/qr.svg",
+        "/admin/invites/{}/qr.png",
+        "/admin/funnel",
+        "/admin/members",
+        "/admin/audit",
+        "/admin/journeys.csv",
+        "/admin/images/{}",
+        "/api/admin/journey",
+        "/access/v1/revocations",
+    ];
+    for case in 0..800u64 {
+        let pick = |n: u64, len: usize| (n % len as u64) as usize;
+        let id = ids[pick(next(), ids.len())];
+        let mut body: Vec<String> = Vec::new();
+        for _ in 0..pick(next(), 8) {
+            let k = fields[pick(next(), fields.len())];
+            let v = if k == "csrf" && next() % 2 == 0 {
+                admin.csrf.as_str()
+            } else {
+                values[pick(next(), values.len())]
+            };
+            body.push(format!("{k}={}", app::types::admin::encode(v)));
+        }
+        if next() % 3 == 0 {
+            body.push(format!("csrf={}", admin.csrf));
+        }
+        let body = if next() % 10 == 0 {
+            "%%%&&==\u{0}".to_owned()
+        } else {
+            body.join("&")
+        };
+        let cookie = if next() % 5 == 0 {
+            "elumo_admin=forged".to_owned()
+        } else {
+            admin.cookie.clone()
+        };
+        let req = if next() % 2 == 0 {
+            let path =
+                routes[pick(next(), routes.len())].replace("{}", &app::types::admin::encode(id));
+            let content_type = match next() % 4 {
+                0 => "multipart/form-data; boundary=x",
+                1 => "text/plain",
+                _ => "application/x-www-form-urlencoded",
+            };
+            Request::post(path)
+                .header(header::CONTENT_TYPE, content_type)
+                .header(header::COOKIE, cookie)
+                .body(Body::from(body.clone()))
+                .unwrap()
+        } else {
+            let path =
+                pages[pick(next(), pages.len())].replace("{}", &app::types::admin::encode(id));
+            Request::get(format!("{path}?{}", body.replace('\u{0}', "%00")))
+                .header(header::ACCEPT, "text/html")
+                .header(header::COOKIE, cookie)
+                .body(Body::empty())
+                .unwrap()
+        };
+        let label = format!("case {case}: {} {}", req.method(), req.uri());
+        let (status, _, text) = common::send(&d.router, req).await;
+        assert!(
+            !status.is_server_error(),
+            "{label} answered {status}: {text}"
+        );
+    }
+}
