@@ -109,11 +109,16 @@ pub fn miss_reason(code: &str) -> &'static str {
     }
 }
 
-pub fn journey_row(r: &SqlJourneyRow) -> JourneyRow {
-    let first_pass = match (r.apple_at, r.google_at) {
+/// Milliseconds from the journey's start to its first pass in a wallet.
+fn time_to_wallet_ms(r: &SqlJourneyRow) -> Option<i64> {
+    let first = match (r.apple_at, r.google_at) {
         (Some(a), Some(g)) => Some(a.min(g)),
         (a, g) => a.or(g),
     };
+    first.map(|t| t - r.started_at)
+}
+
+pub fn journey_row(r: &SqlJourneyRow) -> JourneyRow {
     let platform = match (r.apple_at.is_some(), r.google_at.is_some()) {
         (true, true) => "Apple, Google",
         (true, false) => "Apple",
@@ -146,7 +151,7 @@ pub fn journey_row(r: &SqlJourneyRow) -> JourneyRow {
         outcome: r.outcome.clone(),
         platform: platform.to_owned(),
         started: fmt_time(r.started_at),
-        time_to_wallet: first_pass.map(|t| fmt_duration(t - r.started_at)),
+        time_to_wallet: time_to_wallet_ms(r).map(fmt_duration),
     }
 }
 
@@ -227,12 +232,9 @@ pub async fn journeys_csv(
         let (rows, _) = store.journey_rows(operator_id, &q, 1000, offset).await?;
         for r in &rows {
             let v = journey_row(r);
-            let ttw = match (r.apple_at, r.google_at) {
-                (Some(a), Some(g)) => Some(a.min(g)),
-                (a, g) => a.or(g),
-            }
-            .map(|t| format!("{:.1}", (t - r.started_at) as f64 / 1000.0))
-            .unwrap_or_default();
+            let ttw = time_to_wallet_ms(r)
+                .map(|ms| format!("{:.1}", ms as f64 / 1000.0))
+                .unwrap_or_default();
             let fields = [
                 v.public_id,
                 v.member.map(|m| m.1).unwrap_or_default(),
