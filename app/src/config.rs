@@ -59,6 +59,9 @@ pub struct HttpConfig {
     /// The compiled site (HTML shell assets, WASM, CSS) that cargo-leptos produces.
     pub site_root: PathBuf,
     pub request_timeout_secs: u64,
+    /// Reverse proxies whose `X-Forwarded-For` is believed (their own address is not the
+    /// client's). Empty: the connection's address is the client's.
+    pub trusted_proxies: Vec<std::net::IpAddr>,
 }
 
 #[derive(Debug, Clone)]
@@ -85,6 +88,8 @@ pub struct SmsConfig {
     /// The local outbox file the development sender appends to.
     pub outbox_file: PathBuf,
     pub max_attempts: u64,
+    /// Texts sent at the same time (each waits for the provider's answer).
+    pub workers: usize,
     pub twilio: Option<TwilioConfig>,
 }
 
@@ -268,12 +273,25 @@ impl Config {
                 public_url,
                 site_root: PathBuf::from(site_root),
                 request_timeout_secs: number("ELUMO_REQUEST_TIMEOUT_SECS", 30)?.max(1),
+                trusted_proxies: var("ELUMO_TRUSTED_PROXIES")
+                    .unwrap_or_default()
+                    .split(',')
+                    .map(str::trim)
+                    .filter(|s| !s.is_empty())
+                    .map(|s| {
+                        s.parse().map_err(|_| ConfigError::Invalid {
+                            name: "ELUMO_TRUSTED_PROXIES",
+                            why: format!("expected IP addresses separated by commas, got {s:?}"),
+                        })
+                    })
+                    .collect::<Result<_, _>>()?,
             },
             db: DbConfig {
                 url: Secret::new(db_url),
                 max_connections: number("ELUMO_DB_MAX_CONNECTIONS", 8)?.clamp(1, 200) as u32,
             },
             sms: SmsConfig {
+                workers: number("ELUMO_SMS_WORKERS", 4)?.clamp(1, 64) as usize,
                 provider: match var("ELUMO_SMS_PROVIDER").as_deref().unwrap_or("outbox") {
                     "outbox" => SmsProvider::Outbox,
                     "twilio" => SmsProvider::Twilio,
@@ -302,7 +320,7 @@ impl Config {
                 outbox_file: var("ELUMO_SMS_OUTBOX")
                     .map(PathBuf::from)
                     .unwrap_or_else(|| data_dir.join("sms-outbox.jsonl")),
-                max_attempts: number("ELUMO_SMS_MAX_ATTEMPTS", 5)?.clamp(1, 50),
+                max_attempts: number("ELUMO_SMS_MAX_ATTEMPTS", 20)?.clamp(1, 50),
             },
             limits: LimitsConfig {
                 sms_per_number_per_minute: number("ELUMO_LIMIT_SMS_PER_NUMBER_PER_MINUTE", 1)?

@@ -45,6 +45,39 @@ fn plural(n: i64) -> &'static str {
     }
 }
 
+/// The client's address: the connection's, or, when the connection comes from a trusted reverse
+/// proxy (`ELUMO_TRUSTED_PROXIES`), the nearest `X-Forwarded-For` address that is not one of
+/// them. Without a trusted proxy the header is ignored, so clients cannot pick their address.
+pub fn client_address(parts: &http::request::Parts, trusted: &[std::net::IpAddr]) -> String {
+    let Some(peer) = parts
+        .extensions
+        .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+        .map(|c| c.0.ip())
+    else {
+        return "unknown".to_owned();
+    };
+    if !trusted.contains(&peer) {
+        return peer.to_string();
+    }
+    let forwarded = parts
+        .headers
+        .get_all("x-forwarded-for")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .map(|a| a.trim().parse::<std::net::IpAddr>())
+        .collect::<Vec<_>>();
+    for address in forwarded.into_iter().rev() {
+        match address {
+            Ok(ip) if trusted.contains(&ip) => continue,
+            Ok(ip) => return ip.to_string(),
+            // A malformed entry: nothing to its left can be believed.
+            Err(_) => break,
+        }
+    }
+    peer.to_string()
+}
+
 /// Counts a number submission from `client_ip` on `invite_id`.
 pub async fn submission(
     state: &AppState,
@@ -166,6 +199,47 @@ mod tests {
         assert_eq!(
             l.message(),
             "We can't send texts right now. Try again in 1 minute."
+        );
+    }
+
+    fn address(peer: &str, forwarded: &[&str], trusted: &[&str]) -> String {
+        let mut req = http::Request::builder();
+        for f in forwarded {
+            req = req.header("x-forwarded-for", *f);
+        }
+        let (mut parts, ()) = req.body(()).unwrap().into_parts();
+        parts.extensions.insert(axum::extract::ConnectInfo(
+            format!("{peer}:443")
+                .parse::<std::net::SocketAddr>()
+                .unwrap(),
+        ));
+        let trusted: Vec<std::net::IpAddr> = trusted.iter().map(|t| t.parse().unwrap()).collect();
+        client_address(&parts, &trusted)
+    }
+
+    #[test]
+    fn forwarded_addresses_count_only_through_trusted_proxies() {
+        // No trusted proxy: the header is the client's to invent, so it is ignored.
+        assert_eq!(address("203.0.113.9", &["10.0.0.1"], &[]), "203.0.113.9");
+        // Through the trusted proxy: the nearest address it saw.
+        assert_eq!(
+            address("127.0.0.1", &["198.51.100.1, 203.0.113.7"], &["127.0.0.1"]),
+            "203.0.113.7"
+        );
+        // Several trusted hops are skipped; a spoofed left part is never reached.
+        assert_eq!(
+            address(
+                "127.0.0.1",
+                &["6.6.6.6, 203.0.113.7", "10.0.0.2"],
+                &["127.0.0.1", "10.0.0.2"]
+            ),
+            "203.0.113.7"
+        );
+        // A trusted proxy that names nobody, or garbage: the proxy's own address.
+        assert_eq!(address("127.0.0.1", &[], &["127.0.0.1"]), "127.0.0.1");
+        assert_eq!(
+            address("127.0.0.1", &["not-an-address"], &["127.0.0.1"]),
+            "127.0.0.1"
         );
     }
 }

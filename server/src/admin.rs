@@ -2,12 +2,10 @@
 //! the session's CSRF token in the form and (when the browser sends one) an `Origin` equal to
 //! the public URL's; each answers with a redirect to the page that shows the result.
 
-use std::net::SocketAddr;
-
 use app::admin::{self, Form, Session};
 use app::state::AppState;
 use app::types::admin::JourneyFilter;
-use axum::extract::{ConnectInfo, FromRequestParts, Path, Query, State};
+use axum::extract::{FromRequestParts, Path, Query, State};
 use axum::http::{header, request::Parts, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -39,20 +37,20 @@ pub fn routes() -> Router<AppState> {
         .route("/admin/staff/{id}", post(update_staff))
 }
 
-/// The client's address as the connection shows it ("unknown" without one, as in tests).
+/// The client's address ("unknown" without a connection, as in tests), through trusted proxies.
 pub struct ClientIp(pub String);
 
-impl<S: Send + Sync> FromRequestParts<S> for ClientIp {
+impl FromRequestParts<AppState> for ClientIp {
     type Rejection = std::convert::Infallible;
 
-    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
-        Ok(ClientIp(
-            parts
-                .extensions
-                .get::<ConnectInfo<SocketAddr>>()
-                .map(|c| c.0.ip().to_string())
-                .unwrap_or_else(|| "unknown".to_owned()),
-        ))
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        Ok(ClientIp(app::limits::client_address(
+            parts,
+            &state.config.http.trusted_proxies,
+        )))
     }
 }
 

@@ -562,14 +562,25 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
     let (state, demo_url) = build_state(config).await?;
     let store = state.store.clone();
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
-    let worker = tokio::spawn(app::sms::run_worker(
-        store.clone(),
-        state.sms.clone(),
-        state.retry_policy(),
-        state.sms_wake.clone(),
-        stop_rx,
-    ));
-    tracing::info!(sender = state.sms.name(), "SMS worker started");
+    // Several senders share the outbox (each claim takes one message), so one slow answer from
+    // the provider does not hold up the texts behind it.
+    app::sms::requeue_interrupted(&store).await;
+    let workers: Vec<_> = (0..state.config.sms.workers)
+        .map(|_| {
+            tokio::spawn(app::sms::run_worker(
+                store.clone(),
+                state.sms.clone(),
+                state.retry_policy(),
+                state.sms_wake.clone(),
+                stop_rx.clone(),
+            ))
+        })
+        .collect();
+    tracing::info!(
+        sender = state.sms.name(),
+        workers = workers.len(),
+        "SMS workers started"
+    );
     let pushes = apns::sender(&state.config, &state.apple)
         .context("could not set up pushes to Apple Wallet (ELUMO_APNS_*)")?;
     tracing::info!(sender = pushes.name(), "pass update pushes started");
@@ -607,7 +618,9 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
     .await
     .context("the server stopped with an error")?;
     let _ = stop_tx.send(true);
-    let _ = worker.await;
+    for worker in workers {
+        let _ = worker.await;
+    }
     let _ = syncer.await;
     let _ = pusher.await;
     store.close().await;

@@ -27,13 +27,11 @@ fn wants_page() -> bool {
 /// The client's address as the connection shows it.
 #[cfg(feature = "ssr")]
 fn client_ip() -> String {
+    let trusted = state()
+        .map(|s| s.config.http.trusted_proxies.clone())
+        .unwrap_or_default();
     use_context::<http::request::Parts>()
-        .and_then(|parts| {
-            parts
-                .extensions
-                .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
-                .map(|c| c.0.ip().to_string())
-        })
+        .map(|parts| crate::limits::client_address(&parts, &trusted))
         .unwrap_or_else(|| "unknown".to_owned())
 }
 

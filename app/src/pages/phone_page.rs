@@ -14,7 +14,11 @@ pub fn PhonePage() -> impl IntoView {
         .read_untracked()
         .get("token")
         .unwrap_or_default();
-    let journey = use_query_map().read_untracked().get("j");
+    let query = use_query_map().read_untracked();
+    let journey = query.get("j");
+    // A form post without JavaScript that failed on our side comes back with `__err` (Leptos's
+    // redirect to the page that posted): say so, never "not found".
+    let failed = query.get("__err").is_some();
     let page = get_invite(token, journey);
     view! {
         <Suspense fallback=|| ()>
@@ -27,6 +31,7 @@ pub fn PhonePage() -> impl IntoView {
                             Some(SubmitOutcome::RateLimited { message, number, region }) => (number, region, Some(message), false),
                             _ => (String::new(), v.default_region.clone(), None, false),
                         };
+                        let error = error.or_else(|| failed.then(|| crate::types::AppError::Unavailable.to_string()));
                         let style = brand_style(&v.branding);
                         view! {
                             <Title text=format!("Get your pass · {}", v.branding.name)/>

@@ -124,12 +124,14 @@ pub struct RetryPolicy {
 }
 
 impl RetryPolicy {
-    /// Exponential back-off with jitter: base * 2^(attempt-1), plus up to a quarter more.
+    /// Exponential back-off with jitter: base * 2^(attempt-1), at most 30 s (a recovered
+    /// provider is noticed within half a minute), plus up to a quarter more.
     pub fn delay_ms(&self, attempt: i64) -> i64 {
         use rand::Rng as _;
         let exp = self
             .base_delay_ms
-            .saturating_mul(1i64 << (attempt - 1).clamp(0, 16));
+            .saturating_mul(1i64 << (attempt - 1).clamp(0, 16))
+            .min(30_000);
         exp + rand::rng().random_range(0..=exp / 4)
     }
 }
@@ -221,6 +223,16 @@ async fn record(
     }
 }
 
+/// Puts back in the queue the messages a stopped process was sending. Call it once at start,
+/// before any worker runs.
+pub async fn requeue_interrupted(store: &Store) {
+    match store.requeue_unfinished_sms().await {
+        Ok(0) => {}
+        Ok(n) => tracing::warn!(count = n, "re-queued SMS whose send was interrupted"),
+        Err(err) => tracing::error!(error = %err, "could not re-queue interrupted SMS"),
+    }
+}
+
 /// Runs until `stop` turns true: sends due messages as soon as `wake` is notified, and checks
 /// for due retries every second.
 pub async fn run_worker(
@@ -230,11 +242,6 @@ pub async fn run_worker(
     wake: Arc<Notify>,
     mut stop: watch::Receiver<bool>,
 ) {
-    match store.requeue_unfinished_sms().await {
-        Ok(0) => {}
-        Ok(n) => tracing::warn!(count = n, "re-queued SMS whose send was interrupted"),
-        Err(err) => tracing::error!(error = %err, "could not re-queue interrupted SMS"),
-    }
     loop {
         if *stop.borrow() {
             break;

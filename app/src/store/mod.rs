@@ -1059,8 +1059,10 @@ impl Store {
     ) -> Result<Option<i64>> {
         let now = now_ms();
         let since = now - window_ms;
+        // The count stops at `max` rows: the cost stays bounded by the limit, not by traffic.
         let insert = "INSERT INTO rate_hits (scope, key, at) SELECT $1, $2, $3 \
-                      WHERE (SELECT COUNT(*) FROM rate_hits WHERE scope = $1 AND key = $2 AND at > $4) < $5";
+                      WHERE (SELECT COUNT(*) FROM (SELECT 1 FROM rate_hits WHERE scope = $1 \
+                      AND key = $2 AND at > $4 LIMIT $5) AS w) < $5";
         let written = match &self.db {
             Db::Sqlite(p) => sqlx::query(insert)
                 .bind(scope)
@@ -1121,12 +1123,15 @@ impl Store {
     ) -> Result<Option<i64>> {
         let now = now_ms();
         let since = now - window_ms;
+        // The oldest `max` events of the window decide; the rest need not be counted.
         let (count, oldest): (i64, Option<i64>) = on_pool!(self, |p| sqlx::query_as(
-            "SELECT COUNT(*), MIN(at) FROM rate_hits WHERE scope = $1 AND key = $2 AND at > $3"
+            "SELECT COUNT(*), MIN(at) FROM (SELECT at FROM rate_hits WHERE scope = $1 \
+             AND key = $2 AND at > $3 ORDER BY at LIMIT $4) AS w"
         )
         .bind(scope)
         .bind(key)
         .bind(since)
+        .bind(max)
         .fetch_one(p)
         .await)?;
         Ok((count >= max).then(|| {
