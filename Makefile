@@ -9,13 +9,15 @@ export PATH := $(TOOLS)/bin:$(PATH)
 export ELUMO_SERVER_BIN := $(CARGO_TARGET_DIR)/release/server
 export ELUMO_SITE_ROOT ?= $(CURDIR)/target/site
 
-.PHONY: help tools build run test check fmt-check clippy unit e2e e2e-deps size bench clean-data
+.PHONY: help tools build run test check fmt-check clippy unit e2e e2e-deps size bench soak clean-data
 
 help:
 	@echo "make run    build and serve the demo on http://127.0.0.1:3000"
 	@echo "make test   formatting, clippy, every cargo test and the Playwright suite"
 	@echo "make size   the phone page's first-load size (raw and compressed)"
-	@echo "make bench pass issuance per second on one core (server/benches/RESULTS.md)"
+	@echo "make bench  pass issuance, load, SMS latency, memory, page weight and speed (server/benches/*.md)"
+	@echo "make soak   faults at full size (kill -9 in 1,000 journeys, 60 s SMS outage, locked DB,"
+	@echo "            PostgreSQL restart) and fuzzing (a million phone inputs, 20,000 requests)"
 
 tools:
 	@.ci/install-tools
@@ -57,8 +59,16 @@ e2e: build e2e-deps
 size: build
 	@.ci/page-weight
 
-bench:
-	cargo bench -p server --bench passes
+bench: tools e2e-deps
+	@.ci/bench
+
+# The PostgreSQL restart case needs ELUMO_TEST_DATABASE_URL and a local cluster it may restart.
+soak:
+	@cluster=$$(command -v pg_lsclusters >/dev/null && pg_lsclusters -h | awk 'NR==1 {print $$1" "$$2}'); \
+	if [ -n "$$ELUMO_TEST_DATABASE_URL" ] && [ -n "$$cluster" ]; then \
+	  export SOAK_PG_RESTART="pg_ctlcluster $$cluster restart"; ignored=--include-ignored; \
+	else echo "make soak: no ELUMO_TEST_DATABASE_URL or local PostgreSQL cluster: the PostgreSQL restart case is SKIPPED"; fi; \
+	SOAK=1 cargo test --release -p server --test soak --test fuzz -- $$ignored --test-threads=1 --nocapture
 
 clean-data:
 	rm -rf data

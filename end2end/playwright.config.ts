@@ -1,5 +1,6 @@
 import { defineConfig, devices } from '@playwright/test';
 import * as path from 'node:path';
+import { chromium } from './chromium';
 
 // The real server, built by `make build`, on a fresh database in end2end/.data.
 const port = Number(process.env.E2E_PORT ?? 3100);
@@ -12,25 +13,6 @@ const serverBin = process.env.ELUMO_SERVER_BIN;
 if (!serverBin) {
   throw new Error('ELUMO_SERVER_BIN is not set: run the suite with `make e2e` (it builds the server first).');
 }
-
-// Debian's Chromium; Playwright never downloads a browser here.
-const chromium = {
-  browserName: 'chromium' as const,
-  launchOptions: {
-    executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
-    args: [
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-      // Nothing but this machine: every other host name resolves to nothing.
-      '--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1',
-    ],
-  },
-};
 
 function server(port: number, dir: string, raiseLimits: boolean) {
   const base = `http://127.0.0.1:${port}`;

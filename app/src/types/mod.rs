@@ -1,7 +1,7 @@
 //! What crosses the wire between the server and the browser: plain values, no secrets.
 
 pub mod admin;
-mod phone_hint;
+pub mod phone_hint;
 mod regions;
 
 pub use phone_hint::{quick_check, PhoneHint};
