@@ -145,7 +145,7 @@ fn main() {
     }
 }
 
-/// passkit-generator (bench/passkit-generator, installed by `make bench`) making the same pass:
+/// passkit-generator (server/benches/passkit-generator, installed by `make bench`) making the same pass:
 /// its version and passes per second.
 fn passkit_generator(
     apple: &AppleWallet,
@@ -154,7 +154,7 @@ fn passkit_generator(
     scratch: &std::path::Path,
     secs: f64,
 ) -> Result<(String, f64), String> {
-    let bench = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../bench/passkit-generator");
+    let bench = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("benches/passkit-generator");
     if !bench.join("node_modules/passkit-generator").exists() {
         return Err("its npm package is not installed (make bench installs it)".into());
     }
