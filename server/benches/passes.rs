@@ -162,7 +162,11 @@ fn passkit_generator(
     let model = scratch.join("model");
     std::fs::create_dir_all(&model).map_err(|e| e.to_string())?;
     for (name, bytes) in apple.files(content).map_err(|e| e.to_string())? {
-        std::fs::write(model.join(name), bytes).map_err(|e| e.to_string())?;
+        let file = model.join(name);
+        if let Some(dir) = file.parent() {
+            std::fs::create_dir_all(dir).map_err(|e| e.to_string())?;
+        }
+        std::fs::write(&file, bytes).map_err(|e| format!("{}: {e}", file.display()))?;
     }
     let out = std::process::Command::new("node")
         .current_dir(&bench)

@@ -355,8 +355,11 @@ impl Store {
             if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
                 std::fs::create_dir_all(parent)?;
             }
+            // A connection to a local file does not go stale: no ping before each use (it
+            // doubled the round trips to SQLite's worker threads).
             let pool = SqlitePoolOptions::new()
                 .max_connections(max_connections)
+                .test_before_acquire(false)
                 .acquire_timeout(Duration::from_secs(5))
                 .connect_with(options)
                 .await?;
