@@ -9,18 +9,34 @@ use app::wallet::certs::{self, PassIdentity};
 use app::wallet::google::GoogleWallet;
 use app::wallet::PassContent;
 
+const ROUNDS: u32 = 6;
+
 /// Runs `f` for about `for_at_least`, returns operations per second.
 fn rate(for_at_least: Duration, mut f: impl FnMut()) -> f64 {
     for _ in 0..5 {
         f(); // warm up
     }
-    let start = Instant::now();
+    let (start, cpu_start) = (Instant::now(), cpu_seconds());
     let mut n = 0u64;
     while start.elapsed() < for_at_least {
         f();
         n += 1;
     }
-    n as f64 / start.elapsed().as_secs_f64()
+    // Per second of this thread's CPU time where Linux tells it (time the virtual machine's
+    // host takes away is not ours), else per second of wall time.
+    let seconds = match (cpu_start, cpu_seconds()) {
+        (Some(a), Some(b)) if b > a => b - a,
+        _ => start.elapsed().as_secs_f64(),
+    };
+    n as f64 / seconds
+}
+
+/// This thread's user + system CPU time, from /proc (10 ms ticks).
+fn cpu_seconds() -> Option<f64> {
+    let stat = std::fs::read_to_string("/proc/thread-self/stat").ok()?;
+    let fields: Vec<&str> = stat.rsplit_once(')')?.1.split_whitespace().collect();
+    let ticks: f64 = fields.get(11)?.parse::<f64>().ok()? + fields.get(12)?.parse::<f64>().ok()?;
+    Some(ticks / 100.0)
 }
 
 fn main() {
@@ -72,26 +88,39 @@ fn main() {
     let secs = std::env::var("BENCH_SECONDS")
         .ok()
         .and_then(|s| s.parse().ok())
-        .unwrap_or(3.0);
+        .unwrap_or(6.0);
     let span = Duration::from_secs_f64(secs);
     let manifest = app::wallet::apple::manifest(&apple.files(&content).expect("files"));
 
-    let raw = rate(span, || {
-        let mut signer =
-            openssl::sign::Signer::new(openssl::hash::MessageDigest::sha256(), &raw_key).unwrap();
-        signer.update(&manifest).unwrap();
-        std::hint::black_box(signer.sign_to_vec().unwrap());
-    });
-    let pkcs7 = rate(span, || {
-        std::hint::black_box(apple.sign(&manifest).unwrap());
-    });
-    let pkpass = rate(span, || {
-        std::hint::black_box(apple.pkpass(&content).unwrap());
-    });
     let origins = ["https://pass.example".to_owned()];
-    let jwt = rate(span, || {
-        std::hint::black_box(google.jwt(&content, &origins, 1_800_000_000).unwrap());
-    });
+    let mut ops: [Box<dyn FnMut()>; 4] = [
+        Box::new(|| {
+            let mut signer =
+                openssl::sign::Signer::new(openssl::hash::MessageDigest::sha256(), &raw_key)
+                    .unwrap();
+            signer.update(&manifest).unwrap();
+            std::hint::black_box(signer.sign_to_vec().unwrap());
+        }),
+        Box::new(|| {
+            std::hint::black_box(apple.sign(&manifest).unwrap());
+        }),
+        Box::new(|| {
+            std::hint::black_box(apple.pkpass(&content).unwrap());
+        }),
+        Box::new(|| {
+            std::hint::black_box(google.jwt(&content, &origins, 1_800_000_000).unwrap());
+        }),
+    ];
+    // The rows take turns, six short rounds each, and keep their best round: this shared
+    // 2-core machine has slow spells of seconds, and every row gets the same chance to miss them.
+    let mut best = [0.0f64; 4];
+    for _ in 0..ROUNDS {
+        for (op, best) in ops.iter_mut().zip(best.iter_mut()) {
+            *best = best.max(rate(span / ROUNDS, op));
+        }
+    }
+    drop(ops);
+    let [raw, pkcs7, pkpass, jwt] = best;
 
     let node = passkit_generator(&apple, &content, &dev, dir.path(), secs);
 
@@ -112,7 +141,7 @@ fn main() {
         .unwrap_or_else(|| "unknown CPU".into());
     let table = format!(
         "# Pass issuance, one core\n\n\
-         Measured {date} on {cpu} ({} logical CPUs), release build, {secs} s per row.\n\n\
+         Measured {date} on {cpu} ({} logical CPUs), release build, {secs} s per row in six interleaved rounds, the best round kept; rates per second of the thread's CPU time (this virtual machine's host takes time away in spells).\n\n\
          | operation | per second | vs raw RSA-2048 signature |\n\
          |---|---:|---:|\n\
          | raw RSA-2048 SHA-256 signature (the pass key) | {raw:.0} | 100% |\n\
@@ -188,7 +217,11 @@ fn passkit_generator(
     }
     let line: serde_json::Value =
         serde_json::from_slice(&out.stdout).map_err(|e| format!("unreadable output ({e})"))?;
-    match (line["version"].as_str(), line["per_second"].as_f64()) {
+    // Per second of CPU time, as our rows are measured.
+    let rate = line["per_cpu_second"]
+        .as_f64()
+        .or(line["per_second"].as_f64());
+    match (line["version"].as_str(), rate) {
         (Some(v), Some(rate)) if rate > 0.0 => Ok((v.to_owned(), rate)),
         _ => Err(format!("unexpected output {line}")),
     }
