@@ -2,102 +2,12 @@
 //! is in flight to a Twilio-compatible stand-in and others wait in the outbox; started again,
 //! it sends every one of them, each accepted by the provider once.
 
-use std::collections::HashMap;
-use std::process::{Child, Command, Stdio};
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
+#[path = "../benches/support/mod.rs"]
+mod support;
+
 use std::time::{Duration, Instant};
 
-use axum::extract::State;
-use axum::http::StatusCode;
-use axum::response::{IntoResponse, Response};
-use axum::routing::post;
-
-#[derive(Clone, Default)]
-struct Provider {
-    /// While set, requests hang (a provider that is slow to answer, so the crash finds a send
-    /// in flight).
-    hold: Arc<AtomicBool>,
-    seen: Arc<Mutex<Vec<String>>>,
-    accepted: Arc<Mutex<HashMap<String, usize>>>,
-}
-
-async fn messages(
-    State(p): State<Provider>,
-    axum::extract::Form(form): axum::extract::Form<Vec<(String, String)>>,
-) -> Response {
-    let to = form
-        .iter()
-        .find(|(k, _)| k == "To")
-        .map(|(_, v)| v.clone())
-        .unwrap_or_default();
-    p.seen.lock().unwrap().push(to.clone());
-    if p.hold.load(Ordering::SeqCst) {
-        tokio::time::sleep(Duration::from_secs(120)).await;
-        return StatusCode::GATEWAY_TIMEOUT.into_response();
-    }
-    *p.accepted.lock().unwrap().entry(to).or_default() += 1;
-    let n = p.seen.lock().unwrap().len();
-    (
-        StatusCode::CREATED,
-        axum::Json(serde_json::json!({"sid": format!("SM{n:032}"), "status": "queued"})),
-    )
-        .into_response()
-}
-
-struct Server(Child);
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-async fn start(dir: &std::path::Path, port: u16, twilio: &str) -> Server {
-    let child = Command::new(env!("CARGO_BIN_EXE_server"))
-        .arg("serve")
-        .env_clear()
-        .env("PATH", std::env::var("PATH").unwrap_or_default())
-        .env("ELUMO_LISTEN", format!("127.0.0.1:{port}"))
-        .env("ELUMO_PUBLIC_URL", format!("http://127.0.0.1:{port}"))
-        .env("ELUMO_DATA_DIR", dir)
-        .env("ELUMO_SITE_ROOT", dir)
-        .env(
-            "DATABASE_URL",
-            format!("sqlite://{}", dir.join("elumo.db").display()),
-        )
-        .env("ELUMO_ANSWER_FLOOR_MS", "0")
-        .env("ELUMO_SMS_PROVIDER", "twilio")
-        .env("ELUMO_TWILIO_BASE_URL", twilio)
-        .env(
-            "ELUMO_TWILIO_ACCOUNT_SID",
-            "AC00000000000000000000000000000001",
-        )
-        .env("ELUMO_TWILIO_AUTH_TOKEN", "test-auth-token")
-        .env("ELUMO_TWILIO_FROM", "+15005550006")
-        .env("ELUMO_TWILIO_TIMEOUT_MS", "60000")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("the server binary starts");
-    let server = Server(child);
-    let deadline = Instant::now() + Duration::from_secs(30);
-    let health = format!("http://127.0.0.1:{port}/healthz");
-    while reqwest::get(&health).await.is_err() {
-        assert!(Instant::now() < deadline, "the server came up");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    server
-}
+use support::*;
 
 async fn wait_for(what: &str, mut done: impl FnMut() -> bool) {
     let deadline = Instant::now() + Duration::from_secs(30);
@@ -109,111 +19,61 @@ async fn wait_for(what: &str, mut done: impl FnMut() -> bool) {
 
 #[tokio::test]
 async fn a_kill_in_the_middle_loses_no_text_and_sends_each_once() {
-    let provider = Provider::default();
-    provider.hold.store(true, Ordering::SeqCst);
-    let app = axum::Router::new()
-        .route(
-            "/2010-04-01/Accounts/{account}/Messages.json",
-            post(messages),
-        )
-        .with_state(provider.clone());
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let twilio = format!("http://{}", listener.local_addr().unwrap());
-    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
-
+    let provider = Provider::start().await;
+    provider.set_mode(HOLD);
     let dir = tempfile::tempdir().unwrap();
-    let port = free_port();
-    let server = start(dir.path(), port, &twilio).await;
-    let invite = std::fs::read_to_string(dir.path().join("demo-invite-url.txt")).unwrap();
-    let invite_path = invite
-        .trim()
-        .split(&format!(":{port}"))
-        .nth(1)
-        .unwrap()
-        .to_owned();
-    let token = invite_path.trim_start_matches("/i/").to_owned();
-    let http = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap();
-    let base = format!("http://127.0.0.1:{port}");
-    let numbers = ["+447400123001", "+447400123002", "+447400123003"];
-    let mut journeys = Vec::new();
-    for number in numbers {
-        let page = http
-            .get(format!("{base}{invite_path}"))
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
-        let journey = page
-            .split("name=\"journey\" value=\"")
-            .nth(1)
-            .unwrap()
-            .split('"')
-            .next()
-            .unwrap()
-            .to_owned();
-        let res = http
-            .post(format!("{base}/api/submit_number"))
-            .header("accept", "text/html")
-            .form(&[
-                ("token", token.as_str()),
-                ("journey", journey.as_str()),
-                ("region", "GB"),
-                ("number", number),
-            ])
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(res.status(), StatusCode::FOUND);
-        let to = res.headers()["location"].to_str().unwrap();
-        assert!(to.contains("/sent"), "{number}: {to}");
-        journeys.push(journey);
+    let url = format!("sqlite://{}", dir.path().join("elumo.db").display());
+    let invite = prepare_database(&url, 3).await;
+    let setup = ServerSetup {
+        binary: env!("CARGO_BIN_EXE_server").into(),
+        data_dir: dir.path().to_owned(),
+        database_url: url.clone(),
+        port: free_port(),
+        provider_url: provider.base_url.clone(),
+        // One sender, so the held send keeps the others waiting in the outbox.
+        env: vec![
+            ("ELUMO_SMS_WORKERS".into(), "1".into()),
+            ("ELUMO_TWILIO_TIMEOUT_MS".into(), "60000".into()),
+        ],
+    };
+    let server = ServerProcess::start(&setup).await;
+    let http = client(1);
+    let numbers: Vec<String> = (0..3).map(member_number).collect();
+    for number in &numbers {
+        let seen = submit(&http, &server.base_url, &invite, number).await;
+        assert_eq!(seen, Seen::Matched, "{number}");
     }
-    wait_for("a send in flight", || {
-        !provider.seen.lock().unwrap().is_empty()
-    })
-    .await;
+    wait_for("a send in flight", || provider.requests() > 0).await;
 
     drop(server); // SIGKILL: no graceful anything
-    provider.hold.store(false, Ordering::SeqCst);
-    let server = start(dir.path(), port, &twilio).await;
+    provider.set_mode(ACCEPT);
+    let server = ServerProcess::start(&setup).await;
     wait_for("every text to be accepted", || {
-        provider.accepted.lock().unwrap().len() == numbers.len()
+        provider.delivered() == numbers.len()
     })
     .await;
     // A moment for any duplicate to show itself.
     tokio::time::sleep(Duration::from_millis(500)).await;
-    let accepted = provider.accepted.lock().unwrap().clone();
-    let seen = provider.seen.lock().unwrap().len();
     assert!(
-        seen > numbers.len(),
-        "a send was in flight when the server died ({seen} requests)"
+        provider.requests() > numbers.len() as u64,
+        "a send was in flight when the server died ({} requests)",
+        provider.requests()
     );
-    for number in numbers {
-        assert_eq!(accepted.get(number), Some(&1), "{number}: {accepted:?}");
+    let accepted = provider.accepted();
+    for number in &numbers {
+        assert_eq!(accepted.get(number).map(|a| a.1), Some(1), "{number}");
     }
     drop(server);
 
-    let store = app::store::Store::connect(
-        &format!("sqlite://{}", dir.path().join("elumo.db").display()),
-        1,
+    // Every journey shows its text as sent.
+    let pool = sqlx::SqlitePool::connect(&url).await.unwrap();
+    let (with_text,): (i64,) = sqlx::query_as(
+        "SELECT COUNT(DISTINCT j.entered_mobile) FROM journeys j \
+         JOIN journey_events e ON e.journey_id = j.id WHERE e.kind = 'sms_sent'",
     )
+    .fetch_one(&pool)
     .await
     .unwrap();
-    for journey in &journeys {
-        let j = store.journey_by_public_id(journey).await.unwrap().unwrap();
-        let kinds: Vec<String> = store
-            .journey_events(j.id)
-            .await
-            .unwrap()
-            .into_iter()
-            .map(|e| e.kind)
-            .collect();
-        assert!(kinds.contains(&"sms_sent".to_owned()), "{kinds:?}");
-    }
-    store.close().await;
+    assert_eq!(with_text, numbers.len() as i64);
+    pool.close().await;
 }

@@ -255,10 +255,7 @@ async fn a_locked_database_answers_unavailable_never_not_found_and_recovers() {
         let (number, member) = mix.next();
         let seen = submit(&http, &server.base_url, &e.invite, &number).await;
         assert!(
-            matches!(
-                (seen, member),
-                (Seen::Matched, true) | (Seen::NotFound, false)
-            ),
+            right_answer(seen, member),
             "{number}: {seen:?} after the lock was released"
         );
     }
@@ -314,10 +311,7 @@ async fn a_postgresql_restart_fails_requests_cleanly_and_the_server_recovers() {
         let (number, member) = mix.next();
         let seen = submit(&http, &server.base_url, &e.invite, &number).await;
         assert!(
-            matches!(
-                (seen, member),
-                (Seen::Matched, true) | (Seen::NotFound, false)
-            ),
+            right_answer(seen, member),
             "{number}: {seen:?} after the restart"
         );
         if seen == Seen::Matched {

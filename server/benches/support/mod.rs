@@ -21,6 +21,8 @@ use axum::routing::post;
 pub const ACCEPT: u8 = 0;
 /// 503 Service Unavailable, as a provider in an outage.
 pub const OUTAGE: u8 = 1;
+/// No answer for two minutes (a provider slow to answer: a crash then finds sends in flight).
+pub const HOLD: u8 = 2;
 
 /// A Twilio-compatible Messages endpoint on loopback: records when each number's first message
 /// arrived and how many were accepted per number.
@@ -84,8 +86,13 @@ async fn messages(
     axum::extract::Form(form): axum::extract::Form<Vec<(String, String)>>,
 ) -> Response {
     let n = p.requests.fetch_add(1, Ordering::SeqCst);
-    if p.mode.load(Ordering::SeqCst) == OUTAGE {
-        return (StatusCode::SERVICE_UNAVAILABLE, "service unavailable").into_response();
+    match p.mode.load(Ordering::SeqCst) {
+        OUTAGE => return (StatusCode::SERVICE_UNAVAILABLE, "service unavailable").into_response(),
+        HOLD => {
+            tokio::time::sleep(Duration::from_secs(120)).await;
+            return StatusCode::GATEWAY_TIMEOUT.into_response();
+        }
+        _ => {}
     }
     let to = form
         .into_iter()
@@ -332,6 +339,14 @@ pub async fn submit(http: &reqwest::Client, base_url: &str, invite: &str, number
         503 if body.contains("Unavailable") => Seen::Unavailable,
         _ => Seen::Wrong,
     }
+}
+
+/// Whether `seen` is the right answer for a number in the directory (`member`) or not.
+pub fn right_answer(seen: Seen, member: bool) -> bool {
+    matches!(
+        (seen, member),
+        (Seen::Matched, true) | (Seen::NotFound, false)
+    )
 }
 
 /// What a run of the load generator measured.
