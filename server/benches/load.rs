@@ -42,6 +42,8 @@ struct Row {
     product: LoadRun,
     baseline: LoadRun,
     sms: SmsLatency,
+    /// At a steady 20 members a second, the load gone.
+    sms_steady: SmsLatency,
     rss_idle: u64,
     rss_loaded: u64,
 }
@@ -132,6 +134,8 @@ async fn run() {
         .await;
         let rss_loaded = server.rss_bytes().unwrap_or(0);
         let sms = sms_latency(&provider, &product).await;
+        let steady = steady(&http, &server.base_url, &invite, &mix).await;
+        let sms_steady = sms_latency(&provider, &steady).await;
         drop(server);
 
         let baseline = baseline::run(&baseline_url, connections, seconds, members).await;
@@ -140,11 +144,41 @@ async fn run() {
             product,
             baseline,
             sms,
+            sms_steady,
             rss_idle,
             rss_loaded,
         });
     }
     report(&rows, seconds, connections, members);
+}
+
+/// Ten seconds of members arriving one every 50 ms (a busy morning, not a flood).
+async fn steady(http: &reqwest::Client, base: &str, invite: &str, mix: &Mix) -> LoadRun {
+    let started = Instant::now();
+    let mut run = LoadRun {
+        requests: 0,
+        seconds: 0.0,
+        latencies_us: Vec::new(),
+        seen: Default::default(),
+        matched_at: Default::default(),
+        wrong: 0,
+    };
+    for i in 0..200u32 {
+        let at = started + Duration::from_millis(50) * i;
+        tokio::time::sleep_until(at.into()).await;
+        let (number, member) = mix.next();
+        let seen = submit(http, base, invite, &number).await;
+        match (seen, member) {
+            (Seen::Matched, true) => {
+                run.matched_at.insert(number, Instant::now());
+            }
+            (Seen::NotFound, false) => {}
+            _ => run.wrong += 1,
+        }
+        run.requests += 1;
+    }
+    run.seconds = started.elapsed().as_secs_f64();
+    run
 }
 
 /// Waits (up to a minute) for the texts of every matched answer, then measures from each answer
@@ -226,18 +260,21 @@ fn report(rows: &[Row], seconds: u64, connections: usize, members: u64) {
            form and inserts one row into the same kind of database.\n\n\
            ## SMS latency and memory\n\n\
            From each \"check your messages\" answer to the provider stand-in (Twilio's API on \
-           loopback) receiving that member's text, over every text of the run above.\n\n\
-           | database | texts | SMS p50 ms | SMS p99 ms | queue drained after | RSS idle MB | RSS after load MB |\n\
-           |---|---:|---:|---:|---:|---:|---:|\n";
+           loopback) receiving that member's text: over every text of the run above (the two \
+           CPUs saturated), and then at a steady 20 members a second for 10 s.\n\n\
+           | database | texts under load | SMS p50 ms | SMS p99 ms | queue drained after | steady: SMS p50 ms | steady: p99 ms | RSS idle MB | RSS after load MB |\n\
+           |---|---:|---:|---:|---:|---:|---:|---:|---:|\n";
     for r in rows {
         md += &format!(
-            "| {} | {}/{} | {:.1} | {:.1} | {:.1} s | {:.1} | {:.1} |\n",
+            "| {} | {}/{} | {:.1} | {:.1} | {:.1} s | {:.1} | {:.1} | {:.1} | {:.1} |\n",
             r.database,
             r.sms.delivered,
             r.sms.expected,
             r.sms.p50_ms,
             r.sms.p99_ms,
             r.sms.drained_after_s,
+            r.sms_steady.p50_ms,
+            r.sms_steady.p99_ms,
             mb(r.rss_idle),
             mb(r.rss_loaded),
         );
