@@ -38,6 +38,7 @@ function server(port: number, dir: string, raiseLimits: boolean) {
         ? {
             ELUMO_LIMIT_SUBMISSIONS_PER_IP: '10000',
             ELUMO_LIMIT_SUBMISSIONS_PER_INVITE: '10000',
+            ELUMO_LIMIT_SUBMISSIONS_PER_POSTER: '10000',
             ELUMO_LIMIT_SMS_PER_NUMBER_PER_MINUTE: '10000',
             ELUMO_LIMIT_SMS_PER_NUMBER_PER_DAY: '10000',
             // admin.spec.ts signs in once per test.

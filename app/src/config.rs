@@ -101,6 +101,8 @@ pub struct LimitsConfig {
     pub sms_per_number_per_day: i64,
     pub submissions_per_ip_per_10_minutes: i64,
     pub submissions_per_invite_per_hour: i64,
+    /// A poster (one invite for a whole building) has only this ceiling: sized for a 9 a.m. rush.
+    pub submissions_per_poster_per_hour: i64,
     /// Found and not-found answers take at least this long, so timing does not tell them apart.
     pub answer_floor_ms: u64,
 }
@@ -331,6 +333,11 @@ impl Config {
                     .max(1) as i64,
                 submissions_per_invite_per_hour: number("ELUMO_LIMIT_SUBMISSIONS_PER_INVITE", 20)?
                     .max(1) as i64,
+                submissions_per_poster_per_hour: number(
+                    "ELUMO_LIMIT_SUBMISSIONS_PER_POSTER",
+                    2_000,
+                )?
+                .max(1) as i64,
                 answer_floor_ms: number("ELUMO_ANSWER_FLOOR_MS", 250)?.min(5_000),
             },
             apple_wallet: AppleWalletConfig {

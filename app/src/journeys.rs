@@ -23,6 +23,8 @@ pub mod step {
 }
 
 pub struct OpenedInvite {
+    /// The invite's token, as its URL carries it.
+    pub token: String,
     pub invite: SqlInvite,
     pub operator: SqlOperator,
     pub site: Option<SqlSite>,
@@ -53,6 +55,7 @@ pub async fn find_invite(
         None => None,
     };
     Ok(Ok(OpenedInvite {
+        token: token.to_owned(),
         invite,
         operator,
         site,
@@ -87,11 +90,20 @@ async fn continuing(
         .filter(|j| j.invite_id == invite_id))
 }
 
-async fn start(store: &Store, opened: &OpenedInvite) -> Result<SqlJourney> {
-    let public_id = Token::generate(16);
+/// Starts a journey, under the public id its page handed out when that id is free (so the page
+/// the form comes back to is the journey's), else under a new one.
+async fn start(store: &Store, opened: &OpenedInvite, wanted: Option<&str>) -> Result<SqlJourney> {
+    let fresh;
+    let public_id = match wanted.filter(|p| looks_like_token(p)) {
+        Some(p) if store.journey_by_public_id(p).await?.is_none() => p,
+        _ => {
+            fresh = Token::generate(16);
+            fresh.expose()
+        }
+    };
     store
         .start_journey(
-            public_id.expose(),
+            public_id,
             opened.operator.id,
             opened.invite.id,
             step::INVITE_OPENED,
@@ -100,8 +112,41 @@ async fn start(store: &Store, opened: &OpenedInvite) -> Result<SqlJourney> {
         .await
 }
 
-/// What the phone page shows for `token`. Opening the page starts a journey, or continues the
-/// one named in `journey` (the page a no-JavaScript form post comes back to).
+/// Invite opens waiting to be written: counted in memory per invite and day, written every few
+/// seconds in one statement per invite, so a preview bot's or a scanner's GET writes nothing.
+#[derive(Debug, Default)]
+pub struct OpenCounter {
+    pending: std::sync::Mutex<std::collections::HashMap<(i64, i64), i64>>,
+}
+
+impl OpenCounter {
+    pub fn count(&self, invite_id: i64) {
+        let day = now_ms() / 86_400_000;
+        if let Ok(mut pending) = self.pending.lock() {
+            *pending.entry((invite_id, day)).or_default() += 1;
+        }
+    }
+
+    fn take(&self) -> Vec<((i64, i64), i64)> {
+        self.pending
+            .lock()
+            .map(|mut p| p.drain().collect())
+            .unwrap_or_default()
+    }
+}
+
+/// Writes the opens counted so far.
+pub async fn flush_opens(state: &AppState) -> Result<()> {
+    for ((invite_id, day), n) in state.opens.take() {
+        state.store.add_invite_opens(invite_id, day, n).await?;
+    }
+    Ok(())
+}
+
+/// What the phone page shows for `token`. Opening the page writes nothing (message apps,
+/// scanners and preview bots open invites too): it hands out a journey id that the first number
+/// submitted starts, or continues the journey named in `journey` (the page a no-JavaScript form
+/// post comes back to).
 pub async fn open_invite(
     state: &AppState,
     token: &str,
@@ -116,16 +161,19 @@ pub async fn open_invite(
     let (journey, previous) = match continuing(store, opened.invite.id, journey).await? {
         Some(j) => {
             let previous = previous_outcome(store, &j, &default_region).await?;
-            (j, previous)
+            (j.public_id, previous)
         }
-        None => (start(store, &opened).await?, None),
+        None => {
+            state.opens.count(opened.invite.id);
+            (Token::generate(16).expose().to_owned(), None)
+        }
     };
     Ok(InvitePage::Ready(Box::new(InviteView {
         token: token.to_owned(),
         branding: branding(&opened.operator),
         site_name: opened.site.map(|s| s.name),
         default_region,
-        journey: journey.public_id,
+        journey,
         previous,
     })))
 }
@@ -189,7 +237,11 @@ async fn limited_outcome(
         .advance_journey(
             j.id,
             &Advance {
-                step: step::NUMBER_ENTERED,
+                step: if j.member_id.is_some() {
+                    step::MATCHED
+                } else {
+                    step::NUMBER_ENTERED
+                },
                 outcome: Some("rate_limited"),
                 event: "rate_limited",
                 detail: &format!("{}: {message}", limited.scope),
@@ -204,7 +256,15 @@ async fn limited_outcome(
     })
 }
 
-/// Checks a submitted number and moves the journey on.
+/// A submission's answer and the journey it belongs to (a number other than the one a journey
+/// matched starts a journey of its own).
+pub struct Submitted {
+    pub outcome: SubmitOutcome,
+    pub journey: String,
+}
+
+/// Checks a submitted number and moves the journey on. The journey starts here, with the first
+/// number, under the id the phone page handed out.
 pub async fn submit_number(
     state: &AppState,
     token: &str,
@@ -212,27 +272,55 @@ pub async fn submit_number(
     region: &str,
     number: &str,
     client_ip: &str,
-) -> Result<SubmitOutcome> {
+) -> Result<Submitted> {
     let store = &state.store;
     let opened = match find_invite(store, token).await? {
         Ok(opened) => opened,
-        Err(problem) => return Ok(SubmitOutcome::InviteGone { problem }),
+        Err(problem) => {
+            return Ok(Submitted {
+                outcome: SubmitOutcome::InviteGone { problem },
+                journey: journey.to_owned(),
+            })
+        }
     };
-    let j = match continuing(store, opened.invite.id, Some(journey)).await? {
-        Some(j) => j,
-        None => start(store, &opened).await?,
-    };
-    if let Err(limited) = crate::limits::submission(state, client_ip, opened.invite.id).await? {
-        return limited_outcome(store, &j, &limited, number, region).await;
-    }
     let region = if dial_code(region).is_some() {
         region.to_ascii_uppercase()
     } else {
         opened.operator.default_region.clone()
     };
     let typed: String = number.trim().chars().take(64).collect();
+    let parsed = phone::normalise(&typed, &region);
 
-    let e164 = match phone::normalise(&typed, &region) {
+    let mut j = match continuing(store, opened.invite.id, Some(journey)).await? {
+        Some(j) => j,
+        None => start(store, &opened, Some(journey)).await?,
+    };
+    // A journey that matched a member stays that member's: any other number is a journey of
+    // its own, so nothing sent later changes what the earlier link issues.
+    if j.member_id.is_some() && parsed.as_ref().ok() != j.entered_mobile.as_ref() {
+        j = start(store, &opened, None).await?;
+    }
+    let outcome = submit_on(state, &opened, &j, &region, &typed, parsed, client_ip).await?;
+    Ok(Submitted {
+        outcome,
+        journey: j.public_id,
+    })
+}
+
+async fn submit_on(
+    state: &AppState,
+    opened: &OpenedInvite,
+    j: &SqlJourney,
+    region: &str,
+    typed: &str,
+    parsed: std::result::Result<String, phone::PhoneError>,
+    client_ip: &str,
+) -> Result<SubmitOutcome> {
+    let store = &state.store;
+    if let Err(limited) = crate::limits::submission(state, client_ip, &opened.invite).await? {
+        return limited_outcome(store, j, &limited, typed, region).await;
+    }
+    let e164 = match parsed {
         Ok(e164) => e164,
         Err(err) => {
             let message = err.to_string();
@@ -242,7 +330,7 @@ pub async fn submit_number(
                     &Advance {
                         step: step::NUMBER_ENTERED,
                         outcome: Some("invalid_number"),
-                        entered_mobile: Some(&typed),
+                        entered_mobile: Some(typed),
                         event: "number_invalid",
                         detail: &message,
                         ..Advance::default()
@@ -251,8 +339,8 @@ pub async fn submit_number(
                 .await?;
             return Ok(SubmitOutcome::Invalid {
                 message,
-                number: typed,
-                region,
+                number: typed.to_owned(),
+                region: region.to_owned(),
             });
         }
     };
@@ -260,7 +348,11 @@ pub async fn submit_number(
         .advance_journey(
             j.id,
             &Advance {
-                step: step::NUMBER_ENTERED,
+                step: if j.member_id.is_some() {
+                    step::MATCHED
+                } else {
+                    step::NUMBER_ENTERED
+                },
                 outcome: None,
                 entered_mobile: Some(&e164),
                 event: "number_submitted",
@@ -292,8 +384,8 @@ pub async fn submit_number(
             .await?;
         return Ok(SubmitOutcome::Invalid {
             message,
-            number: typed,
-            region,
+            number: typed.to_owned(),
+            region: region.to_owned(),
         });
     }
     let with_number = store.members_by_mobile(opened.operator.id, &e164).await?;
@@ -301,6 +393,11 @@ pub async fn submit_number(
         Some(id) => store.member(id).await?,
         None => None,
     };
+    let sent_path = format!(
+        "/i/{}/sent?j={}",
+        crate::tokens::urlencode(&opened.token),
+        j.public_id
+    );
     match directory::decide(&e164, &with_number, invited.as_ref()) {
         Lookup::Matched(member) => {
             store
@@ -317,13 +414,11 @@ pub async fn submit_number(
                 )
                 .await?;
             if let Err(limited) =
-                crate::links::queue_link(state, &j, &opened.operator, &e164).await?
+                crate::links::queue_link(state, j, &opened.operator, Some(member.id), &e164).await?
             {
-                return limited_outcome(store, &j, &limited, &typed, &region).await;
+                return limited_outcome(store, j, &limited, typed, region).await;
             }
-            Ok(SubmitOutcome::Matched {
-                next: format!("/i/{token}/sent?j={}", j.public_id),
-            })
+            Ok(SubmitOutcome::Matched { next: sent_path })
         }
         Lookup::Miss(miss) => {
             store
@@ -340,14 +435,19 @@ pub async fn submit_number(
                 .await?;
             tracing::info!(journey = %j.public_id, reason = miss.as_str(), number = %phone::mask(&e164), "directory miss");
             if opened.operator.strict_enumeration {
-                // Strict mode: a miss looks exactly like a match to the person.
-                return Ok(SubmitOutcome::Matched {
-                    next: format!("/i/{token}/sent?j={}", j.public_id),
-                });
+                // Strict mode: a miss looks exactly like a match to the person. A stand-in link
+                // (no member, no text) gives "send again", the code form and a repeated
+                // submission the same limits and answers as a match's.
+                if let Err(limited) =
+                    crate::links::queue_link(state, j, &opened.operator, None, &e164).await?
+                {
+                    return limited_outcome(store, j, &limited, typed, region).await;
+                }
+                return Ok(SubmitOutcome::Matched { next: sent_path });
             }
             Ok(SubmitOutcome::NotFound {
-                number: typed,
-                region,
+                number: typed.to_owned(),
+                region: region.to_owned(),
             })
         }
     }
@@ -364,7 +464,7 @@ pub enum Resend {
 }
 
 /// Sends a fresh link for a matched journey, once the wait since the last text is over. The
-/// new link replaces the old one.
+/// new link replaces the old one. In strict mode a miss answers the same, with a stand-in link.
 pub async fn resend(state: &AppState, token: &str, journey: &str) -> Result<Resend> {
     let store = &state.store;
     let Ok(opened) = find_invite(store, token).await? else {
@@ -373,17 +473,28 @@ pub async fn resend(state: &AppState, token: &str, journey: &str) -> Result<Rese
     let Some(j) = continuing(store, opened.invite.id, Some(journey)).await? else {
         return Ok(Resend::NotPossible);
     };
-    let member = match j.member_id {
-        Some(id) => store.member(id).await?,
-        None => None,
+    let strict_miss = opened.operator.strict_enumeration
+        && j.member_id.is_none()
+        && j.outcome.as_deref() == Some("not_found");
+    let queued = if strict_miss {
+        let Some(number) = j.entered_mobile.as_deref() else {
+            return Ok(Resend::NotPossible);
+        };
+        crate::links::queue_link(state, &j, &opened.operator, None, number).await?
+    } else {
+        let member = match j.member_id {
+            Some(id) => store.member(id).await?,
+            None => None,
+        };
+        let Some(member) = member.filter(|m| m.active && m.synced_at.is_some()) else {
+            return Ok(Resend::NotPossible);
+        };
+        let Some(mobile) = member.mobile_e164.as_deref() else {
+            return Ok(Resend::NotPossible);
+        };
+        crate::links::queue_link(state, &j, &opened.operator, Some(member.id), mobile).await?
     };
-    let Some(member) = member.filter(|m| m.active && m.synced_at.is_some()) else {
-        return Ok(Resend::NotPossible);
-    };
-    let Some(mobile) = member.mobile_e164.as_deref() else {
-        return Ok(Resend::NotPossible);
-    };
-    if let Err(limited) = crate::links::queue_link(state, &j, &opened.operator, mobile).await? {
+    if let Err(limited) = queued {
         return Ok(Resend::Wait(limited.retry_after_secs()));
     }
     Ok(Resend::Sent)
@@ -405,7 +516,7 @@ pub async fn sent_page(
         return Ok(SentPage::Problem(InviteProblem::Unknown));
     };
     let strict = opened.operator.strict_enumeration;
-    let strict_miss = strict && j.outcome.as_deref() == Some("not_found");
+    let strict_miss = strict && j.member_id.is_none() && j.outcome.as_deref() == Some("not_found");
     if (j.step == step::INVITE_OPENED || j.step == step::NUMBER_ENTERED) && !strict_miss {
         return Ok(SentPage::Problem(InviteProblem::Unknown));
     }

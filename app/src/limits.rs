@@ -3,7 +3,7 @@
 //! database, so they hold across several server instances.
 
 use crate::state::AppState;
-use crate::store::{SqlOperator, StoreError};
+use crate::store::{SqlInvite, SqlOperator, StoreError};
 
 /// A limit that was reached: which, and how long until it frees up.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -78,18 +78,36 @@ pub fn client_address(parts: &http::request::Parts, trusted: &[std::net::IpAddr]
     peer.to_string()
 }
 
-/// Counts a number submission from `client_ip` on `invite_id`.
+/// The key an address is counted under: an IPv4 address as it is, an IPv6 address by its /64
+/// (one household or phone gets a whole /64, and picks any address in it at will).
+pub fn address_key(client_ip: &str) -> String {
+    match client_ip.parse::<std::net::IpAddr>() {
+        Ok(std::net::IpAddr::V6(v6)) => match v6.to_ipv4_mapped() {
+            Some(v4) => v4.to_string(),
+            None => {
+                let s = v6.segments();
+                format!("{:x}:{:x}:{:x}:{:x}::/64", s[0], s[1], s[2], s[3])
+            }
+        },
+        _ => client_ip.to_owned(),
+    }
+}
+
+/// Counts a number submission from `client_ip` on `invite`. A member invite is one person's
+/// and keeps its own per-invite limit; a poster is a whole building's, so it only has a ceiling
+/// sized for a 9 a.m. rush (`submissions_per_poster_per_hour`) and relies on the per-address and
+/// per-number limits: two people cannot lock it.
 pub async fn submission(
     state: &AppState,
     client_ip: &str,
-    invite_id: i64,
+    invite: &SqlInvite,
 ) -> Result<Result<(), Limited>, StoreError> {
     let l = state.config.limits;
     let store = &state.store;
     if let Some(ms) = store
         .hit(
             "submit_ip",
-            client_ip,
+            &address_key(client_ip),
             l.submissions_per_ip_per_10_minutes,
             600_000,
         )
@@ -100,17 +118,17 @@ pub async fn submission(
             retry_after_ms: ms,
         }));
     }
+    let (scope, max) = if invite.member_id.is_some() {
+        ("submit_invite", l.submissions_per_invite_per_hour)
+    } else {
+        ("submit_poster", l.submissions_per_poster_per_hour)
+    };
     if let Some(ms) = store
-        .hit(
-            "submit_invite",
-            &invite_id.to_string(),
-            l.submissions_per_invite_per_hour,
-            3_600_000,
-        )
+        .hit(scope, &invite.id.to_string(), max, 3_600_000)
         .await?
     {
         return Ok(Err(Limited {
-            scope: "submit_invite",
+            scope,
             retry_after_ms: ms,
         }));
     }
@@ -118,23 +136,31 @@ pub async fn submission(
 }
 
 /// Checks, then counts, one text to `e164` for `operator`: one a minute and five a day per
-/// number, and the operator's hourly budget.
+/// number and operator, and, for a real text (`real`), the operator's hourly budget. Strict
+/// mode's stand-in for a miss counts only the number's limits, so it answers as a match would.
 pub async fn sms(
     state: &AppState,
     operator: &SqlOperator,
     e164: &str,
+    real: bool,
 ) -> Result<Result<(), Limited>, StoreError> {
     let l = state.config.limits;
     let store = &state.store;
     let operator_key = operator.id.to_string();
-    let checks: [(&'static str, &str, i64, i64); 3] = [
+    let number_key = format!("{}:{e164}", operator.id);
+    let all: [(&'static str, &str, i64, i64); 3] = [
         (
             "sms_number_minute",
-            e164,
+            &number_key,
             l.sms_per_number_per_minute,
             60_000,
         ),
-        ("sms_number_day", e164, l.sms_per_number_per_day, 86_400_000),
+        (
+            "sms_number_day",
+            &number_key,
+            l.sms_per_number_per_day,
+            86_400_000,
+        ),
         (
             "sms_operator",
             &operator_key,
@@ -142,7 +168,8 @@ pub async fn sms(
             3_600_000,
         ),
     ];
-    for (scope, key, max, window) in checks {
+    let checks = if real { &all[..] } else { &all[..2] };
+    for &(scope, key, max, window) in checks {
         if let Some(ms) = store.would_limit(scope, key, max, window).await? {
             return Ok(Err(Limited {
                 scope,
@@ -150,7 +177,7 @@ pub async fn sms(
             }));
         }
     }
-    for (scope, key, max, window) in checks {
+    for &(scope, key, max, window) in checks {
         if let Some(ms) = store.hit(scope, key, max, window).await? {
             return Ok(Err(Limited {
                 scope,
@@ -159,6 +186,18 @@ pub async fn sms(
         }
     }
     Ok(Ok(()))
+}
+
+/// The share of the operator's hourly text budget used in the last hour, in percent.
+pub async fn budget_used_percent(
+    state: &AppState,
+    operator: &SqlOperator,
+) -> Result<i64, StoreError> {
+    let used = state
+        .store
+        .recent_hits("sms_operator", &operator.id.to_string(), 3_600_000)
+        .await?;
+    Ok(used * 100 / operator.sms_hourly_budget.max(1))
 }
 
 /// The regions an operator's texts may go to: its list, or its own region.

@@ -76,16 +76,14 @@ pub async fn find(
     let Some(link) = store.link_by_token_hash(&hash_token(token)).await? else {
         return Ok(Err(LinkProblem::Unknown));
     };
+    // The member the link was texted to, bound when it was made. A link without one (strict
+    // mode's stand-in for a miss, or one made before links were bound) issues nothing.
+    let Some(member_id) = link.member_id else {
+        return Ok(Err(LinkProblem::Unknown));
+    };
     if link.revoked_at.is_some() {
         // Links end when a newer text replaces them, or when the member leaves: say which.
-        let left = match store
-            .journey(link.journey_id)
-            .await?
-            .and_then(|j| j.member_id)
-        {
-            Some(id) => store.member(id).await?.is_some_and(|m| !m.active),
-            None => false,
-        };
+        let left = store.member(member_id).await?.is_some_and(|m| !m.active);
         return Ok(Err(if left {
             LinkProblem::NotEligible
         } else {
@@ -105,10 +103,7 @@ pub async fn find(
         (Some(_), _) => return Ok(Err(LinkProblem::Used)),
     };
     let journey = store.journey(link.journey_id).await?;
-    let member = match journey.as_ref().and_then(|j| j.member_id) {
-        Some(id) => store.member(id).await?,
-        None => None,
-    };
+    let member = store.member(member_id).await?;
     let (Some(journey), Some(member)) = (journey, member) else {
         return Ok(Err(LinkProblem::Unknown));
     };
@@ -152,7 +147,13 @@ pub async fn wallet_page(
             },
         )
         .await?;
-    let credential = credentials_preview(store, &found.member).await?;
+    // Message apps fetch links for their previews: before this browser claimed the link, the
+    // page shows the first name and nothing of the credential.
+    let credential = if found.claimed_here {
+        credentials_preview(store, &found.member).await?
+    } else {
+        None
+    };
     let site_name = site_name_of(store, found.journey.invite_id).await?;
     Ok(WalletPage::Ready(Box::new(WalletView {
         token: token.to_owned(),
@@ -209,17 +210,24 @@ async fn problem_page(
     token: &str,
     problem: LinkProblem,
 ) -> Result<WalletPage, LinkError> {
-    // A known link that expired, was replaced or was used elsewhere can start the journey again.
+    // A known link that expired, was replaced or was used elsewhere can start the journey
+    // again, while its invite works and its member may hold a pass.
+    let mut can_restart = false;
     let branding = if problem == LinkProblem::Unknown || !looks_like_token(token) {
         None
     } else {
         match state.store.link_by_token_hash(&hash_token(token)).await? {
             Some(link) => match state.store.journey(link.journey_id).await? {
-                Some(j) => state
-                    .store
-                    .operator(j.operator_id)
-                    .await?
-                    .map(|o| branding(&o)),
+                Some(j) => {
+                    can_restart = restart_refusal(&state.store, &link, &j, problem)
+                        .await?
+                        .is_none();
+                    state
+                        .store
+                        .operator(j.operator_id)
+                        .await?
+                        .map(|o| branding(&o))
+                }
                 None => None,
             },
             None => None,
@@ -227,7 +235,7 @@ async fn problem_page(
     };
     Ok(WalletPage::Problem {
         problem,
-        can_restart: branding.is_some(),
+        can_restart,
         branding,
     })
 }
@@ -361,31 +369,111 @@ pub async fn issue(
     Ok(issued)
 }
 
-/// Starts over from a link that expired, was replaced or was used elsewhere: a fresh invite for
-/// the same operator, site and member, valid for an hour. Returns its path.
-pub async fn restart(state: &AppState, token: &str) -> Result<Option<String>, LinkError> {
+/// Why a fresh start from a link is refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RestartRefusal {
+    /// The link still works here: use it.
+    Usable,
+    /// The invite it came from was revoked or expired.
+    InviteGone,
+    /// The member left, or is not (yet) eligible.
+    NotEligible,
+    /// Started again too often today.
+    TooOften,
+}
+
+impl RestartRefusal {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RestartRefusal::Usable => "usable",
+            RestartRefusal::InviteGone => "invite-gone",
+            RestartRefusal::NotEligible => "not-eligible",
+            RestartRefusal::TooOften => "too-often",
+        }
+    }
+}
+
+/// Fresh starts a member may make in a day.
+pub const RESTARTS_PER_MEMBER_PER_DAY: i64 = 3;
+
+/// Whether a link in trouble `problem` may start again: only a link that can no longer be used
+/// (expired, replaced, claimed elsewhere), of an invite that still works, for an active member.
+async fn restart_refusal(
+    store: &Store,
+    link: &SqlLink,
+    journey: &SqlJourney,
+    problem: LinkProblem,
+) -> Result<Option<RestartRefusal>, StoreError> {
+    if !matches!(
+        problem,
+        LinkProblem::Expired | LinkProblem::Replaced | LinkProblem::Used
+    ) {
+        return Ok(Some(RestartRefusal::NotEligible));
+    }
+    let invite = store.invite(journey.invite_id).await?;
+    if !invite.is_some_and(|i| i.revoked_at.is_none() && i.expires_at > now_ms()) {
+        return Ok(Some(RestartRefusal::InviteGone));
+    }
+    let member = match link.member_id {
+        Some(id) => store.member(id).await?,
+        None => None,
+    };
+    if !member.is_some_and(|m| m.active && m.synced_at.is_some()) {
+        return Ok(Some(RestartRefusal::NotEligible));
+    }
+    Ok(None)
+}
+
+/// Starts over from a link that can no longer be used: a fresh invite for the same operator,
+/// site and member, valid for an hour, a few times a day per member. Returns its path, or why
+/// not.
+pub async fn restart(
+    state: &AppState,
+    token: &str,
+    cookies: Option<&str>,
+) -> Result<Result<String, RestartRefusal>, LinkError> {
     let store = &state.store;
+    let problem = match find(state, token, cookies).await? {
+        Ok(_) => return Ok(Err(RestartRefusal::Usable)),
+        Err(problem) => problem,
+    };
     if !looks_like_token(token) {
-        return Ok(None);
+        return Ok(Err(RestartRefusal::NotEligible));
     }
     let Some(link) = store.link_by_token_hash(&hash_token(token)).await? else {
-        return Ok(None);
+        return Ok(Err(RestartRefusal::NotEligible));
     };
     let Some(journey) = store.journey(link.journey_id).await? else {
-        return Ok(None);
+        return Ok(Err(RestartRefusal::NotEligible));
     };
+    if let Some(refusal) = restart_refusal(store, &link, &journey, problem).await? {
+        return Ok(Err(refusal));
+    }
     let Some(old) = store.invite(journey.invite_id).await? else {
-        return Ok(None);
+        return Ok(Err(RestartRefusal::InviteGone));
     };
+    let member_key = link.member_id.unwrap_or_default().to_string();
+    if store
+        .hit(
+            "restart_member",
+            &member_key,
+            RESTARTS_PER_MEMBER_PER_DAY,
+            86_400_000,
+        )
+        .await?
+        .is_some()
+    {
+        return Ok(Err(RestartRefusal::TooOften));
+    }
     let fresh = Token::generate(16);
     store
         .insert_invite(&NewInvite {
             operator_id: old.operator_id,
             site_id: old.site_id,
-            member_id: old.member_id,
+            member_id: link.member_id,
             token_hash: &fresh.hash(),
             channel: &old.channel,
-            expires_at: now_ms() + 3_600_000,
+            expires_at: (now_ms() + 3_600_000).min(old.expires_at),
         })
         .await?;
     store
@@ -393,20 +481,24 @@ pub async fn restart(state: &AppState, token: &str) -> Result<Option<String>, Li
             journey.id,
             None,
             "journey_restarted",
-            "a new invite from an unusable link",
+            "a new invite from a link that could no longer be used",
         )
         .await?;
-    Ok(Some(format!("/i/{}", fresh.expose())))
+    Ok(Ok(format!("/i/{}", fresh.expose())))
 }
 
-/// Writes the link's SMS to the outbox with the journey's event, and wakes the worker.
+/// Writes the link's SMS to the outbox with the journey's event, and wakes the worker. The link
+/// is bound to `member_id` and `to_e164`, for good. Without a member (strict mode's miss) a
+/// stand-in link is written under the same limits, and no text goes out.
 pub async fn queue_link(
     state: &AppState,
     journey: &SqlJourney,
     operator: &SqlOperator,
+    member_id: Option<i64>,
     to_e164: &str,
 ) -> Result<Result<(), crate::limits::Limited>, StoreError> {
-    if let Err(limited) = crate::limits::sms(state, operator, to_e164).await? {
+    let real = member_id.is_some();
+    if let Err(limited) = crate::limits::sms(state, operator, to_e164, real).await? {
         state
             .store
             .append_event(journey.id, None, "rate_limited", limited.scope)
@@ -432,6 +524,7 @@ pub async fn queue_link(
         .queue_link_sms(&QueueLinkSms {
             journey_id: journey.id,
             operator_id: operator.id,
+            member_id,
             to_e164,
             body: &body,
             token_hash: &token.hash(),
@@ -440,7 +533,9 @@ pub async fn queue_link(
             detail: &phone::mask(to_e164),
         })
         .await?;
-    state.sms_wake.notify_one();
+    if real {
+        state.sms_wake.notify_one();
+    }
     Ok(Ok(()))
 }
 
@@ -478,6 +573,8 @@ fn code_hash(link_token_hash: &str, code: &str) -> String {
 }
 
 pub const MAX_CODE_TRIES: i64 = 5;
+/// Wrong codes a number may get in a day, over all its links.
+pub const WRONG_CODES_PER_NUMBER_PER_DAY: i64 = 10;
 
 /// What entering the code from the text led to.
 #[derive(Debug)]
@@ -490,18 +587,22 @@ pub enum CodeOutcome {
     Wrong {
         tries_left: i64,
     },
-    /// Five wrong tries: the code no longer works (the link still does).
+    /// Five wrong tries (or too many for this number or address): the code no longer works
+    /// (the link still does).
     Locked,
     /// No live link for this journey (expired, replaced, used, or never sent).
     Unavailable,
 }
 
-/// Checks the code typed on the "check your messages" page of `journey`.
+/// Checks the code typed on the "check your messages" page of `journey`. Each try is counted in
+/// the same statement that allows it, so parallel guesses get five tries in all; wrong codes
+/// also count per number (over all its links) and in the address's submission limit.
 pub async fn enter_code(
     state: &AppState,
     invite_token: &str,
     journey: &str,
     code: &str,
+    client_ip: &str,
 ) -> Result<CodeOutcome, LinkError> {
     let store = &state.store;
     let Ok(opened) = crate::journeys::find_invite(store, invite_token).await? else {
@@ -514,25 +615,59 @@ pub async fn enter_code(
     else {
         return Ok(CodeOutcome::Unavailable);
     };
-    let Some((link, Some(stored), attempts)) = store.live_link_for_journey(j.id).await? else {
+    let Some((link, _)) = store.live_link_for_journey(j.id).await? else {
         return Ok(CodeOutcome::Unavailable);
     };
     if link.expires_at <= now_ms() || link.claimed_at.is_some() {
         return Ok(CodeOutcome::Unavailable);
     }
-    if attempts >= MAX_CODE_TRIES {
+    let number_key = format!(
+        "{}:{}",
+        opened.operator.id,
+        link.to_e164.as_deref().unwrap_or_default()
+    );
+    let address_key = crate::limits::address_key(client_ip);
+    let per_ip = state.config.limits.submissions_per_ip_per_10_minutes;
+    if store
+        .would_limit(
+            "code_number",
+            &number_key,
+            WRONG_CODES_PER_NUMBER_PER_DAY,
+            86_400_000,
+        )
+        .await?
+        .is_some()
+        || store
+            .would_limit("submit_ip", &address_key, per_ip, 600_000)
+            .await?
+            .is_some()
+    {
         return Ok(CodeOutcome::Locked);
     }
+    let Some((tries, stored, token_hash)) = store.try_code(link.id, MAX_CODE_TRIES).await? else {
+        return Ok(CodeOutcome::Locked);
+    };
     let typed: String = code
         .chars()
         .filter(|c| c.is_ascii_digit())
         .take(6)
         .collect();
-    let token_hash = store_token_hash(store, &link).await?;
     let right = typed.len() == 6
-        && openssl::memcmp::eq(code_hash(&token_hash, &typed).as_bytes(), stored.as_bytes());
+        && stored.is_some_and(|stored| {
+            openssl::memcmp::eq(code_hash(&token_hash, &typed).as_bytes(), stored.as_bytes())
+        });
     if !right {
-        let tries = store.wrong_code(link.id).await?;
+        store
+            .hit(
+                "code_number",
+                &number_key,
+                WRONG_CODES_PER_NUMBER_PER_DAY,
+                86_400_000,
+            )
+            .await?;
+        store
+            .hit("submit_ip", &address_key, per_ip, 600_000)
+            .await?;
         store
             .append_event(
                 j.id,
@@ -552,7 +687,7 @@ pub async fn enter_code(
     let fresh = Token::generate(32);
     let secret = Token::generate(32);
     if !store
-        .exchange_code(&link, &fresh.hash(), &secret.hash())
+        .exchange_code(&link, MAX_CODE_TRIES, &fresh.hash(), &secret.hash())
         .await?
     {
         return Ok(CodeOutcome::Unavailable);
@@ -571,10 +706,6 @@ pub async fn enter_code(
             remaining,
         ),
     })
-}
-
-async fn store_token_hash(store: &Store, link: &SqlLink) -> Result<String, StoreError> {
-    store.link_token_hash(link.id).await
 }
 
 /// What an issued pass shows now, read from the store (its operator, member and credential);

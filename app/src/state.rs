@@ -30,6 +30,8 @@ pub struct AppState {
     pub mailer: Arc<crate::mail::Mailer>,
     /// Signs credential tokens for operators whose readers verify them offline.
     pub credentials: Arc<crate::credentials::CredentialSigner>,
+    /// Invite opens not yet written (a GET writes nothing; a task writes them every few seconds).
+    pub opens: Arc<crate::journeys::OpenCounter>,
 }
 
 impl AppState {
@@ -66,6 +68,7 @@ impl AppState {
         let mailer = crate::mail::Mailer::new(&config.mail)
             .map_err(|e| WalletError::Config(e.to_string()))?;
         Ok(AppState {
+            opens: Arc::default(),
             mailer: Arc::new(mailer),
             credentials: Arc::new(credentials),
             leptos_options: Self::leptos_options(&config),
@@ -76,6 +79,15 @@ impl AppState {
             apple: Arc::new(apple),
             google: Arc::new(google),
         })
+    }
+
+    /// Waits out the rest of the answer-time floor begun at `started`, so answers that did
+    /// different work (a match, a miss, strict mode's stand-in) take the same time.
+    pub async fn answer_floor(&self, started: std::time::Instant) {
+        let floor = std::time::Duration::from_millis(self.config.limits.answer_floor_ms);
+        if let Some(rest) = floor.checked_sub(started.elapsed()) {
+            tokio::time::sleep(rest).await;
+        }
     }
 
     pub fn retry_policy(&self) -> RetryPolicy {

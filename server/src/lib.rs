@@ -320,7 +320,7 @@ async fn issue(
     res
 }
 
-#[derive(serde::Deserialize)]
+#[derive(Default, serde::Deserialize)]
 struct CodeForm {
     #[serde(default)]
     journey: String,
@@ -332,9 +332,23 @@ struct CodeForm {
 async fn enter_code(
     State(state): State<AppState>,
     Path(token): Path<String>,
-    axum::extract::Form(form): axum::extract::Form<CodeForm>,
+    req: Request<Body>,
 ) -> Response {
     use app::links::CodeOutcome;
+    let started = std::time::Instant::now();
+    let (parts, body) = req.into_parts();
+    let client_ip = app::limits::client_address(&parts, &state.config.http.trusted_proxies);
+    let req = Request::from_parts(parts, body);
+    let form =
+        match <axum::extract::Form<CodeForm> as axum::extract::FromRequest<()>>::from_request(
+            req,
+            &(),
+        )
+        .await
+        {
+            Ok(axum::extract::Form(form)) => form,
+            Err(_) => CodeForm::default(),
+        };
     let back = |notice: &str| {
         see_other(&format!(
             "/i/{}/sent?j={}&n={notice}",
@@ -342,7 +356,11 @@ async fn enter_code(
             app::tokens::urlencode(&form.journey)
         ))
     };
-    match app::links::enter_code(&state, &token, &form.journey, &form.code).await {
+    let outcome =
+        app::links::enter_code(&state, &token, &form.journey, &form.code, &client_ip).await;
+    // A miss in strict mode and a match answer in the same time.
+    state.answer_floor(started).await;
+    match outcome {
         Ok(CodeOutcome::Open { path, set_cookie }) => {
             let mut res = see_other(&path);
             if let Ok(v) = HeaderValue::from_str(&set_cookie) {
@@ -357,10 +375,20 @@ async fn enter_code(
     }
 }
 
-async fn restart(State(state): State<AppState>, Path(token): Path<String>) -> Response {
-    match app::links::restart(&state, &token).await {
-        Ok(Some(path)) => see_other(&path),
-        Ok(None) => see_other(&format!("/l/{}", app::tokens::urlencode(&token))),
+/// "Start again" from a link that can no longer be used; otherwise back to the link's page,
+/// which says why not.
+async fn restart(
+    State(state): State<AppState>,
+    Path(token): Path<String>,
+    headers: axum::http::HeaderMap,
+) -> Response {
+    match app::links::restart(&state, &token, cookie_header(&headers)).await {
+        Ok(Ok(path)) => see_other(&path),
+        Ok(Err(refusal)) => see_other(&format!(
+            "/l/{}?restart={}",
+            app::tokens::urlencode(&token),
+            refusal.as_str()
+        )),
         Err(err) => unavailable(err),
     }
 }
@@ -479,14 +507,29 @@ async fn crm_webhook(
     }
 }
 
-async fn dev_outbox(State(state): State<AppState>) -> Response {
-    if state.config.env != app::config::Environment::Development {
+/// The texts the local sender wrote, for development: only with `ELUMO_ENV=development`, only
+/// with the local outbox sender, only to a loopback client, and read from the sender's own file
+/// (never from the database, which may hold a real provider's messages).
+async fn dev_outbox(State(state): State<AppState>, req: Request<Body>) -> Response {
+    let loopback = req
+        .extensions()
+        .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+        .is_some_and(|c| c.0.ip().is_loopback());
+    if state.config.env != app::config::Environment::Development
+        || state.sms.name() != "outbox-file"
+        || !loopback
+    {
         return (StatusCode::NOT_FOUND, "not found").into_response();
     }
-    let rows = match state.store.recent_sms(50).await {
-        Ok(rows) => rows,
-        Err(err) => return unavailable(err),
-    };
+    let file = tokio::fs::read_to_string(&state.config.sms.outbox_file)
+        .await
+        .unwrap_or_default();
+    let rows: Vec<serde_json::Value> = file
+        .lines()
+        .rev()
+        .filter_map(|l| serde_json::from_str(l).ok())
+        .take(50)
+        .collect();
     let mut html = String::from(
         "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
          <title>SMS outbox (development)</title><link rel=\"stylesheet\" href=\"/pkg/elumo-pass.css\"></head><body><main class=\"page\">\
@@ -496,7 +539,10 @@ async fn dev_outbox(State(state): State<AppState>) -> Response {
         html.push_str("<p>No messages yet.</p>");
     }
     for sms in rows {
-        let body = html_escape(&sms.body);
+        let text = |k: &str| sms[k].as_str().unwrap_or_default().to_owned();
+        let id = text("id");
+        let id = id.strip_prefix("outbox-").unwrap_or(&id);
+        let body = html_escape(&text("body"));
         let linked = body
             .split('\n')
             .map(|line| {
@@ -509,10 +555,9 @@ async fn dev_outbox(State(state): State<AppState>) -> Response {
             .collect::<Vec<_>>()
             .join("<br>");
         html.push_str(&format!(
-            "<article class=\"card sms\" data-id=\"{id}\" data-to=\"{to}\" data-status=\"{status}\"><p><strong>To {to}</strong> · {status}</p><p>{linked}</p></article>",
-            id = sms.id,
-            to = html_escape(&sms.to_e164),
-            status = html_escape(&sms.status),
+            "<article class=\"card sms\" data-id=\"{id}\" data-to=\"{to}\" data-status=\"sent\"><p><strong>To {to}</strong> · sent</p><p>{linked}</p></article>",
+            id = html_escape(id),
+            to = html_escape(&text("to")),
         ));
     }
     html.push_str("</main></body></html>");
@@ -591,6 +636,7 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
         Duration::from_secs(5),
         stop_tx.subscribe(),
     ));
+    let opens = tokio::spawn(write_opens(state.clone(), stop_tx.subscribe()));
     let syncer = tokio::spawn(crm::engine::run_scheduler(
         store.clone(),
         format!("instance-{}", app::tokens::Token::generate(6).expose()),
@@ -623,9 +669,26 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
     }
     let _ = syncer.await;
     let _ = pusher.await;
+    let _ = opens.await;
     store.close().await;
     tracing::info!("stopped");
     Ok(())
+}
+
+/// Writes the invite opens counted in memory every five seconds, and once more on the way out.
+async fn write_opens(state: AppState, mut stop: tokio::sync::watch::Receiver<bool>) {
+    loop {
+        let stopping = tokio::select! {
+            _ = tokio::time::sleep(Duration::from_secs(5)) => false,
+            _ = stop.changed() => true,
+        };
+        if let Err(err) = app::journeys::flush_opens(&state).await {
+            tracing::warn!(error = %err, "could not write invite opens");
+        }
+        if stopping || *stop.borrow() {
+            return;
+        }
+    }
 }
 
 fn print_banner(public_url: &str, demo_url: Option<&str>, dialect: &str) {

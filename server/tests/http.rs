@@ -141,6 +141,15 @@ async fn the_phone_page_is_a_working_form_without_javascript() {
         html.contains("/pkg/elumo-pass.js"),
         "the page hydrates when scripts run"
     );
+    // Opening writes nothing (issue 14): the journey starts with the first number.
+    assert!(app
+        .state
+        .store
+        .journey_by_public_id(&journey)
+        .await
+        .unwrap()
+        .is_none());
+    submit(&app, &journey, "GB", "07400 123001").await;
     assert_eq!(events(&app, &journey).await[0].0, "invite_opened");
 }
 

@@ -58,6 +58,7 @@ async fn queue(store: &Store, n: usize) -> Vec<i64> {
             .queue_link_sms(&QueueLinkSms {
                 journey_id: j.id,
                 operator_id: seeded.operator_id,
+                member_id: Some(1),
                 to_e164: "+447400123001",
                 body: &format!("message {i}"),
                 token_hash: &Token::generate(32).hash(),
@@ -144,6 +145,7 @@ async fn of_eight_concurrent_claims_of_a_link_exactly_one_wins() {
             .queue_link_sms(&QueueLinkSms {
                 journey_id: journeys[0],
                 operator_id: 1,
+                member_id: Some(1),
                 to_e164: "+447400123001",
                 body: "again",
                 token_hash: &token.hash(),

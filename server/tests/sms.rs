@@ -144,7 +144,8 @@ impl Env {
             "127.0.0.1",
         )
         .await
-        .unwrap();
+        .unwrap()
+        .outcome;
         assert!(matches!(outcome, app::types::SubmitOutcome::Matched { .. }));
         v.journey
     }

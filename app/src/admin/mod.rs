@@ -46,7 +46,7 @@ pub async fn resend_link(
     let Some(mobile) = member.mobile_e164.clone().filter(|_| member.active) else {
         return Ok(Some("no-mobile"));
     };
-    if crate::links::queue_link(state, &journey, &op, &mobile)
+    if crate::links::queue_link(state, &journey, &op, Some(member.id), &mobile)
         .await?
         .is_err()
     {

@@ -67,14 +67,12 @@ pub async fn submit_number(
 ) -> Result<SubmitOutcome, AppError> {
     let state = state()?;
     let started = std::time::Instant::now();
-    let outcome =
+    let submitted =
         crate::journeys::submit_number(&state, &token, &journey, &region, &number, &client_ip())
             .await?;
     // Found and not-found answers take the same time, so timing does not tell them apart.
-    let floor = std::time::Duration::from_millis(state.config.limits.answer_floor_ms);
-    if let Some(rest) = floor.checked_sub(started.elapsed()) {
-        tokio::time::sleep(rest).await;
-    }
+    state.answer_floor(started).await;
+    let outcome = submitted.outcome;
     if wants_page() {
         let to = match &outcome {
             SubmitOutcome::Matched { next } => next.clone(),
@@ -85,7 +83,7 @@ pub async fn submit_number(
                 format!(
                     "/i/{}?j={}",
                     crate::tokens::urlencode(&token),
-                    crate::tokens::urlencode(&journey)
+                    crate::tokens::urlencode(&submitted.journey)
                 )
             }
         };
@@ -144,7 +142,11 @@ fn notice_text(code: &str) -> Option<String> {
 #[server(endpoint = "resend_link")]
 pub async fn resend_link(token: String, journey: String) -> Result<ResendOutcome, AppError> {
     use crate::journeys::Resend;
-    let outcome = match crate::journeys::resend(&state()?, &token, &journey).await? {
+    let state = state()?;
+    let started = std::time::Instant::now();
+    let resent = crate::journeys::resend(&state, &token, &journey).await?;
+    state.answer_floor(started).await;
+    let outcome = match resent {
         Resend::Sent => ResendOutcome::Sent,
         Resend::Wait(seconds) => ResendOutcome::Wait { seconds },
         Resend::NotPossible => ResendOutcome::NotPossible,

@@ -16,11 +16,16 @@ pub fn WalletPage() -> impl IntoView {
         .get("token")
         .unwrap_or_default();
     let page = get_wallet(token.clone());
+    // Why "Start again" did not start again, when it did not.
+    let refused = leptos_router::hooks::use_query_map()
+        .read_untracked()
+        .get("restart")
+        .and_then(|r| restart_refused_text(&r));
     view! {
         <Suspense fallback=|| ()>
             {Suspend::new(async move {
                 match page.await {
-                    Ok(Page::Ready(v)) => ready(*v).into_any(),
+                    Ok(Page::Ready(v)) => ready(*v, refused).into_any(),
                     Ok(Page::Problem { problem, can_restart, branding }) => {
                         let style = branding.as_ref().map(brand_style).unwrap_or_default();
                         let (title, body) = problem_text(problem);
@@ -30,6 +35,7 @@ pub fn WalletPage() -> impl IntoView {
                                 {branding.map(|b| view! { <BrandHeader name=b.name/> })}
                                 <section class="card" data-testid="link-problem">
                                     <h1>{title}</h1>
+                                    {refused.map(|r| view! { <p class="notice notice-error" role="alert">{r}</p> })}
                                     <p>{body}</p>
                                     {if can_restart {
                                         view! {
@@ -51,6 +57,16 @@ pub fn WalletPage() -> impl IntoView {
     }
 }
 
+fn restart_refused_text(code: &str) -> Option<&'static str> {
+    Some(match code {
+        "usable" => "This link still works: add your pass with the buttons below.",
+        "invite-gone" => "The invite this link came from no longer works. Ask your building or workspace for a new QR code.",
+        "not-eligible" => "We can't start again from this link. Contact your building's front desk.",
+        "too-often" => "You've started again too often today. Try again tomorrow, or contact your building's front desk.",
+        _ => return None,
+    })
+}
+
 fn problem_text(problem: LinkProblem) -> (&'static str, &'static str) {
     match problem {
         LinkProblem::Unknown => ("This link isn't valid", "We couldn't find this link. Check that you opened the whole link from the text message."),
@@ -61,7 +77,7 @@ fn problem_text(problem: LinkProblem) -> (&'static str, &'static str) {
     }
 }
 
-fn ready(v: WalletView) -> impl IntoView {
+fn ready(v: WalletView, refused: Option<&'static str>) -> impl IntoView {
     let style = brand_style(&v.branding);
     let apple = view! {
         <form method="post" action=format!("/l/{}/apple", v.token)>
@@ -108,6 +124,7 @@ fn ready(v: WalletView) -> impl IntoView {
             <BrandHeader name=v.branding.name.clone() site=v.site_name.clone().unwrap_or_default()/>
             <section class="card" data-testid="wallet">
                 <h1>{format!("Your pass is ready, {}", v.first_name)}</h1>
+                {refused.map(|r| view! { <p class="notice notice-info" role="note">{r}</p> })}
                 <p class="lead">"Add it to your phone's wallet, then hold your phone to the reader at the door."</p>
                 {v.credential.map(|c| view! { <p class="credential">"Card " <strong>{c}</strong></p> })}
                 <div class="wallet-buttons">{buttons}</div>

@@ -136,6 +136,26 @@ impl RetryPolicy {
     }
 }
 
+/// The text with its secrets masked: the link's token and the code. Kept once the text left.
+pub fn masked_body(body: &str) -> String {
+    let mut out = String::with_capacity(body.len());
+    for (i, line) in body.split('\n').enumerate() {
+        if i > 0 {
+            out.push('\n');
+        }
+        if let Some(at) = line.find("/l/") {
+            out.push_str(&line[..at + 3]);
+            out.push('…');
+        } else if let Some((before, _)) = line.rsplit_once(" #") {
+            out.push_str(before);
+            out.push_str(" #••••••");
+        } else {
+            out.push_str(line);
+        }
+    }
+    out
+}
+
 /// Sends one due message, if there is one. Returns whether it found one.
 pub async fn send_one(
     store: &Store,

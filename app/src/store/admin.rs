@@ -554,8 +554,13 @@ impl Store {
         let has = |kinds: &str| {
             format!("EXISTS (SELECT 1 FROM journey_events e WHERE e.journey_id = j.id AND e.kind IN ({kinds}))")
         };
+        // Opens are counted per invite and day without a journey (a GET writes nothing); a
+        // journey starts with its first number. The funnel's first step is the larger of the two.
+        let opens = "(SELECT CAST(COALESCE(SUM(o.opens), 0) AS BIGINT) FROM invite_opens o \
+             JOIN invites i ON i.id = o.invite_id WHERE i.operator_id = $1 \
+             AND o.day >= $2 / 86400000 AND o.day <= ($3 - 1) / 86400000)";
         let sql = format!(
-            "SELECT COUNT(*) AS opened, \
+            "SELECT CASE WHEN COUNT(*) > {opens} THEN COUNT(*) ELSE {opens} END AS opened, \
              COALESCE(SUM(CASE WHEN {} THEN 1 ELSE 0 END), 0) AS entered, \
              COALESCE(SUM(CASE WHEN {} THEN 1 ELSE 0 END), 0) AS matched, \
              COALESCE(SUM(CASE WHEN EXISTS (SELECT 1 FROM sms_outbox o WHERE o.journey_id = j.id AND o.status = 'sent' \

@@ -159,7 +159,14 @@ pub struct SqlLink {
     pub claimed_at: Option<i64>,
     pub claim_hash: Option<String>,
     pub revoked_at: Option<i64>,
+    /// The member the link was texted to, bound when it was made: the only member it issues.
+    pub member_id: Option<i64>,
+    /// The number it was texted to.
+    pub to_e164: Option<String>,
 }
+
+pub(crate) const LINK_COLUMNS: &str =
+    "id, journey_id, expires_at, claimed_at, claim_hash, revoked_at, member_id, to_e164";
 
 /// An SMS as the worker sees it. `Debug` leaves out the number and the text (they hold a link).
 #[derive(Clone, sqlx::FromRow)]
@@ -224,6 +231,9 @@ pub(crate) const PASS_COLUMNS: &str = "id, member_id, credential_id, platform, s
 pub struct QueueLinkSms<'a> {
     pub journey_id: i64,
     pub operator_id: i64,
+    /// The member the link is for (`None` for strict mode's stand-in link, which issues nothing
+    /// and sends no text).
+    pub member_id: Option<i64>,
     pub to_e164: &'a str,
     pub body: &'a str,
     pub token_hash: &'a str,
@@ -691,11 +701,12 @@ impl Store {
             .await)?)
     }
 
-    /// Moves the journey on and appends the event, in one transaction.
+    /// Moves the journey on and appends the event, in one transaction. A journey's member, once
+    /// matched, never changes.
     pub async fn advance_journey(&self, journey_id: i64, a: &Advance<'_>) -> Result<()> {
         let now = now_ms();
         let update = "UPDATE journeys SET step = $2, outcome = $3, \
-                      member_id = COALESCE($4, member_id), \
+                      member_id = COALESCE(member_id, $4), \
                       entered_mobile = COALESCE($5, entered_mobile), updated_at = $6 WHERE id = $1";
         on_pool!(self, |p| {
             let mut tx = p.begin().await?;
@@ -788,37 +799,49 @@ impl Store {
                 .execute(&mut *tx)
                 .await?;
             sqlx::query(
-                "INSERT INTO link_tokens (journey_id, token_hash, expires_at, created_at, code_hash) VALUES ($1, $2, $3, $4, $5)",
+                "INSERT INTO link_tokens (journey_id, token_hash, expires_at, created_at, code_hash, member_id, to_e164) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7)",
             )
             .bind(q.journey_id)
             .bind(q.token_hash)
             .bind(q.expires_at)
             .bind(now)
             .bind(q.code_hash)
+            .bind(q.member_id)
+            .bind(q.to_e164)
             .execute(&mut *tx)
             .await?;
-            let sms_id: i64 = sqlx::query_scalar(
-                "INSERT INTO sms_outbox (journey_id, operator_id, to_e164, body, status, attempts, next_attempt_at, created_at) \
-                 VALUES ($1, $2, $3, $4, 'queued', 0, $5, $5) RETURNING id",
-            )
-            .bind(q.journey_id)
-            .bind(q.operator_id)
-            .bind(q.to_e164)
-            .bind(q.body)
-            .bind(now)
-            .fetch_one(&mut *tx)
-            .await?;
-            sqlx::query("UPDATE journeys SET step = 'sms_queued', updated_at = $2 WHERE id = $1")
+            // Strict mode's stand-in link for a miss goes nowhere: no text, nothing to send.
+            let sms_id: i64 = if q.member_id.is_some() {
+                sqlx::query_scalar(
+                    "INSERT INTO sms_outbox (journey_id, operator_id, to_e164, body, status, attempts, next_attempt_at, created_at) \
+                     VALUES ($1, $2, $3, $4, 'queued', 0, $5, $5) RETURNING id",
+                )
+                .bind(q.journey_id)
+                .bind(q.operator_id)
+                .bind(q.to_e164)
+                .bind(q.body)
+                .bind(now)
+                .fetch_one(&mut *tx)
+                .await?
+            } else {
+                0
+            };
+            if q.member_id.is_some() {
+                sqlx::query(
+                    "UPDATE journeys SET step = 'sms_queued', updated_at = $2 WHERE id = $1",
+                )
                 .bind(q.journey_id)
                 .bind(now)
                 .execute(&mut *tx)
                 .await?;
-            sqlx::query("INSERT INTO journey_events (journey_id, at, kind, detail) VALUES ($1, $2, 'sms_queued', $3)")
-                .bind(q.journey_id)
-                .bind(now)
-                .bind(q.detail)
-                .execute(&mut *tx)
-                .await?;
+                sqlx::query("INSERT INTO journey_events (journey_id, at, kind, detail) VALUES ($1, $2, 'sms_queued', $3)")
+                    .bind(q.journey_id)
+                    .bind(now)
+                    .bind(q.detail)
+                    .execute(&mut *tx)
+                    .await?;
+            }
             tx.commit().await?;
             Ok(sms_id)
         })
@@ -864,11 +887,15 @@ impl Store {
             "failed" => Some("sms_failed"),
             _ => None,
         };
+        // Once the provider has the text (or it was given up), the link and code in clear are
+        // not kept: the timeline and the outbox keep a masked copy.
+        let masked = step.map(|_| crate::sms::masked_body(&sms.body));
         on_pool!(self, |p| {
             let mut tx = p.begin().await?;
             sqlx::query(
                 "UPDATE sms_outbox SET status = $2, provider_id = COALESCE($3, provider_id), last_error = $4, \
-                 next_attempt_at = $5, sent_at = CASE WHEN $2 = 'sent' THEN $6 ELSE sent_at END WHERE id = $1",
+                 next_attempt_at = $5, sent_at = CASE WHEN $2 = 'sent' THEN $6 ELSE sent_at END, \
+                 body = COALESCE($7, body) WHERE id = $1",
             )
             .bind(sms.id)
             .bind(done.status)
@@ -876,6 +903,7 @@ impl Store {
             .bind(done.error)
             .bind(done.next_attempt_at)
             .bind(now)
+            .bind(masked.as_deref())
             .execute(&mut *tx)
             .await?;
             // The journey only moves on while it is still at the SMS step (a later link-open wins).
@@ -986,8 +1014,8 @@ impl Store {
     }
 
     pub async fn link_by_token_hash(&self, token_hash: &str) -> Result<Option<SqlLink>> {
-        let sql = "SELECT id, journey_id, expires_at, claimed_at, claim_hash, revoked_at FROM link_tokens WHERE token_hash = $1";
-        Ok(on_pool!(self, |p| sqlx::query_as(sql)
+        let sql = format!("SELECT {LINK_COLUMNS} FROM link_tokens WHERE token_hash = $1");
+        Ok(on_pool!(self, |p| sqlx::query_as(&sql)
             .bind(token_hash)
             .fetch_optional(p)
             .await)?)
@@ -1010,18 +1038,20 @@ impl Store {
 
     // ---- wallet passes ----
 
-    /// One pass per member and platform: issuing again keeps the serial and authentication token
-    /// (so Wallet replaces the pass rather than adding a second) and points it at the current
-    /// credential; if that changed, or the pass had been voided, its devices are due a push.
+    /// One live pass per member and platform: issuing again keeps the serial and authentication
+    /// token (so Wallet replaces the pass rather than adding a second) and points it at the
+    /// current credential; if that changed, its devices are due a push. A voided pass is never
+    /// revived: issuing after a void makes a new pass, with a new serial and token, so the
+    /// devices registered to the voided one keep seeing it void.
     pub async fn upsert_wallet_pass(&self, p: &NewWalletPass<'_>) -> Result<SqlWalletPass> {
         let sql = format!(
             "INSERT INTO wallet_passes (operator_id, member_id, credential_id, platform, serial, issued_at, updated_at, \
              auth_token, site_name) VALUES ($1, $2, $3, $4, $5, $6, $6, $7, $8) \
-             ON CONFLICT (member_id, platform) DO UPDATE SET credential_id = excluded.credential_id, \
-             updated_at = excluded.updated_at, voided_at = NULL, site_name = excluded.site_name, \
+             ON CONFLICT (member_id, platform) WHERE voided_at IS NULL DO UPDATE SET credential_id = excluded.credential_id, \
+             updated_at = excluded.updated_at, site_name = excluded.site_name, \
              auth_token = COALESCE(wallet_passes.auth_token, excluded.auth_token), \
              push_due_at = CASE WHEN wallet_passes.credential_id <> excluded.credential_id \
-             OR wallet_passes.voided_at IS NOT NULL THEN excluded.updated_at ELSE wallet_passes.push_due_at END \
+             THEN excluded.updated_at ELSE wallet_passes.push_due_at END \
              RETURNING {PASS_COLUMNS}"
         );
         Ok(on_pool!(self, |pool| sqlx::query_as(&sql)
@@ -1116,6 +1146,31 @@ impl Store {
         ))
     }
 
+    /// How many events `scope`/`key` counted in the last `window_ms`.
+    pub async fn recent_hits(&self, scope: &str, key: &str, window_ms: i64) -> Result<i64> {
+        let sql = "SELECT COUNT(*) FROM rate_hits WHERE scope = $1 AND key = $2 AND at > $3";
+        Ok(on_pool!(self, |p| sqlx::query_scalar(sql)
+            .bind(scope)
+            .bind(key)
+            .bind(now_ms() - window_ms)
+            .fetch_one(p)
+            .await)?)
+    }
+
+    /// Adds `n` opens of the invite on `day` (days since the epoch).
+    pub async fn add_invite_opens(&self, invite_id: i64, day: i64, n: i64) -> Result<()> {
+        let sql = "INSERT INTO invite_opens (invite_id, day, opens) VALUES ($1, $2, $3) \
+                   ON CONFLICT (invite_id, day) DO UPDATE SET opens = invite_opens.opens + excluded.opens";
+        on_pool!(self, |p| sqlx::query(sql)
+            .bind(invite_id)
+            .bind(day)
+            .bind(n)
+            .execute(p)
+            .await
+            .map(|_| ()))?;
+        Ok(())
+    }
+
     /// Would a hit be refused? Reads only.
     pub async fn would_limit(
         &self,
@@ -1165,76 +1220,52 @@ impl Store {
         Ok(())
     }
 
-    /// The journey's live link (the newest, not replaced), with its code state.
-    pub async fn live_link_for_journey(
-        &self,
-        journey_id: i64,
-    ) -> Result<Option<(SqlLink, Option<String>, i64)>> {
-        let sql = "SELECT id, journey_id, expires_at, claimed_at, claim_hash, revoked_at, code_hash, code_attempts \
-                   FROM link_tokens WHERE journey_id = $1 AND revoked_at IS NULL ORDER BY id DESC LIMIT 1";
-        type Row = (
-            i64,
-            i64,
-            i64,
-            Option<i64>,
-            Option<String>,
-            Option<i64>,
-            Option<String>,
-            i64,
+    /// The journey's live link (the newest, not replaced), with its code attempts so far.
+    pub async fn live_link_for_journey(&self, journey_id: i64) -> Result<Option<(SqlLink, i64)>> {
+        let sql = format!(
+            "SELECT {LINK_COLUMNS}, code_attempts FROM link_tokens \
+             WHERE journey_id = $1 AND revoked_at IS NULL ORDER BY id DESC LIMIT 1"
         );
-        let row: Option<Row> = on_pool!(self, |p| sqlx::query_as(sql)
+        #[derive(sqlx::FromRow)]
+        struct Row {
+            #[sqlx(flatten)]
+            link: SqlLink,
+            code_attempts: i64,
+        }
+        let row: Option<Row> = on_pool!(self, |p| sqlx::query_as(&sql)
             .bind(journey_id)
             .fetch_optional(p)
             .await)?;
-        Ok(row.map(
-            |(
-                id,
-                journey_id,
-                expires_at,
-                claimed_at,
-                claim_hash,
-                revoked_at,
-                code_hash,
-                attempts,
-            )| {
-                (
-                    SqlLink {
-                        id,
-                        journey_id,
-                        expires_at,
-                        claimed_at,
-                        claim_hash,
-                        revoked_at,
-                    },
-                    code_hash,
-                    attempts,
-                )
-            },
-        ))
+        Ok(row.map(|r| (r.link, r.code_attempts)))
     }
 
-    pub async fn link_token_hash(&self, link_id: i64) -> Result<String> {
-        let sql = "SELECT token_hash FROM link_tokens WHERE id = $1";
-        Ok(on_pool!(self, |p| sqlx::query_scalar(sql)
+    /// Counts one try of the link's code and returns (tries so far, the code's hash, the link's
+    /// token hash), in one statement: of any number of concurrent tries, at most `max` are
+    /// counted, and none once the link is used, replaced or expired. `None`: no try left.
+    pub async fn try_code(
+        &self,
+        link_id: i64,
+        max: i64,
+    ) -> Result<Option<(i64, Option<String>, String)>> {
+        let sql = "UPDATE link_tokens SET code_attempts = code_attempts + 1 \
+                   WHERE id = $1 AND code_attempts < $2 AND revoked_at IS NULL \
+                   AND claimed_at IS NULL AND expires_at > $3 \
+                   RETURNING code_attempts, code_hash, token_hash";
+        Ok(on_pool!(self, |p| sqlx::query_as(sql)
             .bind(link_id)
-            .fetch_one(p)
-            .await)?)
-    }
-
-    /// Counts a wrong code; returns the attempts so far.
-    pub async fn wrong_code(&self, link_id: i64) -> Result<i64> {
-        let sql = "UPDATE link_tokens SET code_attempts = code_attempts + 1 WHERE id = $1 RETURNING code_attempts";
-        Ok(on_pool!(self, |p| sqlx::query_scalar(sql)
-            .bind(link_id)
-            .fetch_one(p)
+            .bind(max)
+            .bind(now_ms())
+            .fetch_optional(p)
             .await)?)
     }
 
     /// The right code opens the link in this browser: the old link is replaced by a new one with
-    /// the same expiry, already claimed by this browser. One transaction; only one request wins.
+    /// the same expiry, member and number, already claimed by this browser. One transaction;
+    /// only one request wins, and never on a link whose code is locked.
     pub async fn exchange_code(
         &self,
         link: &SqlLink,
+        max_tries: i64,
         new_token_hash: &str,
         claim_hash: &str,
     ) -> Result<bool> {
@@ -1242,10 +1273,12 @@ impl Store {
         on_pool!(self, |p| {
             let mut tx = p.begin().await?;
             let n = sqlx::query(
-                "UPDATE link_tokens SET revoked_at = $2 WHERE id = $1 AND revoked_at IS NULL AND claimed_at IS NULL",
+                "UPDATE link_tokens SET revoked_at = $2 WHERE id = $1 AND revoked_at IS NULL \
+                 AND claimed_at IS NULL AND code_attempts <= $3 AND expires_at > $2",
             )
             .bind(link.id)
             .bind(now)
+            .bind(max_tries)
             .execute(&mut *tx)
             .await?
             .rows_affected();
@@ -1253,14 +1286,17 @@ impl Store {
                 return Ok(false);
             }
             sqlx::query(
-                "INSERT INTO link_tokens (journey_id, token_hash, expires_at, created_at, claimed_at, claim_hash) \
-                 VALUES ($1, $2, $3, $4, $4, $5)",
+                "INSERT INTO link_tokens (journey_id, token_hash, expires_at, created_at, claimed_at, claim_hash, member_id, to_e164, code_attempts) \
+                 VALUES ($1, $2, $3, $4, $4, $5, $6, $7, $8)",
             )
             .bind(link.journey_id)
             .bind(new_token_hash)
             .bind(link.expires_at)
             .bind(now)
             .bind(claim_hash)
+            .bind(link.member_id)
+            .bind(link.to_e164.as_deref())
+            .bind(max_tries)
             .execute(&mut *tx)
             .await?;
             sqlx::query("INSERT INTO journey_events (journey_id, at, kind, detail) VALUES ($1, $2, 'code_accepted', 'the code from the text opened the link')")

@@ -173,8 +173,8 @@ struct Existing {
 const VOID_PASSES_SQL: &str =
     "UPDATE wallet_passes SET voided_at = $2, updated_at = $2, push_due_at = $2 \
      WHERE member_id = $1 AND voided_at IS NULL";
-const END_LINKS_SQL: &str = "UPDATE link_tokens SET revoked_at = $2 WHERE revoked_at IS NULL \
-     AND journey_id IN (SELECT id FROM journeys WHERE member_id = $1)";
+const END_LINKS_SQL: &str =
+    "UPDATE link_tokens SET revoked_at = $2 WHERE revoked_at IS NULL AND member_id = $1";
 
 /// Writes one page of records inside `$tx` (the same text compiles for both dialects).
 macro_rules! write_page {

@@ -223,6 +223,7 @@ impl ServerProcess {
             .env("ELUMO_TRUSTED_PROXIES", "127.0.0.1")
             // …all scanning one poster.
             .env("ELUMO_LIMIT_SUBMISSIONS_PER_INVITE", "1000000000")
+            .env("ELUMO_LIMIT_SUBMISSIONS_PER_POSTER", "1000000000")
             .env("ELUMO_LIMIT_SMS_PER_NUMBER_PER_MINUTE", "1000000")
             .env("ELUMO_LIMIT_SMS_PER_NUMBER_PER_DAY", "1000000")
             .env("ELUMO_SMS_PROVIDER", "twilio")
