@@ -8,7 +8,16 @@ use std::path::PathBuf;
 pub enum ConfigError {
     #[error("{name} is not valid: {why}")]
     Invalid { name: &'static str, why: String },
+    /// Everything production still needs, so one start names every variable to set.
+    #[error("ELUMO_ENV=production cannot start:\n  - {}", .0.join("\n  - "))]
+    Production(Vec<String>),
 }
+
+/// The identifiers of the development signing material: production refuses them.
+pub const DEV_APPLE_PASS_TYPE_ID: &str = "pass.dev.elumo.pass";
+pub const DEV_APPLE_TEAM_ID: &str = "ELUMODEV01";
+pub const DEV_GOOGLE_ISSUER_ID: &str = "3388000000022000000";
+pub const DEV_GOOGLE_SERVICE_ACCOUNT: &str = "elumo-dev@elumo-pass-dev.iam.gserviceaccount.com";
 
 /// A value that must never reach a log: `Debug` prints a placeholder.
 #[derive(Clone, PartialEq, Eq)]
@@ -342,8 +351,8 @@ impl Config {
             },
             apple_wallet: AppleWalletConfig {
                 pass_type_id: var("ELUMO_APPLE_PASS_TYPE_ID")
-                    .unwrap_or_else(|| "pass.dev.elumo.pass".into()),
-                team_id: var("ELUMO_APPLE_TEAM_ID").unwrap_or_else(|| "ELUMODEV01".into()),
+                    .unwrap_or_else(|| DEV_APPLE_PASS_TYPE_ID.into()),
+                team_id: var("ELUMO_APPLE_TEAM_ID").unwrap_or_else(|| DEV_APPLE_TEAM_ID.into()),
                 cert_file: var("ELUMO_APPLE_CERT").map(PathBuf::from),
                 key_file: var("ELUMO_APPLE_KEY").map(PathBuf::from),
                 wwdr_file: var("ELUMO_APPLE_WWDR").map(PathBuf::from),
@@ -361,9 +370,9 @@ impl Config {
             },
             google_wallet: GoogleWalletConfig {
                 issuer_id: var("ELUMO_GOOGLE_ISSUER_ID")
-                    .unwrap_or_else(|| "3388000000022000000".into()),
+                    .unwrap_or_else(|| DEV_GOOGLE_ISSUER_ID.into()),
                 service_account_email: var("ELUMO_GOOGLE_SERVICE_ACCOUNT")
-                    .unwrap_or_else(|| "elumo-dev@elumo-pass-dev.iam.gserviceaccount.com".into()),
+                    .unwrap_or_else(|| DEV_GOOGLE_SERVICE_ACCOUNT.into()),
                 key_file: var("ELUMO_GOOGLE_KEY").map(PathBuf::from),
                 rest: match var("ELUMO_GOOGLE_MODE").as_deref() {
                     None => var("ELUMO_GOOGLE_KEY").is_some(),
@@ -422,29 +431,96 @@ impl Config {
         Ok(config)
     }
 
-    /// Rules across variables: production never runs on the local SMS outbox, and the Twilio
-    /// sender has what it needs.
+    /// Rules across variables: the Twilio sender has what it needs, and production runs on
+    /// nothing local (see [`Config::production_problems`]).
     fn check(&self) -> Result<(), ConfigError> {
-        match self.sms.provider {
-            SmsProvider::Outbox if self.env == Environment::Production => Err(ConfigError::Invalid {
-                name: "ELUMO_SMS_PROVIDER",
-                why: "the local outbox sender never reaches a phone, so production refuses it; \
-                      set ELUMO_SMS_PROVIDER=twilio with its ELUMO_TWILIO_* variables"
-                    .into(),
-            }),
-            SmsProvider::Twilio => match &self.sms.twilio {
-                None => Err(ConfigError::Invalid {
+        if self.sms.provider == SmsProvider::Twilio {
+            match &self.sms.twilio {
+                None => return Err(ConfigError::Invalid {
                     name: "ELUMO_TWILIO_ACCOUNT_SID",
                     why: "the twilio provider needs ELUMO_TWILIO_ACCOUNT_SID and ELUMO_TWILIO_AUTH_TOKEN".into(),
                 }),
-                Some(t) if t.from.is_none() && t.messaging_service_sid.is_none() => Err(ConfigError::Invalid {
+                Some(t) if t.from.is_none() && t.messaging_service_sid.is_none() => return Err(ConfigError::Invalid {
                     name: "ELUMO_TWILIO_FROM",
                     why: "set ELUMO_TWILIO_FROM or ELUMO_TWILIO_MESSAGING_SERVICE_SID".into(),
                 }),
-                Some(_) => Ok(()),
-            },
-            SmsProvider::Outbox => Ok(()),
+                Some(_) => {}
+            }
         }
+        let problems = self.production_problems();
+        if problems.is_empty() {
+            Ok(())
+        } else {
+            Err(ConfigError::Production(problems))
+        }
+    }
+
+    /// What keeps production from starting, each with the variables to set: the local SMS
+    /// outbox, a public URL that is not https (iOS refuses a pass whose `webServiceURL` is not),
+    /// and development signing material (generated passes no wallet accepts).
+    fn production_problems(&self) -> Vec<String> {
+        let mut problems = Vec::new();
+        if self.env != Environment::Production {
+            return problems;
+        }
+        if self.sms.provider == SmsProvider::Outbox {
+            problems.push(
+                "ELUMO_SMS_PROVIDER: the local outbox sender never reaches a phone, so production refuses it; \
+                 set ELUMO_SMS_PROVIDER=twilio with its ELUMO_TWILIO_* variables"
+                    .into(),
+            );
+        }
+        if !self.http.public_url.starts_with("https://") {
+            problems.push(format!(
+                "ELUMO_PUBLIC_URL must start with https:// in production (iOS refuses a pass whose \
+                 webServiceURL is not https), not {:?}",
+                self.http.public_url
+            ));
+        }
+        let a = &self.apple_wallet;
+        if a.cert_file.is_none() && a.key_file.is_none() && a.p12_file.is_none() {
+            problems.push(
+                "Apple Wallet has no signing certificate, and production refuses the development one \
+                 no iPhone trusts: set ELUMO_APPLE_CERT and ELUMO_APPLE_KEY (PEM), or ELUMO_APPLE_P12 \
+                 and ELUMO_APPLE_P12_PASSWORD"
+                    .into(),
+            );
+        }
+        if a.wwdr_file.is_none() {
+            problems.push(
+                "ELUMO_APPLE_WWDR must name Apple's WWDR G4 intermediate certificate (PEM or DER)"
+                    .into(),
+            );
+        }
+        if a.pass_type_id == DEV_APPLE_PASS_TYPE_ID {
+            problems.push(
+                "ELUMO_APPLE_PASS_TYPE_ID must be your Pass Type ID (pass.com.example.access), not the development one"
+                    .into(),
+            );
+        }
+        if a.team_id == DEV_APPLE_TEAM_ID {
+            problems.push(
+                "ELUMO_APPLE_TEAM_ID must be your Apple team identifier, not the development one"
+                    .into(),
+            );
+        }
+        let g = &self.google_wallet;
+        if g.key_file.is_none() {
+            problems.push(
+                "Google Wallet has no service-account key, and production refuses the generated development \
+                 key Google does not know: set ELUMO_GOOGLE_KEY to the service account's private key (PEM)"
+                    .into(),
+            );
+        }
+        if g.issuer_id == DEV_GOOGLE_ISSUER_ID {
+            problems.push("ELUMO_GOOGLE_ISSUER_ID must be your Google Wallet issuer id, not the development one".into());
+        }
+        if g.service_account_email == DEV_GOOGLE_SERVICE_ACCOUNT {
+            problems.push(
+                "ELUMO_GOOGLE_SERVICE_ACCOUNT must be your service account's email, not the development one".into(),
+            );
+        }
+        problems
     }
 }
 
@@ -491,6 +567,17 @@ mod tests {
     fn production_does_not_seed_demo_data() {
         let c = config(&[
             ("ELUMO_ENV", "production"),
+            ("ELUMO_PUBLIC_URL", "https://pass.example.com"),
+            ("ELUMO_APPLE_PASS_TYPE_ID", "pass.com.example.access"),
+            ("ELUMO_APPLE_TEAM_ID", "ABCDE12345"),
+            ("ELUMO_APPLE_P12", "/etc/elumo/pass.p12"),
+            ("ELUMO_APPLE_WWDR", "/etc/elumo/wwdr.pem"),
+            ("ELUMO_GOOGLE_ISSUER_ID", "3388000000099999999"),
+            (
+                "ELUMO_GOOGLE_SERVICE_ACCOUNT",
+                "wallet@example.iam.gserviceaccount.com",
+            ),
+            ("ELUMO_GOOGLE_KEY", "/etc/elumo/google.pem"),
             ("ELUMO_SMS_PROVIDER", "twilio"),
             ("ELUMO_TWILIO_ACCOUNT_SID", "AC1"),
             ("ELUMO_TWILIO_AUTH_TOKEN", "t"),

@@ -124,10 +124,7 @@ impl CredentialSigner {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
                 let key = PKey::generate_ed25519().map_err(|e| e.to_string())?;
                 let pem = key.private_key_to_pem_pkcs8().map_err(|e| e.to_string())?;
-                if let Some(dir) = path.parent() {
-                    std::fs::create_dir_all(dir).map_err(|e| e.to_string())?;
-                }
-                std::fs::write(path, pem)
+                crate::private_file::write(path, &pem)
                     .map_err(|e| format!("could not write {}: {e}", path.display()))?;
                 Ok(CredentialSigner { key })
             }

@@ -212,10 +212,10 @@ pub async fn seed_admin(
             "admin",
         )
         .await?;
-    std::fs::create_dir_all(data_dir)?;
-    std::fs::write(
-        data_dir.join(DEMO_ADMIN_FILE),
-        format!("{DEMO_ADMIN_EMAIL} {password}\n"),
+    // The password in clear: for the owner of the data folder only.
+    crate::private_file::write(
+        &data_dir.join(DEMO_ADMIN_FILE),
+        format!("{DEMO_ADMIN_EMAIL} {password}\n").as_bytes(),
     )?;
     Ok(())
 }

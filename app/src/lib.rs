@@ -32,6 +32,8 @@ pub mod mail;
 #[cfg(feature = "ssr")]
 pub mod phone;
 #[cfg(feature = "ssr")]
+pub mod private_file;
+#[cfg(feature = "ssr")]
 pub mod sms;
 #[cfg(feature = "ssr")]
 pub mod state;

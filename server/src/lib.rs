@@ -5,6 +5,7 @@ pub mod admin;
 pub mod apns;
 pub mod crm;
 pub mod passkit;
+pub mod security;
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
@@ -64,6 +65,7 @@ pub async fn build_state(config: Config) -> anyhow::Result<(AppState, Option<Str
 pub fn router(state: AppState) -> Router {
     let routes = generate_route_list(App);
     let timeout = Duration::from_secs(state.config.http.request_timeout_secs);
+    let security = security::Settings::from_public_url(&state.config.http.public_url);
     let ctx = state.clone();
     let options = state.leptos_options.clone();
     let app = Router::new()
@@ -84,13 +86,20 @@ pub fn router(state: AppState) -> Router {
         .leptos_routes_with_context(
             &state,
             routes,
-            move || provide_context(ctx.clone()),
+            move || {
+                provide_context(ctx.clone());
+                security::provide_request_nonce();
+            },
             move || shell(options.clone()),
         )
         .fallback(static_or_not_found)
         .layer(axum::middleware::map_response(server_fn_status))
         .with_state(state);
-    with_ops_layers(app, timeout)
+    // Outermost, so the panic and timeout pages carry the headers too.
+    with_ops_layers(app, timeout).layer(axum::middleware::from_fn_with_state(
+        security,
+        security::headers,
+    ))
 }
 
 /// Tracing with request ids, panics answered with 500, request timeouts, compression and the
@@ -592,7 +601,10 @@ async fn static_or_not_found(State(state): State<AppState>, req: Request<Body>) 
     let ctx = state.clone();
     let options = state.leptos_options.clone();
     let render = leptos_axum::render_app_to_stream_with_context(
-        move || provide_context(ctx.clone()),
+        move || {
+            provide_context(ctx.clone());
+            security::provide_request_nonce();
+        },
         move || shell(options.clone()),
     );
     render(Request::from_parts(parts, body))

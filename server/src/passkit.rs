@@ -7,7 +7,8 @@
 //!   changed since the tag (200 with `lastUpdated`, 204 when none)
 //! - `GET    /v1/passes/{passType}/{serial}`: the latest pass (`Last-Modified`; 304 for
 //!   `If-Modified-Since` when unchanged; 401)
-//! - `POST   /v1/log`: Wallet's error messages, logged
+//! - `POST   /v1/log`: Wallet's error messages, logged (at most 64 KiB a report and
+//!   [`LOGS_PER_ADDRESS`] reports per address per 10 minutes, so it cannot fill the logs)
 //!
 //! Calls about one pass carry `Authorization: ApplePass <authenticationToken>`, checked in
 //! constant time against that pass's own token.
@@ -35,8 +36,17 @@ pub fn routes() -> Router<AppState> {
             get(updated_serials),
         )
         .route("/passkit/v1/passes/{pass_type}/{serial}", get(latest_pass))
-        .route("/passkit/v1/log", post(log))
+        .route(
+            "/passkit/v1/log",
+            post(log).layer(axum::extract::DefaultBodyLimit::max(LOG_MAX_BYTES)),
+        )
 }
+
+/// A report larger than this is answered 413 without being read.
+pub const LOG_MAX_BYTES: usize = 64 * 1024;
+/// Reports one client address may send per [`LOG_WINDOW_MS`]; more are answered 429.
+pub const LOGS_PER_ADDRESS: i64 = 30;
+pub const LOG_WINDOW_MS: i64 = 10 * 60_000;
 
 fn unavailable(err: impl std::fmt::Display) -> Response {
     tracing::error!(error = %err, "PassKit web service request failed");
@@ -227,10 +237,41 @@ async fn latest_pass(
     }
 }
 
-async fn log(body: Bytes) -> Response {
+async fn log(
+    State(state): State<AppState>,
+    crate::admin::ClientIp(ip): crate::admin::ClientIp,
+    body: Result<Bytes, axum::extract::rejection::BytesRejection>,
+) -> Response {
     #[derive(Deserialize)]
     struct Logs {
         logs: Vec<String>,
+    }
+    let body = match body {
+        Ok(body) => body,
+        Err(rejection) => {
+            return (
+                rejection.status(),
+                format!("a log report is at most {} KiB", LOG_MAX_BYTES / 1024),
+            )
+                .into_response()
+        }
+    };
+    match state
+        .store
+        .hit("passkit_log_ip", &ip, LOGS_PER_ADDRESS, LOG_WINDOW_MS)
+        .await
+    {
+        Ok(None) => {}
+        Ok(Some(wait_ms)) => {
+            let secs = ((wait_ms + 999) / 1000).max(1).to_string();
+            return (
+                StatusCode::TOO_MANY_REQUESTS,
+                [(header::RETRY_AFTER, secs)],
+                "too many log reports from this address; try again later",
+            )
+                .into_response();
+        }
+        Err(err) => return unavailable(err),
     }
     let Ok(logs) = serde_json::from_slice::<Logs>(&body) else {
         return (StatusCode::BAD_REQUEST, "expected {\"logs\": [\"…\"]}").into_response();

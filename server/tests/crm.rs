@@ -680,7 +680,7 @@ async fn hubspot_contacts_are_listed_then_searched_by_last_modified() {
     let op = northwind(&t.store).await;
     let settings: HubSpotSettings = serde_json::from_value(json!({
         "base_url": base,
-        "auth": { "type": "bearer", "token_env": "ELUMO_TEST_HUBSPOT_TOKEN" },
+        "auth": { "type": "bearer", "token_env": "ELUMO_CRM_TEST_HUBSPOT_TOKEN" },
         "facility_code_property": "access_facility",
         "card_number_property": "access_card",
         "timeout_ms": 300,
@@ -689,8 +689,8 @@ async fn hubspot_contacts_are_listed_then_searched_by_last_modified() {
     assert!(HubSpotConnector::new(settings.clone())
         .err()
         .unwrap()
-        .contains("$ELUMO_TEST_HUBSPOT_TOKEN, which is not set"));
-    std::env::set_var("ELUMO_TEST_HUBSPOT_TOKEN", "pat-test-token");
+        .contains("$ELUMO_CRM_TEST_HUBSPOT_TOKEN, which is not set"));
+    std::env::set_var("ELUMO_CRM_TEST_HUBSPOT_TOKEN", "pat-test-token");
     let hub = HubSpotConnector::new(settings).unwrap();
 
     let report = sync(&t.store, &op, &hub, &opts(SyncMode::Full, "a"))
@@ -1230,7 +1230,7 @@ async fn webhooks_need_no_crm_credentials() {
     // The connection's token lives in an environment variable this process does not have.
     let settings = json!({
         "base_url": "https://crm.example.test/api",
-        "auth": { "type": "bearer", "token_env": "ELUMO_TEST_TOKEN_NOT_SET_ANYWHERE" },
+        "auth": { "type": "bearer", "token_env": "ELUMO_CRM_TEST_TOKEN_NOT_SET_ANYWHERE" },
     });
     h.state
         .store

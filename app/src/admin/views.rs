@@ -226,7 +226,25 @@ pub async fn journeys_csv(
     f: &JourneyFilter,
 ) -> Result<String, StoreError> {
     let (q, _) = journey_query(f);
-    let mut out = String::from("journey,member,number,site,channel,step,outcome,platform,started,time_to_wallet_seconds\r\n");
+    let mut out = csv::WriterBuilder::new()
+        .terminator(csv::Terminator::CRLF)
+        .from_writer(Vec::new());
+    let mut write = |fields: &[&str]| {
+        out.write_record(fields.iter().map(|f| neutralised(f)))
+            .map_err(|e| StoreError::Io(e.into()))
+    };
+    write(&[
+        "journey",
+        "member",
+        "number",
+        "site",
+        "channel",
+        "step",
+        "outcome",
+        "platform",
+        "started",
+        "time_to_wallet_seconds",
+    ])?;
     let mut offset = 0;
     loop {
         let (rows, _) = store.journey_rows(operator_id, &q, 1000, offset).await?;
@@ -235,41 +253,38 @@ pub async fn journeys_csv(
             let ttw = time_to_wallet_ms(r)
                 .map(|ms| format!("{:.1}", ms as f64 / 1000.0))
                 .unwrap_or_default();
-            let fields = [
-                v.public_id,
-                v.member.map(|m| m.1).unwrap_or_default(),
-                v.number.unwrap_or_default(),
-                v.site.unwrap_or_default(),
-                v.channel,
-                v.step,
-                outcome_label(&v.outcome).to_owned(),
-                v.platform,
-                v.started,
-                ttw,
-            ];
-            let line: Vec<String> = fields.iter().map(|f| csv_field(f)).collect();
-            out.push_str(&line.join(","));
-            out.push_str("\r\n");
+            write(&[
+                &v.public_id,
+                &v.member.map(|m| m.1).unwrap_or_default(),
+                &v.number.unwrap_or_default(),
+                &v.site.unwrap_or_default(),
+                &v.channel,
+                &v.step,
+                outcome_label(&v.outcome),
+                &v.platform,
+                &v.started,
+                &ttw,
+            ])?;
         }
         if rows.len() < 1000 {
             break;
         }
         offset += 1000;
     }
-    Ok(out)
+    let bytes = out
+        .into_inner()
+        .map_err(|e| StoreError::Io(e.into_error()))?;
+    Ok(String::from_utf8_lossy(&bytes).into_owned())
 }
 
-/// A CSV field, quoted when needed; a leading formula character is neutralised so a
-/// spreadsheet never runs a member's name as a formula.
-fn csv_field(v: &str) -> String {
-    let mut v = v.to_owned();
-    if v.starts_with(['=', '+', '-', '@']) {
-        v.insert(0, '\'');
-    }
-    if v.contains([',', '"', '\n', '\r']) {
-        format!("\"{}\"", v.replace('"', "\"\""))
+/// A cell a spreadsheet could run as a formula (its first non-blank character is `=`, `+`,
+/// `-` or `@`, or it starts with a tab or a carriage return) gets a leading `'`, so it stays
+/// text; quoting is the `csv` writer's.
+fn neutralised(v: &str) -> String {
+    if v.starts_with(['\t', '\r']) || v.trim_start().starts_with(['=', '+', '-', '@']) {
+        format!("'{v}")
     } else {
-        v
+        v.to_owned()
     }
 }
 
@@ -828,10 +843,16 @@ mod tests {
     }
 
     #[test]
-    fn csv_fields_are_quoted_and_formulas_neutralised() {
-        assert_eq!(csv_field("Ada"), "Ada");
-        assert_eq!(csv_field("Lovelace, Ada"), "\"Lovelace, Ada\"");
-        assert_eq!(csv_field("=HYPERLINK(\"x\")"), "\"'=HYPERLINK(\"\"x\"\")\"");
+    fn csv_cells_that_could_be_formulas_are_neutralised() {
+        assert_eq!(neutralised("Ada"), "Ada");
+        assert_eq!(neutralised("Lovelace, Ada"), "Lovelace, Ada");
+        assert_eq!(neutralised("=HYPERLINK(\"x\")"), "'=HYPERLINK(\"x\")");
+        assert_eq!(neutralised("  @SUM(A1)"), "'  @SUM(A1)");
+        assert_eq!(neutralised("\t1"), "'\t1");
+        assert_eq!(neutralised("\r1"), "'\r1");
+        assert_eq!(neutralised("-1"), "'-1");
+        assert_eq!(neutralised("+44 7400"), "'+44 7400");
+        assert_eq!(neutralised(""), "");
     }
 
     #[test]

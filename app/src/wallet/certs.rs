@@ -118,13 +118,7 @@ pub fn dev_paths(data_dir: &Path) -> DevPaths {
 }
 
 fn write_private(path: &Path, bytes: &[u8]) -> Result<(), WalletError> {
-    std::fs::write(path, bytes).map_err(io(path))?;
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt as _;
-        std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600)).map_err(io(path))?;
-    }
-    Ok(())
+    crate::private_file::write(path, bytes).map_err(io(path))
 }
 
 /// Creates the development Apple chain in `data_dir/certs` unless it is already there with a

@@ -18,7 +18,7 @@ const PAGE_SIZE: u32 = 100;
 pub struct HubSpotSettings {
     #[serde(default = "default_base")]
     pub base_url: String,
-    /// The private app's access token: `{"type": "bearer", "token_env": "HUBSPOT_TOKEN"}`.
+    /// The private app's access token: `{"type": "bearer", "token_env": "ELUMO_CRM_HUBSPOT_TOKEN"}`.
     pub auth: Auth,
     /// The contact property that holds the mobile number.
     #[serde(default = "default_mobile")]

@@ -278,8 +278,19 @@ impl std::fmt::Debug for ResolvedAuth {
     }
 }
 
+/// The prefix of every variable a CRM connection may read: a connection is stored settings an
+/// operator supplies, and must not be able to send the server's own secrets (the database URL,
+/// the Twilio or cloud credentials) to a URL of its choosing.
+pub const CRM_ENV_PREFIX: &str = "ELUMO_CRM_";
+
 fn secret(inline: &Option<String>, env: &Option<String>, what: &str) -> Result<String, String> {
     match (inline, env) {
+        (_, Some(var)) if !var.starts_with(CRM_ENV_PREFIX) || var.len() == CRM_ENV_PREFIX.len() => {
+            Err(format!(
+                "{what}_env may only name {CRM_ENV_PREFIX}* variables, not {var:?}: put the {what} in \
+                 a variable such as {CRM_ENV_PREFIX}TOKEN and name that"
+            ))
+        }
         (_, Some(var)) => std::env::var(var)
             .map_err(|_| format!("the {what} is to come from ${var}, which is not set")),
         (Some(v), None) => Ok(v.clone()),
