@@ -89,6 +89,10 @@ pub fn router(state: AppState) -> Router {
         )
         .fallback(static_or_not_found)
         .layer(axum::middleware::map_response(server_fn_status))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            admin::browser,
+        ))
         .with_state(state);
     with_ops_layers(app, timeout)
 }

@@ -290,9 +290,36 @@ fn mails_to(d: &Dash, email: &str) -> Vec<String> {
     mails.into_iter().map(|(_, m)| m).collect()
 }
 
+/// A mail's text as a mail client shows it: quoted-printable soft line breaks joined and
+/// `=XX` decoded (lettre encodes a body with long lines that way; a link is a long line).
+fn readable(mail: &str) -> String {
+    let joined = mail.replace("=\r\n", "").replace("=\n", "");
+    let bytes = joined.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let hex = bytes
+            .get(i + 1..i + 3)
+            .and_then(|h| std::str::from_utf8(h).ok())
+            .and_then(|h| u8::from_str_radix(h, 16).ok());
+        match (bytes[i], hex) {
+            (b'=', Some(b)) => {
+                out.push(b);
+                i += 3;
+            }
+            (b, _) => {
+                out.push(b);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
 /// The reset link's path in a mail.
 fn reset_link(mail: &str) -> String {
-    mail.lines()
+    readable(mail)
+        .lines()
         .find_map(|l| l.trim().strip_prefix("https://pass.example.test/admin/reset/"))
         .map(|token| format!("/admin/reset/{token}"))
         .expect("a reset link in the mail")
