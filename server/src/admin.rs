@@ -96,15 +96,12 @@ pub async fn browser(
                 .collect();
             let ours = format!("{name}={}", value.expose());
             kept.push(&ours);
-            let header = HeaderValue::from_str(&kept.join("; "))
-                .or_else(|_| HeaderValue::from_str(&ours));
+            let header =
+                HeaderValue::from_str(&kept.join("; ")).or_else(|_| HeaderValue::from_str(&ours));
             if let Ok(v) = header {
                 req.headers_mut().insert(header::COOKIE, v);
-                new_cookie = HeaderValue::from_str(&admin::auth::login_cookie(
-                    &public,
-                    value.expose(),
-                ))
-                .ok();
+                new_cookie =
+                    HeaderValue::from_str(&admin::auth::login_cookie(&public, value.expose())).ok();
             }
         }
     }

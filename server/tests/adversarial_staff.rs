@@ -320,7 +320,10 @@ fn readable(mail: &str) -> String {
 fn reset_link(mail: &str) -> String {
     readable(mail)
         .lines()
-        .find_map(|l| l.trim().strip_prefix("https://pass.example.test/admin/reset/"))
+        .find_map(|l| {
+            l.trim()
+                .strip_prefix("https://pass.example.test/admin/reset/")
+        })
         .map(|token| format!("/admin/reset/{token}"))
         .expect("a reset link in the mail")
 }
@@ -329,8 +332,11 @@ fn reset_link(mail: &str) -> String {
 async fn send_reset(d: &Dash, owner: &Browser, email: &str) -> String {
     let before = mails_to(d, email).len();
     let id = staff_id(d, email).await;
-    let (status, headers, body) =
-        common::send(&d.router, owner.post(&format!("/admin/staff/{id}/reset"), &[])).await;
+    let (status, headers, body) = common::send(
+        &d.router,
+        owner.post(&format!("/admin/staff/{id}/reset"), &[]),
+    )
+    .await;
     assert_eq!(status, StatusCode::SEE_OTHER, "{body}");
     assert_eq!(location(&headers), "/admin/staff?done=reset-sent");
     let mails = mails_to(d, email);
@@ -443,7 +449,11 @@ async fn the_sign_in_form_carries_a_token_bound_to_its_cookie() {
     for body in [
         encode(&[("email", A_ADMIN), ("password", PASSWORD)]),
         encode(&[("csrf", ""), ("email", A_ADMIN), ("password", PASSWORD)]),
-        encode(&[("csrf", "forged"), ("email", A_ADMIN), ("password", PASSWORD)]),
+        encode(&[
+            ("csrf", "forged"),
+            ("email", A_ADMIN),
+            ("password", PASSWORD),
+        ]),
     ] {
         let (status, headers, html) = common::send(&d.router, form.submit_raw(&body)).await;
         assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
@@ -649,11 +659,8 @@ async fn staff_change_their_password_and_their_other_sessions_end() {
         .await;
         assert!(!headers.contains_key(header::LOCATION), "{name}");
 
-        let (status, headers, _) = common::send(
-            &d.router,
-            change(PASSWORD, NEW_PASSWORD, NEW_PASSWORD),
-        )
-        .await;
+        let (status, headers, _) =
+            common::send(&d.router, change(PASSWORD, NEW_PASSWORD, NEW_PASSWORD)).await;
         assert_eq!(status, StatusCode::SEE_OTHER, "{name}");
         assert_eq!(
             location(&headers),
@@ -855,9 +862,12 @@ async fn a_reset_link_works_once_for_thirty_minutes_and_a_forged_one_never() {
         // A newer link replaces an older one.
         let first = send_reset(&d, &owner, A_STAFF).await;
         let second = send_reset(&d, &owner, A_STAFF).await;
-        let (status, _, _) =
-            common::send(&d.router, reset_post(&first, PASSWORD, PASSWORD)).await;
-        assert_eq!(status, StatusCode::GONE, "{name}: the older link stops working");
+        let (status, _, _) = common::send(&d.router, reset_post(&first, PASSWORD, PASSWORD)).await;
+        assert_eq!(
+            status,
+            StatusCode::GONE,
+            "{name}: the older link stops working"
+        );
         let (status, _, _) = common::send(
             &d.router,
             Request::get(&second).body(Body::empty()).unwrap(),

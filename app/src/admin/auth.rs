@@ -288,8 +288,7 @@ pub fn login_form_ok(public_url: &str, cookie_header: Option<&str>, offered: &st
         return false;
     };
     let expected = login_form_token(value);
-    offered.len() == expected.len()
-        && openssl::memcmp::eq(offered.as_bytes(), expected.as_bytes())
+    offered.len() == expected.len() && openssl::memcmp::eq(offered.as_bytes(), expected.as_bytes())
 }
 
 // ---- origins ----
@@ -299,7 +298,11 @@ pub fn public_origin(public_url: &str) -> String {
     let url = public_url.trim();
     let (scheme, rest) = url.split_once("://").unwrap_or(("https", url));
     let host = rest.split(['/', '?', '#']).next().unwrap_or_default();
-    format!("{}://{}", scheme.to_ascii_lowercase(), host.to_ascii_lowercase())
+    format!(
+        "{}://{}",
+        scheme.to_ascii_lowercase(),
+        host.to_ascii_lowercase()
+    )
 }
 
 /// Whether a state-changing request comes from a page that is not ours: an `Origin` other than
@@ -444,9 +447,17 @@ mod tests {
         let token = login_form_token("AAAAAAAAAAAAAAAAAAAAAA");
         assert!(login_form_ok(url, Some(cookie), &token));
         assert!(!login_form_ok(url, Some(cookie), ""));
-        assert!(!login_form_ok(url, Some(cookie), &login_form_token("BBBBBBBBBBBBBBBBBBBBBB")));
+        assert!(!login_form_ok(
+            url,
+            Some(cookie),
+            &login_form_token("BBBBBBBBBBBBBBBBBBBBBB")
+        ));
         assert!(!login_form_ok(url, None, &token));
-        assert!(!login_form_ok(url, Some("__Host-elumo_login=short"), &login_form_token("short")));
+        assert!(!login_form_ok(
+            url,
+            Some("__Host-elumo_login=short"),
+            &login_form_token("short")
+        ));
         assert!(login_cookie(url, "v").contains("HttpOnly; SameSite=Strict; Secure"));
     }
 
@@ -455,7 +466,10 @@ mod tests {
         let mut h = http::HeaderMap::new();
         let url = "https://Pass.Example.com/";
         assert_eq!(public_origin(url), "https://pass.example.com");
-        assert_eq!(public_origin("http://127.0.0.1:3000"), "http://127.0.0.1:3000");
+        assert_eq!(
+            public_origin("http://127.0.0.1:3000"),
+            "http://127.0.0.1:3000"
+        );
         assert!(!foreign_origin(url, &h), "no Origin: the token decides");
         for (origin, foreign) in [
             ("https://pass.example.com", false),

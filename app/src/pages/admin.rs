@@ -226,7 +226,7 @@ pub fn AdminResetPage() -> impl IntoView {
                             <h1>"Choose a new password"</h1>
                             <p class="lead">{format!("For the dashboard account {email}.")}</p>
                             {problem.map(|m| view! { <p class="notice notice-error" role="alert" data-testid="flash">{m}</p> })}
-                            <form method="post" action=format!("/admin/reset/{}", crate::tokens::urlencode(&token)) class="admin-form">
+                            <form method="post" action=format!("/admin/reset/{}", encode(&token)) class="admin-form">
                                 <label for="reset-password">"New password (at least 12 characters)"</label>
                                 <input id="reset-password" name="password" type="password" minlength="12" maxlength="512" autocomplete="new-password" required/>
                                 <label for="reset-confirm">"New password again"</label>

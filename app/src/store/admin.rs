@@ -15,8 +15,7 @@ pub struct SqlStaff {
     pub created_at: i64,
 }
 
-const STAFF_COLUMNS: &str =
-    "id, operator_id, email, password_hash, role, disabled_at, created_at";
+const STAFF_COLUMNS: &str = "id, operator_id, email, password_hash, role, disabled_at, created_at";
 
 /// A password reset link as the store knows it (by its token's hash), with its account.
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -397,7 +396,8 @@ impl Store {
     }
 
     pub async fn password_reset(&self, token_hash: &str) -> Result<Option<SqlPasswordReset>> {
-        let sql = "SELECT r.staff_id, r.operator_id, s.email, r.expires_at, r.used_at, s.disabled_at \
+        let sql =
+            "SELECT r.staff_id, r.operator_id, s.email, r.expires_at, r.used_at, s.disabled_at \
                    FROM staff_password_resets r JOIN staff s ON s.id = r.staff_id \
                    WHERE r.token_hash = $1";
         Ok(on_pool!(self, |p| sqlx::query_as(sql)
@@ -419,9 +419,8 @@ impl Store {
                      WHERE token_hash = $1 AND used_at IS NULL AND expires_at > $2 \
                      AND staff_id IN (SELECT id FROM staff WHERE disabled_at IS NULL) \
                      RETURNING staff_id";
-        let set = format!(
-            "UPDATE staff SET password_hash = $2 WHERE id = $1 RETURNING {STAFF_COLUMNS}"
-        );
+        let set =
+            format!("UPDATE staff SET password_hash = $2 WHERE id = $1 RETURNING {STAFF_COLUMNS}");
         let end =
             "UPDATE admin_sessions SET ended_at = $2 WHERE staff_id = $1 AND ended_at IS NULL";
         Ok(on_pool!(self, |p| {

@@ -377,7 +377,9 @@ pub fn login_done_text(code: &str) -> Option<&'static str> {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum ResetState {
     /// Usable: the account it sets a password for.
-    Ready { email: String },
+    Ready {
+        email: String,
+    },
     Used,
     Expired,
     Invalid,
