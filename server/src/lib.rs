@@ -144,7 +144,7 @@ impl MakeRequestId for Counter {
     }
 }
 
-/// Paths carry invite and link tokens; logs keep only their first characters.
+/// Paths carry invite, link and password reset tokens; logs keep only their first characters.
 pub fn redact_path(path: &str) -> String {
     let mut out = Vec::new();
     let mut after_secret_prefix = false;
@@ -161,7 +161,7 @@ pub fn redact_path(path: &str) -> String {
         } else {
             out.push(seg.to_owned());
         }
-        after_secret_prefix = matches!(seg, "i" | "l" | "pass");
+        after_secret_prefix = matches!(seg, "i" | "l" | "pass" | "reset");
     }
     out.join("/")
 }
@@ -697,6 +697,15 @@ mod tests {
             "/i/AbCd…/sent"
         );
         assert_eq!(redact_path("/healthz"), "/healthz");
+        // A password reset link is a key to a staff account.
+        assert_eq!(
+            redact_path("/admin/reset/AbCdEfGhIjKlMnOpQrStUv"),
+            "/admin/reset/AbCd…"
+        );
+        assert_eq!(
+            redact_path("/admin/staff/12/reset"),
+            "/admin/staff/12/reset"
+        );
     }
 }
 
