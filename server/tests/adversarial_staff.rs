@@ -433,6 +433,44 @@ async fn an_unknown_email_gets_the_same_answers_as_an_account_being_locked() {
     }
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn parallel_guesses_get_no_more_tries_than_the_lock_allows() {
+    for t in common::stores().await {
+        let name = t.name;
+        let d = dashboard_on(t).await;
+        let mut forms = Vec::new();
+        for _ in 0..12 {
+            forms.push(open_login(&d.router, ATTACKER_ADDRESS).await);
+        }
+        let mut tasks = Vec::new();
+        for (i, form) in forms.into_iter().enumerate() {
+            let router = d.router.clone();
+            tasks.push(tokio::spawn(async move {
+                let guess = format!("guess number {i} of many");
+                common::send(&router, form.submit(A_STAFF, &guess)).await
+            }));
+        }
+        for task in tasks {
+            let (status, headers, _) = task.await.unwrap();
+            assert_eq!(status, StatusCode::SEE_OTHER, "{name}");
+            let to = location(&headers);
+            assert!(
+                to == "/admin/login?error=invalid" || to == "/admin/login?error=locked-15",
+                "{name}: {to}"
+            );
+        }
+        let audit = d.state.store.audit_entries(d.a, 100, 0).await.unwrap();
+        let tried = audit
+            .iter()
+            .filter(|e| e.action == "sign_in_failed")
+            .count();
+        assert!(
+            tried <= 5,
+            "{name}: {tried} passwords were checked; the lock allows 5"
+        );
+    }
+}
+
 // ---- CSRF and origins ----
 
 #[tokio::test]

@@ -181,8 +181,10 @@ pub async fn login(
     }
     let key = failure_key(&email, ip);
     let window = cfg.lockout_minutes * 60_000;
+    // The attempt is counted before the password is checked, in one atomic step, so parallel
+    // guesses get no more tries than the lock allows; a success forgets the count.
     if let Some(ms) = store
-        .would_limit(FAILED_SCOPE, &key, cfg.lockout_after, window)
+        .hit(FAILED_SCOPE, &key, cfg.lockout_after, window)
         .await?
     {
         return Ok(Err(LoginError::Locked {
@@ -201,9 +203,6 @@ pub async fn login(
     let staff = match staff {
         Some(s) if matches && s.disabled_at.is_none() => s,
         other => {
-            store
-                .hit(FAILED_SCOPE, &key, cfg.lockout_after, window)
-                .await?;
             let locked = store
                 .would_limit(FAILED_SCOPE, &key, cfg.lockout_after, window)
                 .await?;

@@ -42,9 +42,10 @@ pub async fn change_password(
     let cfg = state.config.admin;
     let key = s.staff_id.to_string();
     let window = cfg.lockout_minutes * 60_000;
-    // A session left open must not become a way to guess the password behind it.
+    // A session left open must not become a way to guess the password behind it. Each try
+    // counts before the check (atomically: parallel tries get no more); a success forgets them.
     if store
-        .would_limit(CHECK_SCOPE, &key, cfg.lockout_after, window)
+        .hit(CHECK_SCOPE, &key, cfg.lockout_after, window)
         .await?
         .is_some()
     {
@@ -54,9 +55,6 @@ pub async fn change_password(
         return Ok("wrong-password");
     };
     if !auth::verify_password(value(form, "current_password"), &staff.password_hash) {
-        store
-            .hit(CHECK_SCOPE, &key, cfg.lockout_after, window)
-            .await?;
         let limited = store
             .would_limit(CHECK_SCOPE, &key, cfg.lockout_after, window)
             .await?;
@@ -67,6 +65,7 @@ pub async fn change_password(
             "wrong-password"
         });
     }
+    store.forget_hits(CHECK_SCOPE, &key, false).await?;
     let new = value(form, "new_password");
     if let Some(code) = new_password_problem(new, value(form, "confirm")) {
         return Ok(code);
@@ -74,7 +73,6 @@ pub async fn change_password(
     store
         .set_staff_password(staff.id, &auth::hash_password(new), Some(&s.id_hash))
         .await?;
-    store.forget_hits(CHECK_SCOPE, &key, false).await?;
     s.audit(state, "password_changed", "", "other sessions ended", ip)
         .await?;
     Ok("password-changed")
