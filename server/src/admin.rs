@@ -1,12 +1,16 @@
 //! The dashboard's form routes and downloads. Every state-changing route needs a live session,
 //! the session's CSRF token in the form and (when the browser sends one) an `Origin` equal to
-//! the public URL's; each answers with a redirect to the page that shows the result.
+//! the public URL's; each answers with a redirect to the page that shows the result. The
+//! sign-in form and the password reset form come before a session: the first carries a token
+//! bound to a pre-session cookie, the second its link's token; `browser` guards the origin of
+//! every `/admin` form.
 
 use app::admin::{self, Form, Session};
 use app::state::AppState;
 use app::types::admin::JourneyFilter;
 use axum::extract::{FromRequestParts, Path, Query, State};
-use axum::http::{header, request::Parts, HeaderMap, HeaderValue, StatusCode};
+use axum::http::{header, request::Parts, HeaderMap, HeaderValue, Method, StatusCode};
+use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::Router;
@@ -35,6 +39,85 @@ pub fn routes() -> Router<AppState> {
         .route("/admin/images/{file}", get(image))
         .route("/admin/staff", post(add_staff))
         .route("/admin/staff/{id}", post(update_staff))
+        .route("/admin/staff/{id}/reset", post(send_reset))
+        .route("/admin/account/password", post(change_password))
+        .route("/admin/reset/{token}", post(reset_password))
+}
+
+fn another_site() -> Response {
+    page(
+        StatusCode::FORBIDDEN,
+        "This form came from another site",
+        "For your security the dashboard only accepts its own forms.",
+    )
+}
+
+/// Around every request under `/admin`: a form posted from another origin (`null` included) is
+/// refused before any handler runs; pages say `Referrer-Policy: same-origin`, because under the
+/// site-wide `no-referrer` a browser sends `Origin: null` on our own forms; and the sign-in page
+/// gets its pre-session cookie (set on the request too, so the page renders the matching token).
+pub async fn browser(
+    State(state): State<AppState>,
+    mut req: axum::extract::Request,
+    next: Next,
+) -> Response {
+    let path = req.uri().path();
+    if path != "/admin" && !path.starts_with("/admin/") {
+        return next.run(req).await;
+    }
+    let public = state.config.http.public_url.clone();
+    let method = req.method().clone();
+    if !matches!(method, Method::GET | Method::HEAD | Method::OPTIONS)
+        && admin::auth::foreign_origin(&public, req.headers())
+    {
+        let mut res = another_site();
+        res.headers_mut().insert(
+            header::REFERRER_POLICY,
+            HeaderValue::from_static("same-origin"),
+        );
+        return res;
+    }
+    let holds_secret = path == "/admin/login" || path.starts_with("/admin/reset/");
+    let mut new_cookie = None;
+    if method == Method::GET && path == "/admin/login" {
+        let cookies = req
+            .headers()
+            .get(header::COOKIE)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_owned();
+        if admin::auth::login_cookie_value(&public, Some(&cookies)).is_none() {
+            let name = admin::auth::login_cookie_name(&public);
+            let value = app::tokens::Token::generate(24);
+            let mut kept: Vec<&str> = cookies
+                .split(';')
+                .map(str::trim)
+                .filter(|c| !c.is_empty() && !c.starts_with(&format!("{name}=")))
+                .collect();
+            let ours = format!("{name}={}", value.expose());
+            kept.push(&ours);
+            let header =
+                HeaderValue::from_str(&kept.join("; ")).or_else(|_| HeaderValue::from_str(&ours));
+            if let Ok(v) = header {
+                req.headers_mut().insert(header::COOKIE, v);
+                new_cookie =
+                    HeaderValue::from_str(&admin::auth::login_cookie(&public, value.expose())).ok();
+            }
+        }
+    }
+    let mut res = next.run(req).await;
+    let headers = res.headers_mut();
+    headers.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("same-origin"),
+    );
+    if let Some(cookie) = new_cookie {
+        headers.append(header::SET_COOKIE, cookie);
+    }
+    if holds_secret {
+        headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    }
+    res
 }
 
 /// The client's address ("unknown" without a connection, as in tests), through trusted proxies.
@@ -117,15 +200,10 @@ async fn guarded(
     form: &Form,
     admin_only: bool,
 ) -> Result<Session, Response> {
-    let public = state.config.http.public_url.trim_end_matches('/');
-    if let Some(origin) = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()) {
-        if origin != public && origin != "null" {
-            return Err(page(
-                StatusCode::FORBIDDEN,
-                "This form came from another site",
-                "For your security the dashboard only accepts its own forms.",
-            ));
-        }
+    // `browser` refuses these before any handler; checked again here so no route depends on
+    // the layer alone.
+    if admin::auth::foreign_origin(&state.config.http.public_url, headers) {
+        return Err(another_site());
     }
     let s = signed_in(state, headers).await?;
     if !s.csrf_ok(form.get("csrf").map(String::as_str).unwrap_or("")) {
@@ -193,9 +271,23 @@ fn result(to: &str, code: &str) -> Response {
 async fn login(
     State(state): State<AppState>,
     ClientIp(ip): ClientIp,
+    headers: HeaderMap,
     axum::extract::Form(fields): axum::extract::Form<Vec<(String, String)>>,
 ) -> Response {
     let (form, _) = split_form(fields);
+    if admin::auth::foreign_origin(&state.config.http.public_url, &headers) {
+        return another_site();
+    }
+    let cookie = headers.get(header::COOKIE).and_then(|v| v.to_str().ok());
+    let offered = form.get("csrf").map(String::as_str).unwrap_or("");
+    if !admin::auth::login_form_ok(&state.config.http.public_url, cookie, offered) {
+        return page(
+            StatusCode::FORBIDDEN,
+            "This sign-in form has expired",
+            "Open the <a href=\"/admin/login\">sign-in page</a> again and sign in there. \
+             Your browser needs to accept cookies from this site.",
+        );
+    }
     let email = form.get("email").map(String::as_str).unwrap_or("");
     let password = form.get("password").map(String::as_str).unwrap_or("");
     match admin::auth::login(&state, email, password, &ip).await {
@@ -393,6 +485,57 @@ async fn update_staff(
         "/admin/staff",
         admin::update_staff(&state, &p.s, id, &p.form, &p.ip).await,
     )
+}
+
+async fn send_reset(State(state): State<AppState>, Path(id): Path<String>, p: Posted) -> Response {
+    if !p.s.is_admin() {
+        return forbidden();
+    }
+    let Ok(id) = id.parse::<i64>() else {
+        return not_found();
+    };
+    answer(
+        "/admin/staff",
+        admin::passwords::send_reset(&state, &p.s, id, &p.ip).await,
+    )
+}
+
+async fn change_password(State(state): State<AppState>, p: Posted) -> Response {
+    answer(
+        "/admin/account",
+        admin::passwords::change_password(&state, &p.s, &p.form, &p.ip)
+            .await
+            .map(Some),
+    )
+}
+
+/// The reset link's form: no session (the link's token is the secret), our origin only.
+async fn reset_password(
+    State(state): State<AppState>,
+    Path(token): Path<String>,
+    ClientIp(ip): ClientIp,
+    headers: HeaderMap,
+    form: Result<
+        axum::extract::Form<Vec<(String, String)>>,
+        axum::extract::rejection::FormRejection,
+    >,
+) -> Response {
+    use admin::passwords::ResetOutcome;
+    if admin::auth::foreign_origin(&state.config.http.public_url, &headers) {
+        return another_site();
+    }
+    let (form, _) = split_form(form.map(|f| f.0).unwrap_or_default());
+    match admin::passwords::use_reset(&state, &token, &form, &ip).await {
+        Ok(ResetOutcome::Done) => see_other("/admin/login?done=password-reset"),
+        // Only a token that looks like ours gets this far, so it is safe in a header.
+        Ok(ResetOutcome::Retry(code)) => see_other(&format!("/admin/reset/{token}?error={code}")),
+        Ok(ResetOutcome::Refused(reset)) => {
+            let (title, text) = reset.problem().unwrap_or_default();
+            let status = StatusCode::from_u16(reset.status()).unwrap_or(StatusCode::NOT_FOUND);
+            page(status, title, text)
+        }
+        Err(e) => unavailable(e),
+    }
 }
 
 #[derive(serde::Deserialize, Default)]

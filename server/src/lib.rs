@@ -94,6 +94,10 @@ pub fn router(state: AppState) -> Router {
         )
         .fallback(static_or_not_found)
         .layer(axum::middleware::map_response(server_fn_status))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            admin::browser,
+        ))
         .with_state(state);
     // Outermost, so the panic and timeout pages carry the headers too.
     with_ops_layers(app, timeout).layer(axum::middleware::from_fn_with_state(
@@ -149,7 +153,7 @@ impl MakeRequestId for Counter {
     }
 }
 
-/// Paths carry invite and link tokens; logs keep only their first characters.
+/// Paths carry invite, link and password reset tokens; logs keep only their first characters.
 pub fn redact_path(path: &str) -> String {
     let mut out = Vec::new();
     let mut after_secret_prefix = false;
@@ -166,7 +170,7 @@ pub fn redact_path(path: &str) -> String {
         } else {
             out.push(seg.to_owned());
         }
-        after_secret_prefix = matches!(seg, "i" | "l" | "pass");
+        after_secret_prefix = matches!(seg, "i" | "l" | "pass" | "reset");
     }
     out.join("/")
 }
@@ -768,6 +772,15 @@ mod tests {
             "/i/AbCd…/sent"
         );
         assert_eq!(redact_path("/healthz"), "/healthz");
+        // A password reset link is a key to a staff account.
+        assert_eq!(
+            redact_path("/admin/reset/AbCdEfGhIjKlMnOpQrStUv"),
+            "/admin/reset/AbCd…"
+        );
+        assert_eq!(
+            redact_path("/admin/staff/12/reset"),
+            "/admin/staff/12/reset"
+        );
     }
 }
 

@@ -1,5 +1,6 @@
 //! Staff sign-in: argon2id password hashes, database sessions behind an HttpOnly cookie,
-//! a CSRF token per session, rate limits per address and a lockout per account.
+//! a CSRF token per session (and one for the sign-in form, bound to a pre-session cookie), rate
+//! limits per address and a lockout per account *and* address.
 
 use argon2::password_hash::{
     rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString,
@@ -7,7 +8,7 @@ use argon2::password_hash::{
 use argon2::Argon2;
 
 use crate::state::AppState;
-use crate::store::{now_ms, Audit, SqlStaff, StoreError};
+use crate::store::{Audit, SqlStaff, StoreError};
 use crate::tokens::{hash_token, Token};
 
 /// A signed-in staff member: who, for which operator, and the token their forms must carry.
@@ -133,8 +134,34 @@ pub fn clear_cookie(public_url: &str) -> String {
     cookie(public_url, "", "; Max-Age=0")
 }
 
-/// Signs in: checks the address's rate, the account's lock and the password. On success the
-/// new session's cookie value.
+/// The limit that failed sign-ins count against, per email (as typed) and address.
+const FAILED_SCOPE: &str = "admin_login_failed";
+
+/// The key of an email's failures from one address. The email is typed by anyone, so it is
+/// kept as a digest; the digest comes first so a reset can forget every address at once.
+fn failure_key(email: &str, ip: &str) -> String {
+    format!("{}:{ip}", hash_token(email))
+}
+
+/// Forgets an email's failed sign-ins from every address (after a password reset).
+pub async fn forget_failures(state: &AppState, email: &str) -> Result<(), StoreError> {
+    state
+        .store
+        .forget_hits(FAILED_SCOPE, &format!("{}:", hash_token(email)), true)
+        .await
+}
+
+fn minutes(ms: i64) -> i64 {
+    (ms + 59_999) / 60_000
+}
+
+/// Signs in: checks the address's rate, the lock of this email from this address and the
+/// password. On success the new session's cookie value.
+///
+/// Failures lock the email *from the address they come from*: a stranger typing wrong
+/// passwords locks only their own address out, never the owner at theirs. The lock is keyed on
+/// the email as typed, whether an account has it or not, so an unknown email answers exactly
+/// as a real one does (invalid, then locked) and the form does not tell which exist.
 pub async fn login(
     state: &AppState,
     email: &str,
@@ -149,34 +176,52 @@ pub async fn login(
         .await?
     {
         return Ok(Err(LoginError::TooManyAttempts {
-            minutes: (ms + 59_999) / 60_000,
+            minutes: minutes(ms),
         }));
     }
-    let Some(staff) = store.staff_by_email(&email).await? else {
-        verify_password(password, decoy_hash());
-        return Ok(Err(LoginError::Invalid));
-    };
-    let now = now_ms();
-    if let Some(until) = staff.locked_until.filter(|t| *t > now) {
+    let key = failure_key(&email, ip);
+    let window = cfg.lockout_minutes * 60_000;
+    // The attempt is counted before the password is checked, in one atomic step, so parallel
+    // guesses get no more tries than the lock allows; a success forgets the count.
+    if let Some(ms) = store
+        .hit(FAILED_SCOPE, &key, cfg.lockout_after, window)
+        .await?
+    {
         return Ok(Err(LoginError::Locked {
-            minutes: (until - now + 59_999) / 60_000,
+            minutes: minutes(ms),
         }));
     }
-    if staff.disabled_at.is_some() || !verify_password(password, &staff.password_hash) {
-        let lock_until = now + cfg.lockout_minutes * 60_000;
-        let locked = store
-            .record_failed_login(staff.id, cfg.lockout_after, lock_until)
-            .await?;
-        audit_as(state, &staff, "sign_in_failed", "", "", ip).await?;
-        if locked.is_some() {
-            audit_as(state, &staff, "account_locked", "", "", ip).await?;
-            return Ok(Err(LoginError::Locked {
-                minutes: cfg.lockout_minutes,
+    let staff = store.staff_by_email(&email).await?;
+    // A miss costs as long as a hit; a disabled account is checked after the hash for the same reason.
+    let matches = match &staff {
+        Some(s) => verify_password(password, &s.password_hash),
+        None => {
+            verify_password(password, decoy_hash());
+            false
+        }
+    };
+    let staff = match staff {
+        Some(s) if matches && s.disabled_at.is_none() => s,
+        other => {
+            let locked = store
+                .would_limit(FAILED_SCOPE, &key, cfg.lockout_after, window)
+                .await?;
+            if let Some(s) = &other {
+                audit_as(state, s, "sign_in_failed", "", "", ip).await?;
+                if let Some(ms) = locked {
+                    let detail = format!("sign-in from {ip} paused for {} minutes", minutes(ms));
+                    audit_as(state, s, "account_locked", "", &detail, ip).await?;
+                }
+            }
+            return Ok(Err(match locked {
+                Some(ms) => LoginError::Locked {
+                    minutes: minutes(ms),
+                },
+                None => LoginError::Invalid,
             }));
         }
-        return Ok(Err(LoginError::Invalid));
-    }
-    store.reset_failed_logins(staff.id).await?;
+    };
+    store.forget_hits(FAILED_SCOPE, &key, false).await?;
     let secret = Token::generate(32);
     let csrf = Token::generate(24);
     store
@@ -192,6 +237,87 @@ pub async fn login(
         csrf: csrf.expose().to_owned(),
     };
     Ok(Ok((secret.expose().to_owned(), session)))
+}
+
+// ---- the sign-in form's CSRF token ----
+//
+// Before sign-in there is no session to bind a token to, so the form page sets a pre-session
+// cookie (random, HttpOnly, SameSite=Strict, `__Host-` over HTTPS) and carries a token derived
+// from it; the sign-in POST must bring both (double submit). Another site can make a browser
+// post the form but can neither read nor set the cookie, so it cannot sign a victim in to the
+// attacker's account.
+
+/// The pre-session cookie's name (`__Host-` needs HTTPS, as for the session cookie).
+pub fn login_cookie_name(public_url: &str) -> &'static str {
+    if public_url.starts_with("https://") {
+        "__Host-elumo_login"
+    } else {
+        "elumo_login"
+    }
+}
+
+/// The `Set-Cookie` value for a new pre-session cookie.
+pub fn login_cookie(public_url: &str, value: &str) -> String {
+    let secure = if public_url.starts_with("https://") {
+        "; Secure"
+    } else {
+        ""
+    };
+    format!(
+        "{}={value}; Path=/; HttpOnly; SameSite=Strict{secure}",
+        login_cookie_name(public_url)
+    )
+}
+
+/// The request's pre-session cookie, when it has one of ours.
+pub fn login_cookie_value<'a>(public_url: &str, cookie_header: Option<&'a str>) -> Option<&'a str> {
+    crate::links::read_cookie(cookie_header, login_cookie_name(public_url))
+        .filter(|v| crate::tokens::looks_like_token(v))
+}
+
+/// The token the sign-in form carries for a pre-session cookie: a digest, so the page never
+/// shows the HttpOnly cookie itself.
+pub fn login_form_token(cookie_value: &str) -> String {
+    hash_token(&format!("elumo sign-in form\n{cookie_value}"))
+}
+
+/// Whether a sign-in POST brings its pre-session cookie and that cookie's form token.
+pub fn login_form_ok(public_url: &str, cookie_header: Option<&str>, offered: &str) -> bool {
+    let Some(value) = login_cookie_value(public_url, cookie_header) else {
+        return false;
+    };
+    let expected = login_form_token(value);
+    offered.len() == expected.len() && openssl::memcmp::eq(offered.as_bytes(), expected.as_bytes())
+}
+
+// ---- origins ----
+
+/// The origin (`scheme://host[:port]`) of the public URL, as a browser writes it in `Origin`.
+pub fn public_origin(public_url: &str) -> String {
+    let url = public_url.trim();
+    let (scheme, rest) = url.split_once("://").unwrap_or(("https", url));
+    let host = rest.split(['/', '?', '#']).next().unwrap_or_default();
+    format!(
+        "{}://{}",
+        scheme.to_ascii_lowercase(),
+        host.to_ascii_lowercase()
+    )
+}
+
+/// Whether a state-changing request comes from a page that is not ours: an `Origin` other than
+/// ours (`null` too: a sandboxed frame, a `data:` page or a privacy-stripped one, which can be
+/// anyone), or, from a browser that sends no `Origin`, `Sec-Fetch-Site` saying another site.
+/// Clients that send neither (older browsers, scripts) still need the form's token.
+pub fn foreign_origin(public_url: &str, headers: &http::HeaderMap) -> bool {
+    if let Some(origin) = headers.get(http::header::ORIGIN) {
+        return origin
+            .to_str()
+            .map_or(true, |o| o.trim() != public_origin(public_url));
+    }
+    headers
+        .get("sec-fetch-site")
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v == "cross-site" || v == "same-site")
 }
 
 async fn audit_as(
@@ -311,6 +437,54 @@ mod tests {
         );
         let c = session_cookie("http://127.0.0.1:3000", "abc");
         assert_eq!(c, "elumo_admin=abc; Path=/; HttpOnly; SameSite=Strict");
+    }
+
+    #[test]
+    fn the_sign_in_form_token_belongs_to_its_cookie() {
+        let url = "https://pass.example.com";
+        let cookie = "a=1; __Host-elumo_login=AAAAAAAAAAAAAAAAAAAAAA";
+        let token = login_form_token("AAAAAAAAAAAAAAAAAAAAAA");
+        assert!(login_form_ok(url, Some(cookie), &token));
+        assert!(!login_form_ok(url, Some(cookie), ""));
+        assert!(!login_form_ok(
+            url,
+            Some(cookie),
+            &login_form_token("BBBBBBBBBBBBBBBBBBBBBB")
+        ));
+        assert!(!login_form_ok(url, None, &token));
+        assert!(!login_form_ok(
+            url,
+            Some("__Host-elumo_login=short"),
+            &login_form_token("short")
+        ));
+        assert!(login_cookie(url, "v").contains("HttpOnly; SameSite=Strict; Secure"));
+    }
+
+    #[test]
+    fn only_our_origin_is_ours() {
+        let mut h = http::HeaderMap::new();
+        let url = "https://Pass.Example.com/";
+        assert_eq!(public_origin(url), "https://pass.example.com");
+        assert_eq!(
+            public_origin("http://127.0.0.1:3000"),
+            "http://127.0.0.1:3000"
+        );
+        assert!(!foreign_origin(url, &h), "no Origin: the token decides");
+        for (origin, foreign) in [
+            ("https://pass.example.com", false),
+            ("null", true),
+            ("https://evil.example", true),
+            ("http://pass.example.com", true),
+            ("https://pass.example.com.evil.example", true),
+        ] {
+            h.insert(http::header::ORIGIN, origin.parse().unwrap());
+            assert_eq!(foreign_origin(url, &h), foreign, "{origin}");
+        }
+        h.remove(http::header::ORIGIN);
+        h.insert("sec-fetch-site", "cross-site".parse().unwrap());
+        assert!(foreign_origin(url, &h));
+        h.insert("sec-fetch-site", "same-origin".parse().unwrap());
+        assert!(!foreign_origin(url, &h));
     }
 
     #[test]

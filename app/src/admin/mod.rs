@@ -1,9 +1,10 @@
-//! The operator dashboard on the server: sign-in and sessions (`auth`), its pages as data
-//! (`views`), and what its forms do (here). Every action is scoped to the session's operator and
-//! written to the audit log; each answers with a code the page turns into a sentence
-//! (`types::admin::flash`).
+//! The operator dashboard on the server: sign-in and sessions (`auth`), passwords after
+//! sign-up (`passwords`), its pages as data (`views`), and what its forms do (here). Every
+//! action is scoped to the session's operator and written to the audit log; each answers with
+//! a code the page turns into a sentence (`types::admin::flash`).
 
 pub mod auth;
+pub mod passwords;
 pub mod views;
 
 use std::collections::HashMap;

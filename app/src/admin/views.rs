@@ -792,7 +792,6 @@ pub async fn settings(
 }
 
 pub async fn staff(store: &Store, operator_id: i64, me: i64) -> Result<Vec<StaffRow>, StoreError> {
-    let now = now_ms();
     Ok(store
         .staff_of(operator_id)
         .await?
@@ -801,7 +800,6 @@ pub async fn staff(store: &Store, operator_id: i64, me: i64) -> Result<Vec<Staff
             id: s.id,
             email: s.email,
             role: s.role,
-            locked: s.locked_until.is_some_and(|t| t > now),
             disabled: s.disabled_at.is_some(),
             created: fmt_time(s.created_at),
             is_me: s.id == me,

@@ -153,3 +153,22 @@ pub async fn admin_audit(page: u32) -> Result<Admin<Vec<AuditRow>>, AppError> {
     let data = crate::admin::views::audit(&state.store, s.operator_id, page).await?;
     Ok(Admin { me, data })
 }
+
+/// The account page: who is signed in (the page's form changes the password).
+#[server(endpoint = "admin/account")]
+pub async fn admin_account() -> Result<Admin<()>, AppError> {
+    let (_, _, me) = ssr::session(false).await?;
+    Ok(Admin { me, data: () })
+}
+
+/// What a password reset link can do; no session needed (the link is the secret). A page
+/// about a link that cannot be used answers 410 (used, expired) or 404 (not ours).
+#[server(endpoint = "admin/reset")]
+pub async fn admin_reset(token: String) -> Result<ResetState, AppError> {
+    let state = crate::state::AppState::current().ok_or(AppError::Unavailable)?;
+    let reset = crate::admin::passwords::reset_state(&state, &token).await?;
+    if reset.status() != 200 {
+        ssr::set_status(reset.status());
+    }
+    Ok(reset)
+}

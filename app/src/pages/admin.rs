@@ -110,7 +110,8 @@ fn Layout(me: Me, current: &'static str, title: String, children: Children) -> i
                 </nav>
                 <form method="post" action="/admin/logout" class="admin-signout">
                     <Csrf me=me.clone()/>
-                    <span class="admin-who">{me.email.clone()}</span>
+                    <a class="admin-who" href="/admin/account" title="Your account"
+                       aria-current=if current == "account" { Some("page") } else { None }>{me.email.clone()}</a>
                     <button type="submit" class="button small">"Sign out"</button>
                 </form>
             </header>
@@ -123,9 +124,34 @@ fn Layout(me: Me, current: &'static str, title: String, children: Children) -> i
     }
 }
 
+/// The sign-in form's token for this browser's pre-session cookie (the server's `/admin`
+/// layer sets the cookie on the request when the browser had none).
+#[cfg(feature = "ssr")]
+fn login_form_token() -> String {
+    let (Some(state), Some(parts)) = (
+        crate::state::AppState::current(),
+        use_context::<http::request::Parts>(),
+    ) else {
+        return String::new();
+    };
+    let cookie = parts
+        .headers
+        .get(http::header::COOKIE)
+        .and_then(|v| v.to_str().ok());
+    crate::admin::auth::login_cookie_value(&state.config.http.public_url, cookie)
+        .map(crate::admin::auth::login_form_token)
+        .unwrap_or_default()
+}
+
+#[cfg(not(feature = "ssr"))]
+fn login_form_token() -> String {
+    String::new()
+}
+
 #[component]
 pub fn AdminLoginPage() -> impl IntoView {
     let message = crate::types::admin::login_text(&query("error"));
+    let done = crate::types::admin::login_done_text(&query("done"));
     view! {
         <Title text="Sign in · elumo pass dashboard"/>
         <Stylesheet href="/admin.css"/>
@@ -133,8 +159,10 @@ pub fn AdminLoginPage() -> impl IntoView {
             <section class="card">
                 <h1>"Operator dashboard"</h1>
                 <p class="lead">"Sign in with your staff account."</p>
+                {done.map(|m| view! { <p class="notice notice-ok" role="status" data-testid="login-done">{m}</p> })}
                 {message.map(|m| view! { <p class="notice notice-error" role="alert" data-testid="login-error">{m}</p> })}
                 <form method="post" action="/admin/login" class="admin-form">
+                    <input type="hidden" name="csrf" value=login_form_token()/>
                     <label for="email">"Email"</label>
                     <input id="email" name="email" type="email" autocomplete="username" required/>
                     <label for="password">"Password"</label>
@@ -143,6 +171,83 @@ pub fn AdminLoginPage() -> impl IntoView {
                 </form>
             </section>
         </main>
+    }
+}
+
+/// The signed-in staff member's own account: changing the password.
+#[component]
+pub fn AdminAccountPage() -> impl IntoView {
+    let data = admin_account();
+    view! {
+        <Suspense fallback=|| ()>
+            {Suspend::new(async move {
+                match data.await {
+                    Ok(Admin { me, .. }) => view! {
+                        <Layout me=me.clone() current="account" title="Your account".to_owned()>
+                            <section class="panel" aria-labelledby="password-title">
+                                <h2 id="password-title">"Change your password"</h2>
+                                <p>"Changing it signs you out on every other device and browser."</p>
+                                <form method="post" action="/admin/account/password" class="admin-form">
+                                    <Csrf me=me.clone()/>
+                                    <label for="pw-current">"Current password"</label>
+                                    <input id="pw-current" name="current_password" type="password" autocomplete="current-password" required/>
+                                    <label for="pw-new">"New password (at least 12 characters)"</label>
+                                    <input id="pw-new" name="new_password" type="password" minlength="12" maxlength="512" autocomplete="new-password" required/>
+                                    <label for="pw-confirm">"New password again"</label>
+                                    <input id="pw-confirm" name="confirm" type="password" minlength="12" maxlength="512" autocomplete="new-password" required/>
+                                    <button type="submit" class="button primary">"Change password"</button>
+                                </form>
+                            </section>
+                        </Layout>
+                    }.into_any(),
+                    Err(e) => problem(e),
+                }
+            })}
+        </Suspense>
+    }
+}
+
+/// The page a password reset link opens: the new-password form, or why the link cannot be used.
+#[component]
+pub fn AdminResetPage() -> impl IntoView {
+    let token = param("token");
+    let error = query("error");
+    let data = admin_reset(token.clone());
+    view! {
+        <Title text="New password · elumo pass dashboard"/>
+        <Stylesheet href="/admin.css"/>
+        <Suspense fallback=|| ()>
+            {Suspend::new(async move {
+                let reset = data.await.unwrap_or(ResetState::Invalid);
+                let body = match &reset {
+                    ResetState::Ready { email } => {
+                        let problem = flash(&error).filter(|(ok, _)| !ok).map(|(_, text)| text);
+                        view! {
+                            <h1>"Choose a new password"</h1>
+                            <p class="lead">{format!("For the dashboard account {email}.")}</p>
+                            {problem.map(|m| view! { <p class="notice notice-error" role="alert" data-testid="flash">{m}</p> })}
+                            <form method="post" action=format!("/admin/reset/{}", encode(&token)) class="admin-form">
+                                <label for="reset-password">"New password (at least 12 characters)"</label>
+                                <input id="reset-password" name="password" type="password" minlength="12" maxlength="512" autocomplete="new-password" required/>
+                                <label for="reset-confirm">"New password again"</label>
+                                <input id="reset-confirm" name="confirm" type="password" minlength="12" maxlength="512" autocomplete="new-password" required/>
+                                <button type="submit" class="button primary">"Set the new password"</button>
+                            </form>
+                            <p>"The link works once. Setting a password signs this account out everywhere; then you sign in with the new one."</p>
+                        }.into_any()
+                    }
+                    other => {
+                        let (title, text) = other.problem().unwrap_or_default();
+                        view! {
+                            <h1>{title}</h1>
+                            <p data-testid="reset-problem">{text}</p>
+                            <p><a href="/admin/login">"Go to the sign-in page"</a></p>
+                        }.into_any()
+                    }
+                };
+                view! { <main class="admin-login"><section class="card">{body}</section></main> }
+            })}
+        </Suspense>
     }
 }
 
@@ -776,8 +881,15 @@ pub fn AdminStaffPage() -> impl IntoView {
                                             <tr>
                                                 <td>{s.email.clone()}</td>
                                                 <td>{s.role.clone()}</td>
-                                                <td>{if s.disabled { "Disabled" } else if s.locked { "Locked" } else { "Active" }}</td>
-                                                <td>{if s.is_me { view! { <span>"You"</span> }.into_any() } else { view! {
+                                                <td>{if s.disabled { "Disabled" } else { "Active" }}</td>
+                                                <td>{if s.is_me { view! { <span>"You · "<a href="/admin/account">"change your password"</a></span> }.into_any() } else { view! {
+                                                    <form method="post" action=format!("/admin/staff/{id}/reset") class="inline-form">
+                                                        <Csrf me=me.clone()/>
+                                                        <button type="submit" class="button small" disabled=s.disabled>
+                                                            "Send reset link"<span class="visually-hidden">{format!(" to {}", s.email)}</span>
+                                                        </button>
+                                                    </form>
+                                                    " "
                                                     <form method="post" action=format!("/admin/staff/{id}") class="inline-form">
                                                         <Csrf me=me.clone()/>
                                                         <label class="visually-hidden" for=format!("role-{id}")>{format!("Role of {}", s.email)}</label>

@@ -11,14 +11,22 @@ pub struct SqlStaff {
     pub email: String,
     pub password_hash: String,
     pub role: String,
-    pub failed_logins: i64,
-    pub locked_until: Option<i64>,
     pub disabled_at: Option<i64>,
     pub created_at: i64,
 }
 
-const STAFF_COLUMNS: &str = "id, operator_id, email, password_hash, role, failed_logins, \
-                             locked_until, disabled_at, created_at";
+const STAFF_COLUMNS: &str = "id, operator_id, email, password_hash, role, disabled_at, created_at";
+
+/// A password reset link as the store knows it (by its token's hash), with its account.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct SqlPasswordReset {
+    pub staff_id: i64,
+    pub operator_id: i64,
+    pub email: String,
+    pub expires_at: i64,
+    pub used_at: Option<i64>,
+    pub disabled_at: Option<i64>,
+}
 
 /// A live session with the staff member behind it.
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -311,34 +319,136 @@ impl Store {
             .await)?)
     }
 
-    /// Counts a failed sign-in; locks the account until `lock_until` when it reaches `max`.
-    /// Returns the lock's end when this attempt locked it.
-    pub async fn record_failed_login(
-        &self,
-        staff_id: i64,
-        max: i64,
-        lock_until: i64,
-    ) -> Result<Option<i64>> {
-        let sql = "UPDATE staff SET failed_logins = failed_logins + 1, \
-                   locked_until = CASE WHEN failed_logins + 1 >= $2 THEN $3 ELSE locked_until END \
-                   WHERE id = $1 RETURNING failed_logins, locked_until";
-        let (_, locked): (i64, Option<i64>) = on_pool!(self, |p| sqlx::query_as(sql)
+    pub async fn staff_member(&self, operator_id: i64, staff_id: i64) -> Result<Option<SqlStaff>> {
+        let sql = format!("SELECT {STAFF_COLUMNS} FROM staff WHERE id = $1 AND operator_id = $2");
+        Ok(on_pool!(self, |p| sqlx::query_as(&sql)
             .bind(staff_id)
-            .bind(max)
-            .bind(lock_until)
-            .fetch_one(p)
-            .await)?;
-        Ok(locked.filter(|&t| t == lock_until))
+            .bind(operator_id)
+            .fetch_optional(p)
+            .await)?)
     }
 
-    pub async fn reset_failed_logins(&self, staff_id: i64) -> Result<()> {
-        let sql = "UPDATE staff SET failed_logins = 0, locked_until = NULL WHERE id = $1";
-        on_pool!(self, |p| sqlx::query(sql)
-            .bind(staff_id)
-            .execute(p)
-            .await
-            .map(|r| r.rows_affected()))?;
+    /// Sets a staff member's password hash and ends their sessions, all but `keep` (the
+    /// session that changed it, if any), in one transaction.
+    pub async fn set_staff_password(
+        &self,
+        staff_id: i64,
+        password_hash: &str,
+        keep: Option<&str>,
+    ) -> Result<()> {
+        let set = "UPDATE staff SET password_hash = $2 WHERE id = $1";
+        let end = "UPDATE admin_sessions SET ended_at = $2 \
+                   WHERE staff_id = $1 AND ended_at IS NULL AND id_hash <> $3";
+        let keep = keep.unwrap_or("");
+        on_pool!(self, |p| {
+            let mut tx = p.begin().await?;
+            sqlx::query(set)
+                .bind(staff_id)
+                .bind(password_hash)
+                .execute(&mut *tx)
+                .await?;
+            sqlx::query(end)
+                .bind(staff_id)
+                .bind(now_ms())
+                .bind(keep)
+                .execute(&mut *tx)
+                .await?;
+            tx.commit().await
+        })?;
         Ok(())
+    }
+
+    // ---- password reset links ----
+
+    /// Records a new reset link for a staff member; their older unused links stop working.
+    pub async fn create_password_reset(
+        &self,
+        staff: &SqlStaff,
+        created_by: i64,
+        token_hash: &str,
+        expires_at: i64,
+    ) -> Result<()> {
+        let now = now_ms();
+        let retire = "UPDATE staff_password_resets SET expires_at = $2 \
+                      WHERE staff_id = $1 AND used_at IS NULL AND expires_at > $2";
+        let insert = "INSERT INTO staff_password_resets \
+                      (token_hash, staff_id, operator_id, created_by, created_at, expires_at) \
+                      VALUES ($1, $2, $3, $4, $5, $6)";
+        on_pool!(self, |p| {
+            let mut tx = p.begin().await?;
+            sqlx::query(retire)
+                .bind(staff.id)
+                .bind(now)
+                .execute(&mut *tx)
+                .await?;
+            sqlx::query(insert)
+                .bind(token_hash)
+                .bind(staff.id)
+                .bind(staff.operator_id)
+                .bind(created_by)
+                .bind(now)
+                .bind(expires_at)
+                .execute(&mut *tx)
+                .await?;
+            tx.commit().await
+        })?;
+        Ok(())
+    }
+
+    pub async fn password_reset(&self, token_hash: &str) -> Result<Option<SqlPasswordReset>> {
+        let sql =
+            "SELECT r.staff_id, r.operator_id, s.email, r.expires_at, r.used_at, s.disabled_at \
+                   FROM staff_password_resets r JOIN staff s ON s.id = r.staff_id \
+                   WHERE r.token_hash = $1";
+        Ok(on_pool!(self, |p| sqlx::query_as(sql)
+            .bind(token_hash)
+            .fetch_optional(p)
+            .await)?)
+    }
+
+    /// Uses a reset link: when it is unused, unexpired and its account enabled, marks it used,
+    /// sets the new password hash and ends the account's sessions, in one transaction (of two
+    /// racing requests, one wins). Returns the account.
+    pub async fn use_password_reset(
+        &self,
+        token_hash: &str,
+        password_hash: &str,
+    ) -> Result<Option<SqlStaff>> {
+        let now = now_ms();
+        let claim = "UPDATE staff_password_resets SET used_at = $2 \
+                     WHERE token_hash = $1 AND used_at IS NULL AND expires_at > $2 \
+                     AND staff_id IN (SELECT id FROM staff WHERE disabled_at IS NULL) \
+                     RETURNING staff_id";
+        let set =
+            format!("UPDATE staff SET password_hash = $2 WHERE id = $1 RETURNING {STAFF_COLUMNS}");
+        let end =
+            "UPDATE admin_sessions SET ended_at = $2 WHERE staff_id = $1 AND ended_at IS NULL";
+        Ok(on_pool!(self, |p| {
+            let mut tx = p.begin().await?;
+            let staff_id: Option<i64> = sqlx::query_scalar(claim)
+                .bind(token_hash)
+                .bind(now)
+                .fetch_optional(&mut *tx)
+                .await?;
+            // (A `return` here would leave the function, not the block.)
+            let mut staff: Option<SqlStaff> = None;
+            if let Some(staff_id) = staff_id {
+                staff = Some(
+                    sqlx::query_as(&set)
+                        .bind(staff_id)
+                        .bind(password_hash)
+                        .fetch_one(&mut *tx)
+                        .await?,
+                );
+                sqlx::query(end)
+                    .bind(staff_id)
+                    .bind(now)
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            tx.commit().await?;
+            Ok::<_, sqlx::Error>(staff)
+        })?)
     }
 
     /// Changes a staff member's role or disables the account (ending its sessions), within the operator.

@@ -1171,6 +1171,29 @@ impl Store {
         Ok(())
     }
 
+    /// Forgets the events of one key (`key`), or of every key starting with it (`prefix`).
+    pub async fn forget_hits(&self, scope: &str, key: &str, prefix: bool) -> Result<()> {
+        let (sql, key) = if prefix {
+            // Keys here are hex digests and addresses: no LIKE wildcards to escape.
+            (
+                "DELETE FROM rate_hits WHERE scope = $1 AND key LIKE $2",
+                format!("{key}%"),
+            )
+        } else {
+            (
+                "DELETE FROM rate_hits WHERE scope = $1 AND key = $2",
+                key.to_owned(),
+            )
+        };
+        on_pool!(self, |p| sqlx::query(sql)
+            .bind(scope)
+            .bind(&key)
+            .execute(p)
+            .await
+            .map(|r| r.rows_affected()))?;
+        Ok(())
+    }
+
     /// Would a hit be refused? Reads only.
     pub async fn would_limit(
         &self,

@@ -263,7 +263,6 @@ pub struct StaffRow {
     pub id: i64,
     pub email: String,
     pub role: String,
-    pub locked: bool,
     pub disabled: bool,
     pub created: String,
     pub is_me: bool,
@@ -340,8 +339,80 @@ pub fn flash(code: &str) -> Option<(bool, &'static str)> {
         ),
         "not-yourself" => (false, "You can't change or disable your own account."),
         "expired-invite" => (false, "This invite has expired or was revoked."),
+        "password-changed" => (
+            true,
+            "Your password is changed. Your other sessions are signed out.",
+        ),
+        "wrong-password" => (false, "That is not your current password."),
+        "password-mismatch" => (false, "The two new passwords are not the same."),
+        "password-tries" => (
+            false,
+            "Too many wrong passwords. Wait 15 minutes and try again.",
+        ),
+        "reset-sent" => (
+            true,
+            "A password reset link is on its way by email. It works once, within 30 minutes.",
+        ),
+        "reset-mail-failed" => (
+            false,
+            "The reset email could not be sent. Try again in a minute.",
+        ),
+        "staff-disabled" => (
+            false,
+            "This account is disabled. Enable it before sending a reset link.",
+        ),
         _ => return None,
     })
+}
+
+/// The sign-in page's message after a step that ends there (`?done=`).
+pub fn login_done_text(code: &str) -> Option<&'static str> {
+    match code {
+        "password-reset" => Some("Your new password is set. Sign in with it."),
+        _ => None,
+    }
+}
+
+/// Whether a password reset link can be used, as the reset page shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ResetState {
+    /// Usable: the account it sets a password for.
+    Ready {
+        email: String,
+    },
+    Used,
+    Expired,
+    Invalid,
+}
+
+impl ResetState {
+    /// The HTTP status a page about this link answers with.
+    pub fn status(&self) -> u16 {
+        match self {
+            ResetState::Ready { .. } => 200,
+            ResetState::Used | ResetState::Expired => 410,
+            ResetState::Invalid => 404,
+        }
+    }
+
+    /// A title and a sentence for a link that cannot be used.
+    pub fn problem(&self) -> Option<(&'static str, &'static str)> {
+        Some(match self {
+            ResetState::Ready { .. } => return None,
+            ResetState::Used => (
+                "This reset link was already used",
+                "Each link works once. If you did not set a new password yourself, tell an admin of your team now; they can send you a new link.",
+            ),
+            ResetState::Expired => (
+                "This reset link has expired",
+                "A link works for 30 minutes, and only the newest one sent works. Ask an admin of your team for a new link.",
+            ),
+            ResetState::Invalid => (
+                "This reset link is not valid",
+                "Check that you opened the whole link from the email, or ask an admin of your team for a new one.",
+            ),
+        })
+    }
 }
 
 /// The sign-in page's message for an error code in its URL.
@@ -356,7 +427,7 @@ pub fn login_text(code: &str) -> Option<String> {
     if let Some(m) = code.strip_prefix("locked-") {
         let m = minutes(m);
         return Some(format!(
-            "This account is locked after too many failed sign-ins. Try again in {m} minute{}, or ask an admin of your team.",
+            "Signing in with this email from your network is locked after too many failed sign-ins. Try again in {m} minute{}, or ask an admin of your team to send you a password reset link.",
             plural(m)
         ));
     }
