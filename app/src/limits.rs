@@ -188,16 +188,30 @@ pub async fn sms(
     Ok(Ok(()))
 }
 
-/// The share of the operator's hourly text budget used in the last hour, in percent.
-pub async fn budget_used_percent(
-    state: &AppState,
+/// What the dashboard says about the operator's hourly text budget: nothing below 80% of it,
+/// then how much is used, then when it ran out.
+pub async fn budget_notice(
+    store: &crate::store::Store,
     operator: &SqlOperator,
-) -> Result<i64, StoreError> {
-    let used = state
-        .store
+) -> Result<Option<String>, StoreError> {
+    let budget = operator.sms_hourly_budget.max(1);
+    let (used, last) = store
         .recent_hits("sms_operator", &operator.id.to_string(), 3_600_000)
         .await?;
-    Ok(used * 100 / operator.sms_hourly_budget.max(1))
+    Ok(if used >= budget {
+        Some(format!(
+            "Your hourly text budget ({budget}) ran out at {}: texts wait until the oldest of the \
+             last hour's leave the window. An owner can raise the budget in Settings.",
+            crate::admin::views::fmt_time(last.unwrap_or_default())
+        ))
+    } else if used * 100 >= budget * 80 {
+        Some(format!(
+            "{}% of your hourly text budget is used ({used} of {budget} texts in the last hour).",
+            used * 100 / budget
+        ))
+    } else {
+        None
+    })
 }
 
 /// The regions an operator's texts may go to: its list, or its own region.

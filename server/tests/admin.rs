@@ -1489,3 +1489,40 @@ async fn no_dashboard_request_gets_a_server_error() {
         );
     }
 }
+
+/// Issue 14: an operator sees when its hourly text budget is 80% used, and when it ran out.
+#[tokio::test]
+async fn the_dashboard_says_when_the_text_budget_is_nearly_used_and_when_it_ran_out() {
+    for t in common::stores().await {
+        let d = dashboard_on(t, &[]).await;
+        d.state
+            .store
+            .set_operator_limits(d.a, false, "", 5)
+            .await
+            .unwrap();
+        let b = sign_in(&d.router, A_STAFF).await;
+        let budget_notice = |html: &str| {
+            html.split("data-testid=\"sms-budget\"")
+                .nth(1)
+                .and_then(|rest| rest.split_once('>'))
+                .map(|(_, text)| text.split('<').next().unwrap().to_owned())
+        };
+        let (_, _, html) = common::send(&d.router, b.get("/admin")).await;
+        assert_eq!(budget_notice(&html), None, "nothing to say below 80%");
+        for n in ["07400123001", "07400123002", "07400123003", "07400123004"] {
+            common::enter_number(&d.router, &d.token, n).await;
+        }
+        let (_, _, html) = common::send(&d.router, b.get("/admin")).await;
+        assert_eq!(
+            budget_notice(&html).as_deref(),
+            Some("80% of your hourly text budget is used (4 of 5 texts in the last hour).")
+        );
+        common::enter_number(&d.router, &d.token, "07400123005").await;
+        let (_, _, html) = common::send(&d.router, b.get("/admin/members")).await;
+        let text = budget_notice(&html).expect("a notice on every page");
+        assert!(
+            text.starts_with("Your hourly text budget (5) ran out at "),
+            "{text}"
+        );
+    }
+}

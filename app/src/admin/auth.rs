@@ -140,7 +140,8 @@ const FAILED_SCOPE: &str = "admin_login_failed";
 /// The key of an email's failures from one address. The email is typed by anyone, so it is
 /// kept as a digest; the digest comes first so a reset can forget every address at once.
 fn failure_key(email: &str, ip: &str) -> String {
-    format!("{}:{ip}", hash_token(email))
+    // IPv6 by /64, as every limit counts addresses.
+    format!("{}:{}", hash_token(email), crate::limits::address_key(ip))
 }
 
 /// Forgets an email's failed sign-ins from every address (after a password reset).
@@ -172,7 +173,12 @@ pub async fn login(
     let cfg = state.config.admin;
     let email = email.trim().to_lowercase();
     if let Some(ms) = store
-        .hit("admin_login_ip", ip, cfg.logins_per_ip, 15 * 60_000)
+        .hit(
+            "admin_login_ip",
+            &crate::limits::address_key(ip),
+            cfg.logins_per_ip,
+            15 * 60_000,
+        )
         .await?
     {
         return Ok(Err(LoginError::TooManyAttempts {

@@ -40,17 +40,17 @@ mod ssr {
             set_status(403);
             return Err(AppError::Forbidden);
         }
-        let operator = state
-            .store
-            .operator(session.operator_id)
-            .await?
-            .map(|o| o.name)
-            .unwrap_or_default();
+        let operator = state.store.operator(session.operator_id).await?;
+        let sms_budget = match &operator {
+            Some(op) => crate::limits::budget_notice(&state.store, op).await?,
+            None => None,
+        };
         let me = Me {
             email: session.email.clone(),
             is_admin: session.is_admin(),
             csrf: session.csrf.clone(),
-            operator,
+            operator: operator.map(|o| o.name).unwrap_or_default(),
+            sms_budget,
         };
         Ok((state, session, me))
     }

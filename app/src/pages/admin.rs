@@ -117,6 +117,9 @@ fn Layout(me: Me, current: &'static str, title: String, children: Children) -> i
             </header>
             <main class="admin-main" id="main">
                 <h1>{title}</h1>
+                {me.sms_budget.clone().map(|text| view! {
+                    <p class="notice notice-error" role="status" data-testid="sms-budget">{text}</p>
+                })}
                 <Flash/>
                 {children()}
             </main>

@@ -1142,14 +1142,21 @@ impl Store {
             oldest
                 .map(|o| o + window_ms - now)
                 .unwrap_or(window_ms)
-                .max(1_000),
+                // A racing request may have counted after this one read the clock.
+                .clamp(1_000, window_ms.max(1_000)),
         ))
     }
 
-    /// How many events `scope`/`key` counted in the last `window_ms`.
-    pub async fn recent_hits(&self, scope: &str, key: &str, window_ms: i64) -> Result<i64> {
-        let sql = "SELECT COUNT(*) FROM rate_hits WHERE scope = $1 AND key = $2 AND at > $3";
-        Ok(on_pool!(self, |p| sqlx::query_scalar(sql)
+    /// How many events `scope`/`key` counted in the last `window_ms`, and when the newest was.
+    pub async fn recent_hits(
+        &self,
+        scope: &str,
+        key: &str,
+        window_ms: i64,
+    ) -> Result<(i64, Option<i64>)> {
+        let sql =
+            "SELECT COUNT(*), MAX(at) FROM rate_hits WHERE scope = $1 AND key = $2 AND at > $3";
+        Ok(on_pool!(self, |p| sqlx::query_as(sql)
             .bind(scope)
             .bind(key)
             .bind(now_ms() - window_ms)
@@ -1219,7 +1226,7 @@ impl Store {
             oldest
                 .map(|o| o + window_ms - now)
                 .unwrap_or(window_ms)
-                .max(1_000)
+                .clamp(1_000, window_ms.max(1_000))
         }))
     }
 

@@ -10,6 +10,8 @@ pub struct Me {
     /// The token every form posts back.
     pub csrf: String,
     pub operator: String,
+    /// When 80% or more of the operator's hourly text budget is used, or it ran out: what to say.
+    pub sms_budget: Option<String>,
 }
 
 /// A dashboard page's data with the staff member who asked.
