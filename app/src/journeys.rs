@@ -101,7 +101,7 @@ async fn start(store: &Store, opened: &OpenedInvite, wanted: Option<&str>) -> Re
             fresh.expose()
         }
     };
-    store
+    let started = store
         .start_journey(
             public_id,
             opened.operator.id,
@@ -109,7 +109,16 @@ async fn start(store: &Store, opened: &OpenedInvite, wanted: Option<&str>) -> Re
             step::INVITE_OPENED,
             &opened.invite.channel,
         )
-        .await
+        .await;
+    match started {
+        Ok(j) => Ok(j),
+        // The same first number sent twice at once: the one that lost the race continues the
+        // journey the other started.
+        Err(err) => match store.journey_by_public_id(public_id).await? {
+            Some(j) if j.invite_id == opened.invite.id => Ok(j),
+            _ => Err(err),
+        },
+    }
 }
 
 /// Invite opens waiting to be written: counted in memory per invite and day, written every few

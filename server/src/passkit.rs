@@ -258,7 +258,12 @@ async fn log(
     };
     match state
         .store
-        .hit("passkit_log_ip", &ip, LOGS_PER_ADDRESS, LOG_WINDOW_MS)
+        .hit(
+            "passkit_log_ip",
+            &app::limits::address_key(&ip),
+            LOGS_PER_ADDRESS,
+            LOG_WINDOW_MS,
+        )
         .await
     {
         Ok(None) => {}

@@ -982,3 +982,34 @@ async fn a_text_handed_to_the_provider_leaves_only_a_masked_copy() {
         );
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn the_first_number_sent_twice_at_once_starts_one_journey() {
+    for t in common::stores().await {
+        let e = std::sync::Arc::new(env_on(t, &[]).await);
+        let j = e.open().await;
+        let mut tasks = Vec::new();
+        for n in 0..8 {
+            let (e, j) = (e.clone(), j.clone());
+            tasks.push(tokio::spawn(async move {
+                e.post_from(
+                    &format!("203.0.113.{}", n + 1),
+                    "/api/submit_number",
+                    &format!("token={}&journey={j}&region=GB&number=07400123099", e.token),
+                    None,
+                )
+                .await
+                .status
+            }));
+        }
+        for task in tasks {
+            assert_eq!(task.await.unwrap(), StatusCode::FOUND, "({})", e.t.name);
+        }
+        assert_eq!(
+            e.scalar("SELECT COUNT(*) FROM journeys").await,
+            1,
+            "({})",
+            e.t.name
+        );
+    }
+}
