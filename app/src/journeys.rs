@@ -91,34 +91,47 @@ async fn continuing(
 }
 
 /// Starts a journey, under the public id its page handed out when that id is free (so the page
-/// the form comes back to is the journey's), else under a new one.
+/// the form comes back to is the journey's), else under a new one. The same first number sent
+/// twice at once continues the one journey the first started.
 async fn start(store: &Store, opened: &OpenedInvite, wanted: Option<&str>) -> Result<SqlJourney> {
-    let fresh;
-    let public_id = match wanted.filter(|p| looks_like_token(p)) {
-        Some(p) if store.journey_by_public_id(p).await?.is_none() => p,
-        _ => {
-            fresh = Token::generate(16);
-            fresh.expose()
-        }
+    let begin = |public_id: String| async move {
+        store
+            .start_journey(
+                &public_id,
+                opened.operator.id,
+                opened.invite.id,
+                step::INVITE_OPENED,
+                &opened.invite.channel,
+            )
+            .await
     };
-    let started = store
-        .start_journey(
-            public_id,
-            opened.operator.id,
-            opened.invite.id,
-            step::INVITE_OPENED,
-            &opened.invite.channel,
-        )
-        .await;
-    match started {
-        Ok(j) => Ok(j),
-        // The same first number sent twice at once: the one that lost the race continues the
-        // journey the other started.
-        Err(err) => match store.journey_by_public_id(public_id).await? {
-            Some(j) if j.invite_id == opened.invite.id => Ok(j),
-            _ => Err(err),
-        },
+    if let Some(p) = wanted.filter(|p| looks_like_token(p)) {
+        let ours = |j: &SqlJourney| j.invite_id == opened.invite.id;
+        match store.journey_by_public_id(p).await? {
+            Some(j) if ours(&j) => return Ok(j),
+            // Someone chose an id another invite's journey has: a fresh one below.
+            Some(_) => {}
+            None => match begin(p.to_owned()).await {
+                Ok(j) => return Ok(j),
+                Err(err) => match store.journey_by_public_id(p).await? {
+                    Some(j) if ours(&j) => return Ok(j),
+                    Some(_) => {}
+                    None => return Err(err),
+                },
+            },
+        }
     }
+    begin(Token::generate(16).expose().to_owned()).await
+}
+
+/// In strict mode, a journey whose number missed: it answers everywhere as a match would.
+fn strict_miss(operator: &SqlOperator, j: &SqlJourney) -> bool {
+    operator.strict_enumeration
+        && j.member_id.is_none()
+        && j.outcome.as_deref() != Some("invalid_number")
+        && j.entered_mobile
+            .as_deref()
+            .is_some_and(|m| m.starts_with('+'))
 }
 
 /// Invite opens waiting to be written: counted in memory per invite and day, written every few
@@ -169,7 +182,13 @@ pub async fn open_invite(
     let default_region = opened.operator.default_region.clone();
     let (journey, previous) = match continuing(store, opened.invite.id, journey).await? {
         Some(j) => {
-            let previous = previous_outcome(store, &j, &default_region).await?;
+            // Strict mode: what a miss led to is never shown (a match shows nothing either).
+            let previous =
+                if strict_miss(&opened.operator, &j) && j.outcome.as_deref() == Some("not_found") {
+                    None
+                } else {
+                    previous_outcome(store, &j, &default_region).await?
+                };
             (j.public_id, previous)
         }
         None => {
@@ -297,7 +316,12 @@ pub async fn submit_number(
     } else {
         opened.operator.default_region.clone()
     };
-    let typed: String = number.trim().chars().take(64).collect();
+    let typed: String = number
+        .trim()
+        .chars()
+        .filter(|c| !c.is_control())
+        .take(64)
+        .collect();
     let parsed = phone::normalise(&typed, &region);
 
     let mut j = match continuing(store, opened.invite.id, Some(journey)).await? {
@@ -306,7 +330,11 @@ pub async fn submit_number(
     };
     // A journey that matched a member stays that member's: any other number is a journey of
     // its own, so nothing sent later changes what the earlier link issues.
-    if j.member_id.is_some() && parsed.as_ref().ok() != j.entered_mobile.as_ref() {
+    // In strict mode the same holds for a journey that missed, so a miss and a match answer a
+    // second number alike.
+    let bound =
+        j.member_id.is_some() || (opened.operator.strict_enumeration && j.entered_mobile.is_some());
+    if bound && parsed.as_ref().ok() != j.entered_mobile.as_ref() {
         j = start(store, &opened, None).await?;
     }
     let outcome = submit_on(state, &opened, &j, &region, &typed, parsed, client_ip).await?;
@@ -482,10 +510,7 @@ pub async fn resend(state: &AppState, token: &str, journey: &str) -> Result<Rese
     let Some(j) = continuing(store, opened.invite.id, Some(journey)).await? else {
         return Ok(Resend::NotPossible);
     };
-    let strict_miss = opened.operator.strict_enumeration
-        && j.member_id.is_none()
-        && j.outcome.as_deref() == Some("not_found");
-    let queued = if strict_miss {
+    let queued = if strict_miss(&opened.operator, &j) {
         let Some(number) = j.entered_mobile.as_deref() else {
             return Ok(Resend::NotPossible);
         };
@@ -525,7 +550,7 @@ pub async fn sent_page(
         return Ok(SentPage::Problem(InviteProblem::Unknown));
     };
     let strict = opened.operator.strict_enumeration;
-    let strict_miss = strict && j.member_id.is_none() && j.outcome.as_deref() == Some("not_found");
+    let strict_miss = strict_miss(&opened.operator, &j);
     if (j.step == step::INVITE_OPENED || j.step == step::NUMBER_ENTERED) && !strict_miss {
         return Ok(SentPage::Problem(InviteProblem::Unknown));
     }

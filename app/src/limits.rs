@@ -137,7 +137,8 @@ pub async fn submission(
 
 /// Checks, then counts, one text to `e164` for `operator`: one a minute and five a day per
 /// number and operator, and, for a real text (`real`), the operator's hourly budget. Strict
-/// mode's stand-in for a miss counts only the number's limits, so it answers as a match would.
+/// mode's stand-in for a miss meets every limit but spends only the number's, so it answers as
+/// a match would.
 pub async fn sms(
     state: &AppState,
     operator: &SqlOperator,
@@ -169,7 +170,9 @@ pub async fn sms(
         ),
     ];
     let checks = if real { &all[..] } else { &all[..2] };
-    for &(scope, key, max, window) in checks {
+    // The stand-in is refused when the budget is out, as a real text would be, without
+    // spending it.
+    for &(scope, key, max, window) in &all[..] {
         if let Some(ms) = store.would_limit(scope, key, max, window).await? {
             return Ok(Err(Limited {
                 scope,

@@ -110,6 +110,10 @@ pub async fn find(
     if !member.active || member.synced_at.is_none() {
         return Ok(Err(LinkProblem::NotEligible));
     }
+    // The member's number changed since the text: the old number's holder gets nothing.
+    if member.mobile_e164.is_none() || member.mobile_e164 != link.to_e164 {
+        return Ok(Err(LinkProblem::NotEligible));
+    }
     let Some(operator) = store.operator(journey.operator_id).await? else {
         return Ok(Err(LinkProblem::Unknown));
     };
@@ -608,6 +612,9 @@ pub async fn enter_code(
     let Ok(opened) = crate::journeys::find_invite(store, invite_token).await? else {
         return Ok(CodeOutcome::Unavailable);
     };
+    if !looks_like_token(journey) {
+        return Ok(CodeOutcome::Unavailable);
+    }
     let Some(j) = store
         .journey_by_public_id(journey)
         .await?
@@ -628,8 +635,10 @@ pub async fn enter_code(
     );
     let address_key = crate::limits::address_key(client_ip);
     let per_ip = state.config.limits.submissions_per_ip_per_10_minutes;
+    // Counted before the code is looked at, in the same statement that checks the cap, so
+    // parallel guesses cannot all pass the check first (a right code counts too).
     if store
-        .would_limit(
+        .hit(
             "code_number",
             &number_key,
             WRONG_CODES_PER_NUMBER_PER_DAY,
@@ -638,7 +647,7 @@ pub async fn enter_code(
         .await?
         .is_some()
         || store
-            .would_limit("submit_ip", &address_key, per_ip, 600_000)
+            .hit("submit_ip", &address_key, per_ip, 600_000)
             .await?
             .is_some()
     {
@@ -657,17 +666,6 @@ pub async fn enter_code(
             openssl::memcmp::eq(code_hash(&token_hash, &typed).as_bytes(), stored.as_bytes())
         });
     if !right {
-        store
-            .hit(
-                "code_number",
-                &number_key,
-                WRONG_CODES_PER_NUMBER_PER_DAY,
-                86_400_000,
-            )
-            .await?;
-        store
-            .hit("submit_ip", &address_key, per_ip, 600_000)
-            .await?;
         store
             .append_event(
                 j.id,

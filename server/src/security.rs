@@ -46,9 +46,18 @@ pub const HSTS: &str = "max-age=31536000";
 /// - `form-action 'self' https://pay.google.com`: our forms, and the Google Wallet button's
 ///   redirect to Google's save page (browsers check a form's redirects against this too).
 /// - `frame-ancestors 'none'`: no page of ours inside another site's frame.
+/// - `'unsafe-hashes' 'sha256-…'`: exactly one inline handler, the dashboard's "revoke this
+///   member's passes?" confirmation (`app::pages::admin::REVOKE_CONFIRM`), by its hash.
 pub fn policy(nonce: &str) -> String {
+    static REVOKE_HASH: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+        openssl::base64::encode_block(&openssl::sha::sha256(
+            app::pages::admin::REVOKE_CONFIRM.as_bytes(),
+        ))
+    });
+    let revoke = &*REVOKE_HASH;
     format!(
-        "default-src 'self'; script-src 'self' 'wasm-unsafe-eval' 'nonce-{nonce}'; \
+        "default-src 'self'; script-src 'self' 'wasm-unsafe-eval' 'nonce-{nonce}' \
+         'unsafe-hashes' 'sha256-{revoke}'; \
          style-src 'self'; style-src-attr 'unsafe-inline'; img-src 'self' https:; object-src 'none'; \
          base-uri 'none'; form-action 'self' https://pay.google.com; frame-ancestors 'none'"
     )

@@ -500,6 +500,11 @@ async fn a_voided_pass_is_never_revived() {
             e.state.store.void_wallet_pass(pass.id).await.unwrap();
         }
 
+        // The voided pass's link, still in the thief's hands, issues nothing any more.
+        let stale_link = e.post(&format!("{link}/apple"), "", Some(&cookie)).await;
+        assert_eq!(stale_link.status, StatusCode::SEE_OTHER, "{}", e.t.name);
+        assert!(!stale_link.location().contains("pay.google.com"));
+
         // Ada starts again on her new phone.
         let b = e.open().await;
         e.submit(&b, ADA).await;
@@ -658,7 +663,10 @@ async fn strict_mode_answers_a_miss_exactly_as_a_match() {
             .await
             .unwrap();
         let mut answers: Vec<Vec<String>> = Vec::new();
-        for number in [ADA, UNKNOWN] {
+        for (number, others) in [
+            (ADA, ["+447400123098", "+447400123097"]),
+            (UNKNOWN, ["+447400123096", "+447400123095"]),
+        ] {
             let j = e.open().await;
             let mut seen = vec![shape(&e.submit(&j, number).await)];
             e.texts().await;
@@ -675,9 +683,54 @@ async fn strict_mode_answers_a_miss_exactly_as_a_match() {
             seen.push(shape(&code_post(&e, "198.51.100.7", &j, "000000").await));
             // The same number again, on the same journey.
             seen.push(shape(&e.submit(&j, number).await));
+            // "Send again" after that, and the page it comes back to.
+            let r = e
+                .post(
+                    "/api/resend_link",
+                    &format!("token={}&journey={j}", e.token),
+                    None,
+                )
+                .await;
+            seen.push(shape(&r.location()));
+            let sent = e.get(&format!("/i/{}/sent?j={j}", e.token), None).await;
+            seen.push(sent.status.to_string());
+            // The phone page reopened on the journey says nothing of the number.
+            let page = e.get(&format!("/i/{}?j={j}", e.token), None).await.text();
+            seen.push(page.contains("find that number").to_string());
+            // Another number on the same journey.
+            seen.push(shape(&e.submit(&j, others[0]).await));
+            let other = j_of(&e.submit(&j, others[1]).await);
+            seen.push((other == j).to_string());
             answers.push(seen);
         }
         assert_eq!(answers[0], answers[1], "({})", e.t.name);
+    }
+}
+
+#[tokio::test]
+async fn strict_mode_answers_a_miss_as_a_match_when_the_text_budget_is_out() {
+    for t in common::stores().await {
+        let e = env_on(t, &[]).await;
+        e.state
+            .store
+            .set_operator_limits(1, true, "", 1)
+            .await
+            .unwrap();
+        let j = e.open().await;
+        assert!(e.submit(&j, ADA).await.contains("/sent?j="));
+        let mut pages = Vec::new();
+        for number in [GRACE, UNKNOWN] {
+            let j = e.open().await;
+            let next = e.submit(&j, number).await;
+            pages.push(shape(&next));
+            let html = e.get(&next, None).await.text();
+            assert!(
+                html.contains("send texts right now"),
+                "{} {html}",
+                e.t.name
+            );
+        }
+        assert_eq!(pages[0], pages[1]);
     }
 }
 
@@ -1011,5 +1064,49 @@ async fn the_first_number_sent_twice_at_once_starts_one_journey() {
             "({})",
             e.t.name
         );
+    }
+}
+
+#[tokio::test]
+async fn a_link_texted_to_a_number_the_member_no_longer_has_issues_nothing() {
+    for t in common::stores().await {
+        let e = env_on(t, &[]).await;
+        let g = e.open().await;
+        e.submit(&g, GRACE).await;
+        let (link, _) = e.text_to(GRACE).await;
+        // The CRM moves Grace to a new number; the old one may now be a stranger's.
+        common::sql(
+            &e.t,
+            "UPDATE members SET mobile_e164 = '+447400123999' WHERE external_id = 'nw-1002'",
+        )
+        .await;
+        let r = e.post(&format!("{link}/apple"), "", None).await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", e.t.name);
+        let page = e.get(&link, None).await.text();
+        assert!(!page.contains("Your pass is ready"), "{page}");
+    }
+}
+
+#[tokio::test]
+async fn control_characters_in_a_number_or_a_journey_id_get_a_clear_answer() {
+    for t in common::stores().await {
+        let e = env_on(t, &[]).await;
+        let j = e.open().await;
+        let r = e
+            .post(
+                "/api/submit_number",
+                &format!("token={}&journey={j}&region=GB&number=%00%0707400", e.token),
+                None,
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::FOUND, "{} {}", e.t.name, r.text());
+        let r = e
+            .post(
+                &format!("/i/{}/code", e.token),
+                "journey=%00abc&code=123456",
+                None,
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{} {}", e.t.name, r.text());
     }
 }

@@ -394,10 +394,15 @@ fn passes_view(passes: Vec<PassView>) -> impl IntoView {
     .into_any()
 }
 
+/// The revoke form's confirmation: the one inline handler, allowed by its hash in the
+/// Content-Security-Policy (`server::security`).
+pub const REVOKE_CONFIRM: &str =
+    "return confirm('Revoke this member\\'s passes? They stop working at once.')";
+
 fn revoke_form(me: &Me, member_id: i64, back: String) -> impl IntoView {
     view! {
         <form method="post" action=format!("/admin/members/{member_id}/revoke") class="inline-form"
-              onsubmit="return confirm('Revoke this member\\'s passes? They stop working at once.')">
+              onsubmit=REVOKE_CONFIRM>
             <Csrf me=me.clone()/>
             <input type="hidden" name="back" value=back/>
             <button type="submit" class="button danger" data-testid="revoke-pass">"Revoke pass"</button>

@@ -187,17 +187,30 @@ impl Store {
             .await)?)
     }
 
-    /// The operator voids one pass: Wallet shows it as void once its devices fetch it.
+    /// The operator voids one pass: Wallet shows it as void once its devices fetch it. The
+    /// member's live links end with it, so a link still in someone's hands cannot issue the pass
+    /// again; the member starts again from the invite.
     pub async fn void_wallet_pass(&self, pass_id: i64) -> Result<bool> {
         let now = now_ms();
-        let sql = "UPDATE wallet_passes SET voided_at = $2, updated_at = $2, push_due_at = $2 \
-                   WHERE id = $1 AND voided_at IS NULL";
-        let n = on_pool!(self, |p| sqlx::query(sql)
-            .bind(pass_id)
-            .bind(now)
-            .execute(p)
-            .await
-            .map(|r| r.rows_affected()))?;
-        Ok(n == 1)
+        let void = "UPDATE wallet_passes SET voided_at = $2, updated_at = $2, push_due_at = $2 \
+                    WHERE id = $1 AND voided_at IS NULL";
+        let end_links = "UPDATE link_tokens SET revoked_at = $2 WHERE revoked_at IS NULL \
+                         AND member_id = (SELECT member_id FROM wallet_passes WHERE id = $1)";
+        on_pool!(self, |p| {
+            let mut tx = p.begin().await?;
+            let n = sqlx::query(void)
+                .bind(pass_id)
+                .bind(now)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+            sqlx::query(end_links)
+                .bind(pass_id)
+                .bind(now)
+                .execute(&mut *tx)
+                .await?;
+            tx.commit().await?;
+            Ok(n == 1)
+        })
     }
 }
