@@ -724,11 +724,7 @@ async fn strict_mode_answers_a_miss_as_a_match_when_the_text_budget_is_out() {
             let next = e.submit(&j, number).await;
             pages.push(shape(&next));
             let html = e.get(&next, None).await.text();
-            assert!(
-                html.contains("send texts right now"),
-                "{} {html}",
-                e.t.name
-            );
+            assert!(html.contains("send texts right now"), "{} {html}", e.t.name);
         }
         assert_eq!(pages[0], pages[1]);
     }
