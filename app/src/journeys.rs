@@ -121,7 +121,18 @@ async fn start(store: &Store, opened: &OpenedInvite, wanted: Option<&str>) -> Re
             },
         }
     }
-    begin(Token::generate(16).expose().to_owned()).await
+    begin(new_public_id()).await
+}
+
+/// A journey's public id: 128 random bits, starting with a letter or digit (so a spreadsheet
+/// never reads the CSV export's first cell as a formula, and it is never neutralised there).
+fn new_public_id() -> String {
+    loop {
+        let t = Token::generate(16);
+        if t.expose().starts_with(|c: char| c.is_ascii_alphanumeric()) {
+            return t.expose().to_owned();
+        }
+    }
 }
 
 /// In strict mode, a journey whose number missed: it answers everywhere as a match would.
@@ -193,7 +204,7 @@ pub async fn open_invite(
         }
         None => {
             state.opens.count(opened.invite.id);
-            (Token::generate(16).expose().to_owned(), None)
+            (new_public_id(), None)
         }
     };
     Ok(InvitePage::Ready(Box::new(InviteView {

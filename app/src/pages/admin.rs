@@ -880,7 +880,7 @@ pub fn AdminStaffPage() -> impl IntoView {
                 match data.await {
                     Ok(Admin { me, data: rows }) => view! {
                         <Layout me=me.clone() current="staff" title="Staff".to_owned()>
-                            <table class="admin-table" data-testid="staff">
+                            <div class="table-wrap"><table class="admin-table" data-testid="staff">
                                 <thead><tr><th scope="col">"Email"</th><th scope="col">"Role"</th><th scope="col">"State"</th><th scope="col">"Change"</th></tr></thead>
                                 <tbody>
                                     {rows.into_iter().map(|s| {
@@ -913,7 +913,7 @@ pub fn AdminStaffPage() -> impl IntoView {
                                         }
                                     }).collect_view()}
                                 </tbody>
-                            </table>
+                            </table></div>
                             <h2>"Add a staff account"</h2>
                             <form method="post" action="/admin/staff" class="admin-form">
                                 <Csrf me=me.clone()/>
