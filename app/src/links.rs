@@ -622,7 +622,7 @@ pub async fn enter_code(
     else {
         return Ok(CodeOutcome::Unavailable);
     };
-    let Some((link, _)) = store.live_link_for_journey(j.id).await? else {
+    let Some(link) = store.live_link_for_journey(j.id).await? else {
         return Ok(CodeOutcome::Unavailable);
     };
     if link.expires_at <= now_ms() || link.claimed_at.is_some() {

@@ -1250,23 +1250,17 @@ impl Store {
         Ok(())
     }
 
-    /// The journey's live link (the newest, not replaced), with its code attempts so far.
-    pub async fn live_link_for_journey(&self, journey_id: i64) -> Result<Option<(SqlLink, i64)>> {
+    /// The journey's live link (the newest, not replaced). Its code's tries are counted by
+    /// `try_code`, which alone decides whether one is left.
+    pub async fn live_link_for_journey(&self, journey_id: i64) -> Result<Option<SqlLink>> {
         let sql = format!(
-            "SELECT {LINK_COLUMNS}, code_attempts FROM link_tokens \
+            "SELECT {LINK_COLUMNS} FROM link_tokens \
              WHERE journey_id = $1 AND revoked_at IS NULL ORDER BY id DESC LIMIT 1"
         );
-        #[derive(sqlx::FromRow)]
-        struct Row {
-            #[sqlx(flatten)]
-            link: SqlLink,
-            code_attempts: i64,
-        }
-        let row: Option<Row> = on_pool!(self, |p| sqlx::query_as(&sql)
+        Ok(on_pool!(self, |p| sqlx::query_as(&sql)
             .bind(journey_id)
             .fetch_optional(p)
-            .await)?;
-        Ok(row.map(|r| (r.link, r.code_attempts)))
+            .await)?)
     }
 
     /// Counts one try of the link's code and returns (tries so far, the code's hash, the link's
