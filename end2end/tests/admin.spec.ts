@@ -5,25 +5,12 @@ import * as path from 'node:path';
 import { PhonePage, numbers } from './fixtures/phone-page';
 import { WalletPage, pressGoogle } from './fixtures/wallet-page';
 import { linkSentTo, outboxMark } from './fixtures/outbox';
+import { admin, AuditPage, FunnelPage, MembersPage, SettingsPage, StaffPage } from './fixtures/admin-page';
+import { AdminLoginPage, signIn } from './fixtures/admin-login-page';
+import { JourneyPage } from './fixtures/admin-journeys-page';
+import { InvitesPage, PosterPage } from './fixtures/admin-invites-page';
 
 // The operator dashboard under /admin, on a desktop, against the real server (desktop project).
-
-/** The demo admin (ELUMO_DEMO_ADMIN_PASSWORD in playwright.config.ts). */
-const admin = { email: 'admin@northwind.example', password: 'northwind-demo-admin-pass' };
-
-async function fillSignIn(page: Page, password: string) {
-  await page.goto('/admin/login');
-  await page.locator('#email').fill(admin.email);
-  await page.locator('#password').fill(password);
-  await page.getByRole('button', { name: 'Sign in' }).click();
-}
-
-/** Signs in as the demo admin; the browser lands on the journeys list. */
-async function signIn(page: Page) {
-  await fillSignIn(page, admin.password);
-  await expect(page).toHaveURL(/\/admin$/);
-  await expect(page.getByRole('heading', { level: 1 })).toHaveText('Journeys');
-}
 
 /** No accessibility violation of serious or critical impact on the page as it is now. */
 async function expectAccessible(page: Page, what: string) {
@@ -54,10 +41,6 @@ async function walkToWallet(page: Page, number: string, e164: string, firstName:
   return { journey, link };
 }
 
-function journeyRow(page: Page, journey: string) {
-  return page.getByTestId('journeys').locator(`tr[data-journey="${journey}"]`);
-}
-
 /** The `.eml` files in the main server's mail outbox that are addressed to `email`. */
 function mailsTo(email: string): number {
   const dir = path.resolve(__dirname, '../.data/mail-outbox');
@@ -69,23 +52,25 @@ function mailsTo(email: string): number {
 }
 
 test('sign-in: a wrong password is refused, the demo admin lands on the journeys', async ({ page }) => {
-  await fillSignIn(page, 'not-the-password');
+  const login = new AdminLoginPage(page);
+  await login.fillSignIn('not-the-password');
   await expect(page).toHaveURL(/\/admin\/login\?error=invalid/);
-  await expect(page.getByTestId('login-error')).toContainText("don't match");
+  await expect(login.error).toContainText("don't match");
 
-  await signIn(page);
-  await expect(page.getByTestId('journeys')).toBeVisible();
-  await expect(page.getByText(admin.email)).toBeVisible();
+  const journeys = await login.signIn();
+  await expect(journeys.table).toBeVisible();
+  await expect(journeys.signedInAs(admin.email)).toBeVisible();
 });
 
 test('signing out ends the session', async ({ page }) => {
-  await signIn(page);
-  await page.getByRole('button', { name: 'Sign out' }).click();
+  const journeys = await signIn(page);
+  await journeys.signOut();
+  const login = new AdminLoginPage(page);
   await expect(page).toHaveURL(/\/admin\/login/);
-  await expect(page.getByTestId('login-error')).toContainText('You have signed out');
-  await page.goto('/admin');
+  await expect(login.error).toContainText('You have signed out');
+  await journeys.open();
   await expect(page).toHaveURL(/\/admin\/login/);
-  await expect(page.getByRole('button', { name: 'Sign in' })).toBeVisible();
+  await expect(login.submit).toBeVisible();
 });
 
 // A member's journey to Google Wallet and a number not in the directory, then what the dashboard
@@ -114,22 +99,23 @@ test.describe('journeys in the dashboard', () => {
   });
 
   test('the journeys list shows the completed journey', async ({ page }) => {
-    await signIn(page);
-    const row = journeyRow(page, completed);
-    await expect(row).toHaveCount(1);
-    const member = row.getByRole('link', { name: 'Ada Lovelace' });
-    await expect(member).toHaveAttribute('href', `/admin/journeys/${completed}`);
-    await expect(row.locator('td').nth(4).locator('.badge')).toHaveText('Completed');
-    await expect(row.locator('td').nth(5)).toHaveText('Google');
+    const journeys = await signIn(page);
+    await expect(journeys.row(completed)).toHaveCount(1);
+    await expect(journeys.journeyLink(completed, 'Ada Lovelace')).toHaveAttribute(
+      'href',
+      `/admin/journeys/${completed}`,
+    );
+    await expect(journeys.outcome(completed)).toHaveText('Completed');
+    await expect(journeys.wallet(completed)).toHaveText('Google');
   });
 
   test('the journey page shows the timeline', async ({ page }) => {
-    await signIn(page);
-    await journeyRow(page, completed).getByRole('link', { name: 'Ada Lovelace' }).click();
+    const journeys = await signIn(page);
+    const journey = await journeys.openJourney(completed, 'Ada Lovelace');
     await expect(page).toHaveURL(new RegExp(`/admin/journeys/${completed}$`));
-    await expect(page.getByRole('heading', { level: 1 })).toHaveText('Journey of Ada Lovelace');
-    await expect(page.getByTestId('journey-outcome')).toHaveText('Completed');
-    await expect(page.getByTestId('timeline').locator('li')).toContainText([
+    await expect(journey.heading).toHaveText('Journey of Ada Lovelace');
+    await expect(journey.outcome).toHaveText('Completed');
+    await expect(journey.timelineSteps).toContainText([
       'Invite opened',
       'Number entered',
       'Member matched',
@@ -137,43 +123,40 @@ test.describe('journeys in the dashboard', () => {
       'Link opened',
       'Added to Google Wallet',
     ]);
-    await expect(page.getByTestId('pass-state').filter({ hasText: 'Google Wallet' })).toContainText('Active');
+    await expect(journey.passState('Google Wallet')).toContainText('Active');
   });
 
   test('filtering by outcome "Not found" shows the miss and why', async ({ page }) => {
-    await signIn(page);
-    await page.locator('#f-outcome').selectOption('not_found');
-    await page.getByRole('button', { name: 'Filter' }).click();
+    const journeys = await signIn(page);
+    await journeys.filterByOutcome('not_found');
     await expect(page).toHaveURL(/[?&]outcome=not_found/);
-    const rows = page.getByTestId('journeys').locator('tr[data-journey]');
-    await expect(journeyRow(page, missed)).toHaveCount(1);
+    await expect(journeys.row(missed)).toHaveCount(1);
     // Every row on the filtered list is a miss.
-    await expect(rows.filter({ hasNot: page.locator('.badge', { hasText: /^Not found$/ }) })).toHaveCount(0);
+    await expect(
+      journeys.rows.filter({ hasNot: page.locator('.badge', { hasText: /^Not found$/ }) }),
+    ).toHaveCount(0);
 
-    await journeyRow(page, missed).getByRole('link').click();
+    const journey = await journeys.openJourney(missed);
     await expect(page).toHaveURL(new RegExp(`/admin/journeys/${missed}$`));
-    await expect(page.getByTestId('journey-outcome')).toHaveText('Not found');
-    await expect(page.getByTestId('miss-reason')).toContainText('No member has this number');
+    await expect(journey.outcome).toHaveText('Not found');
+    await expect(journey.missReason).toContainText('No member has this number');
   });
 
   test('searching by the last digits of a number finds the member', async ({ page }) => {
-    await signIn(page);
-    await page.locator('#f-q').fill('123001');
-    await page.getByRole('button', { name: 'Filter' }).click();
+    const journeys = await signIn(page);
+    await journeys.search('123001');
     await expect(page).toHaveURL(/[?&]q=123001/);
-    const rows = page.getByTestId('journeys').locator('tr[data-journey]');
-    await expect(journeyRow(page, completed)).toHaveCount(1);
-    await expect(journeyRow(page, missed)).toHaveCount(0);
+    await expect(journeys.row(completed)).toHaveCount(1);
+    await expect(journeys.row(missed)).toHaveCount(0);
     await expect(
-      rows.filter({ hasNot: page.getByRole('link', { name: 'Ada Lovelace', exact: true }) }),
+      journeys.rows.filter({ hasNot: page.getByRole('link', { name: 'Ada Lovelace', exact: true }) }),
     ).toHaveCount(0);
   });
 
   test('the CSV export has the header and the completed journey', async ({ page }) => {
-    await signIn(page);
-    const exportLink = page.getByTestId('export-csv');
-    await expect(exportLink).toHaveAttribute('href', /^\/admin\/journeys\.csv\?/);
-    const [download] = await Promise.all([page.waitForEvent('download'), exportLink.click()]);
+    const journeys = await signIn(page);
+    await expect(journeys.exportCsv).toHaveAttribute('href', /^\/admin\/journeys\.csv\?/);
+    const download = await journeys.downloadCsv();
     expect(download.suggestedFilename()).toBe('journeys.csv');
     const csv = await fs.promises.readFile(await download.path(), 'utf8');
     const lines = csv.split(/\r?\n/);
@@ -188,76 +171,75 @@ test.describe('journeys in the dashboard', () => {
   });
 
   test('the dashboard pages have no serious accessibility problems', async ({ page }) => {
-    await page.goto('/admin/login');
-    await expect(page.getByRole('button', { name: 'Sign in' })).toBeVisible();
+    const login = new AdminLoginPage(page);
+    await login.open();
+    await expect(login.submit).toBeVisible();
     await expectAccessible(page, '/admin/login');
 
-    await signIn(page);
-    await expect(journeyRow(page, completed)).toHaveCount(1);
+    const journeys = await login.signIn();
+    await expect(journeys.row(completed)).toHaveCount(1);
     await expectAccessible(page, '/admin (journeys)');
 
-    await page.goto(`/admin/journeys/${completed}`);
-    await expect(page.getByTestId('timeline')).toBeVisible();
+    const journey = new JourneyPage(page);
+    await journey.open(completed);
+    await expect(journey.timeline).toBeVisible();
     await expectAccessible(page, 'a journey page');
 
-    await page.goto('/admin/funnel');
-    await expect(page.getByTestId('funnel')).toBeVisible();
-    await expectAccessible(page, '/admin/funnel');
+    const funnel = new FunnelPage(page);
+    await funnel.open();
+    await expect(funnel.funnel).toBeVisible();
+    await expectAccessible(page, funnel.path);
 
-    await page.goto('/admin/members');
-    await expect(page.getByTestId('members')).toBeVisible();
-    await expectAccessible(page, '/admin/members');
+    const members = new MembersPage(page);
+    await members.open();
+    await expect(members.members).toBeVisible();
+    await expectAccessible(page, members.path);
 
-    await page.goto('/admin/invites');
-    await expect(page.getByTestId('invites')).toBeVisible();
+    const invites = new InvitesPage(page);
+    await invites.open();
+    await expect(invites.invites).toBeVisible();
     await expectAccessible(page, '/admin/invites');
 
-    for (const path of ['/admin/settings', '/admin/staff', '/admin/audit']) {
-      await page.goto(path);
-      await expect(page.locator('main h1')).toBeVisible();
-      await expectAccessible(page, path);
+    for (const screen of [new SettingsPage(page), new StaffPage(page), new AuditPage(page)]) {
+      await screen.open();
+      await expect(screen.mainHeading).toBeVisible();
+      await expectAccessible(page, screen.path);
     }
 
     // The demo's own site poster.
-    await page.goto('/admin/invites');
-    const poster = await page.getByRole('link', { name: 'Poster', exact: true }).first().getAttribute('href');
-    await page.goto(poster!);
-    await expect(page.getByTestId('poster')).toBeVisible();
+    await invites.open();
+    const href = await invites.posterLinks.first().getAttribute('href');
+    const poster = new PosterPage(page);
+    await poster.open(href!);
+    await expect(poster.poster).toBeVisible();
     await expectAccessible(page, 'a poster page');
   });
 
   // Last: it changes the completed journey's pass.
   test('revoking the pass voids it', async ({ page }) => {
     await signIn(page);
-    await page.goto(`/admin/journeys/${completed}`);
-    let question = '';
-    page.once('dialog', async (dialog) => {
-      question = dialog.message();
-      await dialog.accept();
-    });
-    await page.getByTestId('revoke-pass').click();
-    await expect(page).toHaveURL(new RegExp(`/admin/journeys/${completed}\\?done=revoked`));
+    const journey = new JourneyPage(page);
+    await journey.open(completed);
+    const question = await journey.revokePass(completed);
     expect(question).toContain('Revoke');
-    await expect(page.getByTestId('flash')).toContainText('The pass is revoked');
-    await expect(page.getByTestId('pass-state').filter({ hasText: 'Google Wallet' })).toContainText('Revoked');
-    await expect(page.getByTestId('revoke-pass')).toHaveCount(0);
+    await expect(journey.flash).toContainText('The pass is revoked');
+    await expect(journey.passState('Google Wallet')).toContainText('Revoked');
+    await expect(journey.revoke).toHaveCount(0);
   });
 });
 
 test('a site poster: created, printable with its QR code, and its link opens the phone page', async ({ page }) => {
   await signIn(page);
-  await page.goto('/admin/invites');
-  await page.locator('#poster-site').selectOption({ label: 'Northwind Shoreditch' });
-  await page.locator('#poster-label').fill('Lobby, by the lifts');
-  await page.getByTestId('create-poster').click();
+  const invites = new InvitesPage(page);
+  await invites.open();
+  const poster = await invites.createPoster('Northwind Shoreditch', 'Lobby, by the lifts');
 
   await expect(page).toHaveURL(/\/admin\/invites\/\d+\/poster/);
-  const id = new URL(page.url()).pathname.match(/\/admin\/invites\/(\d+)\/poster/)![1];
-  const poster = page.getByTestId('poster');
-  await expect(poster).toBeVisible();
-  await expect(poster.locator('.poster-qr svg')).toBeVisible();
-  await expect(poster.locator('.poster-steps li')).toHaveCount(3);
-  await expect(poster.locator('.poster-site')).toHaveText('Northwind Shoreditch');
+  const id = poster.inviteId();
+  await expect(poster.poster).toBeVisible();
+  await expect(poster.qr).toBeVisible();
+  await expect(poster.steps).toHaveCount(3);
+  await expect(poster.site).toHaveText('Northwind Shoreditch');
 
   const png = await page.request.get(`/admin/invites/${id}/qr.png`);
   expect(png.status()).toBe(200);
@@ -265,23 +247,21 @@ test('a site poster: created, printable with its QR code, and its link opens the
   expect((await png.body()).subarray(0, 8).toString('binary')).toBe('\x89PNG\r\n\x1a\n');
 
   // The new invite is listed, and the URL on the poster is a working invite.
-  const url = (await poster.locator('.poster-url').textContent())!.trim();
-  await page.goto('/admin/invites');
-  await expect(page.locator(`tr[data-invite="${id}"]`)).toContainText('Northwind Shoreditch');
-  await expect(page.locator(`tr[data-invite="${id}"]`)).toContainText('active');
+  const url = await poster.inviteUrl();
+  await invites.open();
+  await expect(invites.row(id)).toContainText('Northwind Shoreditch');
+  await expect(invites.row(id)).toContainText('active');
   await new PhonePage(page).open(new URL(url).pathname);
 });
 
 test('an email invite goes out to the chosen member', async ({ page }) => {
   const before = mailsTo('ada@example.com');
   await signIn(page);
-  await page.goto('/admin/invites');
-  const members = page.locator('#invite-members');
-  const ada = await members.locator('option', { hasText: 'Ada Lovelace' }).getAttribute('value');
-  await members.selectOption(ada!);
-  await page.getByTestId('send-invites').click();
+  const invites = new InvitesPage(page);
+  await invites.open();
+  await invites.sendInviteTo('Ada Lovelace');
   await expect(page).toHaveURL(/\/admin\/invites\?done=/);
-  await expect(page.getByTestId('flash')).toContainText('on its way by email');
+  await expect(invites.flash).toContainText('on its way by email');
   // The development mailer writes .eml files to the data folder's outbox.
   await expect.poll(() => mailsTo('ada@example.com')).toBeGreaterThan(before);
 });
