@@ -37,7 +37,7 @@ fmt-check:
 	cargo fmt --all -- --check
 
 clippy:
-	cargo clippy -p app -p server --all-targets -- -D warnings
+	cargo clippy -p app -p domain -p server --all-targets -- -D warnings
 	cargo clippy -p frontend --target wasm32-unknown-unknown -- -D warnings
 
 unit:
@@ -45,7 +45,7 @@ unit:
 	  echo "make test: ELUMO_TEST_DATABASE_URL is not set, so the PostgreSQL half of the store suite is SKIPPED (SQLite runs)."; \
 	  echo "           Set it to a PostgreSQL server URL (as .ci/run does) to run both."; \
 	else echo "make test: store suite runs on SQLite and on PostgreSQL"; fi
-	cargo test -p app -p server
+	cargo test -p app -p domain -p server
 
 e2e-deps:
 	@cd end2end && if [ ! -d node_modules/@playwright/test ]; then \

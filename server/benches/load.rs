@@ -364,7 +364,7 @@ mod baseline {
     ) -> axum::response::Response {
         use axum::response::IntoResponse;
         let sql = "INSERT INTO submissions (token, number, created_at) VALUES ($1, $2, $3)";
-        let now = app::store::now_ms();
+        let now = domain::store::now_ms();
         let done = match &pool {
             Pool::Sqlite(p) => sqlx::query(sql)
                 .bind(&form.token)

@@ -4,10 +4,10 @@
 
 use std::time::{Duration, Instant};
 
-use app::wallet::apple::AppleWallet;
-use app::wallet::certs::{self, PassIdentity};
-use app::wallet::google::GoogleWallet;
-use app::wallet::PassContent;
+use domain::wallet::apple::AppleWallet;
+use domain::wallet::certs::{self, PassIdentity};
+use domain::wallet::google::GoogleWallet;
+use domain::wallet::PassContent;
 
 const ROUNDS: u32 = 6;
 
@@ -90,7 +90,7 @@ fn main() {
         .and_then(|s| s.parse().ok())
         .unwrap_or(6.0);
     let span = Duration::from_secs_f64(secs);
-    let manifest = app::wallet::apple::manifest(&apple.files(&content).expect("files"));
+    let manifest = domain::wallet::apple::manifest(&apple.files(&content).expect("files"));
 
     let origins = ["https://pass.example".to_owned()];
     let mut ops: [Box<dyn FnMut()>; 4] = [

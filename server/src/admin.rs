@@ -6,7 +6,6 @@
 //! every `/admin` form.
 
 use app::admin::{self, Form, Session};
-use app::state::AppState;
 use app::types::admin::JourneyFilter;
 use axum::extract::{FromRequestParts, Path, Query, State};
 use axum::http::{header, request::Parts, HeaderMap, HeaderValue, Method, StatusCode};
@@ -14,8 +13,9 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::Router;
+use domain::state::AppState;
 
-use app::store::StoreError;
+use domain::store::StoreError;
 
 use crate::{see_other, unavailable};
 
@@ -68,7 +68,7 @@ pub async fn browser(
     let public = state.config.http.public_url.clone();
     let method = req.method().clone();
     if !matches!(method, Method::GET | Method::HEAD | Method::OPTIONS)
-        && admin::auth::foreign_origin(&public, req.headers())
+        && domain::staff::foreign_origin(&public, req.headers())
     {
         let mut res = another_site();
         res.headers_mut().insert(
@@ -86,9 +86,9 @@ pub async fn browser(
             .and_then(|v| v.to_str().ok())
             .unwrap_or_default()
             .to_owned();
-        if admin::auth::login_cookie_value(&public, Some(&cookies)).is_none() {
-            let name = admin::auth::login_cookie_name(&public);
-            let value = app::tokens::Token::generate(24);
+        if domain::staff::login_cookie_value(&public, Some(&cookies)).is_none() {
+            let name = domain::staff::login_cookie_name(&public);
+            let value = domain::tokens::Token::generate(24);
             let mut kept: Vec<&str> = cookies
                 .split(';')
                 .map(str::trim)
@@ -101,7 +101,8 @@ pub async fn browser(
             if let Ok(v) = header {
                 req.headers_mut().insert(header::COOKIE, v);
                 new_cookie =
-                    HeaderValue::from_str(&admin::auth::login_cookie(&public, value.expose())).ok();
+                    HeaderValue::from_str(&domain::staff::login_cookie(&public, value.expose()))
+                        .ok();
             }
         }
     }
@@ -130,7 +131,7 @@ impl FromRequestParts<AppState> for ClientIp {
         parts: &mut Parts,
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
-        Ok(ClientIp(app::limits::client_address(
+        Ok(ClientIp(domain::limits::client_address(
             parts,
             &state.config.http.trusted_proxies,
         )))
@@ -186,7 +187,7 @@ fn forbidden() -> Response {
 /// The session behind the request's cookie, or the sign-in page.
 async fn signed_in(state: &AppState, headers: &HeaderMap) -> Result<Session, Response> {
     let cookie = headers.get(header::COOKIE).and_then(|v| v.to_str().ok());
-    match admin::auth::session_from_cookie_header(state, cookie).await {
+    match domain::staff::session_from_cookie_header(state, cookie).await {
         Ok(Some(s)) => Ok(s),
         Ok(None) => Err(see_other("/admin/login?error=expired")),
         Err(e) => Err(unavailable(e)),
@@ -202,7 +203,7 @@ async fn guarded(
 ) -> Result<Session, Response> {
     // `browser` refuses these before any handler; checked again here so no route depends on
     // the layer alone.
-    if admin::auth::foreign_origin(&state.config.http.public_url, headers) {
+    if domain::staff::foreign_origin(&state.config.http.public_url, headers) {
         return Err(another_site());
     }
     let s = signed_in(state, headers).await?;
@@ -275,12 +276,12 @@ async fn login(
     axum::extract::Form(fields): axum::extract::Form<Vec<(String, String)>>,
 ) -> Response {
     let (form, _) = split_form(fields);
-    if admin::auth::foreign_origin(&state.config.http.public_url, &headers) {
+    if domain::staff::foreign_origin(&state.config.http.public_url, &headers) {
         return another_site();
     }
     let cookie = headers.get(header::COOKIE).and_then(|v| v.to_str().ok());
     let offered = form.get("csrf").map(String::as_str).unwrap_or("");
-    if !admin::auth::login_form_ok(&state.config.http.public_url, cookie, offered) {
+    if !domain::staff::login_form_ok(&state.config.http.public_url, cookie, offered) {
         return page(
             StatusCode::FORBIDDEN,
             "This sign-in form has expired",
@@ -290,10 +291,10 @@ async fn login(
     }
     let email = form.get("email").map(String::as_str).unwrap_or("");
     let password = form.get("password").map(String::as_str).unwrap_or("");
-    match admin::auth::login(&state, email, password, &ip).await {
+    match domain::staff::login(&state, email, password, &ip).await {
         Ok(Ok((secret, _))) => {
             let mut res = see_other("/admin");
-            if let Ok(v) = HeaderValue::from_str(&admin::auth::session_cookie(
+            if let Ok(v) = HeaderValue::from_str(&domain::staff::session_cookie(
                 &state.config.http.public_url,
                 &secret,
             )) {
@@ -314,7 +315,8 @@ async fn logout(State(state): State<AppState>, p: Posted) -> Response {
     }
     let _ = p.s.audit(&state, "signed_out", "", "", &p.ip).await;
     let mut res = see_other("/admin/login?error=signed-out");
-    if let Ok(v) = HeaderValue::from_str(&admin::auth::clear_cookie(&state.config.http.public_url))
+    if let Ok(v) =
+        HeaderValue::from_str(&domain::staff::clear_cookie(&state.config.http.public_url))
     {
         res.headers_mut().insert(header::SET_COOKIE, v);
     }
@@ -331,7 +333,7 @@ fn answer(to: &str, done: Result<Option<&'static str>, StoreError>) -> Response 
 }
 
 async fn resend_link(State(state): State<AppState>, Path(id): Path<String>, p: Posted) -> Response {
-    let to = format!("/admin/journeys/{}", app::tokens::urlencode(&id));
+    let to = format!("/admin/journeys/{}", domain::tokens::urlencode(&id));
     answer(&to, admin::resend_link(&state, &p.s, &id, &p.ip).await)
 }
 
@@ -521,7 +523,7 @@ async fn reset_password(
     >,
 ) -> Response {
     use admin::passwords::ResetOutcome;
-    if admin::auth::foreign_origin(&state.config.http.public_url, &headers) {
+    if domain::staff::foreign_origin(&state.config.http.public_url, &headers) {
         return another_site();
     }
     let (form, _) = split_form(form.map(|f| f.0).unwrap_or_default());

@@ -2,8 +2,6 @@
 //! `router(state)` is what tests build and drive without a network.
 
 pub mod admin;
-pub mod apns;
-pub mod crm;
 pub mod passkit;
 pub mod security;
 
@@ -12,9 +10,6 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context as _;
-use app::config::Config;
-use app::state::AppState;
-use app::store::Store;
 use app::{shell, App};
 use axum::body::Body;
 use axum::extract::Path;
@@ -23,6 +18,9 @@ use axum::http::{header, HeaderValue, Request, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::Router;
+use domain::config::Config;
+use domain::state::AppState;
+use domain::store::Store;
 use leptos::prelude::provide_context;
 use leptos_axum::{generate_route_list, handle_server_fns_with_context, LeptosRoutes};
 use tower::ServiceExt as _;
@@ -41,11 +39,11 @@ pub async fn build_state(config: Config) -> anyhow::Result<(AppState, Option<Str
         .context("could not open the database (DATABASE_URL)")?;
     let mut demo_url = None;
     if config.demo.seed {
-        if let Some(seeded) = app::demo::seed_if_empty(&store).await? {
-            let url = app::demo::invite_url(&config.http.public_url, &seeded.invite_token);
-            app::demo::remember_invite_url(&config.journey.data_dir, &url)
+        if let Some(seeded) = domain::demo::seed_if_empty(&store).await? {
+            let url = domain::demo::invite_url(&config.http.public_url, &seeded.invite_token);
+            domain::demo::remember_invite_url(&config.journey.data_dir, &url)
                 .context("could not write the demo invite file in ELUMO_DATA_DIR")?;
-            app::demo::seed_admin(
+            domain::demo::seed_admin(
                 &store,
                 seeded.operator_id,
                 config.demo.admin_password.as_ref().map(|p| p.expose()),
@@ -54,7 +52,7 @@ pub async fn build_state(config: Config) -> anyhow::Result<(AppState, Option<Str
             .await
             .context("could not create the demo admin account")?;
         }
-        demo_url = app::demo::remembered_invite_url(&config.journey.data_dir);
+        demo_url = domain::demo::remembered_invite_url(&config.journey.data_dir);
     }
     let state =
         AppState::build(config, store).context("could not set up the wallet signing material")?;
@@ -267,7 +265,7 @@ async fn issue_apple(
     Path(token): Path<String>,
     headers: axum::http::HeaderMap,
 ) -> Response {
-    issue(state, token, headers, app::links::Platform::Apple).await
+    issue(state, token, headers, domain::links::Platform::Apple).await
 }
 
 async fn issue_google(
@@ -275,7 +273,7 @@ async fn issue_google(
     Path(token): Path<String>,
     headers: axum::http::HeaderMap,
 ) -> Response {
-    issue(state, token, headers, app::links::Platform::Google).await
+    issue(state, token, headers, domain::links::Platform::Google).await
 }
 
 /// The wallet buttons: a `.pkpass` download, or a redirect to Google's save page. Problems go
@@ -284,10 +282,11 @@ async fn issue(
     state: AppState,
     token: String,
     headers: axum::http::HeaderMap,
-    platform: app::links::Platform,
+    platform: domain::links::Platform,
 ) -> Response {
-    use app::links::Issued;
-    let issued = match app::links::issue(&state, &token, cookie_header(&headers), platform).await {
+    use domain::links::Issued;
+    let issued = match domain::links::issue(&state, &token, cookie_header(&headers), platform).await
+    {
         Ok(issued) => issued,
         Err(err) => return unavailable(err),
     };
@@ -303,7 +302,7 @@ async fn issue(
                 [
                     (
                         header::CONTENT_TYPE,
-                        HeaderValue::from_static(app::wallet::apple::CONTENT_TYPE),
+                        HeaderValue::from_static(domain::wallet::apple::CONTENT_TYPE),
                     ),
                     (
                         header::CONTENT_DISPOSITION,
@@ -321,7 +320,7 @@ async fn issue(
             set_cookie,
         } => (see_other(&save_url), set_cookie),
         Issued::Problem(_) => (
-            see_other(&format!("/l/{}", app::tokens::urlencode(&token))),
+            see_other(&format!("/l/{}", domain::tokens::urlencode(&token))),
             None,
         ),
     };
@@ -347,10 +346,10 @@ async fn enter_code(
     Path(token): Path<String>,
     req: Request<Body>,
 ) -> Response {
-    use app::links::CodeOutcome;
+    use domain::links::CodeOutcome;
     let started = std::time::Instant::now();
     let (parts, body) = req.into_parts();
-    let client_ip = app::limits::client_address(&parts, &state.config.http.trusted_proxies);
+    let client_ip = domain::limits::client_address(&parts, &state.config.http.trusted_proxies);
     let req = Request::from_parts(parts, body);
     let form =
         match <axum::extract::Form<CodeForm> as axum::extract::FromRequest<()>>::from_request(
@@ -365,12 +364,12 @@ async fn enter_code(
     let back = |notice: &str| {
         see_other(&format!(
             "/i/{}/sent?j={}&n={notice}",
-            app::tokens::urlencode(&token),
-            app::tokens::urlencode(&form.journey)
+            domain::tokens::urlencode(&token),
+            domain::tokens::urlencode(&form.journey)
         ))
     };
     let outcome =
-        app::links::enter_code(&state, &token, &form.journey, &form.code, &client_ip).await;
+        domain::links::enter_code(&state, &token, &form.journey, &form.code, &client_ip).await;
     // A miss in strict mode and a match answer in the same time.
     state.answer_floor(started).await;
     match outcome {
@@ -395,11 +394,11 @@ async fn restart(
     Path(token): Path<String>,
     headers: axum::http::HeaderMap,
 ) -> Response {
-    match app::links::restart(&state, &token, cookie_header(&headers)).await {
+    match domain::links::restart(&state, &token, cookie_header(&headers)).await {
         Ok(Ok(path)) => see_other(&path),
         Ok(Err(refusal)) => see_other(&format!(
             "/l/{}?restart={}",
-            app::tokens::urlencode(&token),
+            domain::tokens::urlencode(&token),
             refusal.as_str()
         )),
         Err(err) => unavailable(err),
@@ -422,12 +421,12 @@ async fn twilio_status(
     let Some(twilio) = state.config.sms.twilio.as_ref() else {
         return (StatusCode::NOT_FOUND, "not configured").into_response();
     };
-    let url = app::sms::twilio::status_callback_url(&state.config.http.public_url);
+    let url = domain::sms::twilio::status_callback_url(&state.config.http.public_url);
     let signature = headers
         .get("x-twilio-signature")
         .and_then(|v| v.to_str().ok())
         .unwrap_or_default();
-    if !app::sms::twilio::verify(twilio.auth_token.expose(), &url, &params, signature) {
+    if !domain::sms::twilio::verify(twilio.auth_token.expose(), &url, &params, signature) {
         tracing::warn!("rejected a status callback with a bad signature");
         return (StatusCode::FORBIDDEN, "bad signature").into_response();
     }
@@ -463,7 +462,7 @@ async fn crm_webhook(
     headers: axum::http::HeaderMap,
     body: axum::body::Bytes,
 ) -> Response {
-    use crm::webhook::{apply, now_secs, verify, Applied, Refusal};
+    use domain::crm::webhook::{apply, now_secs, verify, Applied, Refusal};
     let answer = |status: StatusCode, text: String| {
         (status, axum::Json(serde_json::json!({ "status": text }))).into_response()
     };
@@ -472,7 +471,7 @@ async fn crm_webhook(
             return Ok(None);
         };
         let conn = state.store.crm_connection(op.id).await?;
-        Ok::<_, app::store::StoreError>(conn.map(|c| (op, c)))
+        Ok::<_, domain::store::StoreError>(conn.map(|c| (op, c)))
     };
     let (operator, conn) = match found.await {
         Ok(Some(found)) => found,
@@ -490,7 +489,7 @@ async fn crm_webhook(
         tracing::warn!(operator = %operator.slug, %refusal, "refused a CRM webhook");
         return answer(StatusCode::UNAUTHORIZED, refusal.to_string());
     }
-    let mapping = match crm::mapping_for(&conn) {
+    let mapping = match domain::crm::mapping_for(&conn) {
         Ok(mapping) => mapping,
         Err(err) => return answer(StatusCode::SERVICE_UNAVAILABLE, err),
     };
@@ -528,7 +527,7 @@ async fn dev_outbox(State(state): State<AppState>, req: Request<Body>) -> Respon
         .extensions()
         .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
         .is_some_and(|c| c.0.ip().is_loopback());
-    if state.config.env != app::config::Environment::Development
+    if state.config.env != domain::config::Environment::Development
         || state.sms.name() != "outbox-file"
         || !loopback
     {
@@ -625,10 +624,10 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     // Several senders share the outbox (each claim takes one message), so one slow answer from
     // the provider does not hold up the texts behind it.
-    app::sms::requeue_interrupted(&store).await;
+    domain::sms::requeue_interrupted(&store).await;
     let workers: Vec<_> = (0..state.config.sms.workers)
         .map(|_| {
-            tokio::spawn(app::sms::run_worker(
+            tokio::spawn(domain::sms::run_worker(
                 store.clone(),
                 state.sms.clone(),
                 state.retry_policy(),
@@ -642,10 +641,10 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
         workers = workers.len(),
         "SMS workers started"
     );
-    let pushes = apns::sender(&state.config, &state.apple)
+    let pushes = domain::push::sender(&state.config, &state.apple)
         .context("could not set up pushes to Apple Wallet (ELUMO_APNS_*)")?;
     tracing::info!(sender = pushes.name(), "pass update pushes started");
-    let pusher = tokio::spawn(apns::run_push_worker(
+    let pusher = tokio::spawn(domain::push::run_push_worker(
         state.clone(),
         pushes,
         Arc::new(tokio::sync::Notify::new()),
@@ -653,9 +652,9 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
         stop_tx.subscribe(),
     ));
     let opens = tokio::spawn(write_opens(state.clone(), stop_tx.subscribe()));
-    let syncer = tokio::spawn(crm::engine::run_scheduler(
+    let syncer = tokio::spawn(domain::crm::engine::run_scheduler(
         store.clone(),
-        format!("instance-{}", app::tokens::Token::generate(6).expose()),
+        format!("instance-{}", domain::tokens::Token::generate(6).expose()),
         Duration::from_secs(30),
         stop_tx.subscribe(),
     ));
@@ -664,7 +663,8 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
         .with_context(|| format!("could not listen on {listen} (ELUMO_LISTEN)"))?;
     print_banner(&public_url, demo_url.as_deref(), store.dialect());
     if demo_url.is_some() {
-        if let Some((email, password)) = app::demo::remembered_admin(&state.config.journey.data_dir)
+        if let Some((email, password)) =
+            domain::demo::remembered_admin(&state.config.journey.data_dir)
         {
             println!(
                 "  Operator dashboard: {public_url}/admin  (sign in as {email} / {password})\n"
@@ -698,7 +698,7 @@ async fn write_opens(state: AppState, mut stop: tokio::sync::watch::Receiver<boo
             _ = tokio::time::sleep(Duration::from_secs(5)) => false,
             _ = stop.changed() => true,
         };
-        if let Err(err) = app::journeys::flush_opens(&state).await {
+        if let Err(err) = domain::journeys::flush_opens(&state).await {
             tracing::warn!(error = %err, "could not write invite opens");
         }
         if stopping || *stop.borrow() {
@@ -711,7 +711,7 @@ fn print_banner(public_url: &str, demo_url: Option<&str>, dialect: &str) {
     println!("\n  elumo pass is serving on {public_url}  (database: {dialect})\n");
     if let Some(url) = demo_url {
         println!("  Demo invite (Northwind Workspace, Shoreditch poster):\n  {url}\n");
-        if let Some(qr) = app::demo::terminal_qr(url) {
+        if let Some(qr) = domain::demo::terminal_qr(url) {
             println!("{qr}");
         }
         println!("  Try these numbers on the phone page:");
@@ -811,13 +811,13 @@ async fn access_revocations(
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.strip_prefix("Bearer "))
-        .filter(|t| app::tokens::looks_like_token(t))
+        .filter(|t| domain::tokens::looks_like_token(t))
     else {
         return unauthorized();
     };
     let operator = match state
         .store
-        .operator_by_access_token(&app::tokens::hash_token(token))
+        .operator_by_access_token(&domain::tokens::hash_token(token))
         .await
     {
         Ok(Some(id)) => id,
@@ -849,11 +849,11 @@ async fn access_revocations(
                             "source": r.source,
                             "facility_code": r.facility_code,
                             "card_number": r.card_number,
-                            "wiegand26": format!("{:07X}", app::credentials::wiegand26(
+                            "wiegand26": format!("{:07X}", domain::credentials::wiegand26(
                                 u8::try_from(r.facility_code).unwrap_or_default(),
                                 u16::try_from(r.card_number).unwrap_or_default())),
                         },
-                        "revoked_at": app::wallet::rfc3339(r.at),
+                        "revoked_at": domain::wallet::rfc3339(r.at),
                     })
                 })
                 .collect();

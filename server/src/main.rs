@@ -34,7 +34,7 @@ Configuration comes from ELUMO_* environment variables and DATABASE_URL; see REA
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    let config = match app::config::Config::from_env() {
+    let config = match domain::config::Config::from_env() {
         Ok(c) => c,
         Err(err) => {
             eprintln!("error: {err}");
@@ -75,7 +75,7 @@ async fn main() -> ExitCode {
     }
 }
 
-async fn invite_create(config: app::config::Config, args: &[&str]) -> anyhow::Result<()> {
+async fn invite_create(config: domain::config::Config, args: &[&str]) -> anyhow::Result<()> {
     let mut operator = None;
     let mut site = None;
     let mut member = None;
@@ -98,11 +98,11 @@ async fn invite_create(config: app::config::Config, args: &[&str]) -> anyhow::Re
         }
     }
     let operator = operator.ok_or_else(|| anyhow::anyhow!("--operator is required\n\n{USAGE}"))?;
-    let store = app::store::Store::connect(config.db.url.expose(), 2).await?;
-    let url = app::invites::create(
+    let store = domain::store::Store::connect(config.db.url.expose(), 2).await?;
+    let url = domain::invites::create(
         &store,
         &config.http.public_url,
-        &app::invites::NewInviteRequest {
+        &domain::invites::NewInviteRequest {
             operator_slug: operator,
             site,
             member_external_id: member,
@@ -111,7 +111,7 @@ async fn invite_create(config: app::config::Config, args: &[&str]) -> anyhow::Re
     )
     .await?;
     println!("{url}");
-    if let Some(qr) = app::demo::terminal_qr(&url) {
+    if let Some(qr) = domain::demo::terminal_qr(&url) {
         println!("{qr}");
     }
     store.close().await;

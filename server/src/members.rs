@@ -4,11 +4,11 @@ use std::collections::HashMap;
 use std::path::PathBuf;
 
 use anyhow::{anyhow, bail, Context as _};
-use app::config::Config;
-use app::store::{SqlOperator, Store, SyncMode};
+use domain::config::Config;
+use domain::crm::engine::{self, SyncOptions, SyncReport};
+use domain::crm::file::{parse_mapping, FileSource, Format};
+use domain::store::{SqlOperator, Store, SyncMode};
 use indicatif::{ProgressBar, ProgressStyle};
-use server::crm::engine::{self, SyncOptions, SyncReport};
-use server::crm::file::{parse_mapping, FileSource, Format};
 
 /// Flags that take a value, and bare switches, from an argument list.
 struct Args<'a> {
@@ -66,7 +66,7 @@ async fn open(config: &Config, slug: &str) -> anyhow::Result<(Store, SqlOperator
 }
 
 fn holder() -> String {
-    format!("cli-{}", app::tokens::Token::generate(6).expose())
+    format!("cli-{}", domain::tokens::Token::generate(6).expose())
 }
 
 /// The row number in "row 12 (id …)" / "line 3", for listing problems in file order.
@@ -170,7 +170,7 @@ pub async fn sync(config: Config, args: &[&str]) -> anyhow::Result<()> {
     let conn = store.crm_connection(operator.id).await?.ok_or_else(|| {
         anyhow!("{slug} has no CRM connection; add one with `server crm connect`")
     })?;
-    let connector = server::crm::connector_for(&conn).map_err(|e| anyhow!(e))?;
+    let connector = domain::crm::connector_for(&conn).map_err(|e| anyhow!(e))?;
     let mode = if a.has("--full") {
         SyncMode::Full
     } else {
@@ -211,7 +211,7 @@ pub async fn connect(config: Config, args: &[&str]) -> anyhow::Result<()> {
     }
     let settings = std::fs::read_to_string(settings_path)
         .with_context(|| format!("could not read {settings_path}"))?;
-    let conn = app::store::SqlCrmConnection {
+    let conn = domain::store::SqlCrmConnection {
         operator_id: 0,
         kind: kind.to_owned(),
         settings: settings.clone(),
@@ -220,14 +220,14 @@ pub async fn connect(config: Config, args: &[&str]) -> anyhow::Result<()> {
         full_requested_at: None,
     };
     // Refuse settings that could not run, before storing them.
-    server::crm::connector_for(&conn).map_err(|e| anyhow!(e))?;
+    domain::crm::connector_for(&conn).map_err(|e| anyhow!(e))?;
     let (store, operator) = open(&config, slug).await?;
-    let secret = app::tokens::Token::generate(32);
+    let secret = domain::tokens::Token::generate(32);
     let stored = store
         .set_crm_connection(operator.id, kind, &settings, every * 60, secret.expose())
         .await?;
     store
-        .request_full_sync(operator.id, Some(app::store::now_ms()))
+        .request_full_sync(operator.id, Some(domain::store::now_ms()))
         .await?;
     store.close().await;
     println!(
@@ -356,7 +356,7 @@ pub async fn pass_revoke(config: Config, args: &[&str]) -> anyhow::Result<()> {
 
 /// `server admin create`: a dashboard account for an operator's staff.
 pub async fn admin_create(config: Config, args: &[&str]) -> anyhow::Result<()> {
-    use app::admin::auth::{hash_password, password_problem};
+    use domain::staff::{hash_password, password_problem};
     let a = Args::parse(args, &["--operator", "--email", "--role"], &[])?;
     let slug = a
         .one("--operator")
@@ -375,7 +375,10 @@ pub async fn admin_create(config: Config, args: &[&str]) -> anyhow::Result<()> {
     };
     let (password, generated) = match std::env::var("ELUMO_ADMIN_PASSWORD") {
         Ok(p) if !p.is_empty() => (p, false),
-        _ => (app::tokens::Token::generate(12).expose().to_owned(), true),
+        _ => (
+            domain::tokens::Token::generate(12).expose().to_owned(),
+            true,
+        ),
     };
     if let Some(problem) = password_problem(&password) {
         bail!("ELUMO_ADMIN_PASSWORD: {problem}");
@@ -386,7 +389,7 @@ pub async fn admin_create(config: Config, args: &[&str]) -> anyhow::Result<()> {
         .await;
     if let Ok(id) = &created {
         store
-            .audit(&app::store::Audit {
+            .audit(&domain::store::Audit {
                 operator_id: operator.id,
                 staff_id: Some(*id),
                 actor: "command line",
@@ -400,7 +403,7 @@ pub async fn admin_create(config: Config, args: &[&str]) -> anyhow::Result<()> {
     store.close().await;
     match created {
         Ok(_) => {}
-        Err(app::store::StoreError::Conflict(_)) => {
+        Err(domain::store::StoreError::Conflict(_)) => {
             bail!("there is already an account for {email}")
         }
         Err(e) => return Err(e.into()),
@@ -423,10 +426,10 @@ pub async fn access_token(config: Config, args: &[&str]) -> anyhow::Result<()> {
         .one("--operator")
         .ok_or_else(|| anyhow!("--operator is required"))?;
     let (store, operator) = open(&config, slug).await?;
-    let token = app::tokens::Token::generate(32);
+    let token = domain::tokens::Token::generate(32);
     store.set_access_token(operator.id, &token.hash()).await?;
     store
-        .audit(&app::store::Audit {
+        .audit(&domain::store::Audit {
             operator_id: operator.id,
             staff_id: None,
             actor: "command line",

@@ -15,14 +15,14 @@
 
 use std::time::{Duration, UNIX_EPOCH};
 
-use app::state::AppState;
-use app::store::SqlWalletPass;
 use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::Router;
+use domain::state::AppState;
+use domain::store::SqlWalletPass;
 use serde::Deserialize;
 
 pub fn routes() -> Router<AppState> {
@@ -207,7 +207,7 @@ async fn latest_pass(
     if since.is_some_and(|since| modified <= since) {
         return StatusCode::NOT_MODIFIED.into_response();
     }
-    let content = match app::links::content_of(
+    let content = match domain::links::content_of(
         &state.store,
         &state.config.http.public_url,
         &state.credentials,
@@ -225,7 +225,7 @@ async fn latest_pass(
             let h = res.headers_mut();
             h.insert(
                 header::CONTENT_TYPE,
-                HeaderValue::from_static(app::wallet::apple::CONTENT_TYPE),
+                HeaderValue::from_static(domain::wallet::apple::CONTENT_TYPE),
             );
             if let Ok(v) = HeaderValue::from_str(&httpdate::fmt_http_date(modified)) {
                 h.insert(header::LAST_MODIFIED, v);
@@ -260,7 +260,7 @@ async fn log(
         .store
         .hit(
             "passkit_log_ip",
-            &app::limits::address_key(&ip),
+            &domain::limits::address_key(&ip),
             LOGS_PER_ADDRESS,
             LOG_WINDOW_MS,
         )

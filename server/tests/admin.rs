@@ -3,10 +3,10 @@
 
 mod common;
 
-use app::store::{NewMember, NewOperator};
 use axum::body::Body;
 use axum::http::{header, HeaderMap, Request, StatusCode};
 use axum::Router;
+use domain::store::{NewMember, NewOperator};
 use tower::ServiceExt as _;
 
 const A_ADMIN: &str = "admin@a.example";
@@ -16,7 +16,7 @@ const PASSWORD: &str = "a long enough password";
 
 struct Dash {
     router: Router,
-    state: app::state::AppState,
+    state: domain::state::AppState,
     token: String,
     a: i64,
     b: i64,
@@ -34,7 +34,7 @@ async fn dashboard_on(t: common::TestStore, extra: &[(&str, &str)]) -> Dash {
     let (state, token) = common::demo_state_with(&t, dir.path(), extra).await;
     let store = &state.store;
     let a = store
-        .operator_by_slug(app::demo::DEMO_OPERATOR_SLUG)
+        .operator_by_slug(domain::demo::DEMO_OPERATOR_SLUG)
         .await
         .unwrap()
         .unwrap()
@@ -66,7 +66,7 @@ async fn dashboard_on(t: common::TestStore, extra: &[(&str, &str)]) -> Dash {
         })
         .await
         .unwrap();
-    let hash = app::admin::auth::hash_password(PASSWORD);
+    let hash = domain::staff::hash_password(PASSWORD);
     store
         .create_staff(a, A_ADMIN, &hash, "admin")
         .await
@@ -140,7 +140,7 @@ impl Browser {
 /// cookie's form token (server/tests/adversarial_staff.rs covers the form's own CSRF checks).
 fn login_req(email: &str, password: &str) -> Request<Body> {
     let pre_session = "test-pre-session-cookie-value";
-    let csrf = app::admin::auth::login_form_token(pre_session);
+    let csrf = domain::staff::login_form_token(pre_session);
     Request::post("/admin/login")
         .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
         .header(header::COOKIE, format!("__Host-elumo_login={pre_session}"))
@@ -194,7 +194,7 @@ async fn ada_with_a_pass(d: &Dash) -> String {
     assert_eq!(status, StatusCode::OK);
     assert_eq!(
         headers[header::CONTENT_TYPE],
-        app::wallet::apple::CONTENT_TYPE
+        domain::wallet::apple::CONTENT_TYPE
     );
     journey
 }
@@ -988,7 +988,7 @@ async fn the_qr_code_carries_the_credential_in_the_operators_format() {
     .await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(
-        app::credentials::verify_token(&token, public.as_bytes())
+        domain::credentials::verify_token(&token, public.as_bytes())
             .map(|(op, fc, card, _)| (op, fc, card)),
         Some(("northwind".to_owned(), 42, 1002)),
         "Grace's physical card, signed for her operator"
@@ -1003,7 +1003,7 @@ async fn the_qr_code_carries_the_credential_in_the_operators_format() {
     settings.push(("credential_format", "wiegand26"));
     common::send(&d.router, admin.post("/admin/settings", &settings)).await;
     let pass = pass_json(&issue().await);
-    let expected = format!("{:07X}", app::credentials::wiegand26(42, 1002));
+    let expected = format!("{:07X}", domain::credentials::wiegand26(42, 1002));
     assert_eq!(pass["barcodes"][0]["message"], expected.as_str());
     assert_eq!(pass["nfc"]["message"], expected.as_str());
 
@@ -1020,7 +1020,7 @@ async fn the_qr_code_carries_the_credential_in_the_operators_format() {
         .wallet_passes_for_member(grace.id)
         .await
         .unwrap();
-    let content = app::links::content_of(
+    let content = domain::links::content_of(
         &d.state.store,
         "https://pass.example.test",
         &d.state.credentials,
@@ -1184,7 +1184,7 @@ async fn operators_upload_their_logo_and_icon_for_the_passes() {
         .await
         .unwrap()
         .remove(0);
-    let content = app::links::content_of(
+    let content = domain::links::content_of(
         &d.state.store,
         "https://pass.example.test",
         &d.state.credentials,
@@ -1236,13 +1236,13 @@ async fn a_revoked_pass_reaches_the_access_systems_feed_at_once() {
 }
 
 async fn revocation_feed_on(d: Dash) {
-    let token = app::tokens::Token::generate(32);
+    let token = domain::tokens::Token::generate(32);
     d.state
         .store
         .set_access_token(d.a, &token.hash())
         .await
         .unwrap();
-    let b_token = app::tokens::Token::generate(32);
+    let b_token = domain::tokens::Token::generate(32);
     d.state
         .store
         .set_access_token(d.b, &b_token.hash())
@@ -1268,7 +1268,7 @@ async fn revocation_feed_on(d: Dash) {
         StatusCode::UNAUTHORIZED
     );
     assert_eq!(
-        feed(Some(app::tokens::Token::generate(32).expose().into()), 0)
+        feed(Some(domain::tokens::Token::generate(32).expose().into()), 0)
             .await
             .0,
         StatusCode::UNAUTHORIZED

@@ -20,7 +20,7 @@ const UNKNOWN: &str = "+447400123099";
 
 struct Env {
     router: Router,
-    state: app::state::AppState,
+    state: domain::state::AppState,
     token: String,
     t: common::TestStore,
     _dir: tempfile::TempDir,
@@ -166,7 +166,7 @@ impl Env {
 
     /// Sends what is due; every text the local sender wrote, oldest first.
     async fn texts(&self) -> Vec<serde_json::Value> {
-        while app::sms::send_one(
+        while domain::sms::send_one(
             &self.state.store,
             self.state.sms.as_ref(),
             self.state.retry_policy(),
@@ -209,7 +209,7 @@ impl Env {
             .id
     }
 
-    async fn journey(&self, public_id: &str) -> app::store::SqlJourney {
+    async fn journey(&self, public_id: &str) -> domain::store::SqlJourney {
         self.state
             .store
             .journey_by_public_id(public_id)
@@ -787,11 +787,11 @@ async fn opening_an_invite_writes_nothing_and_the_journey_starts_with_a_number()
         assert_eq!(kinds[..2], ["invite_opened", "number_submitted"]);
 
         // The opens are counted all the same, for the funnel.
-        app::journeys::flush_opens(&e.state).await.unwrap();
+        domain::journeys::flush_opens(&e.state).await.unwrap();
         let (funnel, _) = e
             .state
             .store
-            .funnel(1, 0, app::store::now_ms() + 60_000)
+            .funnel(1, 0, domain::store::now_ms() + 60_000)
             .await
             .unwrap();
         assert_eq!((funnel.opened, funnel.matched), (5, 1));
@@ -843,16 +843,16 @@ async fn two_people_cannot_lock_a_poster_and_ipv6_counts_by_64() {
 async fn a_member_invite_keeps_its_own_limit() {
     for t in common::stores().await {
         let e = env_on(t, &[]).await;
-        let token = app::tokens::Token::generate(16);
+        let token = domain::tokens::Token::generate(16);
         e.state
             .store
-            .insert_invite(&app::store::NewInvite {
+            .insert_invite(&domain::store::NewInvite {
                 operator_id: 1,
                 site_id: None,
                 member_id: Some(e.member_id(ADA).await),
                 token_hash: &token.hash(),
                 channel: "email",
-                expires_at: app::store::now_ms() + 3_600_000,
+                expires_at: domain::store::now_ms() + 3_600_000,
             })
             .await
             .unwrap();
@@ -894,7 +894,7 @@ async fn the_daily_text_limit_of_a_number_is_counted_per_operator() {
         .await;
         let store = &e.state.store;
         let acme = store
-            .insert_operator(&app::store::NewOperator {
+            .insert_operator(&domain::store::NewOperator {
                 slug: "acme",
                 name: "Acme Offices",
                 brand_color: "#222222",
@@ -907,7 +907,7 @@ async fn the_daily_text_limit_of_a_number_is_counted_per_operator() {
             .await
             .unwrap();
         store
-            .upsert_member(&app::store::NewMember {
+            .upsert_member(&domain::store::NewMember {
                 operator_id: acme,
                 external_id: "acme-1",
                 first_name: "Ada",
@@ -915,20 +915,20 @@ async fn the_daily_text_limit_of_a_number_is_counted_per_operator() {
                 email: None,
                 mobile_e164: Some(ADA),
                 source: "test",
-                synced_at: Some(app::store::now_ms()),
+                synced_at: Some(domain::store::now_ms()),
                 active: true,
             })
             .await
             .unwrap();
-        let token = app::tokens::Token::generate(16);
+        let token = domain::tokens::Token::generate(16);
         store
-            .insert_invite(&app::store::NewInvite {
+            .insert_invite(&domain::store::NewInvite {
                 operator_id: acme,
                 site_id: None,
                 member_id: None,
                 token_hash: &token.hash(),
                 channel: "print",
-                expires_at: app::store::now_ms() + 3_600_000,
+                expires_at: domain::store::now_ms() + 3_600_000,
             })
             .await
             .unwrap();

@@ -24,7 +24,7 @@ const ATTACKER_ADDRESS: &str = "203.0.113.66:40000";
 
 struct Dash {
     router: Router,
-    state: app::state::AppState,
+    state: domain::state::AppState,
     t: common::TestStore,
     a: i64,
     _dir: tempfile::TempDir,
@@ -37,13 +37,13 @@ async fn dashboard_on(t: common::TestStore) -> Dash {
     let (state, _) = common::demo_state_with(&t, dir.path(), &[]).await;
     let store = &state.store;
     let a = store
-        .operator_by_slug(app::demo::DEMO_OPERATOR_SLUG)
+        .operator_by_slug(domain::demo::DEMO_OPERATOR_SLUG)
         .await
         .unwrap()
         .unwrap()
         .id;
     let b = store
-        .insert_operator(&app::store::NewOperator {
+        .insert_operator(&domain::store::NewOperator {
             slug: "bravo",
             name: "Bravo Offices",
             brand_color: "#222222",
@@ -55,7 +55,7 @@ async fn dashboard_on(t: common::TestStore) -> Dash {
         })
         .await
         .unwrap();
-    let hash = app::admin::auth::hash_password(PASSWORD);
+    let hash = domain::staff::hash_password(PASSWORD);
     store
         .create_staff(a, A_ADMIN, &hash, "admin")
         .await
@@ -794,7 +794,7 @@ async fn a_reset_link_works_once_for_thirty_minutes_and_a_forged_one_never() {
         )
         .await
         .unwrap();
-        assert_eq!(kept, app::tokens::hash_token(&token), "{name}");
+        assert_eq!(kept, domain::tokens::hash_token(&token), "{name}");
         let life = scalar(
             &d.t,
             "SELECT CAST(expires_at - created_at AS TEXT) FROM staff_password_resets",

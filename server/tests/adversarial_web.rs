@@ -17,7 +17,7 @@ use axum::Router;
 
 struct App {
     router: Router,
-    state: app::state::AppState,
+    state: domain::state::AppState,
     token: String,
     t: common::TestStore,
     _dir: tempfile::TempDir,
@@ -260,11 +260,11 @@ const PRODUCTION_SMS: [(&str, &str); 4] = [
     ("ELUMO_TWILIO_AUTH_TOKEN", "secret"),
 ];
 
-fn production_config(extra: &[(&str, &str)]) -> Result<app::config::Config, String> {
+fn production_config(extra: &[(&str, &str)]) -> Result<domain::config::Config, String> {
     let mut vars: HashMap<&str, &str> = PRODUCTION_SMS.into_iter().collect();
     vars.insert("ELUMO_TWILIO_FROM", "+15005550006");
     vars.extend(extra.iter().copied());
-    app::config::Config::from_lookup(|k| vars.get(k).map(|v| v.to_string()))
+    domain::config::Config::from_lookup(|k| vars.get(k).map(|v| v.to_string()))
         .map_err(|e| e.to_string())
 }
 
@@ -389,13 +389,13 @@ async fn production_refuses_plain_http_and_development_signing_material() {
 /// A signed-in dashboard browser for `email` (a session made in the store, as sign-in makes it).
 async fn dashboard_cookie(a: &App, email: &str) -> String {
     let staff = a.state.store.staff_by_email(email).await.unwrap().unwrap();
-    let secret = app::tokens::Token::generate(32);
+    let secret = domain::tokens::Token::generate(32);
     a.state
         .store
         .insert_session(&secret.hash(), &staff, "csrf-token", "test")
         .await
         .unwrap();
-    app::admin::auth::session_cookie(&a.state.config.http.public_url, secret.expose())
+    domain::staff::session_cookie(&a.state.config.http.public_url, secret.expose())
         .split(';')
         .next()
         .unwrap()
@@ -408,7 +408,7 @@ async fn csv_export_neutralises_formulas_and_keeps_awkward_names_intact() {
     let operator = a
         .state
         .store
-        .operator_by_slug(app::demo::DEMO_OPERATOR_SLUG)
+        .operator_by_slug(domain::demo::DEMO_OPERATOR_SLUG)
         .await
         .unwrap()
         .unwrap()
@@ -418,7 +418,7 @@ async fn csv_export_neutralises_formulas_and_keeps_awkward_names_intact() {
         .create_staff(
             operator,
             "export@a.example",
-            &app::admin::auth::hash_password("a long enough password"),
+            &domain::staff::hash_password("a long enough password"),
             "admin",
         )
         .await
@@ -547,8 +547,8 @@ async fn key_files_the_server_writes_are_private() {
 async fn a_crm_connection_may_name_only_elumo_crm_variables() {
     let dir = tempfile::tempdir().unwrap();
     let db = format!("sqlite://{}", dir.path().join("elumo.db").display());
-    let store = app::store::Store::connect(&db, 1).await.unwrap();
-    app::demo::seed(&store).await.unwrap();
+    let store = domain::store::Store::connect(&db, 1).await.unwrap();
+    domain::demo::seed(&store).await.unwrap();
     store.close().await;
     let connect = |var: &str| {
         let settings = dir.path().join("crm.json");
@@ -601,7 +601,7 @@ async fn a_crm_connection_may_name_only_elumo_crm_variables() {
         );
         assert!(!err.contains("aws-secret-value"));
     }
-    let store = app::store::Store::connect(&db, 1).await.unwrap();
+    let store = domain::store::Store::connect(&db, 1).await.unwrap();
     let northwind = store.operator_by_slug("northwind").await.unwrap().unwrap();
     assert!(
         store.crm_connection(northwind.id).await.unwrap().is_none(),
@@ -614,7 +614,7 @@ async fn a_crm_connection_may_name_only_elumo_crm_variables() {
 
     // A connection stored before the rule (or written to the database directly) is refused
     // when it is used, before the variable is read.
-    let conn = app::store::SqlCrmConnection {
+    let conn = domain::store::SqlCrmConnection {
         operator_id: 1,
         kind: "rest".into(),
         settings: serde_json::json!({
@@ -626,7 +626,7 @@ async fn a_crm_connection_may_name_only_elumo_crm_variables() {
         webhook_secret: String::new(),
         full_requested_at: None,
     };
-    let err = server::crm::connector_for(&conn).err().unwrap();
+    let err = domain::crm::connector_for(&conn).err().unwrap();
     assert!(err.contains("ELUMO_CRM_") && err.contains("PATH"), "{err}");
 }
 

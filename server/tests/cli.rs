@@ -13,8 +13,8 @@ impl Cli {
     async fn new() -> Cli {
         let dir = tempfile::tempdir().unwrap();
         let url = format!("sqlite://{}", dir.path().join("elumo.db").display());
-        let store = app::store::Store::connect(&url, 1).await.unwrap();
-        app::demo::seed(&store).await.unwrap();
+        let store = domain::store::Store::connect(&url, 1).await.unwrap();
+        domain::demo::seed(&store).await.unwrap();
         store.close().await;
         Cli { dir, url }
     }
@@ -37,8 +37,8 @@ impl Cli {
         )
     }
 
-    async fn store(&self) -> app::store::Store {
-        app::store::Store::connect(&self.url, 1).await.unwrap()
+    async fn store(&self) -> domain::store::Store {
+        domain::store::Store::connect(&self.url, 1).await.unwrap()
     }
 }
 
@@ -127,9 +127,11 @@ async fn operator_limits_and_pass_revocation_from_the_command_line() {
         .await
         .unwrap()
         .unwrap();
-    let cred = app::credentials::ensure(&store, &op, &grace).await.unwrap();
+    let cred = domain::credentials::ensure(&store, &op, &grace)
+        .await
+        .unwrap();
     store
-        .upsert_wallet_pass(&app::store::NewWalletPass {
+        .upsert_wallet_pass(&domain::store::NewWalletPass {
             operator_id: op.id,
             member_id: grace.id,
             credential_id: cred.id,

@@ -9,18 +9,18 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use app::sms::RetryPolicy;
-use app::store::{SqlOperator, Store, SyncMode};
 use axum::body::Body;
 use axum::extract::State;
 use axum::http::{header, HeaderMap, Method, Request, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
+use domain::crm::engine::{self, SyncError, SyncOptions, SyncReport};
+use domain::crm::file::{FileSource, Format};
+use domain::crm::hubspot::{HubSpotConnector, HubSpotSettings};
+use domain::crm::rest::{RestConnector, RestSettings};
+use domain::crm::{Auth, CrmError};
+use domain::retry::RetryPolicy;
+use domain::store::{SqlOperator, Store, SyncMode};
 use serde_json::{json, Value};
-use server::crm::engine::{self, SyncError, SyncOptions, SyncReport};
-use server::crm::file::{FileSource, Format};
-use server::crm::hubspot::{HubSpotConnector, HubSpotSettings};
-use server::crm::rest::{RestConnector, RestSettings};
-use server::crm::{Auth, CrmError};
 use tower::ServiceExt as _;
 
 // ---- helpers ----
@@ -35,14 +35,14 @@ fn opts(mode: SyncMode, holder: &str) -> SyncOptions {
 }
 
 async fn northwind(store: &Store) -> SqlOperator {
-    app::demo::seed(store).await.unwrap();
+    domain::demo::seed(store).await.unwrap();
     store.operator_by_slug("northwind").await.unwrap().unwrap()
 }
 
 async fn sync(
     store: &Store,
     op: &SqlOperator,
-    c: &dyn server::crm::Connector,
+    c: &dyn domain::crm::Connector,
     o: &SyncOptions,
 ) -> Result<SyncReport, SyncError> {
     engine::run(store, op, c, o, &|_| {}).await
@@ -664,7 +664,7 @@ fn contact(i: usize, modified_ms: i64) -> Value {
             "access_card": format!("{}", 3000 + i),
         },
         "createdAt": "2026-01-01T00:00:00Z",
-        "updatedAt": app::store::now_ms().to_string(),
+        "updatedAt": domain::store::now_ms().to_string(),
         "archived": false,
     })
 }
@@ -728,7 +728,7 @@ async fn hubspot_contacts_are_listed_then_searched_by_last_modified() {
     // A change in HubSpot, then an incremental run: a search since the last run.
     let last_start = t.store.sync_runs(op.id, 1).await.unwrap()[0].started_at;
     crm.members.lock().unwrap()[3] = {
-        let mut c = contact(3, app::store::now_ms());
+        let mut c = contact(3, domain::store::now_ms());
         c["properties"]["mobilephone"] = json!("07400 611111");
         c
     };
@@ -765,7 +765,7 @@ async fn hubspot_contacts_are_listed_then_searched_by_last_modified() {
 
 struct Hook {
     router: axum::Router,
-    state: app::state::AppState,
+    state: domain::state::AppState,
     secret: String,
     token: String,
     _dir: tempfile::TempDir,
@@ -803,7 +803,7 @@ impl Hook {
     }
 
     async fn deliver(&self, slug: &str, body: &str, ts: i64, secret: &str) -> (StatusCode, String) {
-        let sig = server::crm::webhook::sign(secret, ts, body.as_bytes());
+        let sig = domain::crm::webhook::sign(secret, ts, body.as_bytes());
         self.send(
             Request::post(format!("/webhooks/crm/{slug}"))
                 .header(header::CONTENT_TYPE, "application/json")
@@ -816,7 +816,7 @@ impl Hook {
     }
 
     async fn signed(&self, body: &Value) -> (StatusCode, String) {
-        let now = server::crm::webhook::now_secs();
+        let now = domain::crm::webhook::now_secs();
         self.deliver("northwind", &body.to_string(), now, &self.secret.clone())
             .await
     }
@@ -904,7 +904,7 @@ async fn webhooks_are_signed_fresh_and_idempotent() {
         json!({"id": "nw-3001", "mobile": "07400 123202"}),
     )
     .to_string();
-    let now = server::crm::webhook::now_secs();
+    let now = domain::crm::webhook::now_secs();
     let (status, text) = h.deliver("northwind", &body, now, "not-the-secret").await;
     assert_eq!(
         (status, text.as_str()),
@@ -1017,9 +1017,9 @@ async fn a_deactivated_member_cannot_start_a_journey_and_their_passes_are_voided
         .unwrap()
         .unwrap();
     let op = store.operator(1).await.unwrap().unwrap();
-    let cred = app::credentials::ensure(store, &op, &ada).await.unwrap();
+    let cred = domain::credentials::ensure(store, &op, &ada).await.unwrap();
     store
-        .upsert_wallet_pass(&app::store::NewWalletPass {
+        .upsert_wallet_pass(&domain::store::NewWalletPass {
             operator_id: 1,
             member_id: ada.id,
             credential_id: cred.id,
@@ -1286,10 +1286,10 @@ async fn a_membership_end_from_the_crm_becomes_the_passes_expiry() {
         "a file without name or email columns leaves them as they were"
     );
 
-    let cred = app::credentials::ensure(store, &op, &ada).await.unwrap();
+    let cred = domain::credentials::ensure(store, &op, &ada).await.unwrap();
     for platform in ["apple", "google"] {
         let pass = store
-            .upsert_wallet_pass(&app::store::NewWalletPass {
+            .upsert_wallet_pass(&domain::store::NewWalletPass {
                 operator_id: 1,
                 member_id: ada.id,
                 credential_id: cred.id,
@@ -1300,7 +1300,7 @@ async fn a_membership_end_from_the_crm_becomes_the_passes_expiry() {
             })
             .await
             .unwrap();
-        let content = app::links::pass_content(
+        let content = domain::links::pass_content(
             "https://pass.example.test",
             &h.state.credentials,
             &op,
@@ -1335,7 +1335,7 @@ async fn a_member_a_webhook_adds_during_a_full_sync_is_not_deactivated_by_it() {
             .unwrap();
         tokio::time::sleep(Duration::from_millis(5)).await;
         // …a webhook adds a member meanwhile…
-        let newcomer = app::store::SyncRecord {
+        let newcomer = domain::store::SyncRecord {
             external_id: "nw-5001".into(),
             first_name: "New".into(),
             last_name: "Comer".into(),
@@ -1351,7 +1351,7 @@ async fn a_member_a_webhook_adds_during_a_full_sync_is_not_deactivated_by_it() {
             row_ref: "event e1".into(),
         };
         store
-            .write_sync_page(&app::store::PageWrite {
+            .write_sync_page(&domain::store::PageWrite {
                 operator_id: op.id,
                 source: "webhook",
                 run_id: None,

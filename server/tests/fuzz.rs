@@ -97,10 +97,10 @@ fn the_phone_parser_never_panics() {
         let region = g.pick(&regions);
         let outcome = std::panic::catch_unwind(|| {
             let _ = app::types::phone_hint::quick_check(&input);
-            app::phone::normalise(&input, region).map(|e164| {
+            domain::phone::normalise(&input, region).map(|e164| {
                 // What the product does next with a valid number.
-                let _ = app::phone::region_of(&e164);
-                app::phone::mask(&e164)
+                let _ = domain::phone::region_of(&e164);
+                domain::phone::mask(&e164)
             })
         });
         match outcome {

@@ -120,7 +120,7 @@ async fn api(
 
 struct Env {
     router: axum::Router,
-    state: app::state::AppState,
+    state: domain::state::AppState,
     token: String,
     google: Google,
     dir: tempfile::TempDir,
@@ -309,8 +309,8 @@ async fn objects_are_inserted_before_a_short_link_and_revoked_through_the_api() 
         .unwrap()
         .remove(0);
     assert!(e.state.store.void_wallet_pass(pass.id).await.unwrap());
-    let apple = server::apns::sender(&e.state.config, &e.state.apple).unwrap();
-    let handled = server::apns::push_due(&server::apns::Updates {
+    let apple = domain::push::sender(&e.state.config, &e.state.apple).unwrap();
+    let handled = domain::push::push_due(&domain::push::Updates {
         store: &e.state.store,
         apple: apple.as_ref(),
         google: &e.state.google,

@@ -12,7 +12,7 @@ use axum::Router;
 
 struct App {
     router: Router,
-    state: app::state::AppState,
+    state: domain::state::AppState,
     token: String,
     _t: common::TestStore,
     _dir: tempfile::TempDir,
@@ -245,14 +245,14 @@ async fn member_invites_require_that_members_number() {
         .await
         .unwrap()
         .remove(0);
-    let token = app::tokens::Token::generate(16);
-    s.insert_invite(&app::store::NewInvite {
+    let token = domain::tokens::Token::generate(16);
+    s.insert_invite(&domain::store::NewInvite {
         operator_id: op.operator_id,
         site_id: None,
         member_id: Some(op.id),
         token_hash: &token.hash(),
         channel: "email",
-        expires_at: app::store::now_ms() + 60_000,
+        expires_at: domain::store::now_ms() + 60_000,
     })
     .await
     .unwrap();
@@ -302,16 +302,16 @@ async fn unknown_and_expired_invites_get_a_clear_page() {
     let (status, _, _) = common::send(&app.router, get_req("/i/%3Cscript%3E")).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
 
-    let token = app::tokens::Token::generate(16);
+    let token = domain::tokens::Token::generate(16);
     app.state
         .store
-        .insert_invite(&app::store::NewInvite {
+        .insert_invite(&domain::store::NewInvite {
             operator_id: 1,
             site_id: None,
             member_id: None,
             token_hash: &token.hash(),
             channel: "print",
-            expires_at: app::store::now_ms() - 1,
+            expires_at: domain::store::now_ms() - 1,
         })
         .await
         .unwrap();
@@ -443,7 +443,7 @@ async fn slow_requests_time_out() {
 
 #[tokio::test]
 async fn operators_create_invites_that_work() {
-    use app::invites::{create, InviteError, NewInviteRequest};
+    use domain::invites::{create, InviteError, NewInviteRequest};
     let app = demo_app().await;
     let store = &app.state.store;
     let public = "https://pass.example.test";

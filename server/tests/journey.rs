@@ -14,7 +14,7 @@ use tower::ServiceExt as _;
 
 struct Phone {
     router: Router,
-    state: app::state::AppState,
+    state: domain::state::AppState,
     token: String,
     dir: tempfile::TempDir,
     _t: common::TestStore,
@@ -128,7 +128,7 @@ impl Phone {
 
     /// Lets the SMS worker send what is due, then reads the newest text from the local outbox.
     async fn latest_sms(&self) -> serde_json::Value {
-        while app::sms::send_one(
+        while domain::sms::send_one(
             &self.state.store,
             self.state.sms.as_ref(),
             self.state.retry_policy(),
@@ -170,7 +170,7 @@ impl Phone {
             .collect()
     }
 
-    async fn member(&self, mobile: &str) -> app::store::SqlMember {
+    async fn member(&self, mobile: &str) -> domain::store::SqlMember {
         self.state
             .store
             .members_by_mobile(1, mobile)
@@ -334,7 +334,7 @@ async fn apple_wallet_gets_a_real_signed_pkpass_with_a_new_credential() {
         std::fs::create_dir_all(path.parent().unwrap()).unwrap();
         std::fs::write(path, bytes).unwrap();
     }
-    let certs = app::wallet::certs::dev_paths(p.dir.path());
+    let certs = domain::wallet::certs::dev_paths(p.dir.path());
     let verify = Command::new("openssl")
         .args([
             "smime", "-verify", "-binary", "-inform", "DER", "-purpose", "any",
@@ -424,7 +424,7 @@ async fn google_wallet_gets_a_save_link_with_a_verifiable_jwt() {
         .expect("Google's save URL");
     assert_eq!(jwt.split('.').count(), 3);
 
-    let pem = std::fs::read(app::wallet::certs::dev_paths(p.dir.path()).google_key).unwrap();
+    let pem = std::fs::read(domain::wallet::certs::dev_paths(p.dir.path()).google_key).unwrap();
     let public = openssl::rsa::Rsa::private_key_from_pem(&pem)
         .unwrap()
         .public_key_to_pem()
@@ -540,7 +540,7 @@ async fn unknown_expired_and_replaced_links_get_a_clear_page() {
     // Age the link: it expires.
     let store = &p.state.store;
     let link = store
-        .link_by_token_hash(&app::tokens::hash_token(old.trim_start_matches("/l/")))
+        .link_by_token_hash(&domain::tokens::hash_token(old.trim_start_matches("/l/")))
         .await
         .unwrap()
         .unwrap();
@@ -608,7 +608,7 @@ async fn concurrent_presses_give_a_member_one_credential() {
     for _ in 0..8 {
         let (store, op, alan) = (p.state.store.clone(), op.clone(), alan.clone());
         tasks.push(tokio::spawn(async move {
-            app::credentials::ensure(&store, &op, &alan)
+            domain::credentials::ensure(&store, &op, &alan)
                 .await
                 .unwrap()
                 .id

@@ -5,7 +5,7 @@ mod common;
 use app::types::{InvitePage, SubmitOutcome};
 
 struct Env {
-    state: app::state::AppState,
+    state: domain::state::AppState,
     token: String,
     t: common::TestStore,
     _dir: tempfile::TempDir,
@@ -25,16 +25,25 @@ async fn env(extra: &[(&str, &str)]) -> Env {
 
 impl Env {
     async fn submit_from(&self, ip: &str, number: &str) -> SubmitOutcome {
-        let InvitePage::Ready(v) = app::journeys::open_invite(&self.state, &self.token, None)
-            .await
-            .unwrap()
-        else {
+        let InvitePage::Ready(v) = app::wire::invite_page(
+            domain::journeys::open_invite(&self.state, &self.token, None)
+                .await
+                .unwrap(),
+        ) else {
             panic!("usable invite")
         };
-        app::journeys::submit_number(&self.state, &self.token, &v.journey, "GB", number, ip)
-            .await
-            .unwrap()
-            .outcome
+        domain::journeys::submit_number(
+            &self.state,
+            &self.token,
+            &v.journey,
+            Some("GB"),
+            number,
+            ip,
+        )
+        .await
+        .unwrap()
+        .outcome
+        .into()
     }
 
     async fn texts(&self) -> usize {
@@ -188,30 +197,34 @@ async fn strict_mode_answers_a_miss_like_a_match_and_sends_nothing() {
         .set_operator_limits(1, true, "", 500)
         .await
         .unwrap();
-    let InvitePage::Ready(v) = app::journeys::open_invite(&e.state, &e.token, None)
-        .await
-        .unwrap()
-    else {
+    let InvitePage::Ready(v) = app::wire::invite_page(
+        domain::journeys::open_invite(&e.state, &e.token, None)
+            .await
+            .unwrap(),
+    ) else {
         panic!()
     };
-    let miss = app::journeys::submit_number(
+    let miss = domain::journeys::submit_number(
         &e.state,
         &e.token,
         &v.journey,
-        "GB",
+        Some("GB"),
         "07400123099",
         "10.1.1.1",
     )
     .await
     .unwrap()
     .outcome;
-    let SubmitOutcome::Matched { next } = miss else {
+    let SubmitOutcome::Matched { next } = SubmitOutcome::from(miss.clone()) else {
         panic!("strict mode hides the miss: {miss:?}")
     };
     assert!(next.contains("/sent?j="));
-    let page = app::journeys::sent_page(&e.state, &e.token, &v.journey, None)
-        .await
-        .unwrap();
+    let page = app::wire::sent_page(
+        domain::journeys::sent(&e.state, &e.token, &v.journey)
+            .await
+            .unwrap(),
+        None,
+    );
     let app::types::SentPage::Ready {
         strict,
         masked_number,
@@ -255,10 +268,11 @@ async fn a_limited_form_post_shows_the_message_on_the_page() {
     let router = server::router(e.state.clone());
     let mut location = String::new();
     for _ in 0..2 {
-        let InvitePage::Ready(v) = app::journeys::open_invite(&e.state, &e.token, None)
-            .await
-            .unwrap()
-        else {
+        let InvitePage::Ready(v) = app::wire::invite_page(
+            domain::journeys::open_invite(&e.state, &e.token, None)
+                .await
+                .unwrap(),
+        ) else {
             panic!()
         };
         let req = Request::post("/api/submit_number")
@@ -298,10 +312,11 @@ async fn found_and_not_found_answers_take_at_least_the_floor() {
     let e = env(&[("ELUMO_ANSWER_FLOOR_MS", "300")]).await;
     let router = server::router(e.state.clone());
     for number in ["07400123001", "07400123099"] {
-        let InvitePage::Ready(v) = app::journeys::open_invite(&e.state, &e.token, None)
-            .await
-            .unwrap()
-        else {
+        let InvitePage::Ready(v) = app::wire::invite_page(
+            domain::journeys::open_invite(&e.state, &e.token, None)
+                .await
+                .unwrap(),
+        ) else {
             panic!()
         };
         let req = Request::post("/api/submit_number")

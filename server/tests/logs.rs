@@ -70,7 +70,7 @@ async fn logs_hold_no_numbers_tokens_or_secrets() {
             .unwrap();
         send(req).await.unwrap();
     }
-    while app::sms::send_one(&state.store, state.sms.as_ref(), state.retry_policy())
+    while domain::sms::send_one(&state.store, state.sms.as_ref(), state.retry_policy())
         .await
         .unwrap()
     {}

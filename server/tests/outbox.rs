@@ -6,9 +6,10 @@ mod common;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
-use app::sms::{BoxFuture, OutgoingSms, RetryPolicy, SmsError, SmsReceipt, SmsSender};
-use app::store::{now_ms, QueueLinkSms, Store};
-use app::tokens::Token;
+use domain::retry::{BoxFuture, RetryPolicy};
+use domain::sms::{OutgoingSms, SmsError, SmsReceipt, SmsSender};
+use domain::store::{now_ms, QueueLinkSms, Store};
+use domain::tokens::Token;
 
 /// Counts what it is asked to send, per message.
 #[derive(Default)]
@@ -36,7 +37,7 @@ const POLICY: RetryPolicy = RetryPolicy {
 
 /// `n` matched journeys, each with one queued text.
 async fn queue(store: &Store, n: usize) -> Vec<i64> {
-    let seeded = app::demo::seed(store).await.unwrap();
+    let seeded = domain::demo::seed(store).await.unwrap();
     let invite = store
         .invite_by_token_hash(&seeded.invite_token.hash())
         .await
@@ -84,7 +85,7 @@ async fn two_workers_send_every_message_exactly_once() {
             workers.push(tokio::spawn(async move {
                 let mut idle = 0;
                 while idle < 3 {
-                    if app::sms::send_one(&store, sender.as_ref(), POLICY)
+                    if domain::sms::send_one(&store, sender.as_ref(), POLICY)
                         .await
                         .unwrap()
                     {
@@ -122,7 +123,9 @@ async fn a_send_interrupted_by_a_crash_is_sent_after_restart() {
         // Restart: the worker puts unfinished sends back in the queue, then sends them.
         assert_eq!(t.store.requeue_unfinished_sms().await.unwrap(), 1);
         let sender = Counting::default();
-        assert!(app::sms::send_one(&t.store, &sender, POLICY).await.unwrap());
+        assert!(domain::sms::send_one(&t.store, &sender, POLICY)
+            .await
+            .unwrap());
         assert_eq!(
             sender.0.lock().unwrap().get(&claimed.id),
             Some(&1),
@@ -130,7 +133,9 @@ async fn a_send_interrupted_by_a_crash_is_sent_after_restart() {
             t.name
         );
         assert!(
-            !app::sms::send_one(&t.store, &sender, POLICY).await.unwrap(),
+            !domain::sms::send_one(&t.store, &sender, POLICY)
+                .await
+                .unwrap(),
             "nothing left"
         );
     }

@@ -46,7 +46,7 @@ async fn apns(
 
 struct Wallet {
     router: axum::Router,
-    state: app::state::AppState,
+    state: domain::state::AppState,
     token: String,
     apns: ApnsStandIn,
     _dir: tempfile::TempDir,
@@ -137,8 +137,8 @@ impl Wallet {
     }
 
     async fn push(&self) -> usize {
-        let sender = server::apns::sender(&self.state.config, &self.state.apple).unwrap();
-        server::apns::push_due(&server::apns::Updates {
+        let sender = domain::push::sender(&self.state.config, &self.state.apple).unwrap();
+        domain::push::push_due(&domain::push::Updates {
             store: &self.state.store,
             apple: sender.as_ref(),
             google: &self.state.google,
@@ -320,7 +320,7 @@ async fn the_web_service_answers_as_apple_documents_and_pushes_updates_and_voids
         .insert_credential(
             1,
             ada.id,
-            app::store::CredentialSource::PhysicalCard,
+            domain::store::CredentialSource::PhysicalCard,
             42,
             4242,
         )

@@ -85,7 +85,7 @@ async fn stand_in(script: Vec<Behaviour>) -> (StandIn, String) {
 }
 
 struct Env {
-    state: app::state::AppState,
+    state: domain::state::AppState,
     router: Router,
     token: String,
     _t: common::TestStore,
@@ -110,8 +110,8 @@ async fn env(base_url: &str) -> Env {
             ("ELUMO_TWILIO_TIMEOUT_MS", "300"),
         ],
     );
-    let seeded = app::demo::seed(&t.store).await.unwrap();
-    let state = app::state::AppState::build(config, t.store.clone()).unwrap();
+    let seeded = domain::demo::seed(&t.store).await.unwrap();
+    let state = domain::state::AppState::build(config, t.store.clone()).unwrap();
     Env {
         router: server::router(state.clone()),
         state,
@@ -121,7 +121,7 @@ async fn env(base_url: &str) -> Env {
     }
 }
 
-const FAST: app::sms::RetryPolicy = app::sms::RetryPolicy {
+const FAST: domain::retry::RetryPolicy = domain::retry::RetryPolicy {
     max_attempts: 5,
     base_delay_ms: 1,
 };
@@ -129,36 +129,41 @@ const FAST: app::sms::RetryPolicy = app::sms::RetryPolicy {
 impl Env {
     /// A matched journey whose text waits in the outbox; returns its public id.
     async fn matched(&self, number: &str) -> String {
-        let page = app::journeys::open_invite(&self.state, &self.token, None)
-            .await
-            .unwrap();
+        let page = app::wire::invite_page(
+            domain::journeys::open_invite(&self.state, &self.token, None)
+                .await
+                .unwrap(),
+        );
         let app::types::InvitePage::Ready(v) = page else {
             panic!("invite usable")
         };
-        let outcome = app::journeys::submit_number(
+        let outcome = domain::journeys::submit_number(
             &self.state,
             &self.token,
             &v.journey,
-            "GB",
+            Some("GB"),
             number,
             "127.0.0.1",
         )
         .await
         .unwrap()
         .outcome;
-        assert!(matches!(outcome, app::types::SubmitOutcome::Matched { .. }));
+        assert!(matches!(
+            outcome.into(),
+            app::types::SubmitOutcome::Matched { .. }
+        ));
         v.journey
     }
 
     /// Runs the worker's step until nothing is due, waiting out short back-offs.
     async fn drain(&self) {
         for _ in 0..50 {
-            if !app::sms::send_one(&self.state.store, self.state.sms.as_ref(), FAST)
+            if !domain::sms::send_one(&self.state.store, self.state.sms.as_ref(), FAST)
                 .await
                 .unwrap()
             {
                 tokio::time::sleep(Duration::from_millis(20)).await;
-                if !app::sms::send_one(&self.state.store, self.state.sms.as_ref(), FAST)
+                if !domain::sms::send_one(&self.state.store, self.state.sms.as_ref(), FAST)
                     .await
                     .unwrap()
                 {
@@ -288,7 +293,7 @@ fn callback(params: &[(&str, &str)], signature: Option<String>) -> Request<Body>
         .map(|(k, v)| (k.to_string(), v.to_string()))
         .collect();
     let sig = signature.unwrap_or_else(|| {
-        app::sms::twilio::signature(
+        domain::sms::twilio::signature(
             AUTH,
             "https://pass.example.test/webhooks/twilio/status",
             &pairs,
@@ -365,7 +370,7 @@ async fn delivery_receipts_are_signed_idempotent_and_never_go_backwards() {
     assert!(!kinds.contains(&"sms_sent_receipt".to_owned()));
 
     // A receipt with its parameters altered after signing is refused.
-    let sig = app::sms::twilio::signature(
+    let sig = domain::sms::twilio::signature(
         AUTH,
         "https://pass.example.test/webhooks/twilio/status",
         &[

@@ -2,8 +2,8 @@
 
 mod common;
 
-use app::store::{Advance, CredentialSource, NewInvite, NewMember, StoreError};
-use app::tokens::Token;
+use domain::store::{Advance, CredentialSource, NewInvite, NewMember, StoreError};
+use domain::tokens::Token;
 
 #[tokio::test]
 async fn migrations_are_idempotent_and_the_store_answers() {
@@ -15,9 +15,9 @@ async fn migrations_are_idempotent_and_the_store_answers() {
         "sqlite://{}",
         dir.path().join("nested/folder/x.db").display()
     );
-    let first = app::store::Store::connect(&url, 2).await.unwrap();
+    let first = domain::store::Store::connect(&url, 2).await.unwrap();
     first.close().await;
-    let second = app::store::Store::connect(&url, 2).await.unwrap();
+    let second = domain::store::Store::connect(&url, 2).await.unwrap();
     second.ping().await.unwrap();
     assert!(dir.path().join("nested/folder/x.db").exists());
 }
@@ -26,12 +26,12 @@ async fn migrations_are_idempotent_and_the_store_answers() {
 async fn demo_seed_covers_every_branch_once() {
     for t in common::stores().await {
         let s = &t.store;
-        let seeded = app::demo::seed_if_empty(s)
+        let seeded = domain::demo::seed_if_empty(s)
             .await
             .unwrap()
             .expect("empty store gets the demo");
         assert!(
-            app::demo::seed_if_empty(s).await.unwrap().is_none(),
+            domain::demo::seed_if_empty(s).await.unwrap().is_none(),
             "{}: seeds only once",
             t.name
         );
@@ -80,7 +80,7 @@ async fn demo_seed_covers_every_branch_once() {
 async fn members_upsert_by_external_id_and_cards_are_unique_per_operator() {
     for t in common::stores().await {
         let s = &t.store;
-        let seeded = app::demo::seed(s).await.unwrap();
+        let seeded = domain::demo::seed(s).await.unwrap();
         let op = seeded.operator_id;
         let mut m = NewMember {
             operator_id: op,
@@ -127,7 +127,7 @@ async fn members_upsert_by_external_id_and_cards_are_unique_per_operator() {
 async fn journeys_keep_an_append_only_event_log() {
     for t in common::stores().await {
         let s = &t.store;
-        let seeded = app::demo::seed(s).await.unwrap();
+        let seeded = domain::demo::seed(s).await.unwrap();
         let invite = s
             .invite_by_token_hash(&seeded.invite_token.hash())
             .await
@@ -199,7 +199,7 @@ async fn journeys_keep_an_append_only_event_log() {
 async fn invites_for_one_member_are_stored_with_their_member() {
     for t in common::stores().await {
         let s = &t.store;
-        let seeded = app::demo::seed(s).await.unwrap();
+        let seeded = domain::demo::seed(s).await.unwrap();
         let ada = s
             .members_by_mobile(seeded.operator_id, "+447400123001")
             .await
@@ -267,7 +267,7 @@ async fn limits_count_per_key_and_window() {
 async fn racing_requests_never_overshoot_a_limit() {
     for t in common::stores().await {
         // Forty requests at once against a limit of five, from two "instances" (pools).
-        let other = app::store::Store::connect(&t.url, 8).await.unwrap();
+        let other = domain::store::Store::connect(&t.url, 8).await.unwrap();
         let start = std::sync::Arc::new(tokio::sync::Barrier::new(40));
         let hits = (0..40)
             .map(|i| {

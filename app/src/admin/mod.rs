@@ -3,18 +3,18 @@
 //! action is scoped to the session's operator and written to the audit log; each answers with
 //! a code the page turns into a sentence (`types::admin::flash`).
 
-pub mod auth;
 pub mod passwords;
 pub mod views;
 
 use std::collections::HashMap;
 
-use crate::mail::Mail;
-use crate::state::AppState;
-use crate::store::{now_ms, SqlOperator, StoreError};
-use crate::tokens::Token;
+use domain::mail::Mail;
+use domain::state::AppState;
+use domain::store::{now_ms, SqlOperator, StoreError};
+use domain::tokens::Token;
 
-pub use auth::{Role, Session};
+use domain::staff as auth;
+pub use domain::staff::{Role, Session};
 
 /// A form's fields.
 pub type Form = HashMap<String, String>;
@@ -47,7 +47,7 @@ pub async fn resend_link(
     let Some(mobile) = member.mobile_e164.clone().filter(|_| member.active) else {
         return Ok(Some("no-mobile"));
     };
-    if crate::links::queue_link(state, &journey, &op, Some(member.id), &mobile)
+    if domain::links::queue_link(state, &journey, &op, Some(member.id), &mobile)
         .await?
         .is_err()
     {
@@ -60,7 +60,7 @@ pub async fn resend_link(
         state,
         "link_resent",
         &format!("journey {public_id}"),
-        &crate::phone::mask(&mobile),
+        &domain::phone::mask(&mobile),
         ip,
     )
     .await?;
@@ -130,7 +130,7 @@ fn invite_mail(op: &SqlOperator, first_name: &str, url: &str, days: i64) -> Stri
 async fn email_member_invite(
     state: &AppState,
     op: &SqlOperator,
-    member: &crate::store::SqlMemberRow,
+    member: &domain::store::SqlMemberRow,
     url: &str,
     days: i64,
 ) -> bool {
@@ -181,14 +181,20 @@ pub async fn create_invites(
     };
     let public_url = &state.config.http.public_url;
     if field(form, "kind") == "poster" {
-        let created =
-            match crate::invites::create_for(store, public_url, s.operator_id, site_id, None, days)
-                .await
-            {
-                Ok(c) => c,
-                Err(crate::invites::InviteError::Store(e)) => return Err(e),
-                Err(_) => return Ok(("bad-days", None)),
-            };
+        let created = match domain::invites::create_for(
+            store,
+            public_url,
+            s.operator_id,
+            site_id,
+            None,
+            days,
+        )
+        .await
+        {
+            Ok(c) => c,
+            Err(domain::invites::InviteError::Store(e)) => return Err(e),
+            Err(_) => return Ok(("bad-days", None)),
+        };
         let label = field(form, "label");
         if !label.is_empty() {
             store
@@ -222,7 +228,7 @@ pub async fn create_invites(
             failed += 1;
             continue;
         }
-        let created = match crate::invites::create_for(
+        let created = match domain::invites::create_for(
             store,
             public_url,
             s.operator_id,
@@ -233,7 +239,7 @@ pub async fn create_invites(
         .await
         {
             Ok(c) => c,
-            Err(crate::invites::InviteError::Store(e)) => return Err(e),
+            Err(domain::invites::InviteError::Store(e)) => return Err(e),
             Err(_) => return Ok(("bad-days", None)),
         };
         if email_member_invite(state, &op, &member, &created.url, days).await {
@@ -398,7 +404,8 @@ pub async fn save_settings(
     op.strict_enumeration = field(form, "strict") == "on";
     op.sms_countries = countries.join(",");
     op.sms_hourly_budget = budget;
-    if let Some(format) = crate::credentials::PayloadFormat::parse(field(form, "credential_format"))
+    if let Some(format) =
+        domain::credentials::PayloadFormat::parse(field(form, "credential_format"))
     {
         op.credential_format = format.as_str().to_owned();
     }
@@ -489,13 +496,13 @@ pub async fn save_image(
     png: Option<&[u8]>,
     ip: &str,
 ) -> Result<&'static str, StoreError> {
-    if !crate::wallet::images::UPLOAD_KINDS.contains(&kind) {
+    if !domain::wallet::images::UPLOAD_KINDS.contains(&kind) {
         return Ok("image-kind");
     }
     let store = &state.store;
     match png {
         Some(bytes) => {
-            let size = match crate::wallet::images::validate_upload(kind, bytes) {
+            let size = match domain::wallet::images::validate_upload(kind, bytes) {
                 Ok(size) => size,
                 Err(why) => return Ok(why.code()),
             };

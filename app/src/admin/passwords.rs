@@ -2,12 +2,13 @@
 //! ended) and the owner's one-time reset link by email (30 minutes, used once, only its hash
 //! kept).
 
-use crate::admin::{auth, Form, Session};
-use crate::mail::Mail;
-use crate::state::AppState;
-use crate::store::{now_ms, StoreError};
-use crate::tokens::{hash_token, looks_like_token, Token};
+use crate::admin::{Form, Session};
 use crate::types::admin::ResetState;
+use domain::mail::Mail;
+use domain::staff as auth;
+use domain::state::AppState;
+use domain::store::{now_ms, StoreError};
+use domain::tokens::{hash_token, looks_like_token, Token};
 
 /// How long a reset link works.
 pub const RESET_MINUTES: i64 = 30;
@@ -207,7 +208,7 @@ pub async fn use_reset(
     auth::forget_failures(state, &staff.email).await?;
     state
         .store
-        .audit(&crate::store::Audit {
+        .audit(&domain::store::Audit {
             operator_id: staff.operator_id,
             staff_id: Some(staff.id),
             actor: &staff.email,

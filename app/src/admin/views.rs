@@ -1,22 +1,15 @@
 //! The dashboard's pages as data: store rows of the signed-in operator turned into wire types.
 
-use crate::phone;
-use crate::store::{
+use crate::types::admin::*;
+use domain::phone;
+use domain::store::{
     now_ms, JourneyQuery, SqlJourneyRow, SqlMemberRow, SqlWalletPass, Store, StoreError, OUTCOMES,
 };
-use crate::types::admin::*;
 
 pub const PAGE_SIZE: i64 = 25;
 
 /// "2026-11-28 14:03:07 UTC"
-pub fn fmt_time(ms: i64) -> String {
-    let fmt = time::macros::format_description!("[year]-[month]-[day] [hour]:[minute]:[second]");
-    time::OffsetDateTime::from_unix_timestamp_nanos(ms as i128 * 1_000_000)
-        .ok()
-        .and_then(|t| t.format(&fmt).ok())
-        .map(|s| format!("{s} UTC"))
-        .unwrap_or_default()
-}
+pub use domain::store::fmt_time;
 
 fn fmt_date(ms: i64) -> String {
     fmt_time(ms).chars().take(10).collect()

@@ -12,7 +12,7 @@ use crate::types::AppError;
 mod ssr {
     use super::*;
     use crate::admin::Session;
-    use crate::state::AppState;
+    use domain::state::AppState;
 
     pub fn set_status(code: u16) {
         if let (Some(res), Ok(status)) = (
@@ -25,14 +25,13 @@ mod ssr {
 
     /// The signed-in staff member, or `SignIn`. A page asking is sent to the sign-in form.
     pub async fn session(admin_only: bool) -> Result<(AppState, Session, Me), AppError> {
-        let state = AppState::current().ok_or(AppError::Unavailable)?;
+        let state = crate::api::current_state().ok_or(AppError::Unavailable)?;
         let parts = use_context::<http::request::Parts>();
         let cookie = parts
             .as_ref()
             .and_then(|p| p.headers.get(http::header::COOKIE))
             .and_then(|v| v.to_str().ok());
-        let Some(session) = crate::admin::auth::session_from_cookie_header(&state, cookie).await?
-        else {
+        let Some(session) = domain::staff::session_from_cookie_header(&state, cookie).await? else {
             // A page answers with a redirect to the sign-in form; a direct call gets 401.
             return Err(AppError::SignIn);
         };
@@ -42,7 +41,7 @@ mod ssr {
         }
         let operator = state.store.operator(session.operator_id).await?;
         let sms_budget = match &operator {
-            Some(op) => crate::limits::budget_notice(&state.store, op).await?,
+            Some(op) => domain::limits::budget_notice(&state.store, op).await?,
             None => None,
         };
         let me = Me {
@@ -165,7 +164,7 @@ pub async fn admin_account() -> Result<Admin<()>, AppError> {
 /// about a link that cannot be used answers 410 (used, expired) or 404 (not ours).
 #[server(endpoint = "admin/reset")]
 pub async fn admin_reset(token: String) -> Result<ResetState, AppError> {
-    let state = crate::state::AppState::current().ok_or(AppError::Unavailable)?;
+    let state = crate::api::current_state().ok_or(AppError::Unavailable)?;
     let reset = crate::admin::passwords::reset_state(&state, &token).await?;
     if reset.status() != 200 {
         ssr::set_status(reset.status());

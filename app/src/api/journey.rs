@@ -6,8 +6,8 @@ use leptos::prelude::*;
 use crate::types::{AppError, InvitePage, ResendOutcome, SentPage, SubmitOutcome};
 
 #[cfg(feature = "ssr")]
-fn state() -> Result<crate::state::AppState, AppError> {
-    crate::state::AppState::current().ok_or(AppError::Unavailable)
+fn state() -> Result<domain::state::AppState, AppError> {
+    crate::api::current_state().ok_or(AppError::Unavailable)
 }
 
 /// True when a browser posted a plain form (no JavaScript): it wants a page, not data.
@@ -31,7 +31,7 @@ fn client_ip() -> String {
         .map(|s| s.config.http.trusted_proxies.clone())
         .unwrap_or_default();
     use_context::<http::request::Parts>()
-        .map(|parts| crate::limits::client_address(&parts, &trusted))
+        .map(|parts| domain::limits::client_address(&parts, &trusted))
         .unwrap_or_else(|| "unknown".to_owned())
 }
 
@@ -48,7 +48,9 @@ fn set_status(code: u16) {
 /// The phone page's data for an invite token.
 #[server(endpoint = "get_invite")]
 pub async fn get_invite(token: String, journey: Option<String>) -> Result<InvitePage, AppError> {
-    let page = crate::journeys::open_invite(&state()?, &token, journey.as_deref()).await?;
+    let page = crate::wire::invite_page(
+        domain::journeys::open_invite(&state()?, &token, journey.as_deref()).await?,
+    );
     match page {
         InvitePage::Problem(crate::types::InviteProblem::Unknown) => set_status(404),
         InvitePage::Problem(crate::types::InviteProblem::Expired) => set_status(410),
@@ -67,23 +69,27 @@ pub async fn submit_number(
 ) -> Result<SubmitOutcome, AppError> {
     let state = state()?;
     let started = std::time::Instant::now();
+    // Only the regions the form offers; anything else means the operator's default.
+    let region = crate::types::dial_code(&region)
+        .is_some()
+        .then_some(region.as_str());
     let submitted =
-        crate::journeys::submit_number(&state, &token, &journey, &region, &number, &client_ip())
+        domain::journeys::submit_number(&state, &token, &journey, region, &number, &client_ip())
             .await?;
     // Found and not-found answers take the same time, so timing does not tell them apart.
     state.answer_floor(started).await;
-    let outcome = submitted.outcome;
+    let outcome = SubmitOutcome::from(submitted.outcome);
     if wants_page() {
         let to = match &outcome {
             SubmitOutcome::Matched { next } => next.clone(),
-            SubmitOutcome::InviteGone { .. } => format!("/i/{}", crate::tokens::urlencode(&token)),
+            SubmitOutcome::InviteGone { .. } => format!("/i/{}", domain::tokens::urlencode(&token)),
             SubmitOutcome::Invalid { .. }
             | SubmitOutcome::NotFound { .. }
             | SubmitOutcome::RateLimited { .. } => {
                 format!(
                     "/i/{}?j={}",
-                    crate::tokens::urlencode(&token),
-                    crate::tokens::urlencode(&submitted.journey)
+                    domain::tokens::urlencode(&token),
+                    domain::tokens::urlencode(&submitted.journey)
                 )
             }
         };
@@ -100,7 +106,10 @@ pub async fn get_sent(
     notice: Option<String>,
 ) -> Result<SentPage, AppError> {
     let notice = notice.as_deref().and_then(notice_text);
-    let page = crate::journeys::sent_page(&state()?, &token, &journey, notice).await?;
+    let page = crate::wire::sent_page(
+        domain::journeys::sent(&state()?, &token, &journey).await?,
+        notice,
+    );
     if let SentPage::Problem(_) = page {
         set_status(404);
     }
@@ -141,10 +150,10 @@ fn notice_text(code: &str) -> Option<String> {
 /// Sends a new link for a matched journey, after a short wait.
 #[server(endpoint = "resend_link")]
 pub async fn resend_link(token: String, journey: String) -> Result<ResendOutcome, AppError> {
-    use crate::journeys::Resend;
+    use domain::journeys::Resend;
     let state = state()?;
     let started = std::time::Instant::now();
-    let resent = crate::journeys::resend(&state, &token, &journey).await?;
+    let resent = domain::journeys::resend(&state, &token, &journey).await?;
     state.answer_floor(started).await;
     let outcome = match resent {
         Resend::Sent => ResendOutcome::Sent,
@@ -159,8 +168,8 @@ pub async fn resend_link(token: String, journey: String) -> Result<ResendOutcome
         };
         leptos_axum::redirect(&format!(
             "/i/{}/sent?j={}&n={notice}",
-            crate::tokens::urlencode(&token),
-            crate::tokens::urlencode(&journey)
+            domain::tokens::urlencode(&token),
+            domain::tokens::urlencode(&journey)
         ));
     }
     Ok(outcome)

@@ -9,7 +9,7 @@ use crate::types::{AppError, WalletPage};
 #[server(endpoint = "get_wallet")]
 pub async fn get_wallet(token: String) -> Result<WalletPage, AppError> {
     use http::header;
-    let state = crate::state::AppState::current().ok_or(AppError::Unavailable)?;
+    let state = crate::api::current_state().ok_or(AppError::Unavailable)?;
     let parts = use_context::<http::request::Parts>();
     let header_str = |name: header::HeaderName| {
         parts
@@ -20,12 +20,13 @@ pub async fn get_wallet(token: String) -> Result<WalletPage, AppError> {
     };
     let cookies = header_str(header::COOKIE);
     let user_agent = header_str(header::USER_AGENT).unwrap_or_default();
-    let page = crate::links::wallet_page(&state, &token, cookies.as_deref(), &user_agent)
+    let opened = domain::links::open(&state, &token, cookies.as_deref(), &user_agent)
         .await
         .map_err(|err| {
             tracing::error!(error = %err, "wallet page failed");
             AppError::Unavailable
         })?;
+    let page = crate::wire::wallet_page(&state, &token, opened, &user_agent);
     if let Some(res) = use_context::<leptos_axum::ResponseOptions>() {
         res.insert_header(
             header::CACHE_CONTROL,

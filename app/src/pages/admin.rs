@@ -132,7 +132,7 @@ fn Layout(me: Me, current: &'static str, title: String, children: Children) -> i
 #[cfg(feature = "ssr")]
 fn login_form_token() -> String {
     let (Some(state), Some(parts)) = (
-        crate::state::AppState::current(),
+        crate::api::current_state(),
         use_context::<http::request::Parts>(),
     ) else {
         return String::new();
@@ -141,8 +141,8 @@ fn login_form_token() -> String {
         .headers
         .get(http::header::COOKIE)
         .and_then(|v| v.to_str().ok());
-    crate::admin::auth::login_cookie_value(&state.config.http.public_url, cookie)
-        .map(crate::admin::auth::login_form_token)
+    domain::staff::login_cookie_value(&state.config.http.public_url, cookie)
+        .map(domain::staff::login_form_token)
         .unwrap_or_default()
 }
 

@@ -446,3 +446,15 @@ pub fn login_text(code: &str) -> Option<String> {
         _ => None,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn login_messages_say_what_to_do() {
+        use super::login_text;
+        assert!(login_text("locked-15").unwrap().contains("15 minutes"));
+        assert!(login_text("limited-1").unwrap().contains("1 minute."));
+        assert!(login_text("invalid").unwrap().contains("don't match"));
+        assert_eq!(login_text("<script>"), None);
+    }
+}

@@ -128,19 +128,19 @@ pub fn stranger_number(i: u64) -> String {
 /// A database ready for the server: the demo operator with `members` directory members, limits
 /// raised out of the way. Returns the site invite's token.
 pub async fn prepare_database(url: &str, members: u64) -> String {
-    let store = app::store::Store::connect(url, 4)
+    let store = domain::store::Store::connect(url, 4)
         .await
         .expect("the database opens");
-    let seeded = app::demo::seed(&store).await.expect("demo operator");
+    let seeded = domain::demo::seed(&store).await.expect("demo operator");
     store
         .set_operator_limits(seeded.operator_id, false, "GB", 1_000_000_000)
         .await
         .unwrap();
-    let synced = app::store::now_ms();
+    let synced = domain::store::now_ms();
     for i in 0..members {
         let (external, number) = (format!("bench-{i}"), member_number(i));
         store
-            .upsert_member(&app::store::NewMember {
+            .upsert_member(&domain::store::NewMember {
                 operator_id: seeded.operator_id,
                 external_id: &external,
                 first_name: "Member",
@@ -162,12 +162,12 @@ pub async fn prepare_database(url: &str, members: u64) -> String {
 pub async fn fresh_postgres(admin_url: &str, prefix: &str) -> String {
     let name = format!(
         "{prefix}_{}",
-        app::tokens::Token::generate(9)
+        domain::tokens::Token::generate(9)
             .expose()
             .to_lowercase()
             .replace(['-', '_'], "x")
     );
-    let admin = app::store::Store::connect_admin(admin_url)
+    let admin = domain::store::Store::connect_admin(admin_url)
         .await
         .expect("the PostgreSQL server is reachable");
     admin.create_database(&name).await.expect("a database");

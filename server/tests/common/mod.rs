@@ -2,9 +2,9 @@
 //! and an app state with local backends.
 #![allow(dead_code)]
 
-use app::config::Config;
-use app::state::AppState;
-use app::store::Store;
+use domain::config::Config;
+use domain::state::AppState;
+use domain::store::Store;
 
 pub const PG_ENV: &str = "ELUMO_TEST_DATABASE_URL";
 
@@ -48,7 +48,7 @@ pub async fn postgres_store() -> Option<TestStore> {
     };
     let name = format!(
         "elumo_test_{}",
-        app::tokens::Token::generate(9)
+        domain::tokens::Token::generate(9)
             .expose()
             .to_lowercase()
             .replace(['-', '_'], "x")
@@ -124,7 +124,7 @@ pub async fn demo_state_with(
     extra: &[(&str, &str)],
 ) -> (AppState, String) {
     let config = config_with(dir, dir, extra);
-    let seeded = app::demo::seed(&t.store).await.expect("demo seed");
+    let seeded = domain::demo::seed(&t.store).await.expect("demo seed");
     let state =
         AppState::build(config, t.store.clone()).expect("state with development signing material");
     (state, seeded.invite_token.expose().to_owned())
@@ -189,7 +189,7 @@ pub async fn enter_number(router: &axum::Router, invite_token: &str, number: &st
 
 /// Sends what the outbox holds, then returns the path of the link in the newest text.
 pub async fn texted_link(state: &AppState) -> String {
-    while app::sms::send_one(&state.store, state.sms.as_ref(), state.retry_policy())
+    while domain::sms::send_one(&state.store, state.sms.as_ref(), state.retry_policy())
         .await
         .unwrap()
     {}

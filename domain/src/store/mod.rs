@@ -63,6 +63,16 @@ pub fn now_ms() -> i64 {
         .unwrap_or_default()
 }
 
+/// A time for people: `2026-12-01 09:00:00 UTC`.
+pub fn fmt_time(ms: i64) -> String {
+    let fmt = time::macros::format_description!("[year]-[month]-[day] [hour]:[minute]:[second]");
+    time::OffsetDateTime::from_unix_timestamp_nanos(ms as i128 * 1_000_000)
+        .ok()
+        .and_then(|t| t.format(&fmt).ok())
+        .map(|s| format!("{s} UTC"))
+        .unwrap_or_default()
+}
+
 fn unique_violation(err: &sqlx::Error) -> bool {
     matches!(err, sqlx::Error::Database(db) if db.is_unique_violation())
 }

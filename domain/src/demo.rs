@@ -208,7 +208,7 @@ pub async fn seed_admin(
         .create_staff(
             operator_id,
             DEMO_ADMIN_EMAIL,
-            &crate::admin::auth::hash_password(&password),
+            &crate::staff::hash_password(&password),
             "admin",
         )
         .await?;

@@ -3,9 +3,7 @@
 //! default is the outbox-file sender (`twilio` is the real one): it appends each message to a JSON-lines file that a
 //! developer (and the end-to-end tests) can read, and never pretends to reach a phone.
 
-use std::future::Future;
 use std::path::PathBuf;
-use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -14,10 +12,10 @@ use tokio::sync::{watch, Mutex, Notify};
 
 pub mod twilio;
 
+use crate::retry::{BoxFuture, RetryPolicy};
+
 use crate::phone::mask;
 use crate::store::{now_ms, SmsAttempt, SqlSms, Store};
-
-pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 
 /// A message to send. `Debug` shows neither the number nor the text.
 #[derive(Clone)]
@@ -113,26 +111,6 @@ impl SmsSender for OutboxFileSender {
             tracing::info!(to = %mask(&msg.to), outbox = %self.path.display(), "SMS written to the local outbox");
             Ok(SmsReceipt { provider_id })
         })
-    }
-}
-
-/// How often a message is tried, and how long to wait between tries.
-#[derive(Debug, Clone, Copy)]
-pub struct RetryPolicy {
-    pub max_attempts: i64,
-    pub base_delay_ms: i64,
-}
-
-impl RetryPolicy {
-    /// Exponential back-off with jitter: base * 2^(attempt-1), at most 30 s (a recovered
-    /// provider is noticed within half a minute), plus up to a quarter more.
-    pub fn delay_ms(&self, attempt: i64) -> i64 {
-        use rand::Rng as _;
-        let exp = self
-            .base_delay_ms
-            .saturating_mul(1i64 << (attempt - 1).clamp(0, 16))
-            .min(30_000);
-        exp + rand::rng().random_range(0..=exp / 4)
     }
 }
 

@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use app::sms::BoxFuture;
+use crate::retry::BoxFuture;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 

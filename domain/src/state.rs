@@ -4,12 +4,13 @@
 use std::sync::Arc;
 
 use axum::extract::FromRef;
-use leptos::prelude::LeptosOptions;
+use leptos_config::LeptosOptions;
 use tokio::sync::Notify;
 
 use crate::config::{Config, SmsProvider};
+use crate::retry::RetryPolicy;
 use crate::sms::twilio::TwilioSender;
-use crate::sms::{OutboxFileSender, RetryPolicy, SmsSender};
+use crate::sms::{OutboxFileSender, SmsSender};
 use crate::store::Store;
 use crate::wallet::apple::AppleWallet;
 use crate::wallet::certs::{self, PassIdentity};
@@ -107,11 +108,6 @@ impl AppState {
             .site_addr(config.http.listen)
             .reload_port(3001)
             .build()
-    }
-
-    /// The state inside a server function or a server-rendered component.
-    pub fn current() -> Option<AppState> {
-        leptos::prelude::use_context::<AppState>()
     }
 }
 

@@ -6,7 +6,7 @@
 //! Deliveries older (or newer) than five minutes are refused as replays; a delivery whose id was
 //! seen before changes nothing.
 
-use app::store::{now_ms, PageResult, PageWrite, SqlOperator, Store, StoreError};
+use crate::store::{now_ms, PageResult, PageWrite, SqlOperator, Store, StoreError};
 use openssl::hash::MessageDigest;
 use openssl::pkey::PKey;
 use openssl::sign::Signer;

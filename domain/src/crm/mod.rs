@@ -13,7 +13,7 @@ pub mod hubspot;
 pub mod rest;
 pub mod webhook;
 
-use app::sms::BoxFuture;
+use crate::retry::BoxFuture;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
@@ -321,7 +321,7 @@ impl Auth {
 
 /// How an operator's connection names member fields, read from its settings alone (webhooks
 /// need no CRM credentials, so a missing token never stops them).
-pub fn mapping_for(conn: &app::store::SqlCrmConnection) -> Result<FieldMap, String> {
+pub fn mapping_for(conn: &crate::store::SqlCrmConnection) -> Result<FieldMap, String> {
     match conn.kind.as_str() {
         "rest" => serde_json::from_str::<rest::RestSettings>(&conn.settings)
             .map(|s| s.fields)
@@ -334,7 +334,7 @@ pub fn mapping_for(conn: &app::store::SqlCrmConnection) -> Result<FieldMap, Stri
 }
 
 /// Builds the connector an operator's stored connection describes.
-pub fn connector_for(conn: &app::store::SqlCrmConnection) -> Result<Box<dyn Connector>, String> {
+pub fn connector_for(conn: &crate::store::SqlCrmConnection) -> Result<Box<dyn Connector>, String> {
     match conn.kind.as_str() {
         "rest" => {
             let settings: rest::RestSettings = serde_json::from_str(&conn.settings)

@@ -4,9 +4,9 @@
 use std::collections::HashMap;
 use std::time::Duration;
 
-use app::phone::{mask, normalise};
-use app::sms::RetryPolicy;
-use app::store::{
+use crate::phone::{mask, normalise};
+use crate::retry::RetryPolicy;
+use crate::store::{
     now_ms, PageResult, PageWrite, SqlOperator, Store, StoreError, SyncMode, SyncProblem,
     SyncRecord, SyncRejection,
 };

@@ -1,7 +1,7 @@
 //! Invites: the URL an operator prints as a QR code (a site poster) or sends to one member.
 
-use crate::store::{now_ms, NewInvite, Store, StoreError};
-use crate::tokens::Token;
+use crate::store::{now_ms, NewInvite, SqlInvite, SqlOperator, SqlSite, Store, StoreError};
+use crate::tokens::{looks_like_token, Token};
 
 #[derive(Debug, thiserror::Error)]
 pub enum InviteError {
@@ -111,4 +111,51 @@ pub async fn create_for(
         id,
         url: format!("{public_url}/i/{}", token.expose()),
     })
+}
+
+/// Why an invite cannot be used.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum InviteProblem {
+    Unknown,
+    Expired,
+}
+
+pub struct OpenedInvite {
+    /// The invite's token, as its URL carries it.
+    pub token: String,
+    pub invite: SqlInvite,
+    pub operator: SqlOperator,
+    pub site: Option<SqlSite>,
+}
+
+/// Finds a usable invite by the token from its URL.
+pub async fn find_invite(
+    store: &Store,
+    token: &str,
+) -> Result<Result<OpenedInvite, InviteProblem>, StoreError> {
+    if !looks_like_token(token) {
+        return Ok(Err(InviteProblem::Unknown));
+    }
+    let Some(invite) = store
+        .invite_by_token_hash(&Token::from_user(token).hash())
+        .await?
+    else {
+        return Ok(Err(InviteProblem::Unknown));
+    };
+    if invite.revoked_at.is_some() || invite.expires_at <= now_ms() {
+        return Ok(Err(InviteProblem::Expired));
+    }
+    let Some(operator) = store.operator(invite.operator_id).await? else {
+        return Ok(Err(InviteProblem::Unknown));
+    };
+    let site = match invite.site_id {
+        Some(id) => store.site(id).await?,
+        None => None,
+    };
+    Ok(Ok(OpenedInvite {
+        token: token.to_owned(),
+        invite,
+        operator,
+        site,
+    }))
 }

@@ -492,13 +492,4 @@ mod tests {
         h.insert("sec-fetch-site", "same-origin".parse().unwrap());
         assert!(!foreign_origin(url, &h));
     }
-
-    #[test]
-    fn login_messages_say_what_to_do() {
-        use crate::types::admin::login_text;
-        assert!(login_text("locked-15").unwrap().contains("15 minutes"));
-        assert!(login_text("limited-1").unwrap().contains("1 minute."));
-        assert!(login_text("invalid").unwrap().contains("don't match"));
-        assert_eq!(login_text("<script>"), None);
-    }
 }

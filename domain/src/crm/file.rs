@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 use std::path::Path;
 
-use app::sms::BoxFuture;
+use crate::retry::BoxFuture;
 use serde_json::Value;
 
 use super::{parse_time, Connector, CrmError, Page, PageRequest, RawMember};

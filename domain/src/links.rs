@@ -3,7 +3,6 @@
 //! link to that browser with a cookie and issues the pass.
 
 use crate::credentials;
-use crate::journeys::branding;
 use crate::phone;
 use crate::state::AppState;
 use crate::store::{
@@ -11,7 +10,6 @@ use crate::store::{
     SqlOperator, SqlWalletPass, Store, StoreError,
 };
 use crate::tokens::{hash_token, looks_like_token, Token};
-use crate::types::{LinkProblem, WalletPage, WalletView};
 use crate::wallet::{PassContent, WalletError, WebService};
 
 #[derive(Debug, thiserror::Error)]
@@ -20,6 +18,43 @@ pub enum LinkError {
     Store(#[from] StoreError),
     #[error(transparent)]
     Wallet(#[from] WalletError),
+}
+
+/// Why an SMS link cannot be used.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LinkProblem {
+    /// Not a link we sent.
+    Unknown,
+    /// Its time ran out.
+    Expired,
+    /// A newer text replaced it.
+    Replaced,
+    /// Another browser already used it.
+    Used,
+    /// The member is no longer eligible for a pass.
+    NotEligible,
+}
+
+/// What opening an SMS link shows: the member's wallet page, or why not.
+pub enum Opened {
+    Ready(Box<Ready>),
+    Problem {
+        problem: LinkProblem,
+        /// The link can start the journey again (see `restart`).
+        can_restart: bool,
+        /// The operator whose link it is, when the link is known.
+        operator: Option<Box<SqlOperator>>,
+    },
+}
+
+/// A usable link, with what its page shows.
+pub struct Ready {
+    pub found: Found,
+    pub site_name: Option<String>,
+    /// The credential's display form, once this browser claimed the link.
+    pub credential: Option<String>,
+    /// The phone looks like an iPhone or iPad (Apple's button first), else Google's first.
+    pub apple_first: bool,
 }
 
 pub struct Found {
@@ -127,12 +162,12 @@ pub async fn find(
 }
 
 /// What the wallet page shows. Reading only, but the journey records that the link was opened.
-pub async fn wallet_page(
+pub async fn open(
     state: &AppState,
     token: &str,
     cookies: Option<&str>,
     user_agent: &str,
-) -> Result<WalletPage, LinkError> {
+) -> Result<Opened, LinkError> {
     let found = match find(state, token, cookies).await? {
         Ok(found) => found,
         Err(problem) => return problem_page(state, token, problem).await,
@@ -159,31 +194,12 @@ pub async fn wallet_page(
         None
     };
     let site_name = site_name_of(store, found.journey.invite_id).await?;
-    Ok(WalletPage::Ready(Box::new(WalletView {
-        token: token.to_owned(),
-        branding: branding(&found.operator),
-        first_name: found.member.first_name.clone(),
+    Ok(Opened::Ready(Box::new(Ready {
+        found,
         site_name,
         credential,
         apple_first,
-        ios_chrome: is_apple_device(user_agent) && user_agent.contains("CriOS"),
-        apple_badge: badge(state, "add-to-apple-wallet"),
-        google_badge: badge(state, "add-to-google-wallet"),
     })))
-}
-
-/// `/badges/{name}.svg` (or `.png`) when that file is in the site root.
-fn badge(state: &AppState, name: &str) -> Option<String> {
-    ["svg", "png"].iter().find_map(|ext| {
-        let rel = format!("badges/{name}.{ext}");
-        state
-            .config
-            .http
-            .site_root
-            .join(&rel)
-            .is_file()
-            .then(|| format!("/{rel}"))
-    })
 }
 
 /// The site an invite is for, if it is a site invite.
@@ -213,11 +229,11 @@ async fn problem_page(
     state: &AppState,
     token: &str,
     problem: LinkProblem,
-) -> Result<WalletPage, LinkError> {
+) -> Result<Opened, LinkError> {
     // A known link that expired, was replaced or was used elsewhere can start the journey
     // again, while its invite works and its member may hold a pass.
     let mut can_restart = false;
-    let branding = if problem == LinkProblem::Unknown || !looks_like_token(token) {
+    let operator = if problem == LinkProblem::Unknown || !looks_like_token(token) {
         None
     } else {
         match state.store.link_by_token_hash(&hash_token(token)).await? {
@@ -226,21 +242,17 @@ async fn problem_page(
                     can_restart = restart_refusal(&state.store, &link, &j, problem)
                         .await?
                         .is_none();
-                    state
-                        .store
-                        .operator(j.operator_id)
-                        .await?
-                        .map(|o| branding(&o))
+                    state.store.operator(j.operator_id).await?.map(Box::new)
                 }
                 None => None,
             },
             None => None,
         }
     };
-    Ok(WalletPage::Problem {
+    Ok(Opened::Problem {
         problem,
         can_restart,
-        branding,
+        operator,
     })
 }
 
@@ -609,7 +621,7 @@ pub async fn enter_code(
     client_ip: &str,
 ) -> Result<CodeOutcome, LinkError> {
     let store = &state.store;
-    let Ok(opened) = crate::journeys::find_invite(store, invite_token).await? else {
+    let Ok(opened) = crate::invites::find_invite(store, invite_token).await? else {
         return Ok(CodeOutcome::Unavailable);
     };
     if !looks_like_token(journey) {
@@ -742,7 +754,6 @@ pub fn pass_content(
     credential: &SqlCredential,
     pass: &SqlWalletPass,
 ) -> PassContent {
-    let b = branding(operator);
     let payload = credentials::payload(
         credentials::PayloadFormat::parse(&operator.credential_format)
             .unwrap_or(credentials::PayloadFormat::H10301),
@@ -759,12 +770,11 @@ pub fn pass_content(
         brand_color: operator.brand_color.clone(),
         member_name: format!("{} {}", member.first_name, member.last_name),
         site_name: pass.site_name.clone(),
-        support: b
-            .support
-            .email
+        support: operator
+            .support_email
             .clone()
-            .or(b.support.phone.clone())
-            .or(b.support.url.clone()),
+            .or(operator.support_phone.clone())
+            .or(operator.support_url.clone()),
         facility_code: credential.facility_code,
         card_number: credential.card_number,
         short_payload: if payload.len() <= 64 {

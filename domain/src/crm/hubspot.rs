@@ -4,7 +4,7 @@
 //! incremental one searches `POST /crm/v3/objects/contacts/search` for `lastmodifieddate` at or
 //! after the last run. Authentication is a private app's access token (`Authorization: Bearer`).
 
-use app::sms::BoxFuture;
+use crate::retry::BoxFuture;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 

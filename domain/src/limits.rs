@@ -205,7 +205,7 @@ pub async fn budget_notice(
         Some(format!(
             "Your hourly text budget ({budget}) ran out at {}: texts wait until the oldest of the \
              last hour's leave the window. An owner can raise the budget in Settings.",
-            crate::admin::views::fmt_time(last.unwrap_or_default())
+            crate::store::fmt_time(last.unwrap_or_default())
         ))
     } else if used * 100 >= budget * 80 {
         Some(format!(

@@ -7,11 +7,11 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use app::config::{Config, Environment};
-use app::sms::BoxFuture;
-use app::store::{now_ms, DuePush, Store, StoreError};
-use app::wallet::apple::AppleWallet;
-use app::wallet::google::GoogleWallet;
+use crate::config::{Config, Environment};
+use crate::retry::BoxFuture;
+use crate::store::{now_ms, DuePush, Store, StoreError};
+use crate::wallet::apple::AppleWallet;
+use crate::wallet::google::GoogleWallet;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum PushOutcome {
@@ -226,7 +226,7 @@ pub struct Updates<'a> {
     pub apple: &'a dyn PushSender,
     pub google: &'a GoogleWallet,
     pub public_url: &'a str,
-    pub signer: &'a app::credentials::CredentialSigner,
+    pub signer: &'a crate::credentials::CredentialSigner,
 }
 
 /// Google's copy of the pass, brought up to date (its state INACTIVE once voided).
@@ -238,7 +238,7 @@ async fn update_google(u: &Updates<'_>, pass_id: i64) -> Result<Option<String>, 
     let Some(pass) = u.store.wallet_pass(pass_id).await? else {
         return Ok(None);
     };
-    let Some(content) = app::links::content_of(u.store, u.public_url, u.signer, &pass).await?
+    let Some(content) = crate::links::content_of(u.store, u.public_url, u.signer, &pass).await?
     else {
         return Ok(None);
     };
@@ -281,7 +281,7 @@ pub async fn push_due(u: &Updates<'_>) -> Result<usize, StoreError> {
         }
         let next = match retry {
             Some(why) if push.attempts + 1 < MAX_ROUNDS => {
-                let wait = app::sms::RetryPolicy {
+                let wait = crate::retry::RetryPolicy {
                     max_attempts: MAX_ROUNDS,
                     base_delay_ms: 2_000,
                 }
@@ -333,7 +333,7 @@ fn short(serial: &str) -> String {
 
 /// Pushes until `stop` turns true, checking every `tick` or when woken.
 pub async fn run_push_worker(
-    state: app::state::AppState,
+    state: crate::state::AppState,
     sender: Arc<dyn PushSender>,
     wake: Arc<tokio::sync::Notify>,
     tick: Duration,

@@ -2,16 +2,11 @@
 //! the directory, and recording every step as an event so operators can see it.
 
 use crate::directory::{self, Lookup};
+use crate::invites::{find_invite, InviteProblem, OpenedInvite};
 use crate::phone;
 use crate::state::AppState;
-use crate::store::{
-    now_ms, Advance, SqlInvite, SqlJourney, SqlOperator, SqlSite, Store, StoreError,
-};
+use crate::store::{now_ms, Advance, SqlJourney, SqlOperator, Store, StoreError};
 use crate::tokens::{looks_like_token, Token};
-use crate::types::{
-    dial_code, Branding, InvitePage, InviteProblem, InviteView, SentPage, SubmitOutcome,
-    SupportContact,
-};
 
 type Result<T> = std::result::Result<T, StoreError>;
 
@@ -22,57 +17,27 @@ pub mod step {
     pub const MATCHED: &str = "matched";
 }
 
-pub struct OpenedInvite {
-    /// The invite's token, as its URL carries it.
-    pub token: String,
-    pub invite: SqlInvite,
-    pub operator: SqlOperator,
-    pub site: Option<SqlSite>,
-}
-
-/// Finds a usable invite by the token from its URL.
-pub async fn find_invite(
-    store: &Store,
-    token: &str,
-) -> Result<std::result::Result<OpenedInvite, InviteProblem>> {
-    if !looks_like_token(token) {
-        return Ok(Err(InviteProblem::Unknown));
-    }
-    let Some(invite) = store
-        .invite_by_token_hash(&Token::from_user(token).hash())
-        .await?
-    else {
-        return Ok(Err(InviteProblem::Unknown));
-    };
-    if invite.revoked_at.is_some() || invite.expires_at <= now_ms() {
-        return Ok(Err(InviteProblem::Expired));
-    }
-    let Some(operator) = store.operator(invite.operator_id).await? else {
-        return Ok(Err(InviteProblem::Unknown));
-    };
-    let site = match invite.site_id {
-        Some(id) => store.site(id).await?,
-        None => None,
-    };
-    Ok(Ok(OpenedInvite {
-        token: token.to_owned(),
-        invite,
-        operator,
-        site,
-    }))
-}
-
-pub fn branding(op: &SqlOperator) -> Branding {
-    Branding {
-        name: op.name.clone(),
-        brand_color: op.brand_color.clone(),
-        accent_color: op.accent_color.clone(),
-        support: SupportContact {
-            email: op.support_email.clone(),
-            phone: op.support_phone.clone(),
-            url: op.support_url.clone(),
-        },
-    }
+/// The answer to a submitted mobile number, as the person is to see it.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Answer {
+    /// Matched: the next page tells the person to check their messages.
+    Matched { next: String },
+    /// The number is not one the server accepts; `message` says why, `number` is what was typed.
+    Invalid {
+        message: String,
+        number: String,
+        region: String,
+    },
+    /// Not in the directory, or not eligible. The person sees the seed's message either way.
+    NotFound { number: String, region: String },
+    /// The invite is no longer usable.
+    InviteGone { problem: InviteProblem },
+    /// Too many attempts; `message` says when to try again.
+    RateLimited {
+        message: String,
+        number: String,
+        region: String,
+    },
 }
 
 /// The journey this request continues: the one named, when it belongs to this invite.
@@ -176,6 +141,14 @@ pub async fn flush_opens(state: &AppState) -> Result<()> {
     Ok(())
 }
 
+/// An invite the phone page can show: the journey id it hands out, and the answer it shows again
+/// (the no-JavaScript path).
+pub struct InviteOpened {
+    pub invite: OpenedInvite,
+    pub journey: String,
+    pub previous: Option<Answer>,
+}
+
 /// What the phone page shows for `token`. Opening the page writes nothing (message apps,
 /// scanners and preview bots open invites too): it hands out a journey id that the first number
 /// submitted starts, or continues the journey named in `journey` (the page a no-JavaScript form
@@ -184,11 +157,11 @@ pub async fn open_invite(
     state: &AppState,
     token: &str,
     journey: Option<&str>,
-) -> Result<InvitePage> {
+) -> Result<std::result::Result<InviteOpened, InviteProblem>> {
     let store = &state.store;
     let opened = match find_invite(store, token).await? {
         Ok(opened) => opened,
-        Err(problem) => return Ok(InvitePage::Problem(problem)),
+        Err(problem) => return Ok(Err(problem)),
     };
     let default_region = opened.operator.default_region.clone();
     let (journey, previous) = match continuing(store, opened.invite.id, journey).await? {
@@ -207,14 +180,11 @@ pub async fn open_invite(
             (new_public_id(), None)
         }
     };
-    Ok(InvitePage::Ready(Box::new(InviteView {
-        token: token.to_owned(),
-        branding: branding(&opened.operator),
-        site_name: opened.site.map(|s| s.name),
-        default_region,
+    Ok(Ok(InviteOpened {
+        invite: opened,
         journey,
         previous,
-    })))
+    }))
 }
 
 /// The detail of the journey's newest event of `kind`.
@@ -228,14 +198,10 @@ async fn last_event_detail(store: &Store, journey_id: i64, kind: &str) -> Result
         .map(|e| e.detail))
 }
 
-async fn previous_outcome(
-    store: &Store,
-    j: &SqlJourney,
-    region: &str,
-) -> Result<Option<SubmitOutcome>> {
+async fn previous_outcome(store: &Store, j: &SqlJourney, region: &str) -> Result<Option<Answer>> {
     let number = j.entered_mobile.clone().unwrap_or_default();
     Ok(match j.outcome.as_deref() {
-        Some("not_found") => Some(SubmitOutcome::NotFound {
+        Some("not_found") => Some(Answer::NotFound {
             number,
             region: region.to_owned(),
         }),
@@ -243,7 +209,7 @@ async fn previous_outcome(
             let message = last_event_detail(store, j.id, "number_invalid")
                 .await?
                 .unwrap_or_else(|| phone::PhoneError::Invalid.to_string());
-            Some(SubmitOutcome::Invalid {
+            Some(Answer::Invalid {
                 message,
                 number,
                 region: region.to_owned(),
@@ -254,7 +220,7 @@ async fn previous_outcome(
                 .await?
                 .and_then(|d| d.split_once(": ").map(|(_, m)| m.to_owned()))
                 .unwrap_or_else(|| "Too many attempts. Try again later.".to_owned());
-            Some(SubmitOutcome::RateLimited {
+            Some(Answer::RateLimited {
                 message,
                 number,
                 region: region.to_owned(),
@@ -270,7 +236,7 @@ async fn limited_outcome(
     limited: &crate::limits::Limited,
     number: &str,
     region: &str,
-) -> Result<SubmitOutcome> {
+) -> Result<Answer> {
     let message = limited.message();
     store
         .advance_journey(
@@ -288,7 +254,7 @@ async fn limited_outcome(
             },
         )
         .await?;
-    Ok(SubmitOutcome::RateLimited {
+    Ok(Answer::RateLimited {
         message,
         number: number.trim().chars().take(64).collect(),
         region: region.to_owned(),
@@ -298,7 +264,7 @@ async fn limited_outcome(
 /// A submission's answer and the journey it belongs to (a number other than the one a journey
 /// matched starts a journey of its own).
 pub struct Submitted {
-    pub outcome: SubmitOutcome,
+    pub outcome: Answer,
     pub journey: String,
 }
 
@@ -308,7 +274,7 @@ pub async fn submit_number(
     state: &AppState,
     token: &str,
     journey: &str,
-    region: &str,
+    region: Option<&str>,
     number: &str,
     client_ip: &str,
 ) -> Result<Submitted> {
@@ -317,16 +283,15 @@ pub async fn submit_number(
         Ok(opened) => opened,
         Err(problem) => {
             return Ok(Submitted {
-                outcome: SubmitOutcome::InviteGone { problem },
+                outcome: Answer::InviteGone { problem },
                 journey: journey.to_owned(),
             })
         }
     };
-    let region = if dial_code(region).is_some() {
-        region.to_ascii_uppercase()
-    } else {
-        opened.operator.default_region.clone()
-    };
+    let region = region.map_or_else(
+        || opened.operator.default_region.clone(),
+        str::to_ascii_uppercase,
+    );
     let typed: String = number
         .trim()
         .chars()
@@ -363,7 +328,7 @@ async fn submit_on(
     typed: &str,
     parsed: std::result::Result<String, phone::PhoneError>,
     client_ip: &str,
-) -> Result<SubmitOutcome> {
+) -> Result<Answer> {
     let store = &state.store;
     if let Err(limited) = crate::limits::submission(state, client_ip, &opened.invite).await? {
         return limited_outcome(store, j, &limited, typed, region).await;
@@ -385,7 +350,7 @@ async fn submit_on(
                     },
                 )
                 .await?;
-            return Ok(SubmitOutcome::Invalid {
+            return Ok(Answer::Invalid {
                 message,
                 number: typed.to_owned(),
                 region: region.to_owned(),
@@ -430,7 +395,7 @@ async fn submit_on(
                 },
             )
             .await?;
-        return Ok(SubmitOutcome::Invalid {
+        return Ok(Answer::Invalid {
             message,
             number: typed.to_owned(),
             region: region.to_owned(),
@@ -466,7 +431,7 @@ async fn submit_on(
             {
                 return limited_outcome(store, j, &limited, typed, region).await;
             }
-            Ok(SubmitOutcome::Matched { next: sent_path })
+            Ok(Answer::Matched { next: sent_path })
         }
         Lookup::Miss(miss) => {
             store
@@ -491,9 +456,9 @@ async fn submit_on(
                 {
                     return limited_outcome(store, j, &limited, typed, region).await;
                 }
-                return Ok(SubmitOutcome::Matched { next: sent_path });
+                return Ok(Answer::Matched { next: sent_path });
             }
-            Ok(SubmitOutcome::NotFound {
+            Ok(Answer::NotFound {
                 number: typed.to_owned(),
                 region: region.to_owned(),
             })
@@ -545,34 +510,38 @@ pub async fn resend(state: &AppState, token: &str, journey: &str) -> Result<Rese
     Ok(Resend::Sent)
 }
 
+/// A journey whose "check your messages" page can show: one that texted a link (or, in strict
+/// mode, answered as if it had).
+pub struct Sent {
+    pub invite: OpenedInvite,
+    pub journey: SqlJourney,
+    pub masked_number: String,
+    /// How long the texted link works.
+    pub link_minutes: u64,
+}
+
 /// What the "check your messages" page shows.
-pub async fn sent_page(
+pub async fn sent(
     state: &AppState,
     token: &str,
     journey: &str,
-    notice: Option<String>,
-) -> Result<SentPage> {
+) -> Result<std::result::Result<Sent, InviteProblem>> {
     let store = &state.store;
     let opened = match find_invite(store, token).await? {
         Ok(opened) => opened,
-        Err(problem) => return Ok(SentPage::Problem(problem)),
+        Err(problem) => return Ok(Err(problem)),
     };
     let Some(j) = continuing(store, opened.invite.id, Some(journey)).await? else {
-        return Ok(SentPage::Problem(InviteProblem::Unknown));
+        return Ok(Err(InviteProblem::Unknown));
     };
-    let strict = opened.operator.strict_enumeration;
     let strict_miss = strict_miss(&opened.operator, &j);
     if (j.step == step::INVITE_OPENED || j.step == step::NUMBER_ENTERED) && !strict_miss {
-        return Ok(SentPage::Problem(InviteProblem::Unknown));
+        return Ok(Err(InviteProblem::Unknown));
     }
-    Ok(SentPage::Ready {
-        branding: branding(&opened.operator),
+    Ok(Ok(Sent {
         masked_number: phone::mask(j.entered_mobile.as_deref().unwrap_or_default()),
-        invite_url: format!("/i/{token}"),
-        token: token.to_owned(),
-        journey: j.public_id,
-        notice,
-        strict,
         link_minutes: crate::links::link_ttl_secs(state, &opened.operator).div_ceil(60),
-    })
+        invite: opened,
+        journey: j,
+    }))
 }

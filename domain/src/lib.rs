@@ -1,0 +1,25 @@
+//! elumo pass's domain: everything the server knows and does, without HTTP or pages. The store
+//! and its migrations, the journey from invite to pass (`journeys`, `links`, `limits`), the
+//! member directory and CRM sync, credentials, wallets, SMS, mail and pushes, configuration.
+//! `app` uses it only under its `ssr` feature and `server` directly: the browser never compiles it.
+
+pub mod config;
+pub mod credentials;
+pub mod crm;
+pub mod demo;
+pub mod directory;
+pub mod invites;
+pub mod journeys;
+pub mod limits;
+pub mod links;
+pub mod mail;
+pub mod phone;
+pub mod private_file;
+pub mod push;
+pub mod retry;
+pub mod sms;
+pub mod staff;
+pub mod state;
+pub mod store;
+pub mod tokens;
+pub mod wallet;
