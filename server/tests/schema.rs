@@ -1,4 +1,4 @@
-//! Guards the two migration folders (`app/migrations/sqlite` and `app/migrations/postgres`)
+//! Guards the two migration folders (`domain/migrations/sqlite` and `domain/migrations/postgres`)
 //! against drifting apart. A fresh SQLite file and a fresh PostgreSQL database are migrated with
 //! `Store::connect`, each schema is read back from the database's own catalogue, and the two are
 //! compared: tables; columns (a normalised type kind, nullability, default, generated id);
@@ -46,7 +46,7 @@ async fn sqlite_and_postgres_migrations_make_the_same_schema() {
     let diff = differences(&lite, &pg);
     assert!(
         diff.is_empty(),
-        "app/migrations/sqlite and app/migrations/postgres make different schemas \
+        "domain/migrations/sqlite and domain/migrations/postgres make different schemas \
          ({} differences):\n{}",
         diff.len(),
         diff.join("\n")
