@@ -9,7 +9,7 @@ export PATH := $(TOOLS)/bin:$(PATH)
 export ELUMO_SERVER_BIN := $(CARGO_TARGET_DIR)/release/server
 export ELUMO_SITE_ROOT ?= $(CURDIR)/target/site
 
-.PHONY: help tools build run test check fmt-check clippy unit e2e e2e-deps size bench soak clean-data
+.PHONY: help tools build run test check fmt-check browser-deps clippy unit e2e e2e-deps size bench soak clean-data
 
 help:
 	@echo "make run    build and serve the demo on http://127.0.0.1:3000"
@@ -30,11 +30,14 @@ run: build
 	@mkdir -p data
 	$(ELUMO_SERVER_BIN) serve
 
-test: tools fmt-check clippy unit e2e
+test: tools fmt-check browser-deps clippy unit e2e
 	@echo "make test: all checks passed"
 
 fmt-check:
 	cargo fmt --all -- --check
+
+browser-deps:
+	@.ci/browser-deps
 
 clippy:
 	cargo clippy -p app -p domain -p server --all-targets -- -D warnings
