@@ -91,11 +91,10 @@ pub fn set_cookie(public_url: &str, link_id: i64, secret: &Token, max_age_secs: 
 
 /// The value of cookie `name` in a `Cookie` header.
 pub fn read_cookie<'a>(header: Option<&'a str>, name: &str) -> Option<&'a str> {
-    header?
-        .split(';')
-        .filter_map(|kv| kv.trim().split_once('='))
-        .find(|(k, _)| *k == name)
-        .map(|(_, v)| v)
+    cookie::Cookie::split_parse(header?)
+        .flatten()
+        .find(|c| c.name() == name)
+        .and_then(|c| c.value_raw())
 }
 
 /// Finds the link for `token`; `cookies` is the request's `Cookie` header.
@@ -575,12 +574,10 @@ fn six_digits() -> String {
 
 /// The host of the public URL, without scheme or port, as WebOTP wants it.
 pub fn webotp_host(public_url: &str) -> String {
-    let rest = public_url.split("://").nth(1).unwrap_or(public_url);
-    let host = rest.split('/').next().unwrap_or(rest);
-    host.rsplit_once(':')
-        .map(|(h, _)| h)
-        .unwrap_or(host)
-        .to_owned()
+    url::Url::parse(public_url)
+        .ok()
+        .and_then(|u| u.host_str().map(str::to_owned))
+        .unwrap_or_default()
 }
 
 /// A code is only good for its own link.

@@ -449,11 +449,9 @@ pub async fn funnel(
     })
 }
 
+/// Text and attribute values in the SVG: `&`, `<`, `>`, `"` and `'` escaped.
 fn xml_escape(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
+    html_escape::encode_quoted_attribute(s).into_owned()
 }
 
 /// The funnel as a horizontal bar chart: every bar labelled with its step, count and share of
