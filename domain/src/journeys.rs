@@ -3,19 +3,13 @@
 
 use crate::directory::{self, Lookup};
 use crate::invites::{find_invite, InviteProblem, OpenedInvite};
+use crate::kinds::{Event, Outcome, Step};
 use crate::phone;
 use crate::state::AppState;
 use crate::store::{now_ms, Advance, SqlJourney, SqlOperator, Store, StoreError};
 use crate::tokens::{looks_like_token, Token};
 
 type Result<T> = std::result::Result<T, StoreError>;
-
-/// Journey steps, as stored.
-pub mod step {
-    pub const INVITE_OPENED: &str = "invite_opened";
-    pub const NUMBER_ENTERED: &str = "number_entered";
-    pub const MATCHED: &str = "matched";
-}
 
 /// The answer to a submitted mobile number, as the person is to see it.
 #[derive(Debug, Clone, PartialEq)]
@@ -65,7 +59,7 @@ async fn start(store: &Store, opened: &OpenedInvite, wanted: Option<&str>) -> Re
                 &public_id,
                 opened.operator.id,
                 opened.invite.id,
-                step::INVITE_OPENED,
+                Step::InviteOpened.as_str(),
                 &opened.invite.channel,
             )
             .await
@@ -104,7 +98,7 @@ fn new_public_id() -> String {
 fn strict_miss(operator: &SqlOperator, j: &SqlJourney) -> bool {
     operator.strict_enumeration
         && j.member_id.is_none()
-        && j.outcome.as_deref() != Some("invalid_number")
+        && j.outcome.as_deref() != Some(Outcome::InvalidNumber.as_str())
         && j.entered_mobile
             .as_deref()
             .is_some_and(|m| m.starts_with('+'))
@@ -167,12 +161,13 @@ pub async fn open_invite(
     let (journey, previous) = match continuing(store, opened.invite.id, journey).await? {
         Some(j) => {
             // Strict mode: what a miss led to is never shown (a match shows nothing either).
-            let previous =
-                if strict_miss(&opened.operator, &j) && j.outcome.as_deref() == Some("not_found") {
-                    None
-                } else {
-                    previous_outcome(store, &j, &default_region).await?
-                };
+            let previous = if strict_miss(&opened.operator, &j)
+                && j.outcome.as_deref() == Some(Outcome::NotFound.as_str())
+            {
+                None
+            } else {
+                previous_outcome(store, &j, &default_region).await?
+            };
             (j.public_id, previous)
         }
         None => {
@@ -200,13 +195,13 @@ async fn last_event_detail(store: &Store, journey_id: i64, kind: &str) -> Result
 
 async fn previous_outcome(store: &Store, j: &SqlJourney, region: &str) -> Result<Option<Answer>> {
     let number = j.entered_mobile.clone().unwrap_or_default();
-    Ok(match j.outcome.as_deref() {
-        Some("not_found") => Some(Answer::NotFound {
+    Ok(match j.outcome.as_deref().and_then(Outcome::parse) {
+        Some(Outcome::NotFound) => Some(Answer::NotFound {
             number,
             region: region.to_owned(),
         }),
-        Some("invalid_number") => {
-            let message = last_event_detail(store, j.id, "number_invalid")
+        Some(Outcome::InvalidNumber) => {
+            let message = last_event_detail(store, j.id, Event::NumberInvalid.as_str())
                 .await?
                 .unwrap_or_else(|| phone::PhoneError::Invalid.to_string());
             Some(Answer::Invalid {
@@ -215,8 +210,8 @@ async fn previous_outcome(store: &Store, j: &SqlJourney, region: &str) -> Result
                 region: region.to_owned(),
             })
         }
-        Some("rate_limited") => {
-            let message = last_event_detail(store, j.id, "rate_limited")
+        Some(Outcome::RateLimited) => {
+            let message = last_event_detail(store, j.id, Event::RateLimited.as_str())
                 .await?
                 .and_then(|d| d.split_once(": ").map(|(_, m)| m.to_owned()))
                 .unwrap_or_else(|| "Too many attempts. Try again later.".to_owned());
@@ -243,12 +238,12 @@ async fn limited_outcome(
             j.id,
             &Advance {
                 step: if j.member_id.is_some() {
-                    step::MATCHED
+                    Step::Matched.as_str()
                 } else {
-                    step::NUMBER_ENTERED
+                    Step::NumberEntered.as_str()
                 },
-                outcome: Some("rate_limited"),
-                event: "rate_limited",
+                outcome: Some(Outcome::RateLimited.as_str()),
+                event: Event::RateLimited.as_str(),
                 detail: &format!("{}: {message}", limited.scope),
                 ..Advance::default()
             },
@@ -341,10 +336,10 @@ async fn submit_on(
                 .advance_journey(
                     j.id,
                     &Advance {
-                        step: step::NUMBER_ENTERED,
-                        outcome: Some("invalid_number"),
+                        step: Step::NumberEntered.as_str(),
+                        outcome: Some(Outcome::InvalidNumber.as_str()),
                         entered_mobile: Some(typed),
-                        event: "number_invalid",
+                        event: Event::NumberInvalid.as_str(),
                         detail: &message,
                         ..Advance::default()
                     },
@@ -362,13 +357,13 @@ async fn submit_on(
             j.id,
             &Advance {
                 step: if j.member_id.is_some() {
-                    step::MATCHED
+                    Step::Matched.as_str()
                 } else {
-                    step::NUMBER_ENTERED
+                    Step::NumberEntered.as_str()
                 },
                 outcome: None,
                 entered_mobile: Some(&e164),
-                event: "number_submitted",
+                event: Event::NumberSubmitted.as_str(),
                 detail: &phone::mask(&e164),
                 ..Advance::default()
             },
@@ -387,9 +382,9 @@ async fn submit_on(
             .advance_journey(
                 j.id,
                 &Advance {
-                    step: step::NUMBER_ENTERED,
-                    outcome: Some("invalid_number"),
-                    event: "number_invalid",
+                    step: Step::NumberEntered.as_str(),
+                    outcome: Some(Outcome::InvalidNumber.as_str()),
+                    event: Event::NumberInvalid.as_str(),
                     detail: &message,
                     ..Advance::default()
                 },
@@ -417,10 +412,10 @@ async fn submit_on(
                 .advance_journey(
                     j.id,
                     &Advance {
-                        step: step::MATCHED,
+                        step: Step::Matched.as_str(),
                         outcome: None,
                         member_id: Some(member.id),
-                        event: "member_matched",
+                        event: Event::MemberMatched.as_str(),
                         detail: &format!("member {}", member.external_id),
                         ..Advance::default()
                     },
@@ -438,9 +433,9 @@ async fn submit_on(
                 .advance_journey(
                     j.id,
                     &Advance {
-                        step: step::NUMBER_ENTERED,
-                        outcome: Some("not_found"),
-                        event: "member_not_found",
+                        step: Step::NumberEntered.as_str(),
+                        outcome: Some(Outcome::NotFound.as_str()),
+                        event: Event::MemberNotFound.as_str(),
                         detail: miss.as_str(),
                         ..Advance::default()
                     },
@@ -535,7 +530,9 @@ pub async fn sent(
         return Ok(Err(InviteProblem::Unknown));
     };
     let strict_miss = strict_miss(&opened.operator, &j);
-    if (j.step == step::INVITE_OPENED || j.step == step::NUMBER_ENTERED) && !strict_miss {
+    if (j.step == Step::InviteOpened.as_str() || j.step == Step::NumberEntered.as_str())
+        && !strict_miss
+    {
         return Ok(Err(InviteProblem::Unknown));
     }
     Ok(Ok(Sent {

@@ -10,6 +10,7 @@ pub mod demo;
 pub mod directory;
 pub mod invites;
 pub mod journeys;
+pub mod kinds;
 pub mod limits;
 pub mod links;
 pub mod mail;

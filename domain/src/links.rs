@@ -3,6 +3,7 @@
 //! link to that browser with a cookie and issues the pass.
 
 use crate::credentials;
+use crate::kinds::{Event, Step};
 use crate::phone;
 use crate::state::AppState;
 use crate::store::{
@@ -176,8 +177,8 @@ pub async fn open(
     store
         .append_event(
             found.journey.id,
-            Some("link_opened"),
-            "link_opened",
+            Some(Step::LinkOpened.as_str()),
+            Event::LinkOpened.as_str(),
             if apple_first {
                 "apple device"
             } else {
@@ -320,7 +321,7 @@ pub async fn issue(
             .append_event(
                 found.journey.id,
                 None,
-                "link_claimed",
+                Event::LinkClaimed.as_str(),
                 "bound to this browser",
             )
             .await?;
@@ -377,9 +378,13 @@ pub async fn issue(
             set_cookie: set_cookie_header,
         },
     };
-    let kind = format!("{}_pass_issued", platform.as_str());
     store
-        .append_event(found.journey.id, Some("pass_issued"), &kind, &detail)
+        .append_event(
+            found.journey.id,
+            Some(Step::PassIssued.as_str()),
+            Event::pass_issued(platform).as_str(),
+            &detail,
+        )
         .await?;
     Ok(issued)
 }
@@ -495,7 +500,7 @@ pub async fn restart(
         .append_event(
             journey.id,
             None,
-            "journey_restarted",
+            Event::JourneyRestarted.as_str(),
             "a new invite from a link that could no longer be used",
         )
         .await?;
@@ -516,7 +521,7 @@ pub async fn queue_link(
     if let Err(limited) = crate::limits::sms(state, operator, to_e164, real).await? {
         state
             .store
-            .append_event(journey.id, None, "rate_limited", limited.scope)
+            .append_event(journey.id, None, Event::RateLimited.as_str(), limited.scope)
             .await?;
         return Ok(Err(limited));
     }
@@ -679,7 +684,7 @@ pub async fn enter_code(
             .append_event(
                 j.id,
                 None,
-                "code_wrong",
+                Event::CodeWrong.as_str(),
                 &format!("wrong code, try {tries} of {MAX_CODE_TRIES}"),
             )
             .await?;

@@ -304,11 +304,6 @@ async fn note_on_journey(store: &Store, push: &DuePush, devices: usize) -> Resul
         return Ok(());
     };
     if let Some(journey) = store.latest_journey_for_member(pass.member_id).await? {
-        let what = if pass.voided_at.is_some() {
-            "voided"
-        } else {
-            "updated"
-        };
         let detail = if pass.platform == "google" {
             "through the Google Wallet API".to_owned()
         } else {
@@ -318,7 +313,8 @@ async fn note_on_journey(store: &Store, push: &DuePush, devices: usize) -> Resul
             .append_event(
                 journey,
                 None,
-                &format!("{}_pass_{what}", pass.platform),
+                crate::kinds::Event::pass_changed(&pass.platform, pass.voided_at.is_some())
+                    .as_str(),
                 &detail,
             )
             .await?;

@@ -13,6 +13,7 @@ use domain::state::AppState;
 use domain::store::{now_ms, SqlOperator, StoreError};
 use domain::tokens::Token;
 
+use domain::kinds::Event;
 use domain::staff as auth;
 pub use domain::staff::{Role, Session};
 
@@ -54,7 +55,7 @@ pub async fn resend_link(
         return Ok(Some("limited"));
     }
     store
-        .append_event(journey.id, None, "link_resent", &s.email)
+        .append_event(journey.id, None, Event::LinkResent.as_str(), &s.email)
         .await?;
     s.audit(
         state,
@@ -91,7 +92,7 @@ pub async fn revoke_passes(
                     .append_event(
                         j,
                         None,
-                        &format!("{}_pass_voided", pass.platform),
+                        Event::pass_changed(&pass.platform, true).as_str(),
                         &format!("revoked by {}", s.email),
                     )
                     .await?;

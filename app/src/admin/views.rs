@@ -1,6 +1,7 @@
 //! The dashboard's pages as data: store rows of the signed-in operator turned into wire types.
 
 use crate::types::admin::*;
+use domain::kinds::{Event, Step};
 use domain::phone;
 use domain::store::{
     now_ms, JourneyQuery, SqlJourneyRow, SqlMemberRow, SqlWalletPass, Store, StoreError, OUTCOMES,
@@ -37,56 +38,54 @@ pub fn parse_date(s: &str) -> Option<i64> {
 }
 
 pub fn step_label(step: &str) -> &'static str {
-    match step {
-        "invite_opened" => "Invite opened",
-        "number_entered" => "Number entered",
-        "matched" => "Member matched",
-        "sms_queued" => "SMS queued",
-        "sms_sent" => "SMS sent",
-        "sms_failed" => "SMS failed",
-        "link_opened" => "Link opened",
-        "link_claimed" => "Link opened",
-        "pass_issued" => "Pass added",
-        _ => "In progress",
+    match Step::parse(step) {
+        Some(Step::InviteOpened) => "Invite opened",
+        Some(Step::NumberEntered) => "Number entered",
+        Some(Step::Matched) => "Member matched",
+        Some(Step::SmsQueued) => "SMS queued",
+        Some(Step::SmsSent) => "SMS sent",
+        Some(Step::SmsFailed) => "SMS failed",
+        Some(Step::LinkOpened) => "Link opened",
+        Some(Step::LinkClaimed) => "Link opened",
+        Some(Step::PassIssued) => "Pass added",
+        None => "In progress",
     }
 }
 
 fn event_label(kind: &str) -> String {
-    let known = match kind {
-        "invite_opened" => "Invite opened",
-        "number_submitted" => "Number entered",
-        "number_invalid" => "Number not valid",
-        "member_matched" => "Member matched",
-        "member_not_found" => "Number not found",
-        "rate_limited" => "Rate-limited",
-        "sms_queued" => "SMS queued",
-        "sms_sent" => "SMS sent",
-        "sms_retry" => "SMS retry",
-        "sms_failed" => "SMS failed",
-        "sms_delivered" => "SMS delivered",
-        "link_opened" => "Link opened",
-        "link_claimed" => "Link bound to this browser",
-        "code_wrong" => "Wrong code",
-        "journey_restarted" => "Started again",
-        "apple_pass_issued" => "Added to Apple Wallet",
-        "google_pass_issued" => "Added to Google Wallet",
-        "apple_pass_registered" => "Apple pass registered on a device",
-        "apple_pass_updated" => "Apple pass updated",
-        "google_pass_updated" => "Google pass updated",
-        "apple_pass_voided" => "Apple pass voided",
-        "google_pass_voided" => "Google pass voided",
-        "link_resent" => "Link re-sent by staff",
-        _ => "",
-    };
-    if known.is_empty() {
+    let Some(event) = Event::parse(kind) else {
         let mut s = kind.replace('_', " ");
         if let Some(first) = s.get_mut(0..1) {
             first.make_ascii_uppercase();
         }
-        s
-    } else {
-        known.to_owned()
+        return s;
+    };
+    match event {
+        Event::InviteOpened => "Invite opened",
+        Event::NumberSubmitted => "Number entered",
+        Event::NumberInvalid => "Number not valid",
+        Event::MemberMatched => "Member matched",
+        Event::MemberNotFound => "Number not found",
+        Event::RateLimited => "Rate-limited",
+        Event::SmsQueued => "SMS queued",
+        Event::SmsSent => "SMS sent",
+        Event::SmsRetry => "SMS retry",
+        Event::SmsFailed => "SMS failed",
+        Event::SmsDelivered => "SMS delivered",
+        Event::LinkOpened => "Link opened",
+        Event::LinkClaimed => "Link bound to this browser",
+        Event::CodeWrong => "Wrong code",
+        Event::JourneyRestarted => "Started again",
+        Event::ApplePassIssued => "Added to Apple Wallet",
+        Event::GooglePassIssued => "Added to Google Wallet",
+        Event::ApplePassRegistered => "Apple pass registered on a device",
+        Event::ApplePassUpdated => "Apple pass updated",
+        Event::GooglePassUpdated => "Google pass updated",
+        Event::ApplePassVoided => "Apple pass voided",
+        Event::GooglePassVoided => "Google pass voided",
+        Event::LinkResent => "Link re-sent by staff",
     }
+    .to_owned()
 }
 
 /// Why a number was not found, in the words support staff need on the phone.
@@ -311,7 +310,7 @@ pub async fn journey(
         .map(|e| {
             let after = prev.map(|p| fmt_duration(e.at - p));
             prev = Some(e.at);
-            let detail = if e.kind == "member_not_found" {
+            let detail = if e.kind == Event::MemberNotFound.as_str() {
                 reason = Some(miss_reason(&e.detail).to_owned());
                 miss_reason(&e.detail).to_owned()
             } else {

@@ -179,7 +179,7 @@ async fn record(
                         status: "sent",
                         provider_id: Some(&receipt.provider_id),
                         next_attempt_at: now_ms(),
-                        event: "sms_sent",
+                        event: crate::kinds::Event::SmsSent.as_str(),
                         detail: &detail,
                         ..SmsAttempt::default()
                     },
@@ -195,7 +195,7 @@ async fn record(
                         status: "queued",
                         error: Some(&why),
                         next_attempt_at: now_ms() + policy.delay_ms(sms.attempts),
-                        event: "sms_retry",
+                        event: crate::kinds::Event::SmsRetry.as_str(),
                         detail: &detail,
                         ..SmsAttempt::default()
                     },
@@ -211,7 +211,7 @@ async fn record(
                         status: "failed",
                         error: Some(&err.to_string()),
                         next_attempt_at: now_ms(),
-                        event: "sms_failed",
+                        event: crate::kinds::Event::SmsFailed.as_str(),
                         detail: &detail,
                         ..SmsAttempt::default()
                     },
