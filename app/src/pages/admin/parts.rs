@@ -1,0 +1,91 @@
+//! Pieces several dashboard pages show: outcome badges, the journey table, passes, the revoke form.
+
+use leptos::prelude::*;
+
+use super::layout::Csrf;
+use crate::types::admin::{outcome_label, JourneyRow, Me, PassView};
+
+pub(super) fn outcome_badge(code: String) -> impl IntoView {
+    let label = outcome_label(&code);
+    view! { <span class=format!("badge outcome-{code}")>{label}</span> }
+}
+
+fn journey_rows(rows: Vec<JourneyRow>) -> impl IntoView {
+    if rows.is_empty() {
+        return view! { <tr><td colspan="9" class="empty">"No journeys match."</td></tr> }
+            .into_any();
+    }
+    rows.into_iter()
+        .map(|r| {
+            let who = match (&r.member, &r.number) {
+                (Some((_, name)), _) => name.clone(),
+                (None, Some(n)) => format!("Unknown number {n}"),
+                (None, None) => "No number yet".to_owned(),
+            };
+            view! {
+                <tr data-journey=r.public_id.clone()>
+                    <td><a href=format!("/admin/journeys/{}", r.public_id)>{who}</a></td>
+                    <td>{r.site.clone().unwrap_or_else(|| "—".into())}</td>
+                    <td>{r.channel.clone()}</td>
+                    <td>{r.step.clone()}</td>
+                    <td>{outcome_badge(r.outcome.clone())}</td>
+                    <td>{if r.platform.is_empty() { "—".to_owned() } else { r.platform.clone() }}</td>
+                    <td><time>{r.started.clone()}</time></td>
+                    <td>{r.time_to_wallet.clone().unwrap_or_else(|| "—".into())}</td>
+                </tr>
+            }
+        })
+        .collect_view()
+        .into_any()
+}
+
+pub(super) fn journey_table(rows: Vec<JourneyRow>) -> impl IntoView {
+    view! {
+        <div class="table-wrap">
+            <table class="admin-table" data-testid="journeys">
+                <caption class="visually-hidden">"Journeys, newest first"</caption>
+                <thead><tr>
+                    <th scope="col">"Member"</th><th scope="col">"Site"</th><th scope="col">"Invite"</th>
+                    <th scope="col">"Step"</th><th scope="col">"Outcome"</th><th scope="col">"Wallet"</th>
+                    <th scope="col">"Started"</th><th scope="col">"Time to wallet"</th>
+                </tr></thead>
+                <tbody id="journey-rows">{journey_rows(rows)}</tbody>
+            </table>
+        </div>
+    }
+}
+
+pub(super) fn passes_view(passes: Vec<PassView>) -> impl IntoView {
+    if passes.is_empty() {
+        return view! { <p>"No pass issued yet."</p> }.into_any();
+    }
+    view! {
+        <ul class="passes">
+            {passes.into_iter().map(|p| view! {
+                <li data-testid="pass-state">
+                    <strong>{p.platform}</strong>": "
+                    {if p.voided { view! { <span class="badge outcome-sms_failed">"Revoked"</span> }.into_any() }
+                     else { view! { <span class="badge outcome-completed">"Active"</span> }.into_any() }}
+                    " · issued " {p.issued} " · updated " {p.updated}
+                </li>
+            }).collect_view()}
+        </ul>
+    }
+    .into_any()
+}
+
+/// The revoke form's confirmation: the one inline handler, allowed by its hash in the
+/// Content-Security-Policy (`server::security`).
+pub const REVOKE_CONFIRM: &str =
+    "return confirm('Revoke this member\\'s passes? They stop working at once.')";
+
+pub(super) fn revoke_form(me: &Me, member_id: i64, back: String) -> impl IntoView {
+    view! {
+        <form method="post" action=format!("/admin/members/{member_id}/revoke") class="inline-form"
+              onsubmit=REVOKE_CONFIRM>
+            <Csrf me=me.clone()/>
+            <input type="hidden" name="back" value=back/>
+            <button type="submit" class="button danger" data-testid="revoke-pass">"Revoke pass"</button>
+        </form>
+    }
+}
