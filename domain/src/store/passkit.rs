@@ -1,7 +1,8 @@
-//! Apple's PassKit web service in the store: devices that registered for a pass's updates, the
-//! passes that changed since a device last asked, and the pushes that are due.
+//! `pass_devices`, `pass_registrations` and the passes' push columns: Apple's PassKit web
+//! service (devices that registered for a pass's updates, the passes that changed since a
+//! device last asked) and the pushes that are due.
 
-use super::{now_ms, Db, Result, SqlWalletPass, Store, PASS_COLUMNS};
+use super::{now_ms, Db, Result, Store};
 
 /// A due push: one pass, and the devices to tell.
 #[derive(Debug, Clone, PartialEq)]
@@ -16,25 +17,6 @@ pub struct DuePush {
 }
 
 impl Store {
-    /// An Apple pass by its serial number.
-    pub async fn apple_pass_by_serial(&self, serial: &str) -> Result<Option<SqlWalletPass>> {
-        let sql = format!(
-            "SELECT {PASS_COLUMNS} FROM wallet_passes WHERE platform = 'apple' AND serial = $1"
-        );
-        Ok(on_pool!(self, |p| sqlx::query_as(&sql)
-            .bind(serial)
-            .fetch_optional(p)
-            .await)?)
-    }
-
-    pub async fn wallet_pass(&self, id: i64) -> Result<Option<SqlWalletPass>> {
-        let sql = format!("SELECT {PASS_COLUMNS} FROM wallet_passes WHERE id = $1");
-        Ok(on_pool!(self, |p| sqlx::query_as(&sql)
-            .bind(id)
-            .fetch_optional(p)
-            .await)?)
-    }
-
     /// Registers `device` for `pass_id`'s updates (keeping its newest push token). Returns
     /// whether the registration is new.
     pub async fn register_pass_device(
@@ -175,42 +157,6 @@ impl Store {
                 .await?;
             tx.commit().await?;
             Ok(())
-        })
-    }
-
-    /// The member's newest journey: where pass events are written.
-    pub async fn latest_journey_for_member(&self, member_id: i64) -> Result<Option<i64>> {
-        let sql = "SELECT MAX(id) FROM journeys WHERE member_id = $1";
-        Ok(on_pool!(self, |p| sqlx::query_scalar(sql)
-            .bind(member_id)
-            .fetch_one(p)
-            .await)?)
-    }
-
-    /// The operator voids one pass: Wallet shows it as void once its devices fetch it. The
-    /// member's live links end with it, so a link still in someone's hands cannot issue the pass
-    /// again; the member starts again from the invite.
-    pub async fn void_wallet_pass(&self, pass_id: i64) -> Result<bool> {
-        let now = now_ms();
-        let void = "UPDATE wallet_passes SET voided_at = $2, updated_at = $2, push_due_at = $2 \
-                    WHERE id = $1 AND voided_at IS NULL";
-        let end_links = "UPDATE link_tokens SET revoked_at = $2 WHERE revoked_at IS NULL \
-                         AND member_id = (SELECT member_id FROM wallet_passes WHERE id = $1)";
-        on_pool!(self, |p| {
-            let mut tx = p.begin().await?;
-            let n = sqlx::query(void)
-                .bind(pass_id)
-                .bind(now)
-                .execute(&mut *tx)
-                .await?
-                .rows_affected();
-            sqlx::query(end_links)
-                .bind(pass_id)
-                .bind(now)
-                .execute(&mut *tx)
-                .await?;
-            tx.commit().await?;
-            Ok(n == 1)
         })
     }
 }

@@ -1,0 +1,212 @@
+//! `sms_outbox`: the SMS queue, its send attempts and delivery receipts.
+
+use super::journeys::commit_with_event;
+use super::{now_ms, Db, Result, Store};
+
+/// An SMS as the worker sees it. `Debug` leaves out the number and the text (they hold a link).
+#[derive(Clone, sqlx::FromRow)]
+pub struct SqlSms {
+    pub id: i64,
+    pub journey_id: i64,
+    pub operator_id: i64,
+    pub to_e164: String,
+    pub body: String,
+    pub status: String,
+    pub attempts: i64,
+    /// The expiry of the newest link of the message's journey.
+    pub link_expires_at: Option<i64>,
+}
+
+impl std::fmt::Debug for SqlSms {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SqlSms")
+            .field("id", &self.id)
+            .field("journey_id", &self.journey_id)
+            .field("status", &self.status)
+            .field("attempts", &self.attempts)
+            .finish_non_exhaustive()
+    }
+}
+
+/// One send attempt's outcome.
+#[derive(Debug, Clone, Default)]
+pub struct SmsAttempt<'a> {
+    /// `sent`, `queued` (to retry at `next_attempt_at`) or `failed`.
+    pub status: &'a str,
+    pub provider_id: Option<&'a str>,
+    pub error: Option<&'a str>,
+    pub next_attempt_at: i64,
+    pub event: &'a str,
+    pub detail: &'a str,
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct SqlSmsRow {
+    pub created_at: i64,
+    pub status: String,
+    pub attempts: i64,
+    pub last_error: Option<String>,
+    pub sent_at: Option<i64>,
+    pub delivery_status: Option<String>,
+    pub delivery_at: Option<i64>,
+}
+
+impl Store {
+    /// Claims the oldest due message for sending. The attempt is counted before the send; the
+    /// `status = 'queued'` re-check makes a claim that lost a race change nothing.
+    pub async fn claim_due_sms(&self, now: i64) -> Result<Option<SqlSms>> {
+        // The one statement whose dialects differ: PostgreSQL skips rows another instance's
+        // worker holds (so several workers share the queue); SQLite serialises writers anyway.
+        let pick = match self.db {
+            Db::Postgres(_) => "FOR UPDATE SKIP LOCKED",
+            Db::Sqlite(_) => "",
+        };
+        let sql = format!(
+            "UPDATE sms_outbox SET status = 'sending', attempts = attempts + 1 \
+             WHERE status = 'queued' AND id = (SELECT id FROM sms_outbox WHERE status = 'queued' \
+             AND next_attempt_at <= $1 ORDER BY id LIMIT 1 {pick}) \
+             RETURNING id, journey_id, operator_id, to_e164, body, status, attempts, \
+             (SELECT MAX(expires_at) FROM link_tokens l WHERE l.journey_id = sms_outbox.journey_id) AS link_expires_at"
+        );
+        Ok(on_pool!(self, |p| sqlx::query_as(&sql)
+            .bind(now)
+            .fetch_optional(p)
+            .await)?)
+    }
+
+    /// A message claimed but never finished (the process stopped mid-send) goes back in the queue.
+    pub async fn requeue_unfinished_sms(&self) -> Result<u64> {
+        let sql = "UPDATE sms_outbox SET status = 'queued' WHERE status = 'sending'";
+        Ok(on_pool!(self, |p| sqlx::query(sql)
+            .execute(p)
+            .await
+            .map(|r| r.rows_affected()))?)
+    }
+
+    /// Records the outcome of one send attempt: `status` is `sent`, `queued` (retry at
+    /// `next_attempt_at`) or `failed`; the journey gets the matching event.
+    pub async fn finish_sms(&self, sms: &SqlSms, done: &SmsAttempt<'_>) -> Result<()> {
+        let now = now_ms();
+        let step = match done.status {
+            "sent" => Some("sms_sent"),
+            "failed" => Some("sms_failed"),
+            _ => None,
+        };
+        // Once the provider has the text (or it was given up), the link and code in clear are
+        // not kept: the timeline and the outbox keep a masked copy.
+        let masked = step.map(|_| crate::sms::masked_body(&sms.body));
+        on_pool!(self, |p| {
+            let mut tx = p.begin().await?;
+            sqlx::query(
+                "UPDATE sms_outbox SET status = $2, provider_id = COALESCE($3, provider_id), last_error = $4, \
+                 next_attempt_at = $5, sent_at = CASE WHEN $2 = 'sent' THEN $6 ELSE sent_at END, \
+                 body = COALESCE($7, body) WHERE id = $1",
+            )
+            .bind(sms.id)
+            .bind(done.status)
+            .bind(done.provider_id)
+            .bind(done.error)
+            .bind(done.next_attempt_at)
+            .bind(now)
+            .bind(masked.as_deref())
+            .execute(&mut *tx)
+            .await?;
+            // The journey only moves on while it is still at the SMS step (a later link-open wins).
+            let update = sqlx::query(
+                "UPDATE journeys SET step = COALESCE($2, step), updated_at = $3 \
+                 WHERE id = $1 AND step IN ('sms_queued', 'sms_sent', 'sms_failed')",
+            )
+            .bind(sms.journey_id)
+            .bind(step)
+            .bind(now);
+            commit_with_event(tx, update, sms.journey_id, now, done.event, done.detail).await?;
+            Ok(())
+        })
+    }
+
+    /// When the journey's newest SMS was queued.
+    pub async fn last_sms_at(&self, journey_id: i64) -> Result<Option<i64>> {
+        let sql = "SELECT MAX(created_at) FROM sms_outbox WHERE journey_id = $1";
+        Ok(on_pool!(self, |p| sqlx::query_scalar(sql)
+            .bind(journey_id)
+            .fetch_one(p)
+            .await)?)
+    }
+
+    /// Records a provider's delivery receipt. Receipts may repeat and arrive out of order: a
+    /// state only replaces an earlier one (queued < sent < delivered/undelivered/failed).
+    /// Returns the message's journey when the state moved on.
+    pub async fn record_delivery(
+        &self,
+        provider_id: &str,
+        status: &str,
+        detail: &str,
+    ) -> Result<Option<i64>> {
+        fn rank(s: &str) -> i64 {
+            match s {
+                "accepted" | "scheduled" | "queued" => 1,
+                "sending" => 2,
+                "sent" => 3,
+                "delivered" | "undelivered" | "failed" | "read" | "canceled" => 4,
+                _ => 0,
+            }
+        }
+        let new_rank = rank(status);
+        if new_rank == 0 {
+            return Ok(None);
+        }
+        let now = now_ms();
+        let kind = format!("sms_{status}");
+        on_pool!(self, |p| {
+            let mut tx = p.begin().await?;
+            let row: Option<(i64, i64, Option<String>)> = sqlx::query_as(
+                "SELECT id, journey_id, delivery_status FROM sms_outbox WHERE provider_id = $1",
+            )
+            .bind(provider_id)
+            .fetch_optional(&mut *tx)
+            .await?;
+            let Some((id, journey_id, current)) = row else {
+                return Ok(None);
+            };
+            if current.as_deref().map(rank).unwrap_or(0) >= new_rank {
+                return Ok(None);
+            }
+            let update = sqlx::query(
+                "UPDATE sms_outbox SET delivery_status = $2, delivery_at = $3 WHERE id = $1",
+            )
+            .bind(id)
+            .bind(status)
+            .bind(now);
+            commit_with_event(tx, update, journey_id, now, &kind, detail).await?;
+            Ok(Some(journey_id))
+        })
+    }
+
+    pub async fn delivery_status(&self, provider_id: &str) -> Result<Option<String>> {
+        let sql = "SELECT delivery_status FROM sms_outbox WHERE provider_id = $1";
+        let row: Option<Option<String>> = on_pool!(self, |p| sqlx::query_scalar(sql)
+            .bind(provider_id)
+            .fetch_optional(p)
+            .await)?;
+        Ok(row.flatten())
+    }
+
+    /// The newest messages, for the development outbox page.
+    pub async fn recent_sms(&self, limit: i64) -> Result<Vec<SqlSms>> {
+        let sql = "SELECT id, journey_id, operator_id, to_e164, body, status, attempts, NULL AS link_expires_at \
+                   FROM sms_outbox ORDER BY id DESC LIMIT $1";
+        Ok(on_pool!(self, |p| sqlx::query_as(sql)
+            .bind(limit)
+            .fetch_all(p)
+            .await)?)
+    }
+
+    pub async fn journey_sms(&self, journey_id: i64) -> Result<Vec<SqlSmsRow>> {
+        let sql = "SELECT created_at, status, attempts, last_error, sent_at, delivery_status, delivery_at \
+                   FROM sms_outbox WHERE journey_id = $1 ORDER BY id";
+        Ok(on_pool!(self, |p| sqlx::query_as(sql)
+            .bind(journey_id)
+            .fetch_all(p)
+            .await)?)
+    }
+}

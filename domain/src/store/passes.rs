@@ -1,0 +1,135 @@
+//! `wallet_passes`: the members' Apple and Google passes.
+
+use super::{now_ms, Db, Result, Store};
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct SqlWalletPass {
+    pub id: i64,
+    pub member_id: i64,
+    pub credential_id: i64,
+    pub platform: String,
+    pub serial: String,
+    pub issued_at: i64,
+    pub updated_at: i64,
+    /// When the pass was voided (the member left, or the operator revoked it).
+    pub voided_at: Option<i64>,
+    /// Apple's `authenticationToken` for the PassKit web service.
+    pub auth_token: Option<String>,
+    pub site_name: Option<String>,
+    pub operator_id: i64,
+}
+
+/// A pass to issue (or issue again).
+#[derive(Debug, Clone)]
+pub struct NewWalletPass<'a> {
+    pub operator_id: i64,
+    pub member_id: i64,
+    pub credential_id: i64,
+    pub platform: &'a str,
+    /// Used only when the member has no pass on this platform yet.
+    pub new_serial: &'a str,
+    pub new_auth_token: &'a str,
+    pub site_name: Option<&'a str>,
+}
+
+pub(crate) const PASS_COLUMNS: &str = "id, member_id, credential_id, platform, serial, issued_at, \
+     updated_at, voided_at, auth_token, site_name, operator_id";
+
+impl Store {
+    /// One live pass per member and platform: issuing again keeps the serial and authentication
+    /// token (so Wallet replaces the pass rather than adding a second) and points it at the
+    /// current credential; if that changed, its devices are due a push. A voided pass is never
+    /// revived: issuing after a void makes a new pass, with a new serial and token, so the
+    /// devices registered to the voided one keep seeing it void.
+    pub async fn upsert_wallet_pass(&self, p: &NewWalletPass<'_>) -> Result<SqlWalletPass> {
+        let sql = format!(
+            "INSERT INTO wallet_passes (operator_id, member_id, credential_id, platform, serial, issued_at, updated_at, \
+             auth_token, site_name) VALUES ($1, $2, $3, $4, $5, $6, $6, $7, $8) \
+             ON CONFLICT (member_id, platform) WHERE voided_at IS NULL DO UPDATE SET credential_id = excluded.credential_id, \
+             updated_at = excluded.updated_at, site_name = excluded.site_name, \
+             auth_token = COALESCE(wallet_passes.auth_token, excluded.auth_token), \
+             push_due_at = CASE WHEN wallet_passes.credential_id <> excluded.credential_id \
+             THEN excluded.updated_at ELSE wallet_passes.push_due_at END \
+             RETURNING {PASS_COLUMNS}"
+        );
+        Ok(on_pool!(self, |pool| sqlx::query_as(&sql)
+            .bind(p.operator_id)
+            .bind(p.member_id)
+            .bind(p.credential_id)
+            .bind(p.platform)
+            .bind(p.new_serial)
+            .bind(now_ms())
+            .bind(p.new_auth_token)
+            .bind(p.site_name)
+            .fetch_one(pool)
+            .await)?)
+    }
+
+    pub async fn wallet_pass(&self, id: i64) -> Result<Option<SqlWalletPass>> {
+        let sql = format!("SELECT {PASS_COLUMNS} FROM wallet_passes WHERE id = $1");
+        Ok(on_pool!(self, |p| sqlx::query_as(&sql)
+            .bind(id)
+            .fetch_optional(p)
+            .await)?)
+    }
+
+    /// An Apple pass by its serial number.
+    pub async fn apple_pass_by_serial(&self, serial: &str) -> Result<Option<SqlWalletPass>> {
+        let sql = format!(
+            "SELECT {PASS_COLUMNS} FROM wallet_passes WHERE platform = 'apple' AND serial = $1"
+        );
+        Ok(on_pool!(self, |p| sqlx::query_as(&sql)
+            .bind(serial)
+            .fetch_optional(p)
+            .await)?)
+    }
+
+    pub async fn wallet_passes_for_member(&self, member_id: i64) -> Result<Vec<SqlWalletPass>> {
+        let sql = format!(
+            "SELECT {PASS_COLUMNS} FROM wallet_passes WHERE member_id = $1 ORDER BY platform"
+        );
+        Ok(on_pool!(self, |p| sqlx::query_as(&sql)
+            .bind(member_id)
+            .fetch_all(p)
+            .await)?)
+    }
+
+    /// The operator voids one pass: Wallet shows it as void once its devices fetch it. The
+    /// member's live links end with it, so a link still in someone's hands cannot issue the pass
+    /// again; the member starts again from the invite.
+    pub async fn void_wallet_pass(&self, pass_id: i64) -> Result<bool> {
+        let now = now_ms();
+        let void = "UPDATE wallet_passes SET voided_at = $2, updated_at = $2, push_due_at = $2 \
+                    WHERE id = $1 AND voided_at IS NULL";
+        let end_links = "UPDATE link_tokens SET revoked_at = $2 WHERE revoked_at IS NULL \
+                         AND member_id = (SELECT member_id FROM wallet_passes WHERE id = $1)";
+        on_pool!(self, |p| {
+            let mut tx = p.begin().await?;
+            let n = sqlx::query(void)
+                .bind(pass_id)
+                .bind(now)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+            sqlx::query(end_links)
+                .bind(pass_id)
+                .bind(now)
+                .execute(&mut *tx)
+                .await?;
+            tx.commit().await?;
+            Ok(n == 1)
+        })
+    }
+
+    /// Queues every live pass of the operator for an update (after its look changed).
+    pub async fn refresh_operator_passes(&self, operator_id: i64) -> Result<u64> {
+        let sql = "UPDATE wallet_passes SET updated_at = $2, push_due_at = $2 \
+                   WHERE operator_id = $1 AND voided_at IS NULL";
+        Ok(on_pool!(self, |p| sqlx::query(sql)
+            .bind(operator_id)
+            .bind(now_ms())
+            .execute(p)
+            .await
+            .map(|r| r.rows_affected()))?)
+    }
+}
