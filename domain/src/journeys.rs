@@ -6,7 +6,7 @@ use crate::invites::{find_invite, InviteProblem, OpenedInvite};
 use crate::kinds::{Event, Outcome, Step};
 use crate::phone;
 use crate::state::AppState;
-use crate::store::{now_ms, Advance, SqlJourney, SqlOperator, Store, StoreError};
+use crate::store::{now_ms, JourneyWrite, SqlJourney, SqlOperator, Store, StoreError};
 use crate::tokens::{looks_like_token, Token};
 
 type Result<T> = std::result::Result<T, StoreError>;
@@ -232,25 +232,11 @@ async fn limited_outcome(
     number: &str,
     region: &str,
 ) -> Result<Answer> {
-    let message = limited.message();
     store
-        .advance_journey(
-            j.id,
-            &Advance {
-                step: if j.member_id.is_some() {
-                    Step::Matched.as_str()
-                } else {
-                    Step::NumberEntered.as_str()
-                },
-                outcome: Some(Outcome::RateLimited.as_str()),
-                event: Event::RateLimited.as_str(),
-                detail: &format!("{}: {message}", limited.scope),
-                ..Advance::default()
-            },
-        )
+        .record_journey(j.id, &[rate_limited(j, limited)])
         .await?;
     Ok(Answer::RateLimited {
-        message,
+        message: limited.message(),
         number: number.trim().chars().take(64).collect(),
         region: region.to_owned(),
     })
@@ -328,136 +314,225 @@ async fn submit_on(
     if let Err(limited) = crate::limits::submission(state, client_ip, &opened.invite).await? {
         return limited_outcome(store, j, &limited, typed, region).await;
     }
-    let e164 = match parsed {
-        Ok(e164) => e164,
-        Err(err) => {
-            let message = err.to_string();
-            store
-                .advance_journey(
-                    j.id,
-                    &Advance {
-                        step: Step::NumberEntered.as_str(),
-                        outcome: Some(Outcome::InvalidNumber.as_str()),
-                        entered_mobile: Some(typed),
-                        event: Event::NumberInvalid.as_str(),
-                        detail: &message,
-                        ..Advance::default()
-                    },
-                )
-                .await?;
-            return Ok(Answer::Invalid {
-                message,
-                number: typed.to_owned(),
-                region: region.to_owned(),
-            });
+    // Read what the decision needs, once.
+    let verdict = match usable_number(&opened.operator, parsed) {
+        Err(invalid) => Verdict::Invalid(invalid),
+        Ok(e164) => {
+            let with_number = store.members_by_mobile(opened.operator.id, &e164).await?;
+            let invited = match opened.invite.member_id {
+                Some(id) => store.member(id).await?,
+                None => None,
+            };
+            match directory::decide(&e164, &with_number, invited.as_ref()) {
+                Lookup::Matched(member) => Verdict::Matched { e164, member },
+                Lookup::Miss(miss) => {
+                    tracing::info!(journey = %j.public_id, reason = miss.as_str(), number = %phone::mask(&e164), "directory miss");
+                    Verdict::Missed { e164, miss }
+                }
+            }
         }
     };
-    store
-        .advance_journey(
-            j.id,
-            &Advance {
-                step: if j.member_id.is_some() {
-                    Step::Matched.as_str()
-                } else {
-                    Step::NumberEntered.as_str()
-                },
-                outcome: None,
-                entered_mobile: Some(&e164),
-                event: Event::NumberSubmitted.as_str(),
-                detail: &phone::mask(&e164),
-                ..Advance::default()
-            },
-        )
-        .await?;
-
-    let allowed = crate::limits::allowed_regions(&opened.operator);
-    let number_region = phone::region_of(&e164).unwrap_or_default();
-    if !allowed.contains(&number_region) {
-        let message = format!(
-            "{} can only send texts to mobile numbers from {}.",
-            opened.operator.name,
-            allowed.join(", ")
-        );
-        store
-            .advance_journey(
-                j.id,
-                &Advance {
-                    step: Step::NumberEntered.as_str(),
-                    outcome: Some(Outcome::InvalidNumber.as_str()),
-                    event: Event::NumberInvalid.as_str(),
-                    detail: &message,
-                    ..Advance::default()
-                },
-            )
-            .await?;
-        return Ok(Answer::Invalid {
-            message,
-            number: typed.to_owned(),
-            region: region.to_owned(),
-        });
-    }
-    let with_number = store.members_by_mobile(opened.operator.id, &e164).await?;
-    let invited = match opened.invite.member_id {
-        Some(id) => store.member(id).await?,
+    // The text the verdict sends (strict mode's miss: a stand-in link, no text), within its limits.
+    let strict = opened.operator.strict_enumeration;
+    let link = verdict.link(strict);
+    let limited = match &link {
+        Some((member_id, e164)) => {
+            crate::limits::sms(state, &opened.operator, e164, member_id.is_some())
+                .await?
+                .err()
+        }
         None => None,
     };
+    // Decide, then commit: every write of this submission in one store call.
+    let writes = writes(j, typed, &verdict, limited.as_ref());
+    match (&link, &limited) {
+        (Some((member_id, e164)), None) => {
+            crate::links::queue_link_after(state, j, &opened.operator, *member_id, e164, &writes)
+                .await?
+        }
+        _ => store.record_journey(j.id, &writes).await?,
+    }
     let sent_path = format!(
         "/i/{}/sent?j={}",
         crate::tokens::urlencode(&opened.token),
         j.public_id
     );
-    match directory::decide(&e164, &with_number, invited.as_ref()) {
-        Lookup::Matched(member) => {
-            store
-                .advance_journey(
-                    j.id,
-                    &Advance {
-                        step: Step::Matched.as_str(),
-                        outcome: None,
-                        member_id: Some(member.id),
-                        event: Event::MemberMatched.as_str(),
-                        detail: &format!("member {}", member.external_id),
-                        ..Advance::default()
-                    },
-                )
-                .await?;
-            if let Err(limited) =
-                crate::links::queue_link(state, j, &opened.operator, Some(member.id), &e164).await?
-            {
-                return limited_outcome(store, j, &limited, typed, region).await;
-            }
-            Ok(Answer::Matched { next: sent_path })
+    Ok(answer(
+        &verdict,
+        limited.as_ref(),
+        strict,
+        typed,
+        region,
+        sent_path,
+    ))
+}
+
+/// What a submitted number came to, decided from what was read.
+#[derive(Debug, Clone, PartialEq)]
+enum Verdict {
+    /// Not a number the operator can text; `e164` when it was a number at all.
+    Invalid(Invalid),
+    Matched {
+        e164: String,
+        member: Box<crate::store::SqlMember>,
+    },
+    Missed {
+        e164: String,
+        miss: directory::Miss,
+    },
+}
+
+#[derive(Debug, Clone, PartialEq)]
+struct Invalid {
+    e164: Option<String>,
+    message: String,
+}
+
+impl Verdict {
+    /// The link this verdict texts: to the member (`Some(id)`), or strict mode's stand-in for a
+    /// miss (`None`), with the number it goes to.
+    fn link(&self, strict: bool) -> Option<(Option<i64>, String)> {
+        match self {
+            Verdict::Matched { e164, member } => Some((Some(member.id), e164.clone())),
+            Verdict::Missed { e164, .. } if strict => Some((None, e164.clone())),
+            _ => None,
         }
-        Lookup::Miss(miss) => {
-            store
-                .advance_journey(
-                    j.id,
-                    &Advance {
-                        step: Step::NumberEntered.as_str(),
-                        outcome: Some(Outcome::NotFound.as_str()),
-                        event: Event::MemberNotFound.as_str(),
-                        detail: miss.as_str(),
-                        ..Advance::default()
-                    },
+    }
+}
+
+/// The number as E.164, when the operator may text it.
+fn usable_number(
+    operator: &SqlOperator,
+    parsed: std::result::Result<String, phone::PhoneError>,
+) -> std::result::Result<String, Invalid> {
+    let e164 = parsed.map_err(|err| Invalid {
+        e164: None,
+        message: err.to_string(),
+    })?;
+    let allowed = crate::limits::allowed_regions(operator);
+    if !allowed.contains(&phone::region_of(&e164).unwrap_or_default()) {
+        return Err(Invalid {
+            message: format!(
+                "{} can only send texts to mobile numbers from {}.",
+                operator.name,
+                allowed.join(", ")
+            ),
+            e164: Some(e164),
+        });
+    }
+    Ok(e164)
+}
+
+/// What the journey records for a verdict, in order. `j` is the journey as it was read.
+fn writes(
+    j: &SqlJourney,
+    typed: &str,
+    verdict: &Verdict,
+    limited: Option<&crate::limits::Limited>,
+) -> Vec<JourneyWrite> {
+    let was_matched = j.member_id.is_some();
+    let submitted = |e164: &str| JourneyWrite {
+        step: Some(if was_matched {
+            Step::Matched
+        } else {
+            Step::NumberEntered
+        }),
+        entered_mobile: Some(e164.to_owned()),
+        ..JourneyWrite::new(Event::NumberSubmitted, phone::mask(e164))
+    };
+    let mut out = match verdict {
+        Verdict::Invalid(Invalid {
+            e164: None,
+            message,
+        }) => vec![JourneyWrite {
+            step: Some(Step::NumberEntered),
+            outcome: Some(Outcome::InvalidNumber),
+            entered_mobile: Some(typed.to_owned()),
+            ..JourneyWrite::new(Event::NumberInvalid, message.clone())
+        }],
+        Verdict::Invalid(Invalid {
+            e164: Some(e164),
+            message,
+        }) => vec![
+            submitted(e164),
+            JourneyWrite {
+                step: Some(Step::NumberEntered),
+                outcome: Some(Outcome::InvalidNumber),
+                ..JourneyWrite::new(Event::NumberInvalid, message.clone())
+            },
+        ],
+        Verdict::Matched { e164, member } => vec![
+            submitted(e164),
+            JourneyWrite {
+                step: Some(Step::Matched),
+                member_id: Some(member.id),
+                ..JourneyWrite::new(
+                    Event::MemberMatched,
+                    format!("member {}", member.external_id),
                 )
-                .await?;
-            tracing::info!(journey = %j.public_id, reason = miss.as_str(), number = %phone::mask(&e164), "directory miss");
-            if opened.operator.strict_enumeration {
-                // Strict mode: a miss looks exactly like a match to the person. A stand-in link
-                // (no member, no text) gives "send again", the code form and a repeated
-                // submission the same limits and answers as a match's.
-                if let Err(limited) =
-                    crate::links::queue_link(state, j, &opened.operator, None, &e164).await?
-                {
-                    return limited_outcome(store, j, &limited, typed, region).await;
-                }
-                return Ok(Answer::Matched { next: sent_path });
-            }
-            Ok(Answer::NotFound {
-                number: typed.to_owned(),
-                region: region.to_owned(),
-            })
-        }
+            },
+        ],
+        Verdict::Missed { e164, miss } => vec![
+            submitted(e164),
+            JourneyWrite {
+                step: Some(Step::NumberEntered),
+                outcome: Some(Outcome::NotFound),
+                ..JourneyWrite::new(Event::MemberNotFound, miss.as_str().to_owned())
+            },
+        ],
+    };
+    if let Some(limited) = limited {
+        out.push(JourneyWrite::new(
+            Event::RateLimited,
+            limited.scope.to_owned(),
+        ));
+        out.push(rate_limited(j, limited));
+    }
+    out
+}
+
+/// The journey's step and outcome after a limit stopped it.
+fn rate_limited(j: &SqlJourney, limited: &crate::limits::Limited) -> JourneyWrite {
+    JourneyWrite {
+        step: Some(if j.member_id.is_some() {
+            Step::Matched
+        } else {
+            Step::NumberEntered
+        }),
+        outcome: Some(Outcome::RateLimited),
+        ..JourneyWrite::new(
+            Event::RateLimited,
+            format!("{}: {}", limited.scope, limited.message()),
+        )
+    }
+}
+
+/// What the person sees. Strict mode answers a miss as a match.
+fn answer(
+    verdict: &Verdict,
+    limited: Option<&crate::limits::Limited>,
+    strict: bool,
+    typed: &str,
+    region: &str,
+    sent_path: String,
+) -> Answer {
+    let (number, region) = (typed.to_owned(), region.to_owned());
+    if let Some(limited) = limited {
+        return Answer::RateLimited {
+            message: limited.message(),
+            number: number.trim().chars().take(64).collect(),
+            region,
+        };
+    }
+    match verdict {
+        Verdict::Invalid(Invalid { message, .. }) => Answer::Invalid {
+            message: message.clone(),
+            number,
+            region,
+        },
+        Verdict::Matched { .. } => Answer::Matched { next: sent_path },
+        Verdict::Missed { .. } if strict => Answer::Matched { next: sent_path },
+        Verdict::Missed { .. } => Answer::NotFound { number, region },
     }
 }
 
@@ -541,4 +616,156 @@ pub async fn sent(
         invite: opened,
         journey: j,
     }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::directory::Miss;
+    use crate::limits::Limited;
+    use crate::store::SqlMember;
+
+    fn journey(member_id: Option<i64>) -> SqlJourney {
+        SqlJourney {
+            id: 7,
+            public_id: "j".into(),
+            operator_id: 1,
+            invite_id: 2,
+            member_id,
+            step: Step::InviteOpened.as_str().into(),
+            outcome: None,
+            entered_mobile: None,
+            started_at: 0,
+            updated_at: 0,
+        }
+    }
+
+    fn matched() -> Verdict {
+        Verdict::Matched {
+            e164: "+447400123456".into(),
+            member: Box::new(SqlMember {
+                id: 3,
+                operator_id: 1,
+                external_id: "m3".into(),
+                first_name: "A".into(),
+                last_name: "B".into(),
+                email: None,
+                mobile_e164: Some("+447400123456".into()),
+                synced_at: Some(1),
+                active: true,
+                membership_ends_at: None,
+            }),
+        }
+    }
+
+    fn kinds(w: &[JourneyWrite]) -> Vec<&'static str> {
+        w.iter().map(|w| w.event.as_str()).collect()
+    }
+
+    const LIMITED: Limited = Limited {
+        scope: "sms_number_minute",
+        retry_after_ms: 30_000,
+    };
+
+    #[test]
+    fn a_match_records_the_number_then_the_member_and_answers_with_the_sent_page() {
+        let w = writes(&journey(None), "07400 123456", &matched(), None);
+        assert_eq!(kinds(&w), ["number_submitted", "member_matched"]);
+        assert_eq!(w[0].entered_mobile.as_deref(), Some("+447400123456"));
+        assert_eq!(w[0].detail, phone::mask("+447400123456"));
+        assert_eq!((w[1].step, w[1].member_id), (Some(Step::Matched), Some(3)));
+        assert_eq!(
+            answer(
+                &matched(),
+                None,
+                false,
+                "07400 123456",
+                "GB",
+                "/sent".into()
+            ),
+            Answer::Matched {
+                next: "/sent".into()
+            }
+        );
+    }
+
+    #[test]
+    fn a_limited_text_is_recorded_after_the_match_and_answers_when_to_try_again() {
+        let w = writes(&journey(None), "x", &matched(), Some(&LIMITED));
+        assert_eq!(
+            kinds(&w),
+            [
+                "number_submitted",
+                "member_matched",
+                "rate_limited",
+                "rate_limited"
+            ]
+        );
+        assert_eq!(w[2].step, None, "the scope alone, the journey unmoved");
+        assert_eq!(w[3].outcome, Some(Outcome::RateLimited));
+        assert_eq!(
+            w[3].detail,
+            "sms_number_minute: Too many attempts. Try again in 30 seconds."
+        );
+        let a = answer(&matched(), Some(&LIMITED), false, "x", "GB", "/sent".into());
+        assert!(matches!(a, Answer::RateLimited { .. }), "{a:?}");
+    }
+
+    #[test]
+    fn a_miss_is_not_found_unless_strict_mode_answers_it_as_a_match() {
+        let miss = Verdict::Missed {
+            e164: "+447400123099".into(),
+            miss: Miss::NoSuchNumber,
+        };
+        let w = writes(&journey(None), "07400123099", &miss, None);
+        assert_eq!(kinds(&w), ["number_submitted", "member_not_found"]);
+        assert_eq!(w[1].detail, "no_such_number");
+        assert_eq!(w[1].outcome, Some(Outcome::NotFound));
+        assert_eq!(miss.link(false), None);
+        assert_eq!(miss.link(true), Some((None, "+447400123099".into())));
+        assert_eq!(
+            answer(&miss, None, false, "07400123099", "GB", "/sent".into()),
+            Answer::NotFound {
+                number: "07400123099".into(),
+                region: "GB".into()
+            }
+        );
+        assert_eq!(
+            answer(&miss, None, true, "07400123099", "GB", "/sent".into()),
+            Answer::Matched {
+                next: "/sent".into()
+            }
+        );
+    }
+
+    #[test]
+    fn an_unusable_number_keeps_what_was_typed_and_says_why() {
+        let typo = Verdict::Invalid(Invalid {
+            e164: None,
+            message: "too short".into(),
+        });
+        let w = writes(&journey(None), "0740", &typo, None);
+        assert_eq!(kinds(&w), ["number_invalid"]);
+        assert_eq!(w[0].entered_mobile.as_deref(), Some("0740"));
+        let abroad = Verdict::Invalid(Invalid {
+            e164: Some("+15555550100".into()),
+            message: "only GB".into(),
+        });
+        let w = writes(&journey(Some(3)), "+1 555", &abroad, None);
+        assert_eq!(kinds(&w), ["number_submitted", "number_invalid"]);
+        assert_eq!(
+            w[0].step,
+            Some(Step::Matched),
+            "a matched journey stays matched"
+        );
+        assert_eq!(abroad.link(true), None);
+        assert_eq!(
+            answer(&abroad, None, true, "+1 555", "GB", "/sent".into()),
+            Answer::Invalid {
+                message: "only GB".into(),
+                number: "+1 555".into(),
+                region: "GB".into()
+            }
+        );
+    }
 }

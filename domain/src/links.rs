@@ -7,8 +7,8 @@ use crate::kinds::{Event, Step};
 use crate::phone;
 use crate::state::AppState;
 use crate::store::{
-    now_ms, NewInvite, NewWalletPass, QueueLinkSms, SqlCredential, SqlJourney, SqlLink, SqlMember,
-    SqlOperator, SqlWalletPass, Store, StoreError,
+    now_ms, JourneyWrite, NewInvite, NewWalletPass, QueueLinkSms, SqlCredential, SqlJourney,
+    SqlLink, SqlMember, SqlOperator, SqlWalletPass, Store, StoreError,
 };
 use crate::tokens::{hash_token, looks_like_token, Token};
 use crate::wallet::{PassContent, WalletError, WebService};
@@ -525,6 +525,20 @@ pub async fn queue_link(
             .await?;
         return Ok(Err(limited));
     }
+    queue_link_after(state, journey, operator, member_id, to_e164, &[]).await?;
+    Ok(Ok(()))
+}
+
+/// Writes `before` (the journey's steps that led to the text), the link and its SMS in one
+/// transaction, and wakes the worker. The caller has counted the text against its limits.
+pub async fn queue_link_after(
+    state: &AppState,
+    journey: &SqlJourney,
+    operator: &SqlOperator,
+    member_id: Option<i64>,
+    to_e164: &str,
+    before: &[JourneyWrite],
+) -> Result<(), StoreError> {
     let token = Token::generate(32);
     let code = six_digits();
     let ttl_secs = link_ttl_secs(state, operator);
@@ -541,22 +555,25 @@ pub async fn queue_link(
     let code_hash = code_hash(&token.hash(), &code);
     state
         .store
-        .queue_link_sms(&QueueLinkSms {
-            journey_id: journey.id,
-            operator_id: operator.id,
-            member_id,
-            to_e164,
-            body: &body,
-            token_hash: &token.hash(),
-            code_hash: Some(&code_hash),
-            expires_at: now_ms() + (ttl_secs as i64) * 1000,
-            detail: &phone::mask(to_e164),
-        })
+        .queue_link_sms_after(
+            before,
+            &QueueLinkSms {
+                journey_id: journey.id,
+                operator_id: operator.id,
+                member_id,
+                to_e164,
+                body: &body,
+                token_hash: &token.hash(),
+                code_hash: Some(&code_hash),
+                expires_at: now_ms() + (ttl_secs as i64) * 1000,
+                detail: &phone::mask(to_e164),
+            },
+        )
         .await?;
-    if real {
+    if member_id.is_some() {
         state.sms_wake.notify_one();
     }
-    Ok(Ok(()))
+    Ok(())
 }
 
 /// How long a texted link works: the operator's setting, else the server's default.

@@ -2,6 +2,7 @@
 //! dashboard's journey list, filters and funnel.
 
 use super::{is_digits, now_ms, search_pattern, Db, Result, Store};
+use crate::kinds::{Event, Outcome, Step};
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct SqlJourney {
@@ -38,8 +39,78 @@ pub struct Advance<'a> {
 }
 
 /// Appends one line to a journey's event log (inside a caller's transaction).
-const EVENT_SQL: &str =
+pub(super) const EVENT_SQL: &str =
     "INSERT INTO journey_events (journey_id, at, kind, detail) VALUES ($1, $2, $3, $4)";
+
+/// One write of a journey step: the journey's new state (when `step` is set) and its event.
+/// A submission decides all of its writes first and commits them together
+/// (`Store::record_journey`, or before a link in `Store::queue_link_sms_after`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct JourneyWrite {
+    /// The journey's new step, with `outcome` (none clears it); `None` records the event alone.
+    pub step: Option<Step>,
+    pub outcome: Option<Outcome>,
+    /// Set once: a journey's member never changes.
+    pub member_id: Option<i64>,
+    /// Replaces the number on the journey when set.
+    pub entered_mobile: Option<String>,
+    pub event: Event,
+    pub detail: String,
+}
+
+impl JourneyWrite {
+    /// The event alone; set the other fields to move the journey too.
+    pub fn new(event: Event, detail: String) -> JourneyWrite {
+        JourneyWrite {
+            step: None,
+            outcome: None,
+            member_id: None,
+            entered_mobile: None,
+            event,
+            detail,
+        }
+    }
+}
+
+/// Applies `writes` in order inside the open transaction `$tx`.
+macro_rules! write_journey {
+    ($tx:ident, $journey_id:expr, $now:expr, $writes:expr) => {
+        for w in $writes {
+            match w.step {
+                Some(step) => {
+                    sqlx::query($crate::store::journeys::ADVANCE_SQL)
+                        .bind($journey_id)
+                        .bind(step.as_str())
+                        .bind(w.outcome.map($crate::kinds::Outcome::as_str))
+                        .bind(w.member_id)
+                        .bind(w.entered_mobile.as_deref())
+                        .bind($now)
+                        .execute(&mut *$tx)
+                        .await?;
+                }
+                None => {
+                    sqlx::query("UPDATE journeys SET updated_at = $2 WHERE id = $1")
+                        .bind($journey_id)
+                        .bind($now)
+                        .execute(&mut *$tx)
+                        .await?;
+                }
+            }
+            sqlx::query($crate::store::journeys::EVENT_SQL)
+                .bind($journey_id)
+                .bind($now)
+                .bind(w.event.as_str())
+                .bind(w.detail.as_str())
+                .execute(&mut *$tx)
+                .await?;
+        }
+    };
+}
+pub(super) use write_journey;
+
+pub(super) const ADVANCE_SQL: &str = "UPDATE journeys SET step = $2, outcome = $3, \
+                           member_id = COALESCE(member_id, $4), \
+                           entered_mobile = COALESCE($5, entered_mobile), updated_at = $6 WHERE id = $1";
 
 /// The end of a journey's transaction: `update` (bound, ready to run: it moves the journey, or
 /// its message, on) runs, the journey's event log gains `kind` with `detail` at `now`, and the
@@ -264,16 +335,24 @@ impl Store {
             .await)?)
     }
 
+    /// Commits a journey step's writes, in order, in one transaction.
+    pub async fn record_journey(&self, journey_id: i64, writes: &[JourneyWrite]) -> Result<()> {
+        let now = now_ms();
+        on_pool!(self, |p| {
+            let mut tx = p.begin().await?;
+            write_journey!(tx, journey_id, now, writes);
+            tx.commit().await?;
+            Ok(())
+        })
+    }
+
     /// Moves the journey on and appends the event, in one transaction. A journey's member, once
     /// matched, never changes.
     pub async fn advance_journey(&self, journey_id: i64, a: &Advance<'_>) -> Result<()> {
         let now = now_ms();
-        let update = "UPDATE journeys SET step = $2, outcome = $3, \
-                      member_id = COALESCE(member_id, $4), \
-                      entered_mobile = COALESCE($5, entered_mobile), updated_at = $6 WHERE id = $1";
         on_pool!(self, |p| {
             let tx = p.begin().await?;
-            let update = sqlx::query(update)
+            let update = sqlx::query(ADVANCE_SQL)
                 .bind(journey_id)
                 .bind(a.step)
                 .bind(a.outcome)

@@ -1,5 +1,6 @@
 //! `link_tokens`: the texted links, their codes and claims (and, when a link is made, its SMS).
 
+use super::journeys::{write_journey, JourneyWrite};
 use super::{now_ms, Db, Result, Store};
 
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -41,9 +42,20 @@ impl Store {
     /// Earlier links of the journey stop working; the new link and its SMS are written, and the
     /// journey records the queued message, all in one transaction.
     pub async fn queue_link_sms(&self, q: &QueueLinkSms<'_>) -> Result<i64> {
+        self.queue_link_sms_after(&[], q).await
+    }
+
+    /// `queue_link_sms`, with the journey's `before` writes (the steps that led to the text)
+    /// in the same transaction.
+    pub async fn queue_link_sms_after(
+        &self,
+        before: &[JourneyWrite],
+        q: &QueueLinkSms<'_>,
+    ) -> Result<i64> {
         let now = now_ms();
         on_pool!(self, |p| {
             let mut tx = p.begin().await?;
+            write_journey!(tx, q.journey_id, now, before);
             sqlx::query("UPDATE link_tokens SET revoked_at = $2 WHERE journey_id = $1 AND revoked_at IS NULL")
                 .bind(q.journey_id)
                 .bind(now)
