@@ -17,7 +17,11 @@ use domain::state::AppState;
 
 use domain::store::StoreError;
 
-use crate::{see_other, unavailable};
+use crate::error::{page, HttpError};
+use crate::see_other;
+
+/// What a dashboard route answers: its page or redirect, or the problem page.
+type Answer = Result<Response, HttpError>;
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -154,44 +158,26 @@ fn split_form(fields: Vec<(String, String)>) -> (Form, Vec<i64>) {
     (form, members)
 }
 
-fn page(status: StatusCode, title: &str, body: &str) -> Response {
-    (
-        status,
-        [(header::CONTENT_TYPE, "text/html; charset=utf-8")],
-        format!(
-            "<!DOCTYPE html><html lang=\"en\"><meta name=\"viewport\" content=\"width=device-width\">\
-             <title>{title}</title><link rel=\"stylesheet\" href=\"/pkg/elumo-pass.css\"><link rel=\"stylesheet\" href=\"/admin.css\">\
-             <main class=\"admin-login\"><section class=\"card\"><h1>{title}</h1><p>{body}</p>\
-             <p><a href=\"/admin\">Back to the dashboard</a></p></section></main></html>"
-        ),
-    )
-        .into_response()
+/// Only an admin of the operator may do this.
+fn admin_only(s: &Session) -> Result<(), HttpError> {
+    if s.is_admin() {
+        Ok(())
+    } else {
+        Err(HttpError::forbidden())
+    }
 }
 
-fn not_found() -> Response {
-    page(
-        StatusCode::NOT_FOUND,
-        "Not found",
-        "We couldn't find that. It may have been removed, or the link is incomplete.",
-    )
-}
-
-fn forbidden() -> Response {
-    page(
-        StatusCode::FORBIDDEN,
-        "Admins only",
-        "Only an admin of your team can do this.",
-    )
+/// A path's numeric id, or "not found".
+fn id_of(id: &str) -> Result<i64, HttpError> {
+    id.parse().map_err(|_| HttpError::not_found())
 }
 
 /// The session behind the request's cookie, or the sign-in page.
-async fn signed_in(state: &AppState, headers: &HeaderMap) -> Result<Session, Response> {
+async fn signed_in(state: &AppState, headers: &HeaderMap) -> Result<Session, HttpError> {
     let cookie = headers.get(header::COOKIE).and_then(|v| v.to_str().ok());
-    match domain::staff::session_from_cookie_header(state, cookie).await {
-        Ok(Some(s)) => Ok(s),
-        Ok(None) => Err(see_other("/admin/login?error=expired")),
-        Err(e) => Err(unavailable(e)),
-    }
+    domain::staff::session_from_cookie_header(state, cookie)
+        .await?
+        .ok_or_else(HttpError::sign_in)
 }
 
 /// A signed-in session whose form carries its CSRF token and whose origin is ours.
@@ -199,23 +185,23 @@ async fn guarded(
     state: &AppState,
     headers: &HeaderMap,
     form: &Form,
-    admin_only: bool,
-) -> Result<Session, Response> {
+    admin: bool,
+) -> Result<Session, HttpError> {
     // `browser` refuses these before any handler; checked again here so no route depends on
     // the layer alone.
     if domain::staff::foreign_origin(&state.config.http.public_url, headers) {
-        return Err(another_site());
+        return Err(HttpError::answer(another_site()));
     }
     let s = signed_in(state, headers).await?;
     if !s.csrf_ok(form.get("csrf").map(String::as_str).unwrap_or("")) {
-        return Err(page(
+        return Err(HttpError::answer(page(
             StatusCode::FORBIDDEN,
             "This form has expired",
             "Go back, reload the page and try again.",
-        ));
+        )));
     }
-    if admin_only && !s.is_admin() {
-        return Err(forbidden());
+    if admin {
+        admin_only(&s)?;
     }
     Ok(s)
 }
@@ -231,9 +217,12 @@ struct Posted {
 }
 
 impl axum::extract::FromRequest<AppState> for Posted {
-    type Rejection = Response;
+    type Rejection = HttpError;
 
-    async fn from_request(req: axum::extract::Request, state: &AppState) -> Result<Self, Response> {
+    async fn from_request(
+        req: axum::extract::Request,
+        state: &AppState,
+    ) -> Result<Self, HttpError> {
         let (mut parts, body) = req.into_parts();
         let Ok(ClientIp(ip)) = ClientIp::from_request_parts(&mut parts, state).await;
         let headers = parts.headers.clone();
@@ -241,7 +230,7 @@ impl axum::extract::FromRequest<AppState> for Posted {
         let axum::extract::Form(fields) =
             axum::extract::Form::<Vec<(String, String)>>::from_request(req, state)
                 .await
-                .map_err(IntoResponse::into_response)?;
+                .map_err(|rejection| HttpError::answer(rejection.into_response()))?;
         let (form, members) = split_form(fields);
         let s = guarded(state, &headers, &form, false).await?;
         Ok(Posted {
@@ -274,45 +263,44 @@ async fn login(
     ClientIp(ip): ClientIp,
     headers: HeaderMap,
     axum::extract::Form(fields): axum::extract::Form<Vec<(String, String)>>,
-) -> Response {
+) -> Answer {
     let (form, _) = split_form(fields);
     if domain::staff::foreign_origin(&state.config.http.public_url, &headers) {
-        return another_site();
+        return Ok(another_site());
     }
     let cookie = headers.get(header::COOKIE).and_then(|v| v.to_str().ok());
     let offered = form.get("csrf").map(String::as_str).unwrap_or("");
     if !domain::staff::login_form_ok(&state.config.http.public_url, cookie, offered) {
-        return page(
+        return Ok(page(
             StatusCode::FORBIDDEN,
             "This sign-in form has expired",
             "Open the <a href=\"/admin/login\">sign-in page</a> again and sign in there. \
              Your browser needs to accept cookies from this site.",
-        );
+        ));
     }
     let email = form.get("email").map(String::as_str).unwrap_or("");
     let password = form.get("password").map(String::as_str).unwrap_or("");
-    match domain::staff::login(&state, email, password, &ip).await {
-        Ok(Ok((secret, _))) => {
-            let mut res = see_other("/admin");
-            if let Ok(v) = HeaderValue::from_str(&domain::staff::session_cookie(
-                &state.config.http.public_url,
-                &secret,
-            )) {
-                res.headers_mut().insert(header::SET_COOKIE, v);
+    Ok(
+        match domain::staff::login(&state, email, password, &ip).await? {
+            Ok((secret, _)) => {
+                let mut res = see_other("/admin");
+                if let Ok(v) = HeaderValue::from_str(&domain::staff::session_cookie(
+                    &state.config.http.public_url,
+                    &secret,
+                )) {
+                    res.headers_mut().insert(header::SET_COOKIE, v);
+                }
+                res.headers_mut()
+                    .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+                res
             }
-            res.headers_mut()
-                .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-            res
-        }
-        Ok(Err(e)) => see_other(&format!("/admin/login?error={}", e.code())),
-        Err(e) => unavailable(e),
-    }
+            Err(e) => see_other(&format!("/admin/login?error={}", e.code())),
+        },
+    )
 }
 
-async fn logout(State(state): State<AppState>, p: Posted) -> Response {
-    if let Err(e) = state.store.end_session(&p.s.id_hash).await {
-        return unavailable(e);
-    }
+async fn logout(State(state): State<AppState>, p: Posted) -> Answer {
+    state.store.end_session(&p.s.id_hash).await?;
     let _ = p.s.audit(&state, "signed_out", "", "", &p.ip).await;
     let mut res = see_other("/admin/login?error=signed-out");
     if let Ok(v) =
@@ -320,27 +308,22 @@ async fn logout(State(state): State<AppState>, p: Posted) -> Response {
     {
         res.headers_mut().insert(header::SET_COOKIE, v);
     }
-    res
+    Ok(res)
 }
 
 /// Back to `to` with the action's code; 404 when the thing is not the operator's.
-fn answer(to: &str, done: Result<Option<&'static str>, StoreError>) -> Response {
-    match done {
-        Ok(Some(code)) => result(to, code),
-        Ok(None) => not_found(),
-        Err(e) => unavailable(e),
-    }
+fn answer(to: &str, done: Result<Option<&'static str>, StoreError>) -> Answer {
+    let code = done?.ok_or_else(HttpError::not_found)?;
+    Ok(result(to, code))
 }
 
-async fn resend_link(State(state): State<AppState>, Path(id): Path<String>, p: Posted) -> Response {
+async fn resend_link(State(state): State<AppState>, Path(id): Path<String>, p: Posted) -> Answer {
     let to = format!("/admin/journeys/{}", domain::tokens::urlencode(&id));
     answer(&to, admin::resend_link(&state, &p.s, &id, &p.ip).await)
 }
 
-async fn revoke_pass(State(state): State<AppState>, Path(id): Path<String>, p: Posted) -> Response {
-    let Ok(member_id) = id.parse::<i64>() else {
-        return not_found();
-    };
+async fn revoke_pass(State(state): State<AppState>, Path(id): Path<String>, p: Posted) -> Answer {
+    let member_id = id_of(&id)?;
     let platform = p
         .form
         .get("platform")
@@ -357,36 +340,25 @@ async fn revoke_pass(State(state): State<AppState>, Path(id): Path<String>, p: P
     )
 }
 
-async fn create_invites(State(state): State<AppState>, p: Posted) -> Response {
-    match admin::create_invites(&state, &p.s, &p.form, &p.members, &p.ip).await {
-        Ok((code, Some(poster))) => result(&format!("/admin/invites/{poster}/poster"), code),
-        Ok((code, None)) => result("/admin/invites", code),
-        Err(e) => unavailable(e),
-    }
+async fn create_invites(State(state): State<AppState>, p: Posted) -> Answer {
+    Ok(
+        match admin::create_invites(&state, &p.s, &p.form, &p.members, &p.ip).await? {
+            (code, Some(poster)) => result(&format!("/admin/invites/{poster}/poster"), code),
+            (code, None) => result("/admin/invites", code),
+        },
+    )
 }
 
-async fn revoke_invite(
-    State(state): State<AppState>,
-    Path(id): Path<String>,
-    p: Posted,
-) -> Response {
-    let Ok(id) = id.parse::<i64>() else {
-        return not_found();
-    };
+async fn revoke_invite(State(state): State<AppState>, Path(id): Path<String>, p: Posted) -> Answer {
+    let id = id_of(&id)?;
     answer(
         "/admin/invites",
         admin::revoke_invite(&state, &p.s, id, &p.ip).await,
     )
 }
 
-async fn resend_invite(
-    State(state): State<AppState>,
-    Path(id): Path<String>,
-    p: Posted,
-) -> Response {
-    let Ok(id) = id.parse::<i64>() else {
-        return not_found();
-    };
+async fn resend_invite(State(state): State<AppState>, Path(id): Path<String>, p: Posted) -> Answer {
+    let id = id_of(&id)?;
     answer(
         "/admin/invites",
         admin::resend_invite(&state, &p.s, id, &p.ip).await,
@@ -394,28 +366,25 @@ async fn resend_invite(
 }
 
 /// A poster invite's URL, for the signed-in operator only.
-async fn poster_url(state: &AppState, headers: &HeaderMap, id: &str) -> Result<String, Response> {
+async fn poster_url(state: &AppState, headers: &HeaderMap, id: &str) -> Result<String, HttpError> {
     let s = signed_in(state, headers).await?;
-    let id = id.parse::<i64>().map_err(|_| not_found())?;
-    match admin::views::poster(
+    let id = id_of(id)?;
+    let poster = admin::views::poster(
         &state.store,
         &state.config.http.public_url,
         s.operator_id,
         id,
     )
-    .await
-    {
-        Ok(Some(p)) => Ok(p.url),
-        Ok(None) => Err(not_found()),
-        Err(e) => Err(unavailable(e)),
-    }
+    .await?
+    .ok_or_else(HttpError::not_found)?;
+    Ok(poster.url)
 }
 
 async fn qr_svg(
     State(state): State<AppState>,
     Path(id): Path<String>,
     headers: HeaderMap,
-) -> Response {
+) -> Answer {
     qr(&state, &headers, &id, "image/svg+xml", |url| {
         admin::views::qr_svg(url).map(String::into_bytes)
     })
@@ -426,7 +395,7 @@ async fn qr_png(
     State(state): State<AppState>,
     Path(id): Path<String>,
     headers: HeaderMap,
-) -> Response {
+) -> Answer {
     qr(&state, &headers, &id, "image/png", admin::views::qr_png).await
 }
 
@@ -437,21 +406,14 @@ async fn qr(
     id: &str,
     content_type: &'static str,
     render: impl Fn(&str) -> Option<Vec<u8>>,
-) -> Response {
-    let url = match poster_url(state, headers, id).await {
-        Ok(u) => u,
-        Err(res) => return res,
-    };
-    match render(&url) {
-        Some(bytes) => ([(header::CONTENT_TYPE, content_type)], bytes).into_response(),
-        None => not_found(),
-    }
+) -> Answer {
+    let url = poster_url(state, headers, id).await?;
+    let bytes = render(&url).ok_or_else(HttpError::not_found)?;
+    Ok(([(header::CONTENT_TYPE, content_type)], bytes).into_response())
 }
 
-async fn save_settings(State(state): State<AppState>, p: Posted) -> Response {
-    if !p.s.is_admin() {
-        return forbidden();
-    }
+async fn save_settings(State(state): State<AppState>, p: Posted) -> Answer {
+    admin_only(&p.s)?;
     answer(
         "/admin/settings",
         admin::save_settings(&state, &p.s, &p.form, &p.ip)
@@ -460,10 +422,8 @@ async fn save_settings(State(state): State<AppState>, p: Posted) -> Response {
     )
 }
 
-async fn add_staff(State(state): State<AppState>, p: Posted) -> Response {
-    if !p.s.is_admin() {
-        return forbidden();
-    }
+async fn add_staff(State(state): State<AppState>, p: Posted) -> Answer {
+    admin_only(&p.s)?;
     answer(
         "/admin/staff",
         admin::add_staff(&state, &p.s, &p.form, &p.ip)
@@ -472,37 +432,25 @@ async fn add_staff(State(state): State<AppState>, p: Posted) -> Response {
     )
 }
 
-async fn update_staff(
-    State(state): State<AppState>,
-    Path(id): Path<String>,
-    p: Posted,
-) -> Response {
-    if !p.s.is_admin() {
-        return forbidden();
-    }
-    let Ok(id) = id.parse::<i64>() else {
-        return not_found();
-    };
+async fn update_staff(State(state): State<AppState>, Path(id): Path<String>, p: Posted) -> Answer {
+    admin_only(&p.s)?;
+    let id = id_of(&id)?;
     answer(
         "/admin/staff",
         admin::update_staff(&state, &p.s, id, &p.form, &p.ip).await,
     )
 }
 
-async fn send_reset(State(state): State<AppState>, Path(id): Path<String>, p: Posted) -> Response {
-    if !p.s.is_admin() {
-        return forbidden();
-    }
-    let Ok(id) = id.parse::<i64>() else {
-        return not_found();
-    };
+async fn send_reset(State(state): State<AppState>, Path(id): Path<String>, p: Posted) -> Answer {
+    admin_only(&p.s)?;
+    let id = id_of(&id)?;
     answer(
         "/admin/staff",
         admin::passwords::send_reset(&state, &p.s, id, &p.ip).await,
     )
 }
 
-async fn change_password(State(state): State<AppState>, p: Posted) -> Response {
+async fn change_password(State(state): State<AppState>, p: Posted) -> Answer {
     answer(
         "/admin/account",
         admin::passwords::change_password(&state, &p.s, &p.form, &p.ip)
@@ -521,23 +469,24 @@ async fn reset_password(
         axum::extract::Form<Vec<(String, String)>>,
         axum::extract::rejection::FormRejection,
     >,
-) -> Response {
+) -> Answer {
     use admin::passwords::ResetOutcome;
     if domain::staff::foreign_origin(&state.config.http.public_url, &headers) {
-        return another_site();
+        return Ok(another_site());
     }
     let (form, _) = split_form(form.map(|f| f.0).unwrap_or_default());
-    match admin::passwords::use_reset(&state, &token, &form, &ip).await {
-        Ok(ResetOutcome::Done) => see_other("/admin/login?done=password-reset"),
-        // Only a token that looks like ours gets this far, so it is safe in a header.
-        Ok(ResetOutcome::Retry(code)) => see_other(&format!("/admin/reset/{token}?error={code}")),
-        Ok(ResetOutcome::Refused(reset)) => {
-            let (title, text) = reset.problem().unwrap_or_default();
-            let status = StatusCode::from_u16(reset.status()).unwrap_or(StatusCode::NOT_FOUND);
-            page(status, title, text)
-        }
-        Err(e) => unavailable(e),
-    }
+    Ok(
+        match admin::passwords::use_reset(&state, &token, &form, &ip).await? {
+            ResetOutcome::Done => see_other("/admin/login?done=password-reset"),
+            // Only a token that looks like ours gets this far, so it is safe in a header.
+            ResetOutcome::Retry(code) => see_other(&format!("/admin/reset/{token}?error={code}")),
+            ResetOutcome::Refused(reset) => {
+                let (title, text) = reset.problem().unwrap_or_default();
+                let status = StatusCode::from_u16(reset.status()).unwrap_or(StatusCode::NOT_FOUND);
+                page(status, title, text)
+            }
+        },
+    )
 }
 
 #[derive(serde::Deserialize, Default)]
@@ -559,11 +508,8 @@ async fn journeys_csv(
     ClientIp(ip): ClientIp,
     headers: HeaderMap,
     query: Result<Query<CsvQuery>, axum::extract::rejection::QueryRejection>,
-) -> Response {
-    let s = match signed_in(&state, &headers).await {
-        Ok(s) => s,
-        Err(res) => return res,
-    };
+) -> Answer {
+    let s = signed_in(&state, &headers).await?;
     let q = query.map(|Query(q)| q).unwrap_or_default();
     let filter = JourneyFilter {
         from: q.from,
@@ -573,32 +519,28 @@ async fn journeys_csv(
         q: q.q,
         page: 1,
     };
-    match admin::views::journeys_csv(&state.store, s.operator_id, &filter).await {
-        Ok(csv) => {
-            let _ = s
-                .audit(
-                    &state,
-                    "journeys_exported",
-                    "journeys",
-                    &filter.query(1),
-                    &ip,
-                )
-                .await;
+    let csv = admin::views::journeys_csv(&state.store, s.operator_id, &filter).await?;
+    let _ = s
+        .audit(
+            &state,
+            "journeys_exported",
+            "journeys",
+            &filter.query(1),
+            &ip,
+        )
+        .await;
+    Ok((
+        [
+            (header::CONTENT_TYPE, "text/csv; charset=utf-8"),
             (
-                [
-                    (header::CONTENT_TYPE, "text/csv; charset=utf-8"),
-                    (
-                        header::CONTENT_DISPOSITION,
-                        "attachment; filename=\"journeys.csv\"",
-                    ),
-                    (header::CACHE_CONTROL, "no-store"),
-                ],
-                csv,
-            )
-                .into_response()
-        }
-        Err(e) => unavailable(e),
-    }
+                header::CONTENT_DISPOSITION,
+                "attachment; filename=\"journeys.csv\"",
+            ),
+            (header::CACHE_CONTROL, "no-store"),
+        ],
+        csv,
+    )
+        .into_response())
 }
 
 /// A pass image upload (multipart: `csrf`, `kind`, `file`; or `remove` to go back to the
@@ -608,9 +550,9 @@ async fn upload_image(
     ClientIp(ip): ClientIp,
     headers: HeaderMap,
     multipart: Result<axum::extract::Multipart, axum::extract::multipart::MultipartRejection>,
-) -> Response {
+) -> Answer {
     let Ok(mut multipart) = multipart else {
-        return result("/admin/settings", "image-missing");
+        return Ok(result("/admin/settings", "image-missing"));
     };
     let mut form = Form::new();
     let mut file: Option<Vec<u8>> = None;
@@ -619,7 +561,7 @@ async fn upload_image(
             Ok(Some(field)) => {
                 let name = field.name().unwrap_or_default().to_owned();
                 let Ok(bytes) = field.bytes().await else {
-                    return result("/admin/settings", "image-too-large");
+                    return Ok(result("/admin/settings", "image-too-large"));
                 };
                 if name == "file" {
                     file = Some(bytes.to_vec());
@@ -628,23 +570,18 @@ async fn upload_image(
                 }
             }
             Ok(None) => break,
-            Err(_) => return result("/admin/settings", "image-too-large"),
+            Err(_) => return Ok(result("/admin/settings", "image-too-large")),
         }
     }
-    let s = match guarded(&state, &headers, &form, true).await {
-        Ok(s) => s,
-        Err(res) => return res,
-    };
+    let s = guarded(&state, &headers, &form, true).await?;
     let kind = form.get("kind").map(String::as_str).unwrap_or("");
     let png = if form.contains_key("remove") {
         None
     } else {
         Some(file.as_deref().unwrap_or_default())
     };
-    match admin::save_image(&state, &s, kind, png, &ip).await {
-        Ok(code) => result("/admin/settings", code),
-        Err(e) => unavailable(e),
-    }
+    let code = admin::save_image(&state, &s, kind, png, &ip).await?;
+    Ok(result("/admin/settings", code))
 }
 
 /// The signed-in operator's uploaded image (`logo.png`, `icon.png`), for the settings page.
@@ -652,24 +589,20 @@ async fn image(
     State(state): State<AppState>,
     Path(file): Path<String>,
     headers: HeaderMap,
-) -> Response {
-    let s = match signed_in(&state, &headers).await {
-        Ok(s) => s,
-        Err(res) => return res,
-    };
-    let Some(kind) = file.strip_suffix(".png") else {
-        return not_found();
-    };
-    match state.store.operator_image(s.operator_id, kind).await {
-        Ok(Some(png)) => (
-            [
-                (header::CONTENT_TYPE, "image/png"),
-                (header::CACHE_CONTROL, "no-store"),
-            ],
-            png,
-        )
-            .into_response(),
-        Ok(None) => not_found(),
-        Err(e) => unavailable(e),
-    }
+) -> Answer {
+    let s = signed_in(&state, &headers).await?;
+    let kind = file.strip_suffix(".png").ok_or_else(HttpError::not_found)?;
+    let png = state
+        .store
+        .operator_image(s.operator_id, kind)
+        .await?
+        .ok_or_else(HttpError::not_found)?;
+    Ok((
+        [
+            (header::CONTENT_TYPE, "image/png"),
+            (header::CACHE_CONTROL, "no-store"),
+        ],
+        png,
+    )
+        .into_response())
 }

@@ -2,6 +2,7 @@
 //! `router(state)` is what tests build and drive without a network.
 
 pub mod admin;
+pub mod error;
 pub mod passkit;
 pub mod security;
 
@@ -21,6 +22,7 @@ use axum::Router;
 use domain::config::Config;
 use domain::state::AppState;
 use domain::store::Store;
+use error::HttpError;
 use leptos::prelude::provide_context;
 use leptos_axum::{generate_route_list, handle_server_fns_with_context, LeptosRoutes};
 use tower::ServiceExt as _;
@@ -175,14 +177,7 @@ pub fn redact_path(path: &str) -> String {
 
 fn panic_response(_: Box<dyn std::any::Any + Send + 'static>) -> Response {
     tracing::error!("a request handler panicked");
-    (
-        StatusCode::INTERNAL_SERVER_ERROR,
-        [(header::CONTENT_TYPE, "text/html; charset=utf-8")],
-        "<!DOCTYPE html><html lang=\"en\"><meta name=\"viewport\" content=\"width=device-width\">\
-         <title>Something went wrong</title><h1>Something went wrong</h1>\
-         <p>Something went wrong on our side. Please try again in a moment.</p></html>",
-    )
-        .into_response()
+    error::panic_page()
 }
 
 async fn healthz() -> &'static str {
@@ -227,11 +222,7 @@ async fn server_fn_status(res: Response) -> Response {
         .await
         .unwrap_or_default();
     parts.status = match serde_json::from_slice::<app::types::AppError>(&bytes) {
-        Ok(app::types::AppError::BadRequest) => StatusCode::BAD_REQUEST,
-        Ok(app::types::AppError::Unavailable) => StatusCode::SERVICE_UNAVAILABLE,
-        Ok(app::types::AppError::SignIn) => StatusCode::UNAUTHORIZED,
-        Ok(app::types::AppError::Forbidden) => StatusCode::FORBIDDEN,
-        Ok(app::types::AppError::NotFound) => StatusCode::NOT_FOUND,
+        Ok(error) => error::status(&error),
         Err(_) => StatusCode::INTERNAL_SERVER_ERROR,
     };
     Response::from_parts(parts, Body::from(bytes))
@@ -248,23 +239,11 @@ fn see_other(to: &str) -> Response {
     }
 }
 
-fn unavailable(err: impl std::fmt::Display) -> Response {
-    tracing::error!(error = %err, "request failed");
-    (
-        StatusCode::SERVICE_UNAVAILABLE,
-        [(header::CONTENT_TYPE, "text/html; charset=utf-8")],
-        "<!DOCTYPE html><html lang=\"en\"><meta name=\"viewport\" content=\"width=device-width\">\
-         <title>Temporarily unavailable</title><h1>Temporarily unavailable</h1>\
-         <p>Something went wrong on our side. Please go back and try again in a moment.</p></html>",
-    )
-        .into_response()
-}
-
 async fn issue_apple(
     State(state): State<AppState>,
     Path(token): Path<String>,
     headers: axum::http::HeaderMap,
-) -> Response {
+) -> Result<Response, HttpError> {
     issue(state, token, headers, domain::links::Platform::Apple).await
 }
 
@@ -272,7 +251,7 @@ async fn issue_google(
     State(state): State<AppState>,
     Path(token): Path<String>,
     headers: axum::http::HeaderMap,
-) -> Response {
+) -> Result<Response, HttpError> {
     issue(state, token, headers, domain::links::Platform::Google).await
 }
 
@@ -283,13 +262,9 @@ async fn issue(
     token: String,
     headers: axum::http::HeaderMap,
     platform: domain::links::Platform,
-) -> Response {
+) -> Result<Response, HttpError> {
     use domain::links::Issued;
-    let issued = match domain::links::issue(&state, &token, cookie_header(&headers), platform).await
-    {
-        Ok(issued) => issued,
-        Err(err) => return unavailable(err),
-    };
+    let issued = domain::links::issue(&state, &token, cookie_header(&headers), platform).await?;
     let (mut res, cookie) = match issued {
         Issued::Apple {
             pkpass,
@@ -329,7 +304,7 @@ async fn issue(
     if let Some(cookie) = cookie.and_then(|c| HeaderValue::from_str(&c).ok()) {
         res.headers_mut().insert(header::SET_COOKIE, cookie);
     }
-    res
+    Ok(res)
 }
 
 #[derive(Default, serde::Deserialize)]
@@ -345,7 +320,7 @@ async fn enter_code(
     State(state): State<AppState>,
     Path(token): Path<String>,
     req: Request<Body>,
-) -> Response {
+) -> Result<Response, HttpError> {
     use domain::links::CodeOutcome;
     let started = std::time::Instant::now();
     let (parts, body) = req.into_parts();
@@ -372,19 +347,18 @@ async fn enter_code(
         domain::links::enter_code(&state, &token, &form.journey, &form.code, &client_ip).await;
     // A miss in strict mode and a match answer in the same time.
     state.answer_floor(started).await;
-    match outcome {
-        Ok(CodeOutcome::Open { path, set_cookie }) => {
+    Ok(match outcome? {
+        CodeOutcome::Open { path, set_cookie } => {
             let mut res = see_other(&path);
             if let Ok(v) = HeaderValue::from_str(&set_cookie) {
                 res.headers_mut().insert(header::SET_COOKIE, v);
             }
             res
         }
-        Ok(CodeOutcome::Wrong { tries_left }) => back(&format!("code-wrong-{tries_left}")),
-        Ok(CodeOutcome::Locked) => back("code-locked"),
-        Ok(CodeOutcome::Unavailable) => back("code-unavailable"),
-        Err(err) => unavailable(err),
-    }
+        CodeOutcome::Wrong { tries_left } => back(&format!("code-wrong-{tries_left}")),
+        CodeOutcome::Locked => back("code-locked"),
+        CodeOutcome::Unavailable => back("code-unavailable"),
+    })
 }
 
 /// "Start again" from a link that can no longer be used; otherwise back to the link's page,
@@ -393,16 +367,17 @@ async fn restart(
     State(state): State<AppState>,
     Path(token): Path<String>,
     headers: axum::http::HeaderMap,
-) -> Response {
-    match domain::links::restart(&state, &token, cookie_header(&headers)).await {
-        Ok(Ok(path)) => see_other(&path),
-        Ok(Err(refusal)) => see_other(&format!(
-            "/l/{}?restart={}",
-            domain::tokens::urlencode(&token),
-            refusal.as_str()
-        )),
-        Err(err) => unavailable(err),
-    }
+) -> Result<Response, HttpError> {
+    Ok(
+        match domain::links::restart(&state, &token, cookie_header(&headers)).await? {
+            Ok(path) => see_other(&path),
+            Err(refusal) => see_other(&format!(
+                "/l/{}?restart={}",
+                domain::tokens::urlencode(&token),
+                refusal.as_str()
+            )),
+        },
+    )
 }
 
 fn html_escape(s: &str) -> String {
@@ -417,9 +392,9 @@ async fn twilio_status(
     State(state): State<AppState>,
     headers: axum::http::HeaderMap,
     axum::extract::Form(params): axum::extract::Form<Vec<(String, String)>>,
-) -> Response {
+) -> Result<Response, HttpError> {
     let Some(twilio) = state.config.sms.twilio.as_ref() else {
-        return (StatusCode::NOT_FOUND, "not configured").into_response();
+        return Ok((StatusCode::NOT_FOUND, "not configured").into_response());
     };
     let url = domain::sms::twilio::status_callback_url(&state.config.http.public_url);
     let signature = headers
@@ -428,7 +403,7 @@ async fn twilio_status(
         .unwrap_or_default();
     if !domain::sms::twilio::verify(twilio.auth_token.expose(), &url, &params, signature) {
         tracing::warn!("rejected a status callback with a bad signature");
-        return (StatusCode::FORBIDDEN, "bad signature").into_response();
+        return Ok((StatusCode::FORBIDDEN, "bad signature").into_response());
     }
     let param = |name: &str| {
         params
@@ -437,20 +412,18 @@ async fn twilio_status(
             .map(|(_, v)| v.as_str())
     };
     let (Some(sid), Some(status)) = (param("MessageSid"), param("MessageStatus")) else {
-        return (
+        return Ok((
             StatusCode::BAD_REQUEST,
             "MessageSid and MessageStatus are required",
         )
-            .into_response();
+            .into_response());
     };
     let detail = match param("ErrorCode") {
         Some(code) => format!("provider receipt: {status}, error {code}"),
         None => format!("provider receipt: {status}"),
     };
-    match state.store.record_delivery(sid, status, &detail).await {
-        Ok(_) => StatusCode::NO_CONTENT.into_response(),
-        Err(err) => unavailable(err),
-    }
+    state.store.record_delivery(sid, status, &detail).await?;
+    Ok(StatusCode::NO_CONTENT.into_response())
 }
 
 /// Development only: the local SMS outbox, newest first, so a person can follow the link a
@@ -461,7 +434,7 @@ async fn crm_webhook(
     Path(slug): Path<String>,
     headers: axum::http::HeaderMap,
     body: axum::body::Bytes,
-) -> Response {
+) -> Result<Response, HttpError> {
     use domain::crm::webhook::{apply, now_secs, verify, Applied, Refusal};
     let answer = |status: StatusCode, text: String| {
         (status, axum::Json(serde_json::json!({ "status": text }))).into_response()
@@ -473,10 +446,11 @@ async fn crm_webhook(
         let conn = state.store.crm_connection(op.id).await?;
         Ok::<_, domain::store::StoreError>(conn.map(|c| (op, c)))
     };
-    let (operator, conn) = match found.await {
-        Ok(Some(found)) => found,
-        Ok(None) => return answer(StatusCode::NOT_FOUND, "no CRM connection here".into()),
-        Err(err) => return unavailable(err),
+    let Some((operator, conn)) = found.await? else {
+        return Ok(answer(
+            StatusCode::NOT_FOUND,
+            "no CRM connection here".into(),
+        ));
     };
     let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
     if let Err(refusal) = verify(
@@ -487,36 +461,37 @@ async fn crm_webhook(
         now_secs(),
     ) {
         tracing::warn!(operator = %operator.slug, %refusal, "refused a CRM webhook");
-        return answer(StatusCode::UNAUTHORIZED, refusal.to_string());
+        return Ok(answer(StatusCode::UNAUTHORIZED, refusal.to_string()));
     }
     let mapping = match domain::crm::mapping_for(&conn) {
         Ok(mapping) => mapping,
-        Err(err) => return answer(StatusCode::SERVICE_UNAVAILABLE, err),
+        Err(err) => return Ok(answer(StatusCode::SERVICE_UNAVAILABLE, err)),
     };
-    match apply(&state.store, &operator, &mapping, &body).await {
-        Ok(Ok(Applied::Applied(r))) => {
-            let status = if r.rejected > 0 {
-                format!(
-                    "rejected: {}",
-                    r.problems.first().map_or("", |p| p.reason.as_str())
-                )
-            } else if r.created > 0 {
-                "created".into()
-            } else if r.deactivated > 0 {
-                "deactivated".into()
-            } else if r.updated > 0 {
-                "updated".into()
-            } else {
-                "unchanged".into()
-            };
-            answer(StatusCode::OK, status)
-        }
-        Ok(Ok(Applied::Duplicate)) => answer(StatusCode::OK, "duplicate".into()),
-        Ok(Ok(Applied::UnknownMember)) => answer(StatusCode::OK, "unknown member".into()),
-        Ok(Err(Refusal::BadBody(why))) => answer(StatusCode::BAD_REQUEST, why),
-        Ok(Err(other)) => answer(StatusCode::BAD_REQUEST, other.to_string()),
-        Err(err) => unavailable(err),
-    }
+    Ok(
+        match apply(&state.store, &operator, &mapping, &body).await? {
+            Ok(Applied::Applied(r)) => {
+                let status = if r.rejected > 0 {
+                    format!(
+                        "rejected: {}",
+                        r.problems.first().map_or("", |p| p.reason.as_str())
+                    )
+                } else if r.created > 0 {
+                    "created".into()
+                } else if r.deactivated > 0 {
+                    "deactivated".into()
+                } else if r.updated > 0 {
+                    "updated".into()
+                } else {
+                    "unchanged".into()
+                };
+                answer(StatusCode::OK, status)
+            }
+            Ok(Applied::Duplicate) => answer(StatusCode::OK, "duplicate".into()),
+            Ok(Applied::UnknownMember) => answer(StatusCode::OK, "unknown member".into()),
+            Err(Refusal::BadBody(why)) => answer(StatusCode::BAD_REQUEST, why),
+            Err(other) => answer(StatusCode::BAD_REQUEST, other.to_string()),
+        },
+    )
 }
 
 /// The texts the local sender wrote, for development: only with `ELUMO_ENV=development`, only
@@ -798,7 +773,7 @@ async fn access_revocations(
     State(state): State<AppState>,
     headers: axum::http::HeaderMap,
     query: Result<axum::extract::Query<RevocationQuery>, axum::extract::rejection::QueryRejection>,
-) -> Response {
+) -> Result<Response, HttpError> {
     let unauthorized = || {
         (
             StatusCode::UNAUTHORIZED,
@@ -813,56 +788,49 @@ async fn access_revocations(
         .and_then(|v| v.strip_prefix("Bearer "))
         .filter(|t| domain::tokens::looks_like_token(t))
     else {
-        return unauthorized();
+        return Ok(unauthorized());
     };
-    let operator = match state
+    let Some(operator) = state
         .store
         .operator_by_access_token(&domain::tokens::hash_token(token))
-        .await
-    {
-        Ok(Some(id)) => id,
-        Ok(None) => return unauthorized(),
-        Err(e) => return unavailable(e),
+        .await?
+    else {
+        return Ok(unauthorized());
     };
     let Ok(axum::extract::Query(q)) = query else {
-        return (
+        return Ok((
             StatusCode::BAD_REQUEST,
             axum::Json(serde_json::json!({"error": "after and limit are whole numbers"})),
         )
-            .into_response();
+            .into_response());
     };
     let limit = q.limit.unwrap_or(500).clamp(1, 1000);
-    match state
+    let rows = state
         .store
         .access_revocations(operator, q.after.max(0), limit)
-        .await
-    {
-        Ok(rows) => {
-            let next = rows.last().map_or(q.after.max(0), |r| r.id);
-            let items: Vec<serde_json::Value> = rows
-                .iter()
-                .map(|r| {
-                    serde_json::json!({
-                        "id": r.id,
-                        "member": r.external_id,
-                        "credential": {
-                            "source": r.source,
-                            "facility_code": r.facility_code,
-                            "card_number": r.card_number,
-                            "wiegand26": format!("{:07X}", domain::credentials::wiegand26(
-                                u8::try_from(r.facility_code).unwrap_or_default(),
-                                u16::try_from(r.card_number).unwrap_or_default())),
-                        },
-                        "revoked_at": domain::wallet::rfc3339(r.at),
-                    })
-                })
-                .collect();
-            (
-                [(header::CACHE_CONTROL, "no-store")],
-                axum::Json(serde_json::json!({"revocations": items, "next_after": next})),
-            )
-                .into_response()
-        }
-        Err(e) => unavailable(e),
-    }
+        .await?;
+    let next = rows.last().map_or(q.after.max(0), |r| r.id);
+    let items: Vec<serde_json::Value> = rows
+        .iter()
+        .map(|r| {
+            serde_json::json!({
+                "id": r.id,
+                "member": r.external_id,
+                "credential": {
+                    "source": r.source,
+                    "facility_code": r.facility_code,
+                    "card_number": r.card_number,
+                    "wiegand26": format!("{:07X}", domain::credentials::wiegand26(
+                        u8::try_from(r.facility_code).unwrap_or_default(),
+                        u16::try_from(r.card_number).unwrap_or_default())),
+                },
+                "revoked_at": domain::wallet::rfc3339(r.at),
+            })
+        })
+        .collect();
+    Ok((
+        [(header::CACHE_CONTROL, "no-store")],
+        axum::Json(serde_json::json!({"revocations": items, "next_after": next})),
+    )
+        .into_response())
 }

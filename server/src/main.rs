@@ -3,37 +3,130 @@
 
 use std::process::ExitCode;
 
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
 mod members;
 
-const USAGE: &str = "usage:
-  server [serve]                      serve elumo pass
-  server invite create --operator SLUG [--site NAME] [--member EXTERNAL_ID] [--days N]
-                                      create an invite and print its URL and QR code
-                                      (a site poster, or one member's invite with --member)
-  server members import FILE --operator SLUG [--format csv|jsonl] [--map FIELD=COLUMN,...]
-                         [--dry-run] [--full]
-                                      import members from a CRM export (--full: members not
-                                      in the file are deactivated)
-  server members sync --operator SLUG [--full]
-                                      sync members from the operator's CRM connection now
-  server crm connect --operator SLUG --kind rest|hubspot --settings FILE.json [--every MINUTES]
-                                      connect an operator's CRM; prints the webhook URL and secret
-  server operator limits --operator SLUG [--strict on|off] [--sms-countries GB,IE]
-                         [--sms-hourly-budget N]
-                                      the operator's enumeration mode, SMS countries and budget
-  server admin create --operator SLUG --email EMAIL [--role admin|staff]
-                                      create a dashboard account; the password comes from
-                                      ELUMO_ADMIN_PASSWORD, else one is generated and printed
-  server access token --operator SLUG
-                                      a new API token for the operator's access system (the
-                                      revocation feed at /access/v1/revocations); the old one stops
-  server pass revoke --operator SLUG --member EXTERNAL_ID [--platform apple|google]
-                                      void a member's passes (wallets are told by the server)
+/// Serves elumo pass, and a few operator commands.
+#[derive(Parser)]
+#[command(
+    name = "server",
+    args_override_self = true,
+    after_help = "Configuration comes from ELUMO_* environment variables and DATABASE_URL; see README.md."
+)]
+struct Cli {
+    /// What to do; without one, `serve`.
+    #[command(subcommand)]
+    command: Option<Command>,
+}
 
-Configuration comes from ELUMO_* environment variables and DATABASE_URL; see README.md.";
+#[derive(Subcommand)]
+enum Command {
+    /// Serve elumo pass (the default).
+    Serve,
+    /// `invite create`: an invite's URL and QR code (a site poster, or one member's invite).
+    #[command(subcommand)]
+    Invite(InviteCommand),
+    /// `members import FILE` from a CRM export, or `members sync` from the operator's CRM now.
+    #[command(subcommand)]
+    Members(MembersCommand),
+    /// `crm connect`: connect an operator's CRM; prints the webhook URL and secret.
+    #[command(subcommand)]
+    Crm(CrmCommand),
+    /// `operator limits`: the operator's enumeration mode, SMS countries and SMS budget.
+    #[command(subcommand)]
+    Operator(OperatorCommand),
+    /// `admin create`: a dashboard account for an operator's staff.
+    #[command(subcommand)]
+    Admin(AdminCommand),
+    /// `access token`: a new API token for the operator's access system; the old one stops.
+    #[command(subcommand)]
+    Access(AccessCommand),
+    /// `pass revoke`: void a member's wallet passes (wallets are told by the server).
+    #[command(subcommand)]
+    Pass(PassCommand),
+}
+
+#[derive(Subcommand)]
+enum InviteCommand {
+    /// Create an invite and print its URL and QR code (a site poster, or one member's invite
+    /// with --member).
+    Create(InviteCreate),
+}
+
+#[derive(Args)]
+struct InviteCreate {
+    /// The operator's slug.
+    #[arg(long, value_name = "SLUG")]
+    operator: String,
+    /// The site the poster is for.
+    #[arg(long, value_name = "NAME")]
+    site: Option<String>,
+    /// One member's invite, by their CRM id.
+    #[arg(long, value_name = "EXTERNAL_ID")]
+    member: Option<String>,
+    /// How many days the invite lasts.
+    #[arg(
+        long,
+        value_name = "N",
+        default_value_t = 30,
+        allow_negative_numbers = true
+    )]
+    days: i64,
+}
+
+#[derive(Subcommand)]
+enum MembersCommand {
+    /// Import members from a CRM export (--full: members not in the file are deactivated).
+    Import(members::Import),
+    /// Sync members from the operator's CRM connection now.
+    Sync(members::Sync),
+}
+
+#[derive(Subcommand)]
+enum CrmCommand {
+    /// Connect an operator's CRM; prints the webhook URL and secret.
+    Connect(members::Connect),
+}
+
+#[derive(Subcommand)]
+enum OperatorCommand {
+    /// The operator's enumeration mode, SMS countries and budget.
+    Limits(members::Limits),
+}
+
+#[derive(Subcommand)]
+enum AdminCommand {
+    /// Create a dashboard account; the password comes from ELUMO_ADMIN_PASSWORD, else one is
+    /// generated and printed.
+    Create(members::AdminCreate),
+}
+
+#[derive(Subcommand)]
+enum AccessCommand {
+    /// A new API token for the operator's access system (the revocation feed at
+    /// /access/v1/revocations); the old one stops working.
+    Token(members::AccessToken),
+}
+
+#[derive(Subcommand)]
+enum PassCommand {
+    /// Void a member's passes (wallets are told by the server).
+    Revoke(members::PassRevoke),
+}
+
+/// A yes/no setting as operators type it.
+#[derive(Clone, Copy, ValueEnum)]
+pub(crate) enum OnOff {
+    #[value(alias = "true", alias = "yes")]
+    On,
+    #[value(alias = "false", alias = "no")]
+    Off,
+}
 
 #[tokio::main]
 async fn main() -> ExitCode {
+    let cli = Cli::parse();
     let config = match domain::config::Config::from_env() {
         Ok(c) => c,
         Err(err) => {
@@ -41,30 +134,20 @@ async fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    let words: Vec<&str> = args.iter().map(String::as_str).collect();
-    match words.as_slice() {
-        [] | ["serve"] => server::init_tracing(),
-        _ => server::init_tracing_with("warn"),
+    match cli.command {
+        None | Some(Command::Serve) => server::init_tracing(),
+        Some(_) => server::init_tracing_with("warn"),
     }
-    let result = match words.as_slice() {
-        [] | ["serve"] => server::serve(config).await,
-        ["invite", "create", rest @ ..] => invite_create(config, rest).await,
-        ["members", "import", rest @ ..] => members::import(config, rest).await,
-        ["members", "sync", rest @ ..] => members::sync(config, rest).await,
-        ["crm", "connect", rest @ ..] => members::connect(config, rest).await,
-        ["operator", "limits", rest @ ..] => members::operator_limits(config, rest).await,
-        ["pass", "revoke", rest @ ..] => members::pass_revoke(config, rest).await,
-        ["admin", "create", rest @ ..] => members::admin_create(config, rest).await,
-        ["access", "token", rest @ ..] => members::access_token(config, rest).await,
-        ["--help" | "-h" | "help"] => {
-            println!("{USAGE}");
-            Ok(())
-        }
-        _ => {
-            eprintln!("error: unknown command {:?}\n\n{USAGE}", args.join(" "));
-            return ExitCode::from(2);
-        }
+    let result = match cli.command.unwrap_or(Command::Serve) {
+        Command::Serve => server::serve(config).await,
+        Command::Invite(InviteCommand::Create(a)) => invite_create(config, a).await,
+        Command::Members(MembersCommand::Import(a)) => members::import(config, a).await,
+        Command::Members(MembersCommand::Sync(a)) => members::sync(config, a).await,
+        Command::Crm(CrmCommand::Connect(a)) => members::connect(config, a).await,
+        Command::Operator(OperatorCommand::Limits(a)) => members::operator_limits(config, a).await,
+        Command::Pass(PassCommand::Revoke(a)) => members::pass_revoke(config, a).await,
+        Command::Admin(AdminCommand::Create(a)) => members::admin_create(config, a).await,
+        Command::Access(AccessCommand::Token(a)) => members::access_token(config, a).await,
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -75,38 +158,16 @@ async fn main() -> ExitCode {
     }
 }
 
-async fn invite_create(config: domain::config::Config, args: &[&str]) -> anyhow::Result<()> {
-    let mut operator = None;
-    let mut site = None;
-    let mut member = None;
-    let mut days = 30i64;
-    let mut it = args.iter();
-    while let Some(flag) = it.next() {
-        let value = it
-            .next()
-            .ok_or_else(|| anyhow::anyhow!("{flag} needs a value"))?;
-        match *flag {
-            "--operator" => operator = Some(*value),
-            "--site" => site = Some(*value),
-            "--member" => member = Some(*value),
-            "--days" => {
-                days = value
-                    .parse()
-                    .map_err(|_| anyhow::anyhow!("--days needs a whole number"))?
-            }
-            other => anyhow::bail!("unknown option {other}\n\n{USAGE}"),
-        }
-    }
-    let operator = operator.ok_or_else(|| anyhow::anyhow!("--operator is required\n\n{USAGE}"))?;
+async fn invite_create(config: domain::config::Config, a: InviteCreate) -> anyhow::Result<()> {
     let store = domain::store::Store::connect(config.db.url.expose(), 2).await?;
     let url = domain::invites::create(
         &store,
         &config.http.public_url,
         &domain::invites::NewInviteRequest {
-            operator_slug: operator,
-            site,
-            member_external_id: member,
-            days,
+            operator_slug: &a.operator,
+            site: a.site.as_deref(),
+            member_external_id: a.member.as_deref(),
+            days: a.days,
         },
     )
     .await?;
@@ -116,4 +177,42 @@ async fn invite_create(config: domain::config::Config, args: &[&str]) -> anyhow:
     }
     store.close().await;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory as _;
+
+    #[test]
+    fn the_command_line_is_well_formed() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn no_command_serves() {
+        assert!(Cli::try_parse_from(["server"]).unwrap().command.is_none());
+        assert!(matches!(
+            Cli::try_parse_from(["server", "serve"]).unwrap().command,
+            Some(Command::Serve)
+        ));
+    }
+
+    #[test]
+    fn a_repeated_flag_takes_the_last_value() {
+        let cli = Cli::try_parse_from([
+            "server",
+            "invite",
+            "create",
+            "--operator",
+            "a",
+            "--operator",
+            "b",
+        ])
+        .unwrap();
+        let Some(Command::Invite(InviteCommand::Create(a))) = cli.command else {
+            panic!("not invite create");
+        };
+        assert_eq!(a.operator, "b");
+    }
 }

@@ -1,59 +1,172 @@
 //! `server members …` and `server crm …`: the directory's commands.
 
-use std::collections::HashMap;
 use std::path::PathBuf;
 
 use anyhow::{anyhow, bail, Context as _};
+use clap::{Args, ValueEnum};
 use domain::config::Config;
 use domain::crm::engine::{self, SyncOptions, SyncReport};
 use domain::crm::file::{parse_mapping, FileSource, Format};
 use domain::store::{SqlOperator, Store, SyncMode};
 use indicatif::{ProgressBar, ProgressStyle};
 
-/// Flags that take a value, and bare switches, from an argument list.
-struct Args<'a> {
-    values: HashMap<&'a str, Vec<&'a str>>,
-    switches: Vec<&'a str>,
-    positional: Vec<&'a str>,
+use crate::OnOff;
+
+/// `server members import`.
+#[derive(Args)]
+pub struct Import {
+    /// The CRM export: CSV with a header row, or JSON lines.
+    #[arg(value_name = "FILE")]
+    file: PathBuf,
+    /// The operator's slug.
+    #[arg(long, value_name = "SLUG")]
+    operator: String,
+    /// The file's format (guessed from its name when not given).
+    #[arg(long, value_enum)]
+    format: Option<FileFormat>,
+    /// Which column holds which field, e.g. external_id="Member ID",mobile=Phone.
+    #[arg(long, value_name = "FIELD=COLUMN,...")]
+    map: Vec<String>,
+    /// Report what would change; write nothing.
+    #[arg(long)]
+    dry_run: bool,
+    /// Members not in the file are deactivated.
+    #[arg(long)]
+    full: bool,
 }
 
-impl<'a> Args<'a> {
-    fn parse(args: &[&'a str], with_value: &[&str], switches: &[&str]) -> anyhow::Result<Self> {
-        let mut out = Args {
-            values: HashMap::new(),
-            switches: Vec::new(),
-            positional: Vec::new(),
-        };
-        let mut it = args.iter();
-        while let Some(&arg) = it.next() {
-            if with_value.contains(&arg) {
-                let v = it.next().ok_or_else(|| anyhow!("{arg} needs a value"))?;
-                out.values.entry(arg).or_default().push(v);
-            } else if switches.contains(&arg) {
-                out.switches.push(arg);
-            } else if arg.starts_with("--") {
-                bail!("unknown option {arg}");
-            } else {
-                out.positional.push(arg);
-            }
+#[derive(Clone, Copy, ValueEnum)]
+enum FileFormat {
+    Csv,
+    #[value(alias = "ndjson")]
+    Jsonl,
+}
+
+/// `server members sync`.
+#[derive(Args)]
+pub struct Sync {
+    /// The operator's slug.
+    #[arg(long, value_name = "SLUG")]
+    operator: String,
+    /// A full sync: members the CRM no longer has are deactivated.
+    #[arg(long)]
+    full: bool,
+}
+
+/// `server crm connect`.
+#[derive(Args)]
+pub struct Connect {
+    /// The operator's slug.
+    #[arg(long, value_name = "SLUG")]
+    operator: String,
+    /// The kind of CRM.
+    #[arg(long, value_enum, default_value_t = CrmKind::Rest)]
+    kind: CrmKind,
+    /// The connection's settings, a JSON file.
+    #[arg(long, value_name = "FILE.json")]
+    settings: PathBuf,
+    /// How often to sync, in minutes.
+    #[arg(long, value_name = "MINUTES", default_value_t = 15,
+          value_parser = clap::value_parser!(i64).range(1..))]
+    every: i64,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum CrmKind {
+    Rest,
+    Hubspot,
+}
+
+impl CrmKind {
+    fn as_str(self) -> &'static str {
+        match self {
+            CrmKind::Rest => "rest",
+            CrmKind::Hubspot => "hubspot",
         }
-        Ok(out)
     }
+}
 
-    fn one(&self, flag: &str) -> Option<&'a str> {
-        self.values.get(flag).and_then(|v| v.last().copied())
-    }
+/// `server operator limits`.
+#[derive(Args)]
+pub struct Limits {
+    /// The operator's slug.
+    #[arg(long, value_name = "SLUG")]
+    operator: String,
+    /// Strict enumeration mode: every number gets the same answer.
+    #[arg(long, value_enum)]
+    strict: Option<OnOff>,
+    /// The countries texts may go to, e.g. GB,IE.
+    #[arg(long, value_name = "GB,IE")]
+    sms_countries: Option<String>,
+    /// At most this many texts an hour.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(i64).range(1..))]
+    sms_hourly_budget: Option<i64>,
+}
 
-    fn all(&self, flag: &str) -> Vec<String> {
-        self.values
-            .get(flag)
-            .map(|v| v.iter().map(|s| s.to_string()).collect())
-            .unwrap_or_default()
-    }
+/// `server pass revoke`.
+#[derive(Args)]
+pub struct PassRevoke {
+    /// The operator's slug.
+    #[arg(long, value_name = "SLUG")]
+    operator: String,
+    /// The member, by their CRM id.
+    #[arg(long, value_name = "EXTERNAL_ID")]
+    member: String,
+    /// Only the pass on this platform.
+    #[arg(long, value_enum)]
+    platform: Option<Platform>,
+}
 
-    fn has(&self, switch: &str) -> bool {
-        self.switches.contains(&switch)
+#[derive(Clone, Copy, ValueEnum)]
+enum Platform {
+    Apple,
+    Google,
+}
+
+impl Platform {
+    fn as_str(self) -> &'static str {
+        match self {
+            Platform::Apple => "apple",
+            Platform::Google => "google",
+        }
     }
+}
+
+/// `server admin create`.
+#[derive(Args)]
+pub struct AdminCreate {
+    /// The operator's slug.
+    #[arg(long, value_name = "SLUG")]
+    operator: String,
+    /// The account's email address.
+    #[arg(long, value_name = "EMAIL")]
+    email: String,
+    /// The account's role.
+    #[arg(long, value_enum, default_value_t = Role::Admin)]
+    role: Role,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum Role {
+    Admin,
+    Staff,
+}
+
+impl Role {
+    fn as_str(self) -> &'static str {
+        match self {
+            Role::Admin => "admin",
+            Role::Staff => "staff",
+        }
+    }
+}
+
+/// `server access token`.
+#[derive(Args)]
+pub struct AccessToken {
+    /// The operator's slug.
+    #[arg(long, value_name = "SLUG")]
+    operator: String,
 }
 
 async fn open(config: &Config, slug: &str) -> anyhow::Result<(Store, SqlOperator)> {
@@ -114,35 +227,23 @@ fn print_report(report: &SyncReport, dry_run: bool) {
     }
 }
 
-pub async fn import(config: Config, args: &[&str]) -> anyhow::Result<()> {
-    let a = Args::parse(
-        args,
-        &["--operator", "--format", "--map"],
-        &["--dry-run", "--full"],
-    )?;
-    let [file] = a.positional.as_slice() else {
-        bail!("name one file to import: server members import FILE --operator SLUG");
-    };
-    let slug = a
-        .one("--operator")
-        .ok_or_else(|| anyhow!("--operator is required"))?;
-    let path = PathBuf::from(file);
-    let format = match a.one("--format") {
+pub async fn import(config: Config, a: Import) -> anyhow::Result<()> {
+    let path = a.file;
+    let format = match a.format {
         None => Format::guess(&path),
-        Some("csv") => Format::Csv,
-        Some("jsonl" | "ndjson") => Format::JsonLines,
-        Some(other) => bail!("--format is csv or jsonl, not {other:?}"),
+        Some(FileFormat::Csv) => Format::Csv,
+        Some(FileFormat::Jsonl) => Format::JsonLines,
     };
-    let mapping = parse_mapping(&a.all("--map")).map_err(|e| anyhow!(e))?;
-    let dry_run = a.has("--dry-run");
+    let mapping = parse_mapping(&a.map).map_err(|e| anyhow!(e))?;
+    let dry_run = a.dry_run;
     let mut source = FileSource::open(&path, format, &mapping).map_err(|e| anyhow!(e))?;
     if dry_run {
         // One page, one rolled-back transaction: the report sees the whole file at once.
         let n = source.len();
         source = source.with_page_size(n);
     }
-    let (store, operator) = open(&config, slug).await?;
-    let mode = if a.has("--full") {
+    let (store, operator) = open(&config, &a.operator).await?;
+    let mode = if a.full {
         SyncMode::Full
     } else {
         SyncMode::Incremental
@@ -161,17 +262,14 @@ pub async fn import(config: Config, args: &[&str]) -> anyhow::Result<()> {
     Ok(())
 }
 
-pub async fn sync(config: Config, args: &[&str]) -> anyhow::Result<()> {
-    let a = Args::parse(args, &["--operator"], &["--full"])?;
-    let slug = a
-        .one("--operator")
-        .ok_or_else(|| anyhow!("--operator is required"))?;
+pub async fn sync(config: Config, a: Sync) -> anyhow::Result<()> {
+    let slug = a.operator.as_str();
     let (store, operator) = open(&config, slug).await?;
     let conn = store.crm_connection(operator.id).await?.ok_or_else(|| {
         anyhow!("{slug} has no CRM connection; add one with `server crm connect`")
     })?;
     let connector = domain::crm::connector_for(&conn).map_err(|e| anyhow!(e))?;
-    let mode = if a.has("--full") {
+    let mode = if a.full {
         SyncMode::Full
     } else {
         SyncMode::Incremental
@@ -188,29 +286,12 @@ pub async fn sync(config: Config, args: &[&str]) -> anyhow::Result<()> {
     Ok(())
 }
 
-pub async fn connect(config: Config, args: &[&str]) -> anyhow::Result<()> {
-    let a = Args::parse(
-        args,
-        &["--operator", "--kind", "--settings", "--every"],
-        &[],
-    )?;
-    let slug = a
-        .one("--operator")
-        .ok_or_else(|| anyhow!("--operator is required"))?;
-    let kind = a.one("--kind").unwrap_or("rest");
-    let settings_path = a
-        .one("--settings")
-        .ok_or_else(|| anyhow!("--settings FILE.json is required"))?;
-    let every: i64 = a
-        .one("--every")
-        .unwrap_or("15")
-        .parse()
-        .map_err(|_| anyhow!("--every takes whole minutes"))?;
-    if every < 1 {
-        bail!("--every must be at least 1 minute");
-    }
-    let settings = std::fs::read_to_string(settings_path)
-        .with_context(|| format!("could not read {settings_path}"))?;
+pub async fn connect(config: Config, a: Connect) -> anyhow::Result<()> {
+    let slug = a.operator.as_str();
+    let kind = a.kind.as_str();
+    let every = a.every;
+    let settings = std::fs::read_to_string(&a.settings)
+        .with_context(|| format!("could not read {}", a.settings.display()))?;
     let conn = domain::store::SqlCrmConnection {
         operator_id: 0,
         kind: kind.to_owned(),
@@ -244,27 +325,10 @@ pub async fn connect(config: Config, args: &[&str]) -> anyhow::Result<()> {
 }
 
 /// `server operator limits`: the per-operator abuse settings, until the dashboard's settings page.
-pub async fn operator_limits(config: Config, args: &[&str]) -> anyhow::Result<()> {
-    let a = Args::parse(
-        args,
-        &[
-            "--operator",
-            "--strict",
-            "--sms-countries",
-            "--sms-hourly-budget",
-        ],
-        &[],
-    )?;
-    let slug = a
-        .one("--operator")
-        .ok_or_else(|| anyhow!("--operator is required"))?;
-    let strict = match a.one("--strict") {
-        None => None,
-        Some("on" | "true" | "yes") => Some(true),
-        Some("off" | "false" | "no") => Some(false),
-        Some(other) => bail!("--strict is on or off, not {other:?}"),
-    };
-    let countries = match a.one("--sms-countries") {
+pub async fn operator_limits(config: Config, a: Limits) -> anyhow::Result<()> {
+    let slug = a.operator.as_str();
+    let strict = a.strict.map(|s| matches!(s, OnOff::On));
+    let countries = match a.sms_countries.as_deref() {
         None => None,
         Some(list) => {
             let mut codes = Vec::new();
@@ -278,13 +342,7 @@ pub async fn operator_limits(config: Config, args: &[&str]) -> anyhow::Result<()
             Some(codes.join(","))
         }
     };
-    let budget = match a.one("--sms-hourly-budget") {
-        None => None,
-        Some(n) => match n.parse::<i64>() {
-            Ok(n) if n >= 1 => Some(n),
-            _ => bail!("--sms-hourly-budget takes a whole number of texts, at least 1"),
-        },
-    };
+    let budget = a.sms_hourly_budget;
     let (store, operator) = open(&config, slug).await?;
     let strict = strict.unwrap_or(operator.strict_enumeration);
     let countries = countries.unwrap_or(operator.sms_countries.clone());
@@ -307,20 +365,10 @@ pub async fn operator_limits(config: Config, args: &[&str]) -> anyhow::Result<()
 }
 
 /// `server pass revoke`: voids a member's passes; their wallets hear of it through the update queue.
-pub async fn pass_revoke(config: Config, args: &[&str]) -> anyhow::Result<()> {
-    let a = Args::parse(args, &["--operator", "--member", "--platform"], &[])?;
-    let slug = a
-        .one("--operator")
-        .ok_or_else(|| anyhow!("--operator is required"))?;
-    let external = a
-        .one("--member")
-        .ok_or_else(|| anyhow!("--member EXTERNAL_ID is required"))?;
-    let platform = a.one("--platform");
-    if let Some(p) = platform {
-        if p != "apple" && p != "google" {
-            bail!("--platform is apple or google, not {p:?}");
-        }
-    }
+pub async fn pass_revoke(config: Config, a: PassRevoke) -> anyhow::Result<()> {
+    let slug = a.operator.as_str();
+    let external = a.member.as_str();
+    let platform = a.platform.map(Platform::as_str);
     let (store, operator) = open(&config, slug).await?;
     let member = store
         .member_by_external_id(operator.id, external)
@@ -355,24 +403,14 @@ pub async fn pass_revoke(config: Config, args: &[&str]) -> anyhow::Result<()> {
 }
 
 /// `server admin create`: a dashboard account for an operator's staff.
-pub async fn admin_create(config: Config, args: &[&str]) -> anyhow::Result<()> {
+pub async fn admin_create(config: Config, a: AdminCreate) -> anyhow::Result<()> {
     use domain::staff::{hash_password, password_problem};
-    let a = Args::parse(args, &["--operator", "--email", "--role"], &[])?;
-    let slug = a
-        .one("--operator")
-        .ok_or_else(|| anyhow!("--operator is required"))?;
-    let email = a
-        .one("--email")
-        .ok_or_else(|| anyhow!("--email is required"))?
-        .trim()
-        .to_lowercase();
+    let slug = a.operator.as_str();
+    let email = a.email.trim().to_lowercase();
     if !email.contains('@') || email.len() > 254 {
         bail!("--email {email:?} is not an email address");
     }
-    let role = match a.one("--role").unwrap_or("admin") {
-        r @ ("admin" | "staff") => r,
-        other => bail!("--role is admin or staff, not {other:?}"),
-    };
+    let role = a.role.as_str();
     let (password, generated) = match std::env::var("ELUMO_ADMIN_PASSWORD") {
         Ok(p) if !p.is_empty() => (p, false),
         _ => (
@@ -420,11 +458,8 @@ pub async fn admin_create(config: Config, args: &[&str]) -> anyhow::Result<()> {
 
 /// `server access token`: a new token for the operator's access system; the previous one stops
 /// working.
-pub async fn access_token(config: Config, args: &[&str]) -> anyhow::Result<()> {
-    let a = Args::parse(args, &["--operator"], &[])?;
-    let slug = a
-        .one("--operator")
-        .ok_or_else(|| anyhow!("--operator is required"))?;
+pub async fn access_token(config: Config, a: AccessToken) -> anyhow::Result<()> {
+    let slug = a.operator.as_str();
     let (store, operator) = open(&config, slug).await?;
     let token = domain::tokens::Token::generate(32);
     store.set_access_token(operator.id, &token.hash()).await?;

@@ -25,6 +25,11 @@ use domain::state::AppState;
 use domain::store::SqlWalletPass;
 use serde::Deserialize;
 
+use crate::error::{HttpError, Plain};
+
+/// What the web service's handlers answer: Wallet reads the status code alone.
+type Answer = Result<Response, Plain>;
+
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route(
@@ -48,20 +53,15 @@ pub const LOG_MAX_BYTES: usize = 64 * 1024;
 pub const LOGS_PER_ADDRESS: i64 = 30;
 pub const LOG_WINDOW_MS: i64 = 10 * 60_000;
 
-fn unavailable(err: impl std::fmt::Display) -> Response {
-    tracing::error!(error = %err, "PassKit web service request failed");
-    StatusCode::SERVICE_UNAVAILABLE.into_response()
-}
-
 /// The pass, when the request names our pass type, a pass we issued, and carries its token.
 async fn authorised(
     state: &AppState,
     headers: &HeaderMap,
     pass_type: &str,
     serial: &str,
-) -> Result<SqlWalletPass, Response> {
+) -> Result<SqlWalletPass, Plain> {
     if pass_type != state.config.apple_wallet.pass_type_id {
-        return Err(StatusCode::NOT_FOUND.into_response());
+        return Err(HttpError::not_found().into());
     }
     let offered = headers
         .get(header::AUTHORIZATION)
@@ -69,11 +69,7 @@ async fn authorised(
         .and_then(|v| v.strip_prefix("ApplePass "))
         .unwrap_or_default()
         .trim();
-    let pass = match state.store.apple_pass_by_serial(serial).await {
-        Ok(pass) => pass,
-        Err(err) => return Err(unavailable(err)),
-    };
-    match pass {
+    match state.store.apple_pass_by_serial(serial).await? {
         Some(pass)
             if pass.auth_token.as_deref().is_some_and(|token| {
                 token.len() == offered.len()
@@ -84,7 +80,7 @@ async fn authorised(
         }
         _ => {
             tracing::warn!("a PassKit request without a valid authentication token");
-            Err(StatusCode::UNAUTHORIZED.into_response())
+            Err(HttpError::sign_in().into())
         }
     }
 }
@@ -108,54 +104,43 @@ async fn register(
     Path((device, pass_type, serial)): Path<(String, String, String)>,
     headers: HeaderMap,
     body: Bytes,
-) -> Response {
-    let pass = match authorised(&state, &headers, &pass_type, &serial).await {
-        Ok(pass) => pass,
-        Err(res) => return res,
-    };
+) -> Answer {
+    let pass = authorised(&state, &headers, &pass_type, &serial).await?;
     let Ok(reg) = serde_json::from_slice::<Registration>(&body) else {
-        return (StatusCode::BAD_REQUEST, "expected {\"pushToken\": \"…\"}").into_response();
+        return Ok((StatusCode::BAD_REQUEST, "expected {\"pushToken\": \"…\"}").into_response());
     };
     if !valid_device(&device) || reg.push_token.is_empty() || reg.push_token.len() > 200 {
-        return (StatusCode::BAD_REQUEST, "bad device or push token").into_response();
+        return Ok((StatusCode::BAD_REQUEST, "bad device or push token").into_response());
     }
-    match state
+    let new = state
         .store
         .register_pass_device(&device, &reg.push_token, pass.id)
-        .await
-    {
-        Ok(true) => {
-            if let Ok(Some(journey)) = state.store.latest_journey_for_member(pass.member_id).await {
-                let _ = state
-                    .store
-                    .append_event(
-                        journey,
-                        None,
-                        "apple_pass_registered",
-                        "a device registered for updates",
-                    )
-                    .await;
-            }
-            StatusCode::CREATED.into_response()
-        }
-        Ok(false) => StatusCode::OK.into_response(),
-        Err(err) => unavailable(err),
+        .await?;
+    if !new {
+        return Ok(StatusCode::OK.into_response());
     }
+    if let Ok(Some(journey)) = state.store.latest_journey_for_member(pass.member_id).await {
+        let _ = state
+            .store
+            .append_event(
+                journey,
+                None,
+                "apple_pass_registered",
+                "a device registered for updates",
+            )
+            .await;
+    }
+    Ok(StatusCode::CREATED.into_response())
 }
 
 async fn unregister(
     State(state): State<AppState>,
     Path((device, pass_type, serial)): Path<(String, String, String)>,
     headers: HeaderMap,
-) -> Response {
-    let pass = match authorised(&state, &headers, &pass_type, &serial).await {
-        Ok(pass) => pass,
-        Err(res) => return res,
-    };
-    match state.store.unregister_pass_device(&device, pass.id).await {
-        Ok(_) => StatusCode::OK.into_response(),
-        Err(err) => unavailable(err),
-    }
+) -> Answer {
+    let pass = authorised(&state, &headers, &pass_type, &serial).await?;
+    state.store.unregister_pass_device(&device, pass.id).await?;
+    Ok(StatusCode::OK.into_response())
 }
 
 #[derive(Deserialize)]
@@ -168,80 +153,66 @@ async fn updated_serials(
     State(state): State<AppState>,
     Path((device, pass_type)): Path<(String, String)>,
     Query(since): Query<Since>,
-) -> Response {
+) -> Answer {
     if pass_type != state.config.apple_wallet.pass_type_id {
-        return StatusCode::NOT_FOUND.into_response();
+        return Err(HttpError::not_found().into());
     }
     let since = since
         .passes_updated_since
         .and_then(|tag| tag.trim().parse::<i64>().ok());
-    match state.store.serials_for_device(&device, since).await {
-        Ok(found) if found.is_empty() => StatusCode::NO_CONTENT.into_response(),
-        Ok(found) => {
-            let last = found.iter().map(|(_, at)| *at).max().unwrap_or_default();
-            let serials: Vec<&str> = found.iter().map(|(s, _)| s.as_str()).collect();
-            axum::Json(serde_json::json!({
-                "serialNumbers": serials,
-                "lastUpdated": last.to_string(),
-            }))
-            .into_response()
-        }
-        Err(err) => unavailable(err),
+    let found = state.store.serials_for_device(&device, since).await?;
+    if found.is_empty() {
+        return Ok(StatusCode::NO_CONTENT.into_response());
     }
+    let last = found.iter().map(|(_, at)| *at).max().unwrap_or_default();
+    let serials: Vec<&str> = found.iter().map(|(s, _)| s.as_str()).collect();
+    Ok(axum::Json(serde_json::json!({
+        "serialNumbers": serials,
+        "lastUpdated": last.to_string(),
+    }))
+    .into_response())
 }
 
 async fn latest_pass(
     State(state): State<AppState>,
     Path((pass_type, serial)): Path<(String, String)>,
     headers: HeaderMap,
-) -> Response {
-    let pass = match authorised(&state, &headers, &pass_type, &serial).await {
-        Ok(pass) => pass,
-        Err(res) => return res,
-    };
+) -> Answer {
+    let pass = authorised(&state, &headers, &pass_type, &serial).await?;
     let modified = UNIX_EPOCH + Duration::from_secs((pass.updated_at / 1000).max(0) as u64);
     let since = headers
         .get(header::IF_MODIFIED_SINCE)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| httpdate::parse_http_date(v).ok());
     if since.is_some_and(|since| modified <= since) {
-        return StatusCode::NOT_MODIFIED.into_response();
+        return Ok(StatusCode::NOT_MODIFIED.into_response());
     }
-    let content = match domain::links::content_of(
+    let content = domain::links::content_of(
         &state.store,
         &state.config.http.public_url,
         &state.credentials,
         &pass,
     )
-    .await
-    {
-        Ok(Some(content)) => content,
-        Ok(None) => return StatusCode::NOT_FOUND.into_response(),
-        Err(err) => return unavailable(err),
-    };
-    match state.apple.pkpass(&content) {
-        Ok(bytes) => {
-            let mut res = bytes.into_response();
-            let h = res.headers_mut();
-            h.insert(
-                header::CONTENT_TYPE,
-                HeaderValue::from_static(domain::wallet::apple::CONTENT_TYPE),
-            );
-            if let Ok(v) = HeaderValue::from_str(&httpdate::fmt_http_date(modified)) {
-                h.insert(header::LAST_MODIFIED, v);
-            }
-            h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
-            res
-        }
-        Err(err) => unavailable(err),
+    .await?
+    .ok_or_else(HttpError::not_found)?;
+    let mut res = state.apple.pkpass(&content)?.into_response();
+    let h = res.headers_mut();
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static(domain::wallet::apple::CONTENT_TYPE),
+    );
+    if let Ok(v) = HeaderValue::from_str(&httpdate::fmt_http_date(modified)) {
+        h.insert(header::LAST_MODIFIED, v);
     }
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+    Ok(res)
 }
 
 async fn log(
     State(state): State<AppState>,
     crate::admin::ClientIp(ip): crate::admin::ClientIp,
     body: Result<Bytes, axum::extract::rejection::BytesRejection>,
-) -> Response {
+) -> Answer {
     #[derive(Deserialize)]
     struct Logs {
         logs: Vec<String>,
@@ -249,14 +220,14 @@ async fn log(
     let body = match body {
         Ok(body) => body,
         Err(rejection) => {
-            return (
+            return Ok((
                 rejection.status(),
                 format!("a log report is at most {} KiB", LOG_MAX_BYTES / 1024),
             )
-                .into_response()
+                .into_response())
         }
     };
-    match state
+    let limited = state
         .store
         .hit(
             "passkit_log_ip",
@@ -264,26 +235,22 @@ async fn log(
             LOGS_PER_ADDRESS,
             LOG_WINDOW_MS,
         )
-        .await
-    {
-        Ok(None) => {}
-        Ok(Some(wait_ms)) => {
-            let secs = ((wait_ms + 999) / 1000).max(1).to_string();
-            return (
-                StatusCode::TOO_MANY_REQUESTS,
-                [(header::RETRY_AFTER, secs)],
-                "too many log reports from this address; try again later",
-            )
-                .into_response();
-        }
-        Err(err) => return unavailable(err),
+        .await?;
+    if let Some(wait_ms) = limited {
+        let secs = ((wait_ms + 999) / 1000).max(1).to_string();
+        return Ok((
+            StatusCode::TOO_MANY_REQUESTS,
+            [(header::RETRY_AFTER, secs)],
+            "too many log reports from this address; try again later",
+        )
+            .into_response());
     }
     let Ok(logs) = serde_json::from_slice::<Logs>(&body) else {
-        return (StatusCode::BAD_REQUEST, "expected {\"logs\": [\"…\"]}").into_response();
+        return Ok((StatusCode::BAD_REQUEST, "expected {\"logs\": [\"…\"]}").into_response());
     };
     for line in logs.logs.iter().take(50) {
         let line: String = line.chars().take(500).collect();
         tracing::warn!(message = %line, "Apple Wallet reported");
     }
-    StatusCode::OK.into_response()
+    Ok(StatusCode::OK.into_response())
 }
