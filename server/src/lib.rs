@@ -380,11 +380,9 @@ async fn restart(
     )
 }
 
+/// Text and attribute values on the development outbox page.
 fn html_escape(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
+    html_escape::encode_quoted_attribute(s).into_owned()
 }
 
 /// Twilio's delivery receipts. Only signed ones count; repeats and late arrivals change nothing.

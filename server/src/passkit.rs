@@ -125,7 +125,7 @@ async fn register(
             .append_event(
                 journey,
                 None,
-                "apple_pass_registered",
+                domain::kinds::Event::ApplePassRegistered.as_str(),
                 "a device registered for updates",
             )
             .await;
