@@ -1,0 +1,110 @@
+//! The members list and one member.
+
+use super::*;
+use domain::phone;
+use domain::store::{SqlMemberRow, Store, StoreError};
+
+async fn member_view(store: &Store, m: &SqlMemberRow) -> Result<MemberRow, StoreError> {
+    let credentials = store
+        .credentials_for_member(m.id)
+        .await?
+        .iter()
+        .filter(|c| c.revoked_at.is_none())
+        .map(|c| {
+            format!(
+                "{}:{} ({})",
+                c.facility_code,
+                c.card_number,
+                if c.source == "physical_card" {
+                    "physical card"
+                } else {
+                    "digital"
+                }
+            )
+        })
+        .collect();
+    let passes = store
+        .wallet_passes_for_member(m.id)
+        .await?
+        .iter()
+        .map(pass_view)
+        .collect();
+    Ok(MemberRow {
+        id: m.id,
+        external_id: m.external_id.clone(),
+        name: format!("{} {}", m.first_name, m.last_name)
+            .trim()
+            .to_owned(),
+        email: m.email.clone(),
+        mobile: m.mobile_e164.as_deref().map(phone::mask),
+        active: m.active,
+        source: m.source.clone(),
+        synced: m.synced_at.map(fmt_time),
+        problem: m.sync_problem.clone(),
+        credentials,
+        passes,
+    })
+}
+
+pub async fn members(
+    store: &Store,
+    operator_id: i64,
+    q: &str,
+    page: u32,
+) -> Result<MemberList, StoreError> {
+    let page = page.max(1);
+    let search = q.trim();
+    let search = if search.is_empty() {
+        None
+    } else {
+        let digits: String = search.chars().filter(|c| c.is_ascii_digit()).collect();
+        if search
+            .chars()
+            .all(|c| c.is_ascii_digit() || " +-()".contains(c))
+            && !digits.is_empty()
+        {
+            Some(digits)
+        } else {
+            Some(search.chars().take(100).collect::<String>())
+        }
+    };
+    let (rows, total) = store
+        .member_rows(
+            operator_id,
+            search.as_deref(),
+            PAGE_SIZE,
+            (page as i64 - 1) * PAGE_SIZE,
+        )
+        .await?;
+    let mut out = Vec::with_capacity(rows.len());
+    for m in &rows {
+        out.push(member_view(store, m).await?);
+    }
+    Ok(MemberList {
+        rows: out,
+        total,
+        page,
+        pages: ((total + PAGE_SIZE - 1) / PAGE_SIZE).max(1) as u32,
+        q: q.to_owned(),
+    })
+}
+
+pub async fn member(
+    store: &Store,
+    operator_id: i64,
+    id: i64,
+) -> Result<Option<MemberDetail>, StoreError> {
+    let Some(m) = store.member_row(operator_id, id).await? else {
+        return Ok(None);
+    };
+    let journeys = store
+        .member_journeys(operator_id, id)
+        .await?
+        .iter()
+        .map(journey_row)
+        .collect();
+    Ok(Some(MemberDetail {
+        member: member_view(store, &m).await?,
+        journeys,
+    }))
+}

@@ -1,0 +1,77 @@
+//! Settings, staff and the audit log.
+
+use super::*;
+use domain::store::{Store, StoreError};
+
+pub async fn settings(
+    store: &Store,
+    operator_id: i64,
+    default_link_secs: u64,
+) -> Result<Option<SettingsView>, StoreError> {
+    let Some(op) = store.operator(operator_id).await? else {
+        return Ok(None);
+    };
+    Ok(Some(SettingsView {
+        name: op.name,
+        brand_color: op.brand_color,
+        accent_color: op.accent_color,
+        logo_url: op.logo_url.unwrap_or_default(),
+        support_email: op.support_email.unwrap_or_default(),
+        support_phone: op.support_phone.unwrap_or_default(),
+        support_url: op.support_url.unwrap_or_default(),
+        default_region: op.default_region,
+        link_minutes: op
+            .link_ttl_secs
+            .map(|s| s as u64)
+            .unwrap_or(default_link_secs)
+            .div_ceil(60) as i64,
+        invite_days: op.invite_days,
+        strict: op.strict_enumeration,
+        sms_countries: op.sms_countries,
+        sms_hourly_budget: op.sms_hourly_budget,
+        credential_format: op.credential_format,
+        images: store
+            .operator_images(operator_id)
+            .await?
+            .into_iter()
+            .map(|(kind, _)| kind)
+            .collect(),
+    }))
+}
+
+pub async fn staff(store: &Store, operator_id: i64, me: i64) -> Result<Vec<StaffRow>, StoreError> {
+    Ok(store
+        .staff_of(operator_id)
+        .await?
+        .into_iter()
+        .map(|s| StaffRow {
+            id: s.id,
+            email: s.email,
+            role: s.role,
+            disabled: s.disabled_at.is_some(),
+            created: fmt_time(s.created_at),
+            is_me: s.id == me,
+        })
+        .collect())
+}
+
+pub async fn audit(
+    store: &Store,
+    operator_id: i64,
+    page: u32,
+) -> Result<Vec<AuditRow>, StoreError> {
+    let page = page.max(1) as i64;
+    Ok(store
+        .audit_entries(operator_id, 100, (page - 1) * 100)
+        .await?
+        .into_iter()
+        .map(|a| AuditRow {
+            at: fmt_time(a.at),
+            actor: a.actor,
+            action: a.action.replace('_', " "),
+            target: a.target,
+            detail: a.detail,
+            ip: a.ip,
+        })
+        .collect())
+}
