@@ -5,6 +5,7 @@ use domain::kinds::Event;
 use domain::phone;
 use domain::store::{JourneyQuery, SqlJourneyRow, SqlWalletPass, Store, StoreError, OUTCOMES};
 
+/// Milliseconds from the journey's start to its first pass in a wallet.
 fn time_to_wallet_ms(r: &SqlJourneyRow) -> Option<i64> {
     let first = match (r.apple_at, r.google_at) {
         (Some(a), Some(g)) => Some(a.min(g)),

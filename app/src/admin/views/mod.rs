@@ -109,8 +109,6 @@ pub fn miss_reason(code: &str) -> &'static str {
     }
 }
 
-/// Milliseconds from the journey's start to its first pass in a wallet.
-
 #[cfg(test)]
 mod tests {
     use super::*;
