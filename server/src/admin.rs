@@ -14,6 +14,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::Router;
 use domain::state::AppState;
+use leptos::prelude::*;
 
 use domain::store::StoreError;
 
@@ -274,8 +275,10 @@ async fn login(
         return Ok(page(
             StatusCode::FORBIDDEN,
             "This sign-in form has expired",
-            "Open the <a href=\"/admin/login\">sign-in page</a> again and sign in there. \
-             Your browser needs to accept cookies from this site.",
+            view! {
+                "Open the " <a href="/admin/login">"sign-in page"</a> " again and sign in there. \
+                 Your browser needs to accept cookies from this site."
+            },
         ));
     }
     let email = form.get("email").map(String::as_str).unwrap_or("");

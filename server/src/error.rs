@@ -4,12 +4,14 @@
 //! [`Plain`] is the same error for machine clients (Apple's PassKit web service): the status
 //! alone. The words are `app::types::AppError`'s, the ones server functions answer with.
 
+use app::components::ProblemDocument;
 use app::types::AppError;
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use domain::links::LinkError;
 use domain::store::StoreError;
 use domain::wallet::WalletError;
+use leptos::prelude::*;
 
 /// Why a request could not be answered as asked.
 pub struct HttpError(Inner);
@@ -112,9 +114,9 @@ impl IntoResponse for HttpError {
             Inner::Problem { error, .. } => match error {
                 AppError::Unavailable => unavailable_page(),
                 AppError::SignIn => crate::see_other("/admin/login?error=expired"),
-                AppError::NotFound => page(status(&error), "Not found", &error.to_string()),
-                AppError::Forbidden => page(status(&error), "Admins only", &error.to_string()),
-                AppError::BadRequest => page(status(&error), "Bad request", &error.to_string()),
+                AppError::NotFound => page(status(&error), "Not found", error.to_string()),
+                AppError::Forbidden => page(status(&error), "Admins only", error.to_string()),
+                AppError::BadRequest => page(status(&error), "Bad request", error.to_string()),
             },
         }
     }
@@ -141,42 +143,42 @@ impl IntoResponse for Plain {
 
 /// The outage page: the database or a provider failed, the member can try again.
 fn unavailable_page() -> Response {
-    (
+    html(
         StatusCode::SERVICE_UNAVAILABLE,
-        [(header::CONTENT_TYPE, "text/html; charset=utf-8")],
-        "<!DOCTYPE html><html lang=\"en\"><meta name=\"viewport\" content=\"width=device-width\">\
-         <title>Temporarily unavailable</title><h1>Temporarily unavailable</h1>\
-         <p>Something went wrong on our side. Please go back and try again in a moment.</p></html>",
+        view! {
+            <ProblemDocument title="Temporarily unavailable">
+                "Something went wrong on our side. Please go back and try again in a moment."
+            </ProblemDocument>
+        },
     )
-        .into_response()
 }
 
 /// The answer when a handler panicked (the request's other layers still apply).
 pub fn panic_page() -> Response {
-    (
+    html(
         StatusCode::INTERNAL_SERVER_ERROR,
-        [(header::CONTENT_TYPE, "text/html; charset=utf-8")],
-        format!(
-            "<!DOCTYPE html><html lang=\"en\"><meta name=\"viewport\" content=\"width=device-width\">\
-             <title>Something went wrong</title><h1>Something went wrong</h1>\
-             <p>{}</p></html>",
-            AppError::Unavailable
-        ),
+        view! {
+            <ProblemDocument title="Something went wrong">
+                {AppError::Unavailable.to_string()}
+            </ProblemDocument>
+        },
     )
-        .into_response()
 }
 
-/// A dashboard page with a title and a sentence (HTML), and the way back.
-pub fn page(status: StatusCode, title: &str, body: &str) -> Response {
+/// A dashboard page with a title and a sentence (text, or a view with a link), and the way back.
+pub fn page(status: StatusCode, title: &str, body: impl IntoView + 'static) -> Response {
+    html(
+        status,
+        view! { <ProblemDocument title=title dashboard=true>{body}</ProblemDocument> },
+    )
+}
+
+/// A page rendered by Leptos, which escapes what it shows.
+fn html(status: StatusCode, page: impl IntoView) -> Response {
     (
         status,
         [(header::CONTENT_TYPE, "text/html; charset=utf-8")],
-        format!(
-            "<!DOCTYPE html><html lang=\"en\"><meta name=\"viewport\" content=\"width=device-width\">\
-             <title>{title}</title><link rel=\"stylesheet\" href=\"/pkg/elumo-pass.css\"><link rel=\"stylesheet\" href=\"/admin.css\">\
-             <main class=\"admin-login\"><section class=\"card\"><h1>{title}</h1><p>{body}</p>\
-             <p><a href=\"/admin\">Back to the dashboard</a></p></section></main></html>"
-        ),
+        page.to_html(),
     )
         .into_response()
 }
@@ -228,6 +230,26 @@ mod tests {
         assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR);
         assert!(
             page.contains("<p>Something went wrong on our side. Please try again in a moment.</p>")
+        );
+    }
+
+    #[tokio::test]
+    async fn a_dashboard_page_escapes_what_it_shows() {
+        let (status, html) =
+            body(page(StatusCode::FORBIDDEN, "<b>title</b>", "a & <i>b</i>")).await;
+        assert_eq!(status, StatusCode::FORBIDDEN);
+        assert!(
+            html.starts_with("<!DOCTYPE html><html lang=\"en\">"),
+            "{html}"
+        );
+        assert!(html.contains("<h1>&lt;b&gt;title&lt;/b&gt;</h1>"), "{html}");
+        assert!(
+            html.contains("<p>a &amp; &lt;i&gt;b&lt;/i&gt;</p>"),
+            "{html}"
+        );
+        assert!(
+            html.contains("<link rel=\"stylesheet\" href=\"/admin.css\">"),
+            "{html}"
         );
     }
 }

@@ -2,6 +2,7 @@
 //! `router(state)` is what tests build and drive without a network.
 
 pub mod admin;
+mod dev;
 pub mod error;
 pub mod passkit;
 pub mod security;
@@ -78,7 +79,7 @@ pub fn router(state: AppState) -> Router {
         .route("/l/{token}/google", post(issue_google))
         .route("/l/{token}/restart", post(restart))
         .route("/i/{token}/code", post(enter_code))
-        .route("/dev/outbox", get(dev_outbox))
+        .route("/dev/outbox", get(dev::outbox))
         .route("/webhooks/twilio/status", post(twilio_status))
         .route("/webhooks/crm/{operator}", post(crm_webhook))
         .merge(passkit::routes())
@@ -380,11 +381,6 @@ async fn restart(
     )
 }
 
-/// Text and attribute values on the development outbox page.
-fn html_escape(s: &str) -> String {
-    html_escape::encode_quoted_attribute(s).into_owned()
-}
-
 /// Twilio's delivery receipts. Only signed ones count; repeats and late arrivals change nothing.
 async fn twilio_status(
     State(state): State<AppState>,
@@ -490,70 +486,6 @@ async fn crm_webhook(
             Err(other) => answer(StatusCode::BAD_REQUEST, other.to_string()),
         },
     )
-}
-
-/// The texts the local sender wrote, for development: only with `ELUMO_ENV=development`, only
-/// with the local outbox sender, only to a loopback client, and read from the sender's own file
-/// (never from the database, which may hold a real provider's messages).
-async fn dev_outbox(State(state): State<AppState>, req: Request<Body>) -> Response {
-    let loopback = req
-        .extensions()
-        .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
-        .is_some_and(|c| c.0.ip().is_loopback());
-    if state.config.env != domain::config::Environment::Development
-        || state.sms.name() != "outbox-file"
-        || !loopback
-    {
-        return (StatusCode::NOT_FOUND, "not found").into_response();
-    }
-    let file = tokio::fs::read_to_string(&state.config.sms.outbox_file)
-        .await
-        .unwrap_or_default();
-    let rows: Vec<serde_json::Value> = file
-        .lines()
-        .rev()
-        .filter_map(|l| serde_json::from_str(l).ok())
-        .take(50)
-        .collect();
-    let mut html = String::from(
-        "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
-         <title>SMS outbox (development)</title><link rel=\"stylesheet\" href=\"/pkg/elumo-pass.css\"></head><body><main class=\"page\">\
-         <h1>SMS outbox</h1><p class=\"lead\">Development only: the texts the local sender wrote, newest first.</p>",
-    );
-    if rows.is_empty() {
-        html.push_str("<p>No messages yet.</p>");
-    }
-    for sms in rows {
-        let text = |k: &str| sms[k].as_str().unwrap_or_default().to_owned();
-        let id = text("id");
-        let id = id.strip_prefix("outbox-").unwrap_or(&id);
-        let body = html_escape(&text("body"));
-        let linked = body
-            .split('\n')
-            .map(|line| {
-                if line.starts_with("http") {
-                    format!("<a href=\"{line}\">{line}</a>")
-                } else {
-                    line.to_owned()
-                }
-            })
-            .collect::<Vec<_>>()
-            .join("<br>");
-        html.push_str(&format!(
-            "<article class=\"card sms\" data-id=\"{id}\" data-to=\"{to}\" data-status=\"sent\"><p><strong>To {to}</strong> · sent</p><p>{linked}</p></article>",
-            id = html_escape(id),
-            to = html_escape(&text("to")),
-        ));
-    }
-    html.push_str("</main></body></html>");
-    (
-        [
-            (header::CONTENT_TYPE, "text/html; charset=utf-8"),
-            (header::CACHE_CONTROL, "no-store"),
-        ],
-        html,
-    )
-        .into_response()
 }
 
 /// Static assets (precompressed brotli/gzip when the client accepts them); anything else is
