@@ -4,10 +4,10 @@
 mod common;
 
 use axum::body::Body;
-use axum::http::{header, HeaderMap, Request, StatusCode};
+use axum::http::{header, Request, StatusCode};
 use axum::Router;
+use common::http::{encode, location};
 use domain::store::{NewMember, NewOperator};
-use tower::ServiceExt as _;
 
 const A_ADMIN: &str = "admin@a.example";
 const A_STAFF: &str = "staff@a.example";
@@ -90,20 +90,6 @@ async fn dashboard_on(t: common::TestStore, extra: &[(&str, &str)]) -> Dash {
     }
 }
 
-fn location(h: &HeaderMap) -> String {
-    h.get(header::LOCATION)
-        .map(|v| v.to_str().unwrap().to_owned())
-        .unwrap_or_default()
-}
-
-fn encode(fields: &[(&str, &str)]) -> String {
-    fields
-        .iter()
-        .map(|(k, v)| format!("{k}={}", app::types::admin::encode(v)))
-        .collect::<Vec<_>>()
-        .join("&")
-}
-
 /// A signed-in browser: its session cookie and the CSRF token its pages carry.
 struct Browser {
     cookie: String,
@@ -153,21 +139,20 @@ fn login_req(email: &str, password: &str) -> Request<Body> {
 }
 
 async fn sign_in(router: &Router, email: &str) -> Browser {
-    let (status, headers, _) = common::send(router, login_req(email, PASSWORD)).await;
+    let (status, headers, _) = common::send(router, login_req(email, PASSWORD))
+        .await
+        .parts();
     assert_eq!(status, StatusCode::SEE_OTHER);
     assert_eq!(location(&headers), "/admin");
-    let set = headers
-        .get(header::SET_COOKIE)
-        .unwrap()
-        .to_str()
-        .unwrap()
-        .to_owned();
-    let cookie = set.split(';').next().unwrap().to_owned();
+    let cookie = common::http::set_cookies(&headers)
+        .into_iter()
+        .next()
+        .expect("a session cookie");
     let mut b = Browser {
         cookie,
         csrf: String::new(),
     };
-    let (status, _, html) = common::send(router, b.get("/admin")).await;
+    let (status, _, html) = common::send(router, b.get("/admin")).await.parts();
     assert_eq!(status, StatusCode::OK, "{html}");
     b.csrf = html
         .split("name=\"csrf\" value=\"")
@@ -190,7 +175,8 @@ async fn ada_with_a_pass(d: &Dash) -> String {
             .body(Body::empty())
             .unwrap(),
     )
-    .await;
+    .await
+    .parts();
     assert_eq!(status, StatusCode::OK);
     assert_eq!(
         headers[header::CONTENT_TYPE],
@@ -217,7 +203,8 @@ async fn sign_in_gives_a_strict_session_cookie_and_sign_out_ends_it() {
         &d.router,
         Request::get("/admin").body(Body::empty()).unwrap(),
     )
-    .await;
+    .await
+    .parts();
     assert_eq!(status, StatusCode::FOUND);
     assert_eq!(location(&headers), "/admin/login?error=expired");
     let (status, _, html) = common::send(
@@ -226,41 +213,49 @@ async fn sign_in_gives_a_strict_session_cookie_and_sign_out_ends_it() {
             .body(Body::empty())
             .unwrap(),
     )
-    .await;
+    .await
+    .parts();
     assert_eq!(status, StatusCode::OK);
     assert!(html.contains("Your session ended"), "{html}");
 
-    let (status, headers, _) =
-        common::send(&d.router, login_req(A_ADMIN, "wrong password!!")).await;
+    let (status, headers, _) = common::send(&d.router, login_req(A_ADMIN, "wrong password!!"))
+        .await
+        .parts();
     assert_eq!(status, StatusCode::SEE_OTHER);
     assert_eq!(location(&headers), "/admin/login?error=invalid");
     assert!(headers.get(header::SET_COOKIE).is_none());
     // An unknown email gets the same answer.
-    let (_, headers, _) = common::send(&d.router, login_req("nobody@a.example", PASSWORD)).await;
+    let (_, headers, _) = common::send(&d.router, login_req("nobody@a.example", PASSWORD))
+        .await
+        .parts();
     assert_eq!(location(&headers), "/admin/login?error=invalid");
 
-    let (_, headers, _) = common::send(&d.router, login_req(" Admin@A.example ", PASSWORD)).await;
+    let (_, headers, _) = common::send(&d.router, login_req(" Admin@A.example ", PASSWORD))
+        .await
+        .parts();
     let set = headers[header::SET_COOKIE].to_str().unwrap();
     assert!(set.starts_with("__Host-elumo_admin="), "{set}");
     for part in ["Path=/", "HttpOnly", "SameSite=Strict", "Secure"] {
         assert!(set.contains(part), "{part} in {set}");
     }
     let b = sign_in(&d.router, A_ADMIN).await;
-    let (_, _, html) = common::send(&d.router, b.get("/admin")).await;
+    let (_, _, html) = common::send(&d.router, b.get("/admin")).await.parts();
     assert!(
         html.contains("Northwind Workspace"),
         "the operator's name in the header"
     );
     assert!(html.contains(A_ADMIN));
 
-    let (status, headers, _) = common::send(&d.router, b.post("/admin/logout", &[])).await;
+    let (status, headers, _) = common::send(&d.router, b.post("/admin/logout", &[]))
+        .await
+        .parts();
     assert_eq!(status, StatusCode::SEE_OTHER);
     assert_eq!(location(&headers), "/admin/login?error=signed-out");
     assert!(headers[header::SET_COOKIE]
         .to_str()
         .unwrap()
         .contains("Max-Age=0"));
-    let (status, headers, _) = common::send(&d.router, b.get("/admin")).await;
+    let (status, headers, _) = common::send(&d.router, b.get("/admin")).await.parts();
     assert_eq!(status, StatusCode::FOUND, "the old cookie no longer works");
     assert_eq!(location(&headers), "/admin/login?error=expired");
 }
@@ -274,7 +269,9 @@ async fn idle_sessions_end() {
         "UPDATE admin_sessions SET last_seen_at = last_seen_at - 31 * 60000",
     )
     .await;
-    let (status, headers, _) = common::send(&d.router, b.get("/admin/members")).await;
+    let (status, headers, _) = common::send(&d.router, b.get("/admin/members"))
+        .await
+        .parts();
     assert_eq!(status, StatusCode::FOUND);
     assert_eq!(location(&headers), "/admin/login?error=expired");
 }
@@ -289,14 +286,16 @@ async fn forms_without_the_sessions_csrf_token_or_from_another_origin_are_refuse
         format!("{fields}&csrf=wrong"),
         format!("{fields}&csrf="),
     ] {
-        let (status, _, html) = common::send(&d.router, b.post_raw("/admin/invites", &body)).await;
+        let (status, _, html) = common::send(&d.router, b.post_raw("/admin/invites", &body))
+            .await
+            .parts();
         assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
         assert!(html.contains("This form has expired"));
     }
     let mut req = b.post("/admin/invites", &[("kind", "poster")]);
     req.headers_mut()
         .insert(header::ORIGIN, "https://evil.example".parse().unwrap());
-    let (status, _, html) = common::send(&d.router, req).await;
+    let (status, _, html) = common::send(&d.router, req).await.parts();
     assert_eq!(status, StatusCode::FORBIDDEN);
     assert!(html.contains("another site"));
     // Another session's token is not this session's.
@@ -309,7 +308,8 @@ async fn forms_without_the_sessions_csrf_token_or_from_another_origin_are_refuse
         &d.router,
         stolen.post("/admin/invites", &[("kind", "poster")]),
     )
-    .await;
+    .await
+    .parts();
     assert_eq!(status, StatusCode::FORBIDDEN);
     assert!(
         d.state.store.invite_rows(d.a, 100).await.unwrap().len() == 1,
@@ -319,7 +319,7 @@ async fn forms_without_the_sessions_csrf_token_or_from_another_origin_are_refuse
     let mut req = b.post("/admin/invites", &[("kind", "poster"), ("label", "Lobby")]);
     req.headers_mut()
         .insert(header::ORIGIN, "https://pass.example.test".parse().unwrap());
-    let (status, headers, _) = common::send(&d.router, req).await;
+    let (status, headers, _) = common::send(&d.router, req).await.parts();
     assert_eq!(status, StatusCode::SEE_OTHER);
     assert!(
         location(&headers).ends_with("/poster?done=invite-created"),
@@ -332,13 +332,19 @@ async fn forms_without_the_sessions_csrf_token_or_from_another_origin_are_refuse
 async fn repeated_failures_lock_the_account_and_say_for_how_long() {
     let d = dashboard(&[]).await;
     for _ in 0..4 {
-        let (_, headers, _) = common::send(&d.router, login_req(A_STAFF, "not the password")).await;
+        let (_, headers, _) = common::send(&d.router, login_req(A_STAFF, "not the password"))
+            .await
+            .parts();
         assert_eq!(location(&headers), "/admin/login?error=invalid");
     }
-    let (_, headers, _) = common::send(&d.router, login_req(A_STAFF, "not the password")).await;
+    let (_, headers, _) = common::send(&d.router, login_req(A_STAFF, "not the password"))
+        .await
+        .parts();
     assert_eq!(location(&headers), "/admin/login?error=locked-15");
     // Locked: even the right password waits.
-    let (_, headers, _) = common::send(&d.router, login_req(A_STAFF, PASSWORD)).await;
+    let (_, headers, _) = common::send(&d.router, login_req(A_STAFF, PASSWORD))
+        .await
+        .parts();
     assert_eq!(location(&headers), "/admin/login?error=locked-15");
     let (_, _, html) = common::send(
         &d.router,
@@ -346,7 +352,8 @@ async fn repeated_failures_lock_the_account_and_say_for_how_long() {
             .body(Body::empty())
             .unwrap(),
     )
-    .await;
+    .await
+    .parts();
     assert!(
         html.contains("locked after too many failed sign-ins. Try again in 15 minutes"),
         "{html}"
@@ -378,10 +385,14 @@ async fn sign_ins_from_one_address_are_rate_limited() {
     let d = dashboard(&[("ELUMO_ADMIN_LOGINS_PER_IP", "3")]).await;
     for _ in 0..3 {
         let (_, headers, _) =
-            common::send(&d.router, login_req("x@a.example", "guess guess guess")).await;
+            common::send(&d.router, login_req("x@a.example", "guess guess guess"))
+                .await
+                .parts();
         assert_eq!(location(&headers), "/admin/login?error=invalid");
     }
-    let (_, headers, _) = common::send(&d.router, login_req(A_ADMIN, PASSWORD)).await;
+    let (_, headers, _) = common::send(&d.router, login_req(A_ADMIN, PASSWORD))
+        .await
+        .parts();
     assert_eq!(location(&headers), "/admin/login?error=limited-15");
 }
 
@@ -390,14 +401,14 @@ async fn staff_view_and_act_but_only_admins_manage_staff_and_settings() {
     let d = dashboard(&[]).await;
     let staff = sign_in(&d.router, A_STAFF).await;
     for page in ["/admin/settings", "/admin/staff", "/admin/audit"] {
-        let (status, _, html) = common::send(&d.router, staff.get(page)).await;
+        let (status, _, html) = common::send(&d.router, staff.get(page)).await.parts();
         assert_eq!(status, StatusCode::FORBIDDEN, "{page}");
         assert!(
             html.contains("Only an admin of your team can do this."),
             "{page}"
         );
     }
-    let (_, _, html) = common::send(&d.router, staff.get("/admin")).await;
+    let (_, _, html) = common::send(&d.router, staff.get("/admin")).await.parts();
     assert!(
         !html.contains("href=\"/admin/settings\""),
         "staff see no admin links"
@@ -411,7 +422,9 @@ async fn staff_view_and_act_but_only_admins_manage_staff_and_settings() {
         ("invite_days", "30"),
         ("sms_hourly_budget", "10"),
     ];
-    let (status, _, _) = common::send(&d.router, staff.post("/admin/settings", &settings)).await;
+    let (status, _, _) = common::send(&d.router, staff.post("/admin/settings", &settings))
+        .await
+        .parts();
     assert_eq!(status, StatusCode::FORBIDDEN);
     let (status, _, _) = common::send(
         &d.router,
@@ -424,14 +437,17 @@ async fn staff_view_and_act_but_only_admins_manage_staff_and_settings() {
             ],
         ),
     )
-    .await;
+    .await
+    .parts();
     assert_eq!(status, StatusCode::FORBIDDEN);
     assert_eq!(
         d.state.store.operator(d.a).await.unwrap().unwrap().name,
         "Northwind Workspace"
     );
     // The same data through the server functions.
-    let (status, _, _) = common::send(&d.router, staff.post_raw("/api/admin/settings", "")).await;
+    let (status, _, _) = common::send(&d.router, staff.post_raw("/api/admin/settings", ""))
+        .await
+        .parts();
     assert_eq!(status, StatusCode::FORBIDDEN);
 
     // Staff may create invites; admins may change settings and add staff.
@@ -439,11 +455,14 @@ async fn staff_view_and_act_but_only_admins_manage_staff_and_settings() {
         &d.router,
         staff.post("/admin/invites", &[("kind", "poster")]),
     )
-    .await;
+    .await
+    .parts();
     assert_eq!(status, StatusCode::SEE_OTHER);
     assert!(location(&headers).contains("done=invite-created"));
     let admin = sign_in(&d.router, A_ADMIN).await;
-    let (_, headers, _) = common::send(&d.router, admin.post("/admin/settings", &settings)).await;
+    let (_, headers, _) = common::send(&d.router, admin.post("/admin/settings", &settings))
+        .await
+        .parts();
     assert_eq!(location(&headers), "/admin/settings?done=saved");
     let op = d.state.store.operator(d.a).await.unwrap().unwrap();
     assert_eq!(
@@ -454,7 +473,8 @@ async fn staff_view_and_act_but_only_admins_manage_staff_and_settings() {
         &d.router,
         admin.post("/admin/settings", &[("name", "X"), ("brand_color", "red")]),
     )
-    .await;
+    .await
+    .parts();
     assert_eq!(location(&headers), "/admin/settings?error=bad-colour");
     let (_, headers, _) = common::send(
         &d.router,
@@ -467,7 +487,8 @@ async fn staff_view_and_act_but_only_admins_manage_staff_and_settings() {
             ],
         ),
     )
-    .await;
+    .await
+    .parts();
     assert_eq!(location(&headers), "/admin/staff?error=weak-password");
     let (_, headers, _) = common::send(
         &d.router,
@@ -480,7 +501,8 @@ async fn staff_view_and_act_but_only_admins_manage_staff_and_settings() {
             ],
         ),
     )
-    .await;
+    .await
+    .parts();
     assert_eq!(location(&headers), "/admin/staff?done=staff-added");
     sign_in(&d.router, "new@a.example").await;
     // Disabling an account ends its sessions.
@@ -499,9 +521,10 @@ async fn staff_view_and_act_but_only_admins_manage_staff_and_settings() {
             &[("role", "staff"), ("disabled", "on")],
         ),
     )
-    .await;
+    .await
+    .parts();
     assert_eq!(location(&headers), "/admin/staff?done=staff-updated");
-    let (status, _, _) = common::send(&d.router, staff.get("/admin")).await;
+    let (status, _, _) = common::send(&d.router, staff.get("/admin")).await.parts();
     assert_eq!(status, StatusCode::FOUND);
 }
 
@@ -520,24 +543,31 @@ async fn journeys_timeline_funnel_csv_resend_and_revoke_on(d: Dash) {
     common::enter_number(&d.router, &d.token, "07400123099").await;
     let b = sign_in(&d.router, A_STAFF).await;
 
-    let (_, _, html) = common::send(&d.router, b.get("/admin")).await;
+    let (_, _, html) = common::send(&d.router, b.get("/admin")).await.parts();
     assert!(html.contains("2 journeys"), "{html}");
     assert!(html.contains("Ada Lovelace") && html.contains("Completed") && html.contains("Apple"));
     assert!(html.contains("Unknown number •••• ••• 099"));
-    let (_, _, html) = common::send(&d.router, b.get("/admin?outcome=not_found")).await;
+    let (_, _, html) = common::send(&d.router, b.get("/admin?outcome=not_found"))
+        .await
+        .parts();
     assert!(
         html.contains("1 journey<") && !html.contains("Ada Lovelace</a>"),
         "{html}"
     );
-    let (_, _, html) = common::send(&d.router, b.get("/admin?q=123001")).await;
+    let (_, _, html) = common::send(&d.router, b.get("/admin?q=123001"))
+        .await
+        .parts();
     assert!(html.contains("1 journey<") && html.contains("Ada Lovelace</a>"));
-    let (_, _, html) = common::send(&d.router, b.get("/admin?q=lovelace&from=not-a-date")).await;
+    let (_, _, html) = common::send(&d.router, b.get("/admin?q=lovelace&from=not-a-date"))
+        .await
+        .parts();
     assert!(
         html.contains("Dates are written like 2026-11-28") && html.contains("Ada Lovelace</a>")
     );
 
-    let (status, _, html) =
-        common::send(&d.router, b.get(&format!("/admin/journeys/{journey}"))).await;
+    let (status, _, html) = common::send(&d.router, b.get(&format!("/admin/journeys/{journey}")))
+        .await
+        .parts();
     assert_eq!(status, StatusCode::OK);
     for label in [
         "Invite opened",
@@ -550,7 +580,9 @@ async fn journeys_timeline_funnel_csv_resend_and_revoke_on(d: Dash) {
     }
 
     let (status, headers, csv) =
-        common::send(&d.router, b.get("/admin/journeys.csv?outcome=completed")).await;
+        common::send(&d.router, b.get("/admin/journeys.csv?outcome=completed"))
+            .await
+            .parts();
     assert_eq!(status, StatusCode::OK);
     assert_eq!(headers[header::CONTENT_TYPE], "text/csv; charset=utf-8");
     let lines: Vec<&str> = csv.lines().collect();
@@ -561,7 +593,9 @@ async fn journeys_timeline_funnel_csv_resend_and_revoke_on(d: Dash) {
     assert_eq!(lines.len(), 2, "{csv}");
     assert!(lines[1].starts_with(&format!("{journey},Ada Lovelace,•••• ••• 001,Northwind Shoreditch,Poster,Pass added,Completed,Apple,")));
 
-    let (_, _, html) = common::send(&d.router, b.get("/admin/funnel")).await;
+    let (_, _, html) = common::send(&d.router, b.get("/admin/funnel"))
+        .await
+        .parts();
     assert!(
         html.contains("Invite opened: 2; Number entered: 2; Member matched: 1"),
         "{html}"
@@ -576,7 +610,8 @@ async fn journeys_timeline_funnel_csv_resend_and_revoke_on(d: Dash) {
         &d.router,
         b.post(&format!("/admin/journeys/{journey}/resend"), &[]),
     )
-    .await;
+    .await
+    .parts();
     assert_eq!(
         location(&headers),
         format!("/admin/journeys/{journey}?done=resent")
@@ -599,20 +634,24 @@ async fn journeys_timeline_funnel_csv_resend_and_revoke_on(d: Dash) {
             &[("back", &format!("/admin/journeys/{journey}"))],
         ),
     )
-    .await;
+    .await
+    .parts();
     assert_eq!(
         location(&headers),
         format!("/admin/journeys/{journey}?done=revoked")
     );
     let passes = d.state.store.wallet_passes_for_member(ada).await.unwrap();
     assert!(passes.iter().all(|p| p.voided_at.is_some()));
-    let (_, _, html) = common::send(&d.router, b.get(&format!("/admin/members/{ada}"))).await;
+    let (_, _, html) = common::send(&d.router, b.get(&format!("/admin/members/{ada}")))
+        .await
+        .parts();
     assert!(html.contains("Revoked"));
     let (_, headers, _) = common::send(
         &d.router,
         b.post(&format!("/admin/members/{ada}/revoke"), &[]),
     )
-    .await;
+    .await
+    .parts();
     assert_eq!(
         location(&headers),
         format!("/admin/members/{ada}?error=nothing-to-revoke")
@@ -625,7 +664,8 @@ async fn journeys_timeline_funnel_csv_resend_and_revoke_on(d: Dash) {
             &[("back", "https://evil.example/")],
         ),
     )
-    .await;
+    .await
+    .parts();
     assert_eq!(location(&headers), "/admin?error=nothing-to-revoke");
 }
 
@@ -660,7 +700,8 @@ async fn invites_by_email_posters_and_qr_downloads_on(d: Dash) {
             ],
         ),
     )
-    .await;
+    .await
+    .parts();
     assert_eq!(location(&headers), "/admin/invites?done=invites-sent");
     let outbox = &d.state.config.mail.outbox_dir;
     let mails: Vec<String> = std::fs::read_dir(outbox)
@@ -680,7 +721,9 @@ async fn invites_by_email_posters_and_qr_downloads_on(d: Dash) {
         .trim()
         .to_owned();
     let (status, _, html) =
-        common::send(&d.router, Request::get(&link).body(Body::empty()).unwrap()).await;
+        common::send(&d.router, Request::get(&link).body(Body::empty()).unwrap())
+            .await
+            .parts();
     assert_eq!(
         status,
         StatusCode::OK,
@@ -688,33 +731,39 @@ async fn invites_by_email_posters_and_qr_downloads_on(d: Dash) {
     );
     assert!(html.contains("Get your digital pass"));
 
-    let (_, headers, _) =
-        common::send(&d.router, b.post("/admin/invites", &[("kind", "member")])).await;
+    let (_, headers, _) = common::send(&d.router, b.post("/admin/invites", &[("kind", "member")]))
+        .await
+        .parts();
     assert_eq!(location(&headers), "/admin/invites?error=choose-members");
     let (_, headers, _) = common::send(
         &d.router,
         b.post("/admin/invites", &[("kind", "poster"), ("days", "999")]),
     )
-    .await;
+    .await
+    .parts();
     assert_eq!(location(&headers), "/admin/invites?error=bad-days");
 
     let (_, headers, _) = common::send(
         &d.router,
         b.post("/admin/invites", &[("kind", "poster"), ("label", "Lobby")]),
     )
-    .await;
+    .await
+    .parts();
     let poster = location(&headers).split('?').next().unwrap().to_owned();
-    let (status, _, html) = common::send(&d.router, b.get(&poster)).await;
+    let (status, _, html) = common::send(&d.router, b.get(&poster)).await.parts();
     assert_eq!(status, StatusCode::OK);
     assert!(html.contains("<svg") && html.contains("Scan the code with your phone"));
     let id = poster.split('/').nth(3).unwrap().to_owned();
     let (status, headers, png) =
-        common::send(&d.router, b.get(&format!("/admin/invites/{id}/qr.png"))).await;
+        common::send(&d.router, b.get(&format!("/admin/invites/{id}/qr.png")))
+            .await
+            .parts();
     assert_eq!(status, StatusCode::OK);
     assert_eq!(headers[header::CONTENT_TYPE], "image/png");
     assert!(png.len() > 100);
-    let (_, headers, svg) =
-        common::send(&d.router, b.get(&format!("/admin/invites/{id}/qr.svg"))).await;
+    let (_, headers, svg) = common::send(&d.router, b.get(&format!("/admin/invites/{id}/qr.svg")))
+        .await
+        .parts();
     assert_eq!(headers[header::CONTENT_TYPE], "image/svg+xml");
     assert!(svg.contains("<svg"));
 
@@ -723,15 +772,19 @@ async fn invites_by_email_posters_and_qr_downloads_on(d: Dash) {
         &d.router,
         b.post(&format!("/admin/invites/{id}/revoke"), &[]),
     )
-    .await;
+    .await
+    .parts();
     assert_eq!(location(&headers), "/admin/invites?done=invite-revoked");
-    let (_, _, html) = common::send(&d.router, b.get("/admin/invites")).await;
+    let (_, _, html) = common::send(&d.router, b.get("/admin/invites"))
+        .await
+        .parts();
     assert!(html.contains("invite-revoked"));
     let (_, headers, _) = common::send(
         &d.router,
         b.post(&format!("/admin/invites/{id}/revoke"), &[]),
     )
-    .await;
+    .await
+    .parts();
     assert_eq!(location(&headers), "/admin/invites?error=expired-invite");
 }
 
@@ -765,7 +818,8 @@ async fn no_admin_route_reaches_another_operators_data_on(d: Dash) {
             &[("kind", "member"), ("member", &ada.to_string())],
         ),
     )
-    .await;
+    .await
+    .parts();
     let a_member_invite = d.state.store.invite_rows(d.a, 10).await.unwrap()[0].id;
     let audit_before = d
         .state
@@ -784,7 +838,7 @@ async fn no_admin_route_reaches_another_operators_data_on(d: Dash) {
         format!("/admin/invites/{a_invite}/qr.png"),
     ];
     for uri in &gets {
-        let (status, _, body) = common::send(&d.router, b.get(uri)).await;
+        let (status, _, body) = common::send(&d.router, b.get(uri)).await.parts();
         assert_eq!(status, StatusCode::NOT_FOUND, "{uri}");
         assert!(
             !body.contains("Lovelace") && !body.contains("Northwind"),
@@ -803,7 +857,7 @@ async fn no_admin_route_reaches_another_operators_data_on(d: Dash) {
     ];
     for (uri, fields) in &posts {
         let fields: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
-        let (status, _, body) = common::send(&d.router, b.post(uri, &fields)).await;
+        let (status, _, body) = common::send(&d.router, b.post(uri, &fields)).await.parts();
         assert_eq!(status, StatusCode::NOT_FOUND, "{uri}");
         assert!(!body.contains("Lovelace"), "{uri}");
     }
@@ -815,7 +869,8 @@ async fn no_admin_route_reaches_another_operators_data_on(d: Dash) {
             &[("kind", "poster"), ("site", &a_site.to_string())],
         ),
     )
-    .await;
+    .await
+    .parts();
     assert_eq!(location(&headers), "/admin/invites?error=bad-number");
     let (_, headers, _) = common::send(
         &d.router,
@@ -824,7 +879,8 @@ async fn no_admin_route_reaches_another_operators_data_on(d: Dash) {
             &[("kind", "member"), ("member", &ada.to_string())],
         ),
     )
-    .await;
+    .await
+    .parts();
     assert_eq!(location(&headers), "/admin/invites?error=no-email");
     assert!(d.state.store.invite_rows(d.b, 10).await.unwrap().is_empty());
     // The server functions behind the pages, called directly.
@@ -833,7 +889,9 @@ async fn no_admin_route_reaches_another_operators_data_on(d: Dash) {
         ("/api/admin/member", format!("id={ada}")),
         ("/api/admin/poster", format!("id={a_invite}")),
     ] {
-        let (status, _, body) = common::send(&d.router, b.post_raw(uri, &body)).await;
+        let (status, _, body) = common::send(&d.router, b.post_raw(uri, &body))
+            .await
+            .parts();
         assert_eq!(status, StatusCode::NOT_FOUND, "{uri}");
         assert!(!body.contains("Lovelace"));
     }
@@ -848,13 +906,15 @@ async fn no_admin_route_reaches_another_operators_data_on(d: Dash) {
         "/admin/settings",
         "/admin/journeys.csv",
     ] {
-        let (status, _, body) = common::send(&d.router, b.get(uri)).await;
+        let (status, _, body) = common::send(&d.router, b.get(uri)).await.parts();
         assert_eq!(status, StatusCode::OK, "{uri}");
         for a_thing in ["Lovelace", "Northwind", A_ADMIN, A_STAFF] {
             assert!(!body.contains(a_thing), "{a_thing} on {uri}");
         }
     }
-    let (_, _, members) = common::send(&d.router, b.get("/admin/members")).await;
+    let (_, _, members) = common::send(&d.router, b.get("/admin/members"))
+        .await
+        .parts();
     assert!(members.contains("Bea Bravo"));
 
     // Nothing of A changed.
@@ -895,15 +955,21 @@ async fn the_audit_log_says_who_did_what_when_and_from_where() {
         &d.router,
         staff.post(&format!("/admin/members/{ada}/revoke"), &[]),
     )
-    .await;
+    .await
+    .parts();
     common::send(
         &d.router,
         staff.post("/admin/invites", &[("kind", "poster")]),
     )
-    .await;
-    common::send(&d.router, staff.get("/admin/journeys.csv")).await;
+    .await
+    .parts();
+    common::send(&d.router, staff.get("/admin/journeys.csv"))
+        .await
+        .parts();
     let admin = sign_in(&d.router, A_ADMIN).await;
-    let (status, _, html) = common::send(&d.router, admin.get("/admin/audit")).await;
+    let (status, _, html) = common::send(&d.router, admin.get("/admin/audit"))
+        .await
+        .parts();
     assert_eq!(status, StatusCode::OK);
     for (who, what) in [
         (A_STAFF, "signed in"),
@@ -954,7 +1020,9 @@ async fn the_qr_code_carries_the_credential_in_the_operators_format() {
         ("sms_hourly_budget", "500"),
         ("credential_format", "signed"),
     ];
-    let (_, headers, _) = common::send(&d.router, admin.post("/admin/settings", &settings)).await;
+    let (_, headers, _) = common::send(&d.router, admin.post("/admin/settings", &settings))
+        .await
+        .parts();
     assert_eq!(location(&headers), "/admin/settings?done=saved");
 
     let pass_json = |body: &[u8]| -> serde_json::Value {
@@ -963,19 +1031,14 @@ async fn the_qr_code_carries_the_credential_in_the_operators_format() {
     let issue = || async {
         common::enter_number(&d.router, &d.token, "07400123002").await;
         let link = common::texted_link(&d.state).await;
-        let res = d
-            .router
-            .clone()
-            .oneshot(
-                Request::post(format!("{link}/apple"))
-                    .body(Body::empty())
-                    .unwrap(),
-            )
-            .await
-            .unwrap();
-        axum::body::to_bytes(res.into_body(), 1 << 22)
-            .await
-            .unwrap()
+        common::send(
+            &d.router,
+            Request::post(format!("{link}/apple"))
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await
+        .body
     };
     let pass = pass_json(&issue().await);
     let token = pass["barcodes"][0]["message"].as_str().unwrap().to_owned();
@@ -985,7 +1048,8 @@ async fn the_qr_code_carries_the_credential_in_the_operators_format() {
             .body(Body::empty())
             .unwrap(),
     )
-    .await;
+    .await
+    .parts();
     assert_eq!(status, StatusCode::OK);
     assert_eq!(
         domain::credentials::verify_token(&token, public.as_bytes())
@@ -1001,7 +1065,9 @@ async fn the_qr_code_carries_the_credential_in_the_operators_format() {
 
     settings.pop();
     settings.push(("credential_format", "wiegand26"));
-    common::send(&d.router, admin.post("/admin/settings", &settings)).await;
+    common::send(&d.router, admin.post("/admin/settings", &settings))
+        .await
+        .parts();
     let pass = pass_json(&issue().await);
     let expected = format!("{:07X}", domain::credentials::wiegand26(42, 1002));
     assert_eq!(pass["barcodes"][0]["message"], expected.as_str());
@@ -1101,7 +1167,8 @@ async fn operators_upload_their_logo_and_icon_for_the_passes() {
             &d.router,
             multipart(&admin, &[("csrf", &csrf), ("kind", kind)], Some(&file)),
         )
-        .await;
+        .await
+        .parts();
         assert_eq!(status, StatusCode::SEE_OTHER);
         assert_eq!(
             location(&headers),
@@ -1113,11 +1180,13 @@ async fn operators_upload_their_logo_and_icon_for_the_passes() {
         &d.router,
         admin.get("/admin/settings?error=image-logo-size"),
     )
-    .await;
+    .await
+    .parts();
     assert!(html.contains("A logo is at most 480 × 150 pixels"));
     assert!(html.contains("src=\"/admin/images/logo.png\""));
-    let (status, headers, served) =
-        common::send(&d.router, admin.get("/admin/images/logo.png")).await;
+    let (status, headers, served) = common::send(&d.router, admin.get("/admin/images/logo.png"))
+        .await
+        .parts();
     assert_eq!(status, StatusCode::OK);
     assert_eq!(headers[header::CONTENT_TYPE], "image/png");
     assert_eq!(served, String::from_utf8_lossy(&logo));
@@ -1127,7 +1196,8 @@ async fn operators_upload_their_logo_and_icon_for_the_passes() {
         &d.router,
         multipart(&admin, &[("kind", "logo")], Some(&png(100, 40))),
     )
-    .await;
+    .await
+    .parts();
     assert_eq!(status, StatusCode::FORBIDDEN);
     let staff = sign_in(&d.router, A_STAFF).await;
     let (status, _, _) = common::send(
@@ -1138,30 +1208,26 @@ async fn operators_upload_their_logo_and_icon_for_the_passes() {
             Some(&png(100, 40)),
         ),
     )
-    .await;
+    .await
+    .parts();
     assert_eq!(status, StatusCode::FORBIDDEN);
     let b = sign_in(&d.router, B_ADMIN).await;
-    let (status, _, _) = common::send(&d.router, b.get("/admin/images/logo.png")).await;
+    let (status, _, _) = common::send(&d.router, b.get("/admin/images/logo.png"))
+        .await
+        .parts();
     assert_eq!(status, StatusCode::NOT_FOUND);
 
     // The pass carries the operator's logo at every scale.
     common::enter_number(&d.router, &d.token, "07400123001").await;
     let link = common::texted_link(&d.state).await;
-    let res = d
-        .router
-        .clone()
-        .oneshot(
-            Request::post(format!("{link}/apple"))
-                .body(Body::empty())
-                .unwrap(),
-        )
-        .await
-        .unwrap();
-    let files = common::unzip(
-        &axum::body::to_bytes(res.into_body(), 1 << 22)
-            .await
+    let res = common::send(
+        &d.router,
+        Request::post(format!("{link}/apple"))
+            .body(Body::empty())
             .unwrap(),
-    );
+    )
+    .await;
+    let files = common::unzip(&res.body);
     for name in ["logo.png", "logo@2x.png", "logo@3x.png"] {
         assert_eq!(files[name], logo, "{name}");
     }
@@ -1175,7 +1241,8 @@ async fn operators_upload_their_logo_and_icon_for_the_passes() {
         &d.router,
         multipart(&admin, &[("csrf", &csrf), ("kind", "strip")], Some(&strip)),
     )
-    .await;
+    .await
+    .parts();
     assert_eq!(location(&headers), "/admin/settings?done=image-saved");
     let pass = d
         .state
@@ -1211,7 +1278,8 @@ async fn operators_upload_their_logo_and_icon_for_the_passes() {
             None,
         ),
     )
-    .await;
+    .await
+    .parts();
     assert_eq!(location(&headers), "/admin/settings?done=image-saved");
     assert!(d
         .state
@@ -1255,7 +1323,9 @@ async fn revocation_feed_on(d: Dash) {
         }
         let router = d.router.clone();
         async move {
-            let (status, _, body) = common::send(&router, req.body(Body::empty()).unwrap()).await;
+            let (status, _, body) = common::send(&router, req.body(Body::empty()).unwrap())
+                .await
+                .parts();
             (
                 status,
                 serde_json::from_str::<serde_json::Value>(&body).unwrap_or_default(),
@@ -1286,7 +1356,8 @@ async fn revocation_feed_on(d: Dash) {
         &d.router,
         staff.post(&format!("/admin/members/{ada}/revoke"), &[]),
     )
-    .await;
+    .await
+    .parts();
     assert!(location(&headers).ends_with("done=revoked"));
 
     let (_, body) = feed(Some(token.expose().into()), 0).await;
@@ -1482,7 +1553,7 @@ async fn no_dashboard_request_gets_a_server_error() {
                 .unwrap()
         };
         let label = format!("case {case}: {} {}", req.method(), req.uri());
-        let (status, _, text) = common::send(&d.router, req).await;
+        let (status, _, text) = common::send(&d.router, req).await.parts();
         assert!(
             !status.is_server_error(),
             "{label} answered {status}: {text}"
@@ -1507,18 +1578,20 @@ async fn the_dashboard_says_when_the_text_budget_is_nearly_used_and_when_it_ran_
                 .and_then(|rest| rest.split_once('>'))
                 .map(|(_, text)| text.split('<').next().unwrap().to_owned())
         };
-        let (_, _, html) = common::send(&d.router, b.get("/admin")).await;
+        let (_, _, html) = common::send(&d.router, b.get("/admin")).await.parts();
         assert_eq!(budget_notice(&html), None, "nothing to say below 80%");
         for n in ["07400123001", "07400123002", "07400123003", "07400123004"] {
             common::enter_number(&d.router, &d.token, n).await;
         }
-        let (_, _, html) = common::send(&d.router, b.get("/admin")).await;
+        let (_, _, html) = common::send(&d.router, b.get("/admin")).await.parts();
         assert_eq!(
             budget_notice(&html).as_deref(),
             Some("80% of your hourly text budget is used (4 of 5 texts in the last hour).")
         );
         common::enter_number(&d.router, &d.token, "07400123005").await;
-        let (_, _, html) = common::send(&d.router, b.get("/admin/members")).await;
+        let (_, _, html) = common::send(&d.router, b.get("/admin/members"))
+            .await
+            .parts();
         let text = budget_notice(&html).expect("a notice on every page");
         assert!(
             text.starts_with("Your hourly text budget (5) ran out at "),

@@ -5,13 +5,11 @@
 
 mod common;
 
-use std::net::SocketAddr;
-
 use axum::body::Body;
-use axum::extract::ConnectInfo;
 use axum::http::{header, Request, StatusCode};
 use axum::Router;
-use tower::ServiceExt as _;
+use common::http::journey_in;
+use common::Reply;
 
 const ADA: &str = "+447400123001";
 const GRACE: &str = "+447400123002";
@@ -26,29 +24,6 @@ struct Env {
     _dir: tempfile::TempDir,
 }
 
-struct Reply {
-    status: StatusCode,
-    headers: header::HeaderMap,
-    body: Vec<u8>,
-}
-
-impl Reply {
-    fn text(&self) -> String {
-        String::from_utf8_lossy(&self.body).into_owned()
-    }
-    fn location(&self) -> String {
-        self.headers
-            .get(header::LOCATION)
-            .map(|v| v.to_str().unwrap().to_owned())
-            .unwrap_or_default()
-    }
-    fn cookie(&self) -> Option<String> {
-        self.headers
-            .get(header::SET_COOKIE)
-            .map(|v| v.to_str().unwrap().split(';').next().unwrap().to_owned())
-    }
-}
-
 async fn env_on(t: common::TestStore, extra: &[(&str, &str)]) -> Env {
     let dir = tempfile::tempdir().unwrap();
     let (state, token) = common::demo_state_with(&t, dir.path(), extra).await;
@@ -59,17 +34,6 @@ async fn env_on(t: common::TestStore, extra: &[(&str, &str)]) -> Env {
         t,
         _dir: dir,
     }
-}
-
-/// The journey id in a phone page.
-fn journey_in(html: &str) -> String {
-    html.split("name=\"journey\" value=\"")
-        .nth(1)
-        .expect("the phone page carries its journey")
-        .split('"')
-        .next()
-        .unwrap()
-        .to_owned()
 }
 
 /// The `j=` of a location.
@@ -85,49 +49,23 @@ fn j_of(location: &str) -> String {
 }
 
 impl Env {
-    async fn send(&self, mut req: Request<Body>, ip: &str) -> Reply {
-        let addr: SocketAddr = if ip.contains(':') {
-            format!("[{ip}]:5000").parse().unwrap()
-        } else {
-            format!("{ip}:5000").parse().unwrap()
-        };
-        req.extensions_mut().insert(ConnectInfo(addr));
-        let res = self.router.clone().oneshot(req).await.unwrap();
-        let status = res.status();
-        let headers = res.headers().clone();
-        let body = axum::body::to_bytes(res.into_body(), 16 << 20)
-            .await
-            .unwrap()
-            .to_vec();
-        Reply {
-            status,
-            headers,
-            body,
-        }
+    async fn send(&self, req: Request<Body>, ip: &str) -> Reply {
+        common::http::send_from(&self.router, req, ip).await
     }
 
     async fn get(&self, path: &str, cookie: Option<&str>) -> Reply {
-        let mut req = Request::get(path)
-            .header(header::ACCEPT, "text/html")
-            .header(
-                header::USER_AGENT,
-                "Mozilla/5.0 (iPhone; CPU iPhone OS 17_4 like Mac OS X)",
-            );
-        if let Some(c) = cookie {
-            req = req.header(header::COOKIE, c);
-        }
-        self.send(req.body(Body::empty()).unwrap(), "198.51.100.1")
-            .await
+        let mut req = common::http::get(path, cookie);
+        req.headers_mut().insert(
+            header::USER_AGENT,
+            "Mozilla/5.0 (iPhone; CPU iPhone OS 17_4 like Mac OS X)"
+                .parse()
+                .unwrap(),
+        );
+        self.send(req, "198.51.100.1").await
     }
 
     async fn post_from(&self, ip: &str, path: &str, form: &str, cookie: Option<&str>) -> Reply {
-        let mut req = Request::post(path)
-            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
-            .header(header::ACCEPT, "text/html");
-        if let Some(c) = cookie {
-            req = req.header(header::COOKIE, c);
-        }
-        self.send(req.body(Body::from(form.to_owned())).unwrap(), ip)
+        self.send(common::http::post_form(path, form, cookie), ip)
             .await
     }
 
@@ -974,17 +912,16 @@ async fn the_dev_outbox_is_only_for_loopback_in_development_with_the_local_sende
     e.texts().await;
     let from = |ip: &str| {
         let mut req = Request::get("/dev/outbox").body(Body::empty()).unwrap();
-        let addr: SocketAddr = format!("{ip}:5000").parse().unwrap();
-        req.extensions_mut().insert(ConnectInfo(addr));
+        common::http::from(&mut req, ip);
         req
     };
-    let (status, _, html) = common::send(&e.router, from("127.0.0.1")).await;
+    let (status, _, html) = common::send(&e.router, from("127.0.0.1")).await.parts();
     assert_eq!(status, StatusCode::OK);
     assert!(
         html.contains("/l/"),
         "the local sender's text with its link"
     );
-    let (status, _, html) = common::send(&e.router, from("203.0.113.8")).await;
+    let (status, _, html) = common::send(&e.router, from("203.0.113.8")).await.parts();
     assert_eq!(status, StatusCode::NOT_FOUND);
     assert!(!html.contains("/l/"));
 
@@ -1003,7 +940,7 @@ async fn the_dev_outbox_is_only_for_loopback_in_development_with_the_local_sende
     .await;
     let a = e.open().await;
     e.submit(&a, ADA).await;
-    let (status, _, html) = common::send(&e.router, from("127.0.0.1")).await;
+    let (status, _, html) = common::send(&e.router, from("127.0.0.1")).await.parts();
     assert_eq!(status, StatusCode::NOT_FOUND);
     assert!(!html.contains("/l/"));
 }

@@ -6,12 +6,10 @@
 
 mod common;
 
-use std::net::SocketAddr;
-
 use axum::body::Body;
-use axum::extract::ConnectInfo;
-use axum::http::{header, HeaderMap, Request, StatusCode};
+use axum::http::{header, Request, StatusCode};
 use axum::Router;
+use common::http::{encode, from, location, set_cookies};
 
 const A_ADMIN: &str = "admin@a.example";
 const A_STAFF: &str = "staff@a.example";
@@ -77,20 +75,6 @@ async fn dashboard_on(t: common::TestStore) -> Dash {
     }
 }
 
-fn location(h: &HeaderMap) -> String {
-    h.get(header::LOCATION)
-        .map(|v| v.to_str().unwrap().to_owned())
-        .unwrap_or_default()
-}
-
-fn encode(fields: &[(&str, &str)]) -> String {
-    fields
-        .iter()
-        .map(|(k, v)| format!("{k}={}", app::types::admin::encode(v)))
-        .collect::<Vec<_>>()
-        .join("&")
-}
-
 /// The value of the hidden `csrf` field in a page, if it has one.
 fn csrf_in(html: &str) -> String {
     html.split("name=\"csrf\" value=\"")
@@ -98,19 +82,6 @@ fn csrf_in(html: &str) -> String {
         .and_then(|rest| rest.split('"').next())
         .unwrap_or_default()
         .to_owned()
-}
-
-/// The `name=value` part of each `Set-Cookie`.
-fn set_cookies(h: &HeaderMap) -> Vec<String> {
-    h.get_all(header::SET_COOKIE)
-        .iter()
-        .map(|v| v.to_str().unwrap().split(';').next().unwrap().to_owned())
-        .collect()
-}
-
-fn from(req: &mut Request<Body>, address: &str) {
-    let addr: SocketAddr = address.parse().unwrap();
-    req.extensions_mut().insert(ConnectInfo(addr));
 }
 
 /// A browser at the sign-in form: the cookies the form page set and the token it carries.
@@ -126,7 +97,7 @@ async fn open_login(router: &Router, address: &'static str) -> LoginForm {
         .body(Body::empty())
         .unwrap();
     from(&mut req, address);
-    let (status, headers, html) = common::send(router, req).await;
+    let (status, headers, html) = common::send(router, req).await.parts();
     assert_eq!(status, StatusCode::OK, "{html}");
     LoginForm {
         cookie: set_cookies(&headers).join("; "),
@@ -198,7 +169,9 @@ async fn sign_in_as(
     address: &'static str,
 ) -> Browser {
     let form = open_login(router, address).await;
-    let (status, headers, body) = common::send(router, form.submit(email, password)).await;
+    let (status, headers, body) = common::send(router, form.submit(email, password))
+        .await
+        .parts();
     assert_eq!(status, StatusCode::SEE_OTHER, "{body}");
     assert_eq!(location(&headers), "/admin", "{email} signs in");
     let cookie = set_cookies(&headers)
@@ -210,7 +183,7 @@ async fn sign_in_as(
         csrf: String::new(),
         address,
     };
-    let (status, _, html) = common::send(router, b.get("/admin")).await;
+    let (status, _, html) = common::send(router, b.get("/admin")).await.parts();
     assert_eq!(status, StatusCode::OK, "{html}");
     b.csrf = csrf_in(&html);
     assert!(!b.csrf.is_empty(), "dashboard pages carry the CSRF token");
@@ -223,7 +196,7 @@ async fn sign_in(router: &Router, email: &str) -> Browser {
 
 /// Whether the session still opens the dashboard.
 async fn signed_in(router: &Router, b: &Browser) -> bool {
-    let (status, _, _) = common::send(router, b.get("/admin")).await;
+    let (status, _, _) = common::send(router, b.get("/admin")).await.parts();
     status == StatusCode::OK
 }
 
@@ -235,7 +208,9 @@ async fn attempt(
     address: &'static str,
 ) -> (StatusCode, String, String) {
     let form = open_login(router, address).await;
-    let (status, headers, body) = common::send(router, form.submit(email, password)).await;
+    let (status, headers, body) = common::send(router, form.submit(email, password))
+        .await
+        .parts();
     (status, location(&headers), body)
 }
 
@@ -336,7 +311,8 @@ async fn send_reset(d: &Dash, owner: &Browser, email: &str) -> String {
         &d.router,
         owner.post(&format!("/admin/staff/{id}/reset"), &[]),
     )
-    .await;
+    .await
+    .parts();
     assert_eq!(status, StatusCode::SEE_OTHER, "{body}");
     assert_eq!(location(&headers), "/admin/staff?done=reset-sent");
     let mails = mails_to(d, email);
@@ -413,7 +389,7 @@ async fn an_unknown_email_gets_the_same_answers_as_an_account_being_locked() {
             .body(Body::empty())
             .unwrap();
         from(&mut req, ATTACKER_ADDRESS);
-        let (status, _, html) = common::send(&d.router, req).await;
+        let (status, _, html) = common::send(&d.router, req).await.parts();
         assert_eq!(status, StatusCode::OK);
         assert!(
             html.contains("locked after too many failed sign-ins. Try again in 15 minutes"),
@@ -447,7 +423,9 @@ async fn parallel_guesses_get_no_more_tries_than_the_lock_allows() {
             let router = d.router.clone();
             tasks.push(tokio::spawn(async move {
                 let guess = format!("guess number {i} of many");
-                common::send(&router, form.submit(A_STAFF, &guess)).await
+                common::send(&router, form.submit(A_STAFF, &guess))
+                    .await
+                    .parts()
             }));
         }
         for task in tasks {
@@ -493,7 +471,9 @@ async fn the_sign_in_form_carries_a_token_bound_to_its_cookie() {
             ("password", PASSWORD),
         ]),
     ] {
-        let (status, headers, html) = common::send(&d.router, form.submit_raw(&body)).await;
+        let (status, headers, html) = common::send(&d.router, form.submit_raw(&body))
+            .await
+            .parts();
         assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
         assert!(html.contains("sign-in form has expired"), "{html}");
         assert!(set_cookies(&headers)
@@ -508,7 +488,9 @@ async fn the_sign_in_form_carries_a_token_bound_to_its_cookie() {
             csrf: form.csrf.clone(),
             address: OWNER_ADDRESS,
         };
-        let (status, _, _) = common::send(&d.router, forged.submit(A_ADMIN, PASSWORD)).await;
+        let (status, _, _) = common::send(&d.router, forged.submit(A_ADMIN, PASSWORD))
+            .await
+            .parts();
         assert_eq!(status, StatusCode::FORBIDDEN, "cookie {cookie:?}");
     }
     // A second visit keeps the browser's cookie: two tabs both work.
@@ -517,11 +499,13 @@ async fn the_sign_in_form_carries_a_token_bound_to_its_cookie() {
         .body(Body::empty())
         .unwrap();
     from(&mut req, OWNER_ADDRESS);
-    let (_, headers, html) = common::send(&d.router, req).await;
+    let (_, headers, html) = common::send(&d.router, req).await.parts();
     assert!(set_cookies(&headers).is_empty(), "no new cookie");
     assert_eq!(csrf_in(&html), form.csrf);
     // The form as a browser submits it works.
-    let (status, headers, _) = common::send(&d.router, form.submit(A_ADMIN, PASSWORD)).await;
+    let (status, headers, _) = common::send(&d.router, form.submit(A_ADMIN, PASSWORD))
+        .await
+        .parts();
     assert_eq!(status, StatusCode::SEE_OTHER);
     assert_eq!(location(&headers), "/admin");
 }
@@ -540,7 +524,7 @@ async fn a_sign_in_from_a_null_or_foreign_origin_is_refused() {
         let mut req = form.submit(A_ADMIN, PASSWORD);
         req.headers_mut().remove(header::ORIGIN);
         req.headers_mut().insert(name, value.parse().unwrap());
-        let (status, headers, html) = common::send(&d.router, req).await;
+        let (status, headers, html) = common::send(&d.router, req).await.parts();
         assert_eq!(status, StatusCode::FORBIDDEN, "{name}: {value}");
         assert!(html.contains("another site"), "{html}");
         assert!(set_cookies(&headers).is_empty(), "{name}: {value}");
@@ -581,7 +565,7 @@ async fn no_dashboard_form_is_accepted_from_a_null_or_foreign_origin() {
             );
             req.headers_mut()
                 .insert(header::ORIGIN, origin.parse().unwrap());
-            let (status, _, html) = common::send(&d.router, req).await;
+            let (status, _, html) = common::send(&d.router, req).await.parts();
             assert_eq!(status, StatusCode::FORBIDDEN, "{origin} {route}: {html}");
             assert!(html.contains("another site"), "{origin} {route}: {html}");
         }
@@ -604,12 +588,13 @@ async fn no_dashboard_form_is_accepted_from_a_null_or_foreign_origin() {
         &d.router,
         owner.post("/admin/invites", &[("kind", "poster")]),
     )
-    .await;
+    .await
+    .parts();
     assert_eq!(status, StatusCode::SEE_OTHER);
     assert!(location(&headers).ends_with("/poster?done=invite-created"));
     let mut req = owner.post("/admin/invites", &[("kind", "poster")]);
     req.headers_mut().remove(header::ORIGIN);
-    let (status, _, _) = common::send(&d.router, req).await;
+    let (status, _, _) = common::send(&d.router, req).await.parts();
     assert_eq!(status, StatusCode::SEE_OTHER);
 }
 
@@ -621,16 +606,17 @@ async fn dashboard_pages_let_the_browser_send_its_origin() {
     let owner = sign_in(&d.router, A_ADMIN).await;
     let mut req = Request::get("/admin/login").body(Body::empty()).unwrap();
     from(&mut req, OWNER_ADDRESS);
-    let (_, headers, _) = common::send(&d.router, req).await;
+    let (_, headers, _) = common::send(&d.router, req).await.parts();
     assert_eq!(headers[header::REFERRER_POLICY], "same-origin");
-    let (_, headers, _) = common::send(&d.router, owner.get("/admin")).await;
+    let (_, headers, _) = common::send(&d.router, owner.get("/admin")).await.parts();
     assert_eq!(headers[header::REFERRER_POLICY], "same-origin");
     // The member's pages keep theirs.
     let (_, headers, _) = common::send(
         &d.router,
         Request::get("/healthz").body(Body::empty()).unwrap(),
     )
-    .await;
+    .await
+    .parts();
     assert_eq!(headers[header::REFERRER_POLICY], "no-referrer");
 }
 
@@ -645,7 +631,9 @@ async fn staff_change_their_password_and_their_other_sessions_end() {
         let elsewhere = sign_in_as(&d.router, A_STAFF, PASSWORD, ATTACKER_ADDRESS).await;
         let colleague = sign_in(&d.router, A_ADMIN).await;
 
-        let (status, _, html) = common::send(&d.router, here.get("/admin/account")).await;
+        let (status, _, html) = common::send(&d.router, here.get("/admin/account"))
+            .await
+            .parts();
         assert_eq!(status, StatusCode::OK, "{name}: {html}");
         assert!(html.contains("Change your password"), "{name}: {html}");
         assert!(html.contains("name=\"current_password\""), "{name}");
@@ -675,7 +663,7 @@ async fn staff_change_their_password_and_their_other_sessions_end() {
                 "password-mismatch",
             ),
         ] {
-            let (status, headers, _) = common::send(&d.router, req).await;
+            let (status, headers, _) = common::send(&d.router, req).await.parts();
             assert_eq!(status, StatusCode::SEE_OTHER, "{name}");
             assert_eq!(
                 location(&headers),
@@ -694,18 +682,23 @@ async fn staff_change_their_password_and_their_other_sessions_end() {
                 .body(Body::empty())
                 .unwrap(),
         )
-        .await;
+        .await
+        .parts();
         assert!(!headers.contains_key(header::LOCATION), "{name}");
 
         let (status, headers, _) =
-            common::send(&d.router, change(PASSWORD, NEW_PASSWORD, NEW_PASSWORD)).await;
+            common::send(&d.router, change(PASSWORD, NEW_PASSWORD, NEW_PASSWORD))
+                .await
+                .parts();
         assert_eq!(status, StatusCode::SEE_OTHER, "{name}");
         assert_eq!(
             location(&headers),
             "/admin/account?done=password-changed",
             "{name}"
         );
-        let (_, _, html) = common::send(&d.router, here.get(&location(&headers))).await;
+        let (_, _, html) = common::send(&d.router, here.get(&location(&headers)))
+            .await
+            .parts();
         assert!(html.contains("Your password is changed"), "{name}: {html}");
 
         assert!(
@@ -753,7 +746,8 @@ async fn guessing_the_current_password_on_the_change_form_is_limited() {
                 ],
             ),
         )
-        .await;
+        .await
+        .parts();
         last = location(&headers);
     }
     assert_eq!(last, "/admin/account?error=password-tries");
@@ -769,7 +763,8 @@ async fn guessing_the_current_password_on_the_change_form_is_limited() {
             ],
         ),
     )
-    .await;
+    .await
+    .parts();
     assert_eq!(location(&headers), "/admin/account?error=password-tries");
 }
 
@@ -783,7 +778,9 @@ async fn a_reset_link_works_once_for_thirty_minutes_and_a_forged_one_never() {
         let owner = sign_in(&d.router, A_ADMIN).await;
         let old_session = sign_in(&d.router, A_STAFF).await;
 
-        let (_, _, html) = common::send(&d.router, owner.get("/admin/staff")).await;
+        let (_, _, html) = common::send(&d.router, owner.get("/admin/staff"))
+            .await
+            .parts();
         assert!(html.contains("Send reset link"), "{name}: {html}");
         let link = send_reset(&d, &owner, A_STAFF).await;
         let token = link.rsplit('/').next().unwrap().to_owned();
@@ -807,7 +804,9 @@ async fn a_reset_link_works_once_for_thirty_minutes_and_a_forged_one_never() {
         // The page offers the form; opening it (as a mail scanner does) uses nothing.
         for _ in 0..2 {
             let (status, headers, html) =
-                common::send(&d.router, Request::get(&link).body(Body::empty()).unwrap()).await;
+                common::send(&d.router, Request::get(&link).body(Body::empty()).unwrap())
+                    .await
+                    .parts();
             assert_eq!(status, StatusCode::OK, "{name}: {html}");
             assert!(html.contains("Choose a new password"), "{name}: {html}");
             assert!(html.contains(A_STAFF), "{name}: says whose account");
@@ -815,8 +814,9 @@ async fn a_reset_link_works_once_for_thirty_minutes_and_a_forged_one_never() {
             assert_eq!(headers[header::CACHE_CONTROL], "no-store", "{name}");
         }
         // A weak or mismatched password: told, and the link still works.
-        let (status, headers, _) =
-            common::send(&d.router, reset_post(&link, "short", "short")).await;
+        let (status, headers, _) = common::send(&d.router, reset_post(&link, "short", "short"))
+            .await
+            .parts();
         assert_eq!(status, StatusCode::SEE_OTHER, "{name}");
         assert_eq!(
             location(&headers),
@@ -829,13 +829,15 @@ async fn a_reset_link_works_once_for_thirty_minutes_and_a_forged_one_never() {
                 .body(Body::empty())
                 .unwrap(),
         )
-        .await;
+        .await
+        .parts();
         assert!(html.contains("at least 12 characters"), "{name}: {html}");
         let (_, headers, _) = common::send(
             &d.router,
             reset_post(&link, NEW_PASSWORD, "something else entirely"),
         )
-        .await;
+        .await
+        .parts();
         assert_eq!(
             location(&headers),
             format!("{link}?error=password-mismatch"),
@@ -843,7 +845,9 @@ async fn a_reset_link_works_once_for_thirty_minutes_and_a_forged_one_never() {
         );
 
         let (status, headers, _) =
-            common::send(&d.router, reset_post(&link, NEW_PASSWORD, NEW_PASSWORD)).await;
+            common::send(&d.router, reset_post(&link, NEW_PASSWORD, NEW_PASSWORD))
+                .await
+                .parts();
         assert_eq!(status, StatusCode::SEE_OTHER, "{name}");
         assert_eq!(
             location(&headers),
@@ -856,7 +860,8 @@ async fn a_reset_link_works_once_for_thirty_minutes_and_a_forged_one_never() {
                 .body(Body::empty())
                 .unwrap(),
         )
-        .await;
+        .await
+        .parts();
         assert!(html.contains("Your new password is set"), "{name}: {html}");
         assert!(
             !signed_in(&d.router, &old_session).await,
@@ -868,12 +873,15 @@ async fn a_reset_link_works_once_for_thirty_minutes_and_a_forged_one_never() {
         sign_in_as(&d.router, A_STAFF, NEW_PASSWORD, OWNER_ADDRESS).await;
 
         // Twice: refused, the password stays.
-        let (status, _, html) =
-            common::send(&d.router, reset_post(&link, PASSWORD, PASSWORD)).await;
+        let (status, _, html) = common::send(&d.router, reset_post(&link, PASSWORD, PASSWORD))
+            .await
+            .parts();
         assert_eq!(status, StatusCode::GONE, "{name}: {html}");
         assert!(html.contains("already used"), "{name}: {html}");
         let (status, _, html) =
-            common::send(&d.router, Request::get(&link).body(Body::empty()).unwrap()).await;
+            common::send(&d.router, Request::get(&link).body(Body::empty()).unwrap())
+                .await
+                .parts();
         assert_eq!(status, StatusCode::GONE, "{name}");
         assert!(html.contains("already used"), "{name}: {html}");
         assert!(!html.contains("name=\"password\""), "{name}: no form");
@@ -888,11 +896,14 @@ async fn a_reset_link_works_once_for_thirty_minutes_and_a_forged_one_never() {
         )
         .await;
         let (status, _, html) =
-            common::send(&d.router, Request::get(&link).body(Body::empty()).unwrap()).await;
+            common::send(&d.router, Request::get(&link).body(Body::empty()).unwrap())
+                .await
+                .parts();
         assert_eq!(status, StatusCode::GONE, "{name}");
         assert!(html.contains("expired"), "{name}: {html}");
-        let (status, _, html) =
-            common::send(&d.router, reset_post(&link, PASSWORD, PASSWORD)).await;
+        let (status, _, html) = common::send(&d.router, reset_post(&link, PASSWORD, PASSWORD))
+            .await
+            .parts();
         assert_eq!(status, StatusCode::GONE, "{name}");
         assert!(html.contains("expired"), "{name}: {html}");
         sign_in_as(&d.router, A_STAFF, NEW_PASSWORD, OWNER_ADDRESS).await;
@@ -900,7 +911,9 @@ async fn a_reset_link_works_once_for_thirty_minutes_and_a_forged_one_never() {
         // A newer link replaces an older one.
         let first = send_reset(&d, &owner, A_STAFF).await;
         let second = send_reset(&d, &owner, A_STAFF).await;
-        let (status, _, _) = common::send(&d.router, reset_post(&first, PASSWORD, PASSWORD)).await;
+        let (status, _, _) = common::send(&d.router, reset_post(&first, PASSWORD, PASSWORD))
+            .await
+            .parts();
         assert_eq!(
             status,
             StatusCode::GONE,
@@ -910,7 +923,8 @@ async fn a_reset_link_works_once_for_thirty_minutes_and_a_forged_one_never() {
             &d.router,
             Request::get(&second).body(Body::empty()).unwrap(),
         )
-        .await;
+        .await
+        .parts();
         assert_eq!(status, StatusCode::OK, "{name}");
 
         // Forged, malformed or truncated tokens: a clear message, never a server error.
@@ -922,17 +936,20 @@ async fn a_reset_link_works_once_for_thirty_minutes_and_a_forged_one_never() {
             format!("/admin/reset/{}", "a".repeat(400)),
         ] {
             let (status, _, html) =
-                common::send(&d.router, Request::get(&bad).body(Body::empty()).unwrap()).await;
+                common::send(&d.router, Request::get(&bad).body(Body::empty()).unwrap())
+                    .await
+                    .parts();
             assert_eq!(status, StatusCode::NOT_FOUND, "{name}: GET {bad}");
             assert!(html.contains("not valid"), "{name}: {html}");
-            let (status, _, html) =
-                common::send(&d.router, reset_post(&bad, PASSWORD, PASSWORD)).await;
+            let (status, _, html) = common::send(&d.router, reset_post(&bad, PASSWORD, PASSWORD))
+                .await
+                .parts();
             assert_eq!(status, StatusCode::NOT_FOUND, "{name}: POST {bad}");
             assert!(html.contains("not valid"), "{name}: {html}");
         }
         let mut garbage = reset_post(&second, PASSWORD, PASSWORD);
         *garbage.body_mut() = Body::from("%%%&&==\u{0}");
-        let (status, _, _) = common::send(&d.router, garbage).await;
+        let (status, _, _) = common::send(&d.router, garbage).await.parts();
         assert!(!status.is_server_error(), "{name}: {status}");
         sign_in_as(&d.router, A_STAFF, NEW_PASSWORD, OWNER_ADDRESS).await;
     }
@@ -951,7 +968,8 @@ async fn only_an_owner_of_the_team_sends_reset_links() {
             &d.router,
             member.post(&format!("/admin/staff/{admin}/reset"), &[]),
         )
-        .await;
+        .await
+        .parts();
         assert_eq!(status, StatusCode::FORBIDDEN, "{name}: {html}");
         assert!(mails_to(&d, A_ADMIN).is_empty(), "{name}");
         // Another operator's owner cannot reach this team's accounts.
@@ -960,7 +978,8 @@ async fn only_an_owner_of_the_team_sends_reset_links() {
             &d.router,
             other.post(&format!("/admin/staff/{staff}/reset"), &[]),
         )
-        .await;
+        .await
+        .parts();
         assert_eq!(status, StatusCode::NOT_FOUND, "{name}");
         assert!(mails_to(&d, A_STAFF).is_empty(), "{name}");
         // Without a session or its token: refused.
@@ -970,7 +989,7 @@ async fn only_an_owner_of_the_team_sends_reset_links() {
             .body(Body::from(""))
             .unwrap();
         from(&mut req, OWNER_ADDRESS);
-        let (status, _, _) = common::send(&d.router, req).await;
+        let (status, _, _) = common::send(&d.router, req).await.parts();
         assert_eq!(status, StatusCode::FORBIDDEN, "{name}");
         assert!(mails_to(&d, A_STAFF).is_empty(), "{name}");
         // The owner can; a disabled account gets no link.
@@ -985,7 +1004,8 @@ async fn only_an_owner_of_the_team_sends_reset_links() {
             &d.router,
             owner.post(&format!("/admin/staff/{staff}/reset"), &[]),
         )
-        .await;
+        .await
+        .parts();
         assert_eq!(
             location(&headers),
             "/admin/staff?error=staff-disabled",
@@ -997,7 +1017,8 @@ async fn only_an_owner_of_the_team_sends_reset_links() {
                 &d.router,
                 owner.post(&format!("/admin/staff/{bad}/reset"), &[]),
             )
-            .await;
+            .await
+            .parts();
             assert_eq!(status, StatusCode::NOT_FOUND, "{name}: {bad}");
         }
         let audit = d.state.store.audit_entries(d.a, 100, 0).await.unwrap();

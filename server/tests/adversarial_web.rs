@@ -6,12 +6,10 @@
 mod common;
 
 use std::collections::HashMap;
-use std::net::SocketAddr;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use axum::body::Body;
-use axum::extract::ConnectInfo;
 use axum::http::{header, HeaderMap, Request, StatusCode};
 use axum::Router;
 
@@ -34,13 +32,6 @@ async fn demo_app(extra: &[(&str, &str)]) -> App {
         t,
         _dir: dir,
     }
-}
-
-fn get(uri: &str) -> Request<Body> {
-    Request::get(uri)
-        .header(header::ACCEPT, "text/html")
-        .body(Body::empty())
-        .unwrap()
 }
 
 /// The policy's directives: name → sources.
@@ -164,7 +155,9 @@ fn assert_policy_lets_the_page_work(uri: &str, headers: &HeaderMap, html: &str) 
 async fn every_html_answer_carries_a_policy_its_inline_scripts_satisfy() {
     let a = demo_app(&[]).await;
     let phone = format!("/i/{}", a.token);
-    let (status, headers, html) = common::send(&a.router, get(&phone)).await;
+    let (status, headers, html) = common::send(&a.router, common::http::get(&phone, None))
+        .await
+        .parts();
     assert_eq!(status, StatusCode::OK);
     let scripts = inline_scripts(&html);
     assert!(
@@ -177,7 +170,9 @@ async fn every_html_answer_carries_a_policy_its_inline_scripts_satisfy() {
     let nonce = attribute(&scripts[0].0, "nonce").expect("the loader has a nonce");
 
     // A nonce is good for one answer only.
-    let (_, again, html_again) = common::send(&a.router, get(&phone)).await;
+    let (_, again, html_again) = common::send(&a.router, common::http::get(&phone, None))
+        .await
+        .parts();
     let nonce_again = attribute(&inline_scripts(&html_again)[0].0, "nonce").unwrap();
     assert_ne!(nonce, nonce_again, "a fresh nonce for every answer");
     assert_policy_lets_the_page_work(&phone, &again, &html_again);
@@ -191,7 +186,9 @@ async fn every_html_answer_carries_a_policy_its_inline_scripts_satisfy() {
         "/l/not-a-real-link".to_owned(),
         "/no/such/page".to_owned(),
     ] {
-        let (_, headers, html) = common::send(&a.router, get(&uri)).await;
+        let (_, headers, html) = common::send(&a.router, common::http::get(&uri, None))
+            .await
+            .parts();
         assert!(
             headers[header::CONTENT_TYPE]
                 .to_str()
@@ -209,13 +206,16 @@ async fn every_html_answer_carries_a_policy_its_inline_scripts_satisfy() {
             .body(Body::from("csrf=x"))
             .unwrap(),
     )
-    .await;
+    .await
+    .parts();
     assert_eq!(status, StatusCode::FORBIDDEN, "{html}");
     assert_policy_lets_the_page_work("the dashboard's refusal page", &headers, &html);
 
     // HSTS on an https public URL, on every answer.
     for uri in [phone.as_str(), "/healthz"] {
-        let (_, headers, _) = common::send(&a.router, get(uri)).await;
+        let (_, headers, _) = common::send(&a.router, common::http::get(uri, None))
+            .await
+            .parts();
         assert_eq!(
             headers
                 .get(header::STRICT_TRANSPORT_SECURITY)
@@ -232,7 +232,9 @@ async fn every_html_answer_carries_a_policy_its_inline_scripts_satisfy() {
         "/admin/login".to_owned(),
         "/admin".to_owned(),
     ] {
-        let (_, headers, _) = common::send(&a.router, get(&uri)).await;
+        let (_, headers, _) = common::send(&a.router, common::http::get(&uri, None))
+            .await
+            .parts();
         assert_eq!(
             headers
                 .get(header::CACHE_CONTROL)
@@ -246,7 +248,12 @@ async fn every_html_answer_carries_a_policy_its_inline_scripts_satisfy() {
 #[tokio::test]
 async fn no_hsts_over_plain_http() {
     let a = demo_app(&[("ELUMO_PUBLIC_URL", "http://127.0.0.1:3000")]).await;
-    let (_, headers, html) = common::send(&a.router, get(&format!("/i/{}", a.token))).await;
+    let (_, headers, html) = common::send(
+        &a.router,
+        common::http::get(&format!("/i/{}", a.token), None),
+    )
+    .await
+    .parts();
     assert!(headers.get(header::STRICT_TRANSPORT_SECURITY).is_none());
     assert_policy_lets_the_page_work("the phone page over http", &headers, &html);
 }
@@ -463,7 +470,8 @@ async fn csv_export_neutralises_formulas_and_keeps_awkward_names_intact() {
             .body(Body::empty())
             .unwrap(),
     )
-    .await;
+    .await
+    .parts();
     assert_eq!(status, StatusCode::OK, "{csv_text}");
     assert_eq!(headers[header::CONTENT_TYPE], "text/csv; charset=utf-8");
 
@@ -635,8 +643,7 @@ fn log_post(from: &str, body: impl Into<Body>) -> Request<Body> {
         .header(header::CONTENT_TYPE, "application/json")
         .body(body.into())
         .unwrap();
-    let addr: SocketAddr = format!("{from}:50000").parse().unwrap();
-    req.extensions_mut().insert(ConnectInfo(addr));
+    common::http::from(&mut req, &format!("{from}:50000"));
     req
 }
 
@@ -646,16 +653,22 @@ async fn the_passkit_log_is_bounded_in_size_and_rate() {
     let line = |n: usize| serde_json::json!({"logs": ["x".repeat(n)]}).to_string();
 
     // Too large: refused without reading it all, and said so.
-    let (status, _, _) = common::send(&a.router, log_post("192.0.2.1", line(70 * 1024))).await;
+    let (status, _, _) = common::send(&a.router, log_post("192.0.2.1", line(70 * 1024)))
+        .await
+        .parts();
     assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE);
     // Junk is a client error, never a 500.
-    let (status, _, _) = common::send(&a.router, log_post("192.0.2.1", "not json")).await;
+    let (status, _, _) = common::send(&a.router, log_post("192.0.2.1", "not json"))
+        .await
+        .parts();
     assert_eq!(status, StatusCode::BAD_REQUEST);
 
     // One address may report a few times, then waits; another address is not affected.
     let mut limited = None;
     for i in 0..200 {
-        let (status, headers, _) = common::send(&a.router, log_post("192.0.2.7", line(100))).await;
+        let (status, headers, _) = common::send(&a.router, log_post("192.0.2.7", line(100)))
+            .await
+            .parts();
         if status == StatusCode::TOO_MANY_REQUESTS {
             limited = Some((i, headers));
             break;
@@ -673,6 +686,8 @@ async fn the_passkit_log_is_bounded_in_size_and_rate() {
         .parse()
         .unwrap();
     assert!(wait > 0 && wait <= 600, "Retry-After {wait}");
-    let (status, _, _) = common::send(&a.router, log_post("192.0.2.8", line(100))).await;
+    let (status, _, _) = common::send(&a.router, log_post("192.0.2.8", line(100)))
+        .await
+        .parts();
     assert_eq!(status, StatusCode::OK);
 }

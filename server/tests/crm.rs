@@ -21,7 +21,6 @@ use domain::crm::{Auth, CrmError};
 use domain::retry::RetryPolicy;
 use domain::store::{SqlOperator, Store, SyncMode};
 use serde_json::{json, Value};
-use tower::ServiceExt as _;
 
 // ---- helpers ----
 
@@ -794,12 +793,8 @@ async fn hook() -> Hook {
 
 impl Hook {
     async fn send(&self, req: Request<Body>) -> (StatusCode, String) {
-        let res = self.router.clone().oneshot(req).await.unwrap();
-        let status = res.status();
-        let body = axum::body::to_bytes(res.into_body(), 1 << 20)
-            .await
-            .unwrap();
-        (status, String::from_utf8_lossy(&body).into_owned())
+        let reply = common::send(&self.router, req).await;
+        (reply.status, reply.text())
     }
 
     async fn deliver(&self, slug: &str, body: &str, ts: i64, secret: &str) -> (StatusCode, String) {
@@ -822,25 +817,11 @@ impl Hook {
     }
 
     async fn get(&self, path: &str, cookie: Option<&str>) -> (StatusCode, String) {
-        let mut req = Request::get(path).header(header::ACCEPT, "text/html");
-        if let Some(c) = cookie {
-            req = req.header(header::COOKIE, c);
-        }
-        self.send(req.body(Body::empty()).unwrap()).await
+        self.send(common::http::get(path, cookie)).await
     }
 
-    async fn post_form(&self, path: &str, form: &str) -> Response {
-        self.router
-            .clone()
-            .oneshot(
-                Request::post(path)
-                    .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
-                    .header(header::ACCEPT, "text/html")
-                    .body(Body::from(form.to_owned()))
-                    .unwrap(),
-            )
-            .await
-            .unwrap()
+    async fn post_form(&self, path: &str, form: &str) -> common::Reply {
+        common::send(&self.router, common::http::post_form(path, form, None)).await
     }
 
     /// Enters `number` on the demo invite; returns the journey's public id.
@@ -1063,7 +1044,7 @@ async fn a_deactivated_member_cannot_start_a_journey_and_their_passes_are_voided
         "{page}"
     );
     let res = h.post_form(&format!("{link}/apple"), "").await;
-    assert_ne!(res.status(), StatusCode::OK, "the link issues nothing now");
+    assert_ne!(res.status, StatusCode::OK, "the link issues nothing now");
 
     let journey = h.enter("07400123001").await;
     assert_eq!(

@@ -13,7 +13,6 @@ use axum::extract::{Path, State};
 use axum::http::{header, HeaderMap, Method, Request, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde_json::{json, Value};
-use tower::ServiceExt as _;
 
 #[derive(Clone, Default)]
 struct Google {
@@ -161,13 +160,7 @@ async fn env() -> Env {
 
 impl Env {
     async fn send(&self, req: Request<Body>) -> (StatusCode, HeaderMap, String) {
-        let res = self.router.clone().oneshot(req).await.unwrap();
-        let status = res.status();
-        let headers = res.headers().clone();
-        let body = axum::body::to_bytes(res.into_body(), 1 << 20)
-            .await
-            .unwrap();
-        (status, headers, String::from_utf8_lossy(&body).into_owned())
+        common::send(&self.router, req).await.parts()
     }
 
     /// The journey for `number`, up to the link from the text.
@@ -183,9 +176,7 @@ impl Env {
         }
         let (status, headers, body) = self.send(req.body(Body::empty()).unwrap()).await;
         assert_eq!(status, StatusCode::SEE_OTHER, "{body}");
-        let cookie = headers
-            .get(header::SET_COOKIE)
-            .map(|v| v.to_str().unwrap().split(';').next().unwrap().to_owned());
+        let cookie = common::http::set_cookies(&headers).into_iter().next();
         (
             headers[header::LOCATION].to_str().unwrap().to_owned(),
             cookie,

@@ -31,46 +31,27 @@ async fn demo_app() -> App {
     }
 }
 
-fn get_req(uri: &str) -> Request<Body> {
-    Request::get(uri)
-        .header(header::ACCEPT, "text/html")
-        .body(Body::empty())
-        .unwrap()
-}
-
 /// A plain HTML form post, as a browser without JavaScript sends it.
 fn form_post(fields: &[(&str, &str)]) -> Request<Body> {
-    let body: String = fields
-        .iter()
-        .map(|(k, v)| format!("{k}={}", enc(v)))
-        .collect::<Vec<_>>()
-        .join("&");
-    Request::post("/api/submit_number")
-        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
-        .header(header::ACCEPT, "text/html,application/xhtml+xml")
-        .body(Body::from(body))
-        .unwrap()
-}
-
-fn enc(v: &str) -> String {
-    v.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' => (b as char).to_string(),
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
+    let mut req =
+        common::http::post_form("/api/submit_number", &common::http::encode(fields), None);
+    req.headers_mut().insert(
+        header::ACCEPT,
+        "text/html,application/xhtml+xml".parse().unwrap(),
+    );
+    req
 }
 
 /// Opens the invite page and returns the journey id the form carries.
 async fn open_invite(app: &App) -> (String, String) {
-    let (status, _, html) = common::send(&app.router, get_req(&format!("/i/{}", app.token))).await;
+    let (status, _, html) = common::send(
+        &app.router,
+        common::http::get(&format!("/i/{}", app.token), None),
+    )
+    .await
+    .parts();
     assert_eq!(status, StatusCode::OK);
-    let journey = html
-        .split("name=\"journey\" value=\"")
-        .nth(1)
-        .and_then(|rest| rest.split('"').next())
-        .expect("the form carries its journey")
-        .to_owned();
+    let journey = common::http::journey_in(&html);
     (html, journey)
 }
 
@@ -84,12 +65,9 @@ async fn submit(app: &App, journey: &str, region: &str, number: &str) -> (Status
             ("number", number),
         ]),
     )
-    .await;
-    let location = headers
-        .get(header::LOCATION)
-        .map(|v| v.to_str().unwrap().to_owned())
-        .unwrap_or_default();
-    (status, location)
+    .await
+    .parts();
+    (status, common::http::location(&headers))
 }
 
 async fn events(app: &App, journey: &str) -> Vec<(String, String)> {
@@ -113,12 +91,18 @@ async fn events(app: &App, journey: &str) -> Vec<(String, String)> {
 #[tokio::test]
 async fn health_and_readiness() {
     let app = demo_app().await;
-    let (status, _, body) = common::send(&app.router, get_req("/healthz")).await;
+    let (status, _, body) = common::send(&app.router, common::http::get("/healthz", None))
+        .await
+        .parts();
     assert_eq!((status, body.as_str()), (StatusCode::OK, "ok"));
-    let (status, _, body) = common::send(&app.router, get_req("/readyz")).await;
+    let (status, _, body) = common::send(&app.router, common::http::get("/readyz", None))
+        .await
+        .parts();
     assert_eq!((status, body.as_str()), (StatusCode::OK, "ready"));
     app.state.store.close().await;
-    let (status, _, _) = common::send(&app.router, get_req("/readyz")).await;
+    let (status, _, _) = common::send(&app.router, common::http::get("/readyz", None))
+        .await
+        .parts();
     assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
 }
 
@@ -160,7 +144,9 @@ async fn a_directory_number_leads_to_check_your_messages() {
     let (status, location) = submit(&app, &journey, "GB", "07400 123001").await;
     assert_eq!(status, StatusCode::FOUND);
     assert_eq!(location, format!("/i/{}/sent?j={journey}", app.token));
-    let (status, _, html) = common::send(&app.router, get_req(&location)).await;
+    let (status, _, html) = common::send(&app.router, common::http::get(&location, None))
+        .await
+        .parts();
     assert_eq!(status, StatusCode::OK);
     assert!(html.contains("Check your messages"));
     assert!(html.contains("•••• ••• 001"), "the number is shown masked");
@@ -203,7 +189,9 @@ async fn every_miss_shows_the_same_message_and_records_why() {
         let (status, location) = submit(&app, &journey, "GB", number).await;
         assert_eq!(status, StatusCode::FOUND);
         assert_eq!(location, format!("/i/{}?j={journey}", app.token));
-        let (status, _, html) = common::send(&app.router, get_req(&location)).await;
+        let (status, _, html) = common::send(&app.router, common::http::get(&location, None))
+            .await
+            .parts();
         assert_eq!(status, StatusCode::OK);
         assert!(
             html.contains("We couldn&#x27;t find that number")
@@ -287,7 +275,9 @@ async fn malformed_numbers_get_a_clear_message_and_keep_what_was_typed() {
     let app = demo_app().await;
     let (_, journey) = open_invite(&app).await;
     let (_, location) = submit(&app, &journey, "GB", "020 7946 0123").await;
-    let (_, _, html) = common::send(&app.router, get_req(&location)).await;
+    let (_, _, html) = common::send(&app.router, common::http::get(&location, None))
+        .await
+        .parts();
     assert!(html.contains("That looks like a landline"), "{html}");
     assert!(html.contains(r#"value="020 7946 0123""#));
     assert!(html.contains(r#"aria-invalid="true""#));
@@ -296,10 +286,17 @@ async fn malformed_numbers_get_a_clear_message_and_keep_what_was_typed() {
 #[tokio::test]
 async fn unknown_and_expired_invites_get_a_clear_page() {
     let app = demo_app().await;
-    let (status, _, html) = common::send(&app.router, get_req("/i/AAAAAAAAAAAAAAAAAAAAAA")).await;
+    let (status, _, html) = common::send(
+        &app.router,
+        common::http::get("/i/AAAAAAAAAAAAAAAAAAAAAA", None),
+    )
+    .await
+    .parts();
     assert_eq!(status, StatusCode::NOT_FOUND);
     assert!(html.contains("This link isn&#x27;t valid") || html.contains("This link isn't valid"));
-    let (status, _, _) = common::send(&app.router, get_req("/i/%3Cscript%3E")).await;
+    let (status, _, _) = common::send(&app.router, common::http::get("/i/%3Cscript%3E", None))
+        .await
+        .parts();
     assert_eq!(status, StatusCode::NOT_FOUND);
 
     let token = domain::tokens::Token::generate(16);
@@ -315,8 +312,12 @@ async fn unknown_and_expired_invites_get_a_clear_page() {
         })
         .await
         .unwrap();
-    let (status, _, html) =
-        common::send(&app.router, get_req(&format!("/i/{}", token.expose()))).await;
+    let (status, _, html) = common::send(
+        &app.router,
+        common::http::get(&format!("/i/{}", token.expose()), None),
+    )
+    .await
+    .parts();
     assert_eq!(status, StatusCode::GONE);
     assert!(html.contains("This invitation has expired"));
 }
@@ -333,7 +334,7 @@ async fn the_island_gets_data_not_redirects() {
             app.token
         )))
         .unwrap();
-    let (status, _, body) = common::send(&app.router, req).await;
+    let (status, _, body) = common::send(&app.router, req).await.parts();
     assert_eq!(status, StatusCode::OK);
     let v: serde_json::Value = serde_json::from_str(&body).unwrap();
     assert_eq!(v["NotFound"]["number"], "07400123099");
@@ -352,7 +353,7 @@ async fn hand_made_requests_never_get_a_500() {
             .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
             .body(Body::from(body))
             .unwrap();
-        let (status, _, _) = common::send(&app.router, req).await;
+        let (status, _, _) = common::send(&app.router, req).await.parts();
         assert!(!status.is_server_error(), "{body:?} answered {status}");
     }
     let long = "9".repeat(10_000);
@@ -364,7 +365,9 @@ async fn hand_made_requests_never_get_a_500() {
 #[tokio::test]
 async fn unknown_pages_are_a_friendly_404() {
     let app = demo_app().await;
-    let (status, _, html) = common::send(&app.router, get_req("/no/such/page")).await;
+    let (status, _, html) = common::send(&app.router, common::http::get("/no/such/page", None))
+        .await
+        .parts();
     assert_eq!(status, StatusCode::NOT_FOUND);
     assert!(html.contains("Page not found"));
 }
@@ -384,13 +387,13 @@ async fn static_assets_are_served_precompressed() {
         .header(header::ACCEPT_ENCODING, "br, gzip")
         .body(Body::empty())
         .unwrap();
-    let (status, headers, _) = common::send(&app.router, req).await;
+    let (status, headers, _) = common::send(&app.router, req).await.parts();
     assert_eq!(status, StatusCode::OK);
     assert_eq!(headers[header::CONTENT_ENCODING], "br");
     let req = Request::get("/pkg/elumo-pass.css")
         .body(Body::empty())
         .unwrap();
-    let (_, headers, body) = common::send(&app.router, req).await;
+    let (_, headers, body) = common::send(&app.router, req).await.parts();
     assert!(!headers.contains_key(header::CONTENT_ENCODING));
     assert_eq!(body, "body{color:red}");
 }
@@ -402,7 +405,7 @@ async fn html_is_compressed_for_clients_that_accept_it() {
         .header(header::ACCEPT_ENCODING, "gzip")
         .body(Body::empty())
         .unwrap();
-    let (status, headers, _) = common::send(&app.router, req).await;
+    let (status, headers, _) = common::send(&app.router, req).await.parts();
     assert_eq!(status, StatusCode::OK);
     assert_eq!(headers[header::CONTENT_ENCODING], "gzip");
 }
@@ -418,10 +421,14 @@ async fn a_panicking_handler_answers_500_and_the_server_goes_on() {
             .route("/fine", get(|| async { "fine" })),
         Duration::from_secs(5),
     );
-    let (status, _, body) = common::send(&router, get_req("/boom")).await;
+    let (status, _, body) = common::send(&router, common::http::get("/boom", None))
+        .await
+        .parts();
     assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR);
     assert!(body.contains("Something went wrong"));
-    let (status, _, body) = common::send(&router, get_req("/fine")).await;
+    let (status, _, body) = common::send(&router, common::http::get("/fine", None))
+        .await
+        .parts();
     assert_eq!((status, body.as_str()), (StatusCode::OK, "fine"));
 }
 
@@ -437,7 +444,9 @@ async fn slow_requests_time_out() {
         ),
         Duration::from_millis(50),
     );
-    let (status, _, _) = common::send(&router, get_req("/slow")).await;
+    let (status, _, _) = common::send(&router, common::http::get("/slow", None))
+        .await
+        .parts();
     assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
 }
 
@@ -460,7 +469,9 @@ async fn operators_create_invites_that_work() {
     let path = poster
         .strip_prefix(public)
         .expect("built on the public URL");
-    let (status, _, html) = common::send(&app.router, get_req(path)).await;
+    let (status, _, html) = common::send(&app.router, common::http::get(path, None))
+        .await
+        .parts();
     assert_eq!(status, StatusCode::OK);
     assert!(html.contains("King&#x27;s Cross") || html.contains("King's Cross"));
 

@@ -10,7 +10,7 @@ use std::process::Command;
 use axum::body::Body;
 use axum::http::{header, Request, StatusCode};
 use axum::Router;
-use tower::ServiceExt as _;
+use common::Reply;
 
 struct Phone {
     router: Router,
@@ -18,30 +18,6 @@ struct Phone {
     token: String,
     dir: tempfile::TempDir,
     _t: common::TestStore,
-}
-
-struct Reply {
-    status: StatusCode,
-    headers: header::HeaderMap,
-    body: Vec<u8>,
-}
-
-impl Reply {
-    fn text(&self) -> String {
-        String::from_utf8_lossy(&self.body).into_owned()
-    }
-    fn location(&self) -> String {
-        self.headers
-            .get(header::LOCATION)
-            .map(|v| v.to_str().unwrap().to_owned())
-            .unwrap_or_default()
-    }
-    /// The `name=value` part of Set-Cookie.
-    fn cookie(&self) -> Option<String> {
-        self.headers
-            .get(header::SET_COOKIE)
-            .map(|v| v.to_str().unwrap().split(';').next().unwrap().to_owned())
-    }
 }
 
 const IPHONE: &str = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_4 like Mac OS X) AppleWebKit/605.1.15 Version/17.4 Mobile/15E148 Safari/604.1";
@@ -63,39 +39,18 @@ async fn phone() -> Phone {
 
 impl Phone {
     async fn send(&self, req: Request<Body>) -> Reply {
-        let res = self.router.clone().oneshot(req).await.unwrap();
-        let status = res.status();
-        let headers = res.headers().clone();
-        let body = axum::body::to_bytes(res.into_body(), 16 << 20)
-            .await
-            .unwrap()
-            .to_vec();
-        Reply {
-            status,
-            headers,
-            body,
-        }
+        common::send(&self.router, req).await
     }
 
     async fn get(&self, path: &str, ua: &str, cookie: Option<&str>) -> Reply {
-        let mut req = Request::get(path)
-            .header(header::ACCEPT, "text/html")
-            .header(header::USER_AGENT, ua);
-        if let Some(c) = cookie {
-            req = req.header(header::COOKIE, c);
-        }
-        self.send(req.body(Body::empty()).unwrap()).await
+        let mut req = common::http::get(path, cookie);
+        req.headers_mut()
+            .insert(header::USER_AGENT, ua.parse().unwrap());
+        self.send(req).await
     }
 
     async fn post(&self, path: &str, form: &str, cookie: Option<&str>) -> Reply {
-        let mut req = Request::post(path)
-            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
-            .header(header::ACCEPT, "text/html");
-        if let Some(c) = cookie {
-            req = req.header(header::COOKIE, c);
-        }
-        self.send(req.body(Body::from(form.to_owned())).unwrap())
-            .await
+        self.send(common::http::post_form(path, form, cookie)).await
     }
 
     /// Enters `number` on the demo invite and returns (journey id, where the form went).
@@ -104,14 +59,7 @@ impl Phone {
             .get(&format!("/i/{}", self.token), IPHONE, None)
             .await
             .text();
-        let journey = page
-            .split("name=\"journey\" value=\"")
-            .nth(1)
-            .unwrap()
-            .split('"')
-            .next()
-            .unwrap()
-            .to_owned();
+        let journey = common::http::journey_in(&page);
         let r = self
             .post(
                 "/api/submit_number",
@@ -638,9 +586,7 @@ async fn the_dev_outbox_page_shows_the_texts() {
     let link = p.link_path().await;
     // The development outbox answers loopback clients only (issue 14).
     let mut req = Request::get("/dev/outbox").body(Body::empty()).unwrap();
-    req.extensions_mut().insert(axum::extract::ConnectInfo(
-        "127.0.0.1:5000".parse::<std::net::SocketAddr>().unwrap(),
-    ));
+    common::http::from(&mut req, "127.0.0.1:5000");
     let page = p.send(req).await;
     assert_eq!(page.status, StatusCode::OK);
     assert!(page.text().contains(&link));

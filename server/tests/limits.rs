@@ -261,9 +261,6 @@ async fn strict_mode_answers_a_miss_like_a_match_and_sends_nothing() {
 
 #[tokio::test]
 async fn a_limited_form_post_shows_the_message_on_the_page() {
-    use axum::body::Body;
-    use axum::http::{header, Request};
-    use tower::ServiceExt as _;
     let e = env(&[("ELUMO_LIMIT_SUBMISSIONS_PER_POSTER", "1")]).await;
     let router = server::router(e.state.clone());
     let mut location = String::new();
@@ -275,29 +272,27 @@ async fn a_limited_form_post_shows_the_message_on_the_page() {
         ) else {
             panic!()
         };
-        let req = Request::post("/api/submit_number")
-            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
-            .header(header::ACCEPT, "text/html")
-            .body(Body::from(format!(
+        let req = common::http::post_form(
+            "/api/submit_number",
+            &format!(
                 "token={}&journey={}&region=GB&number=07400123099",
                 e.token, v.journey
-            )))
-            .unwrap();
-        let res = router.clone().oneshot(req).await.unwrap();
-        location = res.headers()[header::LOCATION].to_str().unwrap().to_owned();
-    }
-    let res = router
-        .clone()
-        .oneshot(Request::get(location).body(Body::empty()).unwrap())
-        .await
-        .unwrap();
-    let html = String::from_utf8(
-        axum::body::to_bytes(res.into_body(), 1 << 20)
-            .await
+            ),
+            None,
+        );
+        location = common::send(&router, req).await.headers[axum::http::header::LOCATION]
+            .to_str()
             .unwrap()
-            .to_vec(),
+            .to_owned();
+    }
+    let html = common::send(
+        &router,
+        axum::http::Request::get(location)
+            .body(axum::body::Body::empty())
+            .unwrap(),
     )
-    .unwrap();
+    .await
+    .text();
     assert!(
         html.contains("Too many attempts. Try again in 60 minutes."),
         "{html}"
@@ -308,7 +303,6 @@ async fn a_limited_form_post_shows_the_message_on_the_page() {
 async fn found_and_not_found_answers_take_at_least_the_floor() {
     use axum::body::Body;
     use axum::http::{header, Request};
-    use tower::ServiceExt as _;
     let e = env(&[("ELUMO_ANSWER_FLOOR_MS", "300")]).await;
     let router = server::router(e.state.clone());
     for number in ["07400123001", "07400123099"] {
@@ -327,8 +321,8 @@ async fn found_and_not_found_answers_take_at_least_the_floor() {
             )))
             .unwrap();
         let started = std::time::Instant::now();
-        let res = router.clone().oneshot(req).await.unwrap();
-        assert!(res.status().is_success());
+        let res = common::send(&router, req).await;
+        assert!(res.status.is_success());
         assert!(
             started.elapsed() >= std::time::Duration::from_millis(300),
             "{number}"

@@ -7,7 +7,6 @@ use std::sync::{Arc, Mutex};
 
 use axum::body::Body;
 use axum::http::{header, Request};
-use tower::ServiceExt as _;
 
 #[derive(Clone, Default)]
 struct Buffer(Arc<Mutex<Vec<u8>>>);
@@ -36,7 +35,7 @@ async fn logs_hold_no_numbers_tokens_or_secrets() {
     let dir = tempfile::tempdir().unwrap();
     let (state, invite) = common::demo_state(&t, dir.path()).await;
     let router = server::router(state.clone());
-    let send = |req: Request<Body>| router.clone().oneshot(req);
+    let send = |req: Request<Body>| common::send(&router, req);
 
     // The whole journey: open the invite, a miss, a match, the text, the link, both passes.
     let page = send(
@@ -44,31 +43,11 @@ async fn logs_hold_no_numbers_tokens_or_secrets() {
             .body(Body::empty())
             .unwrap(),
     )
-    .await
-    .unwrap();
-    let html = String::from_utf8(
-        axum::body::to_bytes(page.into_body(), 1 << 20)
-            .await
-            .unwrap()
-            .to_vec(),
-    )
-    .unwrap();
-    let journey = html
-        .split("name=\"journey\" value=\"")
-        .nth(1)
-        .unwrap()
-        .split('"')
-        .next()
-        .unwrap()
-        .to_owned();
+    .await;
+    let journey = common::http::journey_in(&page.text());
     for number in ["07400123099", "07400123001"] {
         let form = format!("token={invite}&journey={journey}&region=GB&number={number}");
-        let req = Request::post("/api/submit_number")
-            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
-            .header(header::ACCEPT, "text/html")
-            .body(Body::from(form))
-            .unwrap();
-        send(req).await.unwrap();
+        send(common::http::post_form("/api/submit_number", &form, None)).await;
     }
     while domain::sms::send_one(&state.store, state.sms.as_ref(), state.retry_policy())
         .await
@@ -91,22 +70,14 @@ async fn logs_hold_no_numbers_tokens_or_secrets() {
             .body(Body::empty())
             .unwrap(),
     )
-    .await
-    .unwrap();
+    .await;
     let issued = send(
         Request::post(format!("/l/{link}/apple"))
             .body(Body::empty())
             .unwrap(),
     )
-    .await
-    .unwrap();
-    let cookie = issued.headers()[header::SET_COOKIE]
-        .to_str()
-        .unwrap()
-        .split(';')
-        .next()
-        .unwrap()
-        .to_owned();
+    .await;
+    let cookie = issued.cookie().expect("the claim sets a cookie");
     let secret = cookie.split('=').nth(1).unwrap().to_owned();
     send(
         Request::post(format!("/l/{link}/google"))
@@ -114,8 +85,7 @@ async fn logs_hold_no_numbers_tokens_or_secrets() {
             .body(Body::empty())
             .unwrap(),
     )
-    .await
-    .unwrap();
+    .await;
 
     let text = String::from_utf8(logs.0.lock().unwrap().clone()).unwrap();
     assert!(

@@ -10,8 +10,8 @@ use axum::body::Body;
 use axum::extract::{Path, State};
 use axum::http::{header, HeaderMap, Request, StatusCode, Version};
 use axum::response::{IntoResponse, Response};
+use common::Reply;
 use serde_json::{json, Value};
-use tower::ServiceExt as _;
 
 const GONE_TOKEN: &str = "deadbeef0410";
 
@@ -53,12 +53,6 @@ struct Wallet {
     _t: common::TestStore,
 }
 
-struct Reply {
-    status: StatusCode,
-    headers: HeaderMap,
-    body: Vec<u8>,
-}
-
 async fn wallet() -> Wallet {
     let stand_in = ApnsStandIn::default();
     let app = axum::Router::new()
@@ -83,18 +77,7 @@ async fn wallet() -> Wallet {
 
 impl Wallet {
     async fn send(&self, req: Request<Body>) -> Reply {
-        let res = self.router.clone().oneshot(req).await.unwrap();
-        let status = res.status();
-        let headers = res.headers().clone();
-        let body = axum::body::to_bytes(res.into_body(), 16 << 20)
-            .await
-            .unwrap()
-            .to_vec();
-        Reply {
-            status,
-            headers,
-            body,
-        }
+        common::send(&self.router, req).await
     }
 
     fn req(method: &str, path: &str, auth: Option<&str>) -> axum::http::request::Builder {
@@ -127,12 +110,7 @@ impl Wallet {
         }
         let res = self.send(req.body(Body::empty()).unwrap()).await;
         assert_eq!(res.status, StatusCode::OK);
-        let cookie = res
-            .headers
-            .get(header::SET_COOKIE)
-            .map(|v| v.to_str().unwrap().split(';').next().unwrap().to_owned())
-            .or(cookie.map(str::to_owned))
-            .unwrap();
+        let cookie = res.cookie().or(cookie.map(str::to_owned)).unwrap();
         (common::unzip(&res.body), link.to_owned(), cookie)
     }
 

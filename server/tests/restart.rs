@@ -2,12 +2,11 @@
 //! is in flight to a Twilio-compatible stand-in and others wait in the outbox; started again,
 //! it sends every one of them, each accepted by the provider once.
 
-#[path = "../benches/support/mod.rs"]
-mod support;
+mod common;
 
 use std::time::{Duration, Instant};
 
-use support::*;
+use common::spawned::*;
 
 async fn wait_for(what: &str, mut done: impl FnMut() -> bool) {
     let deadline = Instant::now() + Duration::from_secs(30);

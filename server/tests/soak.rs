@@ -2,13 +2,12 @@
 //! SMS provider outage, a locked database, a PostgreSQL restart. Each test runs small in
 //! `make test`; `make soak` runs them at full size (SOAK=1: 1,000 journeys, a 60 s outage).
 
-#[path = "../benches/support/mod.rs"]
-mod support;
+mod common;
 
 use std::collections::HashSet;
 use std::time::{Duration, Instant};
 
-use support::*;
+use common::spawned::*;
 
 /// Full size under `make soak`, small otherwise.
 fn size(small: u64, soak: u64) -> u64 {
@@ -273,8 +272,8 @@ async fn a_postgresql_restart_fails_requests_cleanly_and_the_server_recovers() {
     ) else {
         panic!("set ELUMO_TEST_DATABASE_URL and SOAK_PG_RESTART (e.g. `pg_ctlcluster 15 main restart`)");
     };
-    let url = fresh_postgres(&admin, "elumo_soak").await;
-    let e = env(Some(url), 2000).await;
+    let database = common::postgres::TestDatabase::create(&admin, "elumo_soak").await;
+    let e = env(Some(database.url.clone()), 2000).await;
     let server = ServerProcess::start(&e.setup).await;
     let http = client(8);
     let mix = Mix::new(2000, 0);

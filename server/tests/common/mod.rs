@@ -1,6 +1,14 @@
 //! Shared test set-up: stores on SQLite (always) and PostgreSQL (when a test server is configured),
-//! and an app state with local backends.
+//! an app state with local backends, requests through the router (`http`), throw-away
+//! PostgreSQL databases (`postgres`), and the real server binary as a child process (`spawned`).
 #![allow(dead_code)]
+
+pub mod http;
+pub mod postgres;
+pub mod spawned;
+
+#[allow(unused_imports)] // not every test file names both
+pub use http::{send, Reply};
 
 use domain::config::Config;
 use domain::state::AppState;
@@ -8,12 +16,15 @@ use domain::store::Store;
 
 pub const PG_ENV: &str = "ELUMO_TEST_DATABASE_URL";
 
-/// A store and what keeps it alive (its temporary folder, or its PostgreSQL database name).
+/// A store and what keeps it alive: its temporary folder, or its PostgreSQL database (dropped
+/// when this goes out of scope).
 pub struct TestStore {
     pub name: &'static str,
     pub store: Store,
     pub url: String,
     _dir: Option<tempfile::TempDir>,
+    // Last, so the store's handle is gone before its database is dropped.
+    _database: Option<postgres::TestDatabase>,
 }
 
 impl TestStore {
@@ -24,6 +35,7 @@ impl TestStore {
             store: other.store.clone(),
             url: other.url.clone(),
             _dir: None,
+            _database: None,
         }
     }
 }
@@ -37,6 +49,7 @@ pub async fn sqlite_store() -> TestStore {
         store,
         url,
         _dir: Some(dir),
+        _database: None,
     }
 }
 
@@ -46,30 +59,15 @@ pub async fn postgres_store() -> Option<TestStore> {
         eprintln!("note: {PG_ENV} is not set; the PostgreSQL half of this test is skipped");
         return None;
     };
-    let name = format!(
-        "elumo_test_{}",
-        domain::tokens::Token::generate(9)
-            .expose()
-            .to_lowercase()
-            .replace(['-', '_'], "x")
-    );
-    let admin = Store::connect_admin(&admin_url)
-        .await
-        .expect("PostgreSQL test server reachable");
-    admin
-        .create_database(&name)
-        .await
-        .expect("create test database");
-    let (base, _) = admin_url
-        .rsplit_once('/')
-        .expect("a database URL ends with /dbname");
-    let url = format!("{base}/{name}");
+    let database = postgres::TestDatabase::create(&admin_url, "elumo_test").await;
+    let url = database.url.clone();
     let store = Store::connect(&url, 4).await.expect("postgres store");
     Some(TestStore {
         name: "postgres",
         store,
         url,
         _dir: None,
+        _database: Some(database),
     })
 }
 
@@ -146,44 +144,18 @@ pub async fn sql(t: &TestStore, statement: &str) {
 /// Opens the invite and enters `number` as a form post (no JavaScript); returns the journey's
 /// public id. The number must match (the answer redirects on to "check your messages").
 pub async fn enter_number(router: &axum::Router, invite_token: &str, number: &str) -> String {
-    use axum::body::Body;
-    use axum::http::{header, Request, StatusCode};
-    use tower::ServiceExt as _;
-    let page = router
-        .clone()
-        .oneshot(
-            Request::get(format!("/i/{invite_token}"))
-                .header(header::ACCEPT, "text/html")
-                .body(Body::empty())
-                .unwrap(),
-        )
-        .await
-        .unwrap();
-    let html = axum::body::to_bytes(page.into_body(), 1 << 20)
-        .await
-        .unwrap();
-    let journey = String::from_utf8_lossy(&html)
-        .split("name=\"journey\" value=\"")
-        .nth(1)
-        .expect("the phone page carries its journey")
-        .split('"')
-        .next()
-        .unwrap()
-        .to_owned();
-    let res = router
-        .clone()
-        .oneshot(
-            Request::post("/api/submit_number")
-                .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
-                .header(header::ACCEPT, "text/html")
-                .body(Body::from(format!(
-                    "token={invite_token}&journey={journey}&region=GB&number={number}"
-                )))
-                .unwrap(),
-        )
-        .await
-        .unwrap();
-    assert_eq!(res.status(), StatusCode::FOUND);
+    let page = send(router, http::get(&format!("/i/{invite_token}"), None)).await;
+    let journey = http::journey_in(&page.text());
+    let res = send(
+        router,
+        http::post_form(
+            "/api/submit_number",
+            &format!("token={invite_token}&journey={journey}&region=GB&number={number}"),
+            None,
+        ),
+    )
+    .await;
+    assert_eq!(res.status, axum::http::StatusCode::FOUND);
     journey
 }
 
@@ -216,23 +188,4 @@ pub fn unzip(bytes: &[u8]) -> std::collections::BTreeMap<String, Vec<u8>> {
         files.insert(f.name().unwrap().to_string(), buf);
     }
     files
-}
-
-/// Sends one request through the router: its status, headers and body as text.
-pub async fn send(
-    router: &axum::Router,
-    req: axum::http::Request<axum::body::Body>,
-) -> (axum::http::StatusCode, axum::http::HeaderMap, String) {
-    use tower::ServiceExt as _;
-    let res = router.clone().oneshot(req).await.unwrap();
-    let status = res.status();
-    let headers = res.headers().clone();
-    let bytes = axum::body::to_bytes(res.into_body(), 4 << 20)
-        .await
-        .unwrap();
-    (
-        status,
-        headers,
-        String::from_utf8_lossy(&bytes).into_owned(),
-    )
 }
