@@ -114,7 +114,7 @@ pub async fn send_reset(
             &staff,
             s.staff_id,
             &token.hash(),
-            now_ms() + RESET_MINUTES * 60_000,
+            RESET_MINUTES * 60_000,
         )
         .await?;
     let url = format!(

@@ -171,9 +171,11 @@ impl Store {
         staff: &SqlStaff,
         created_by: i64,
         token_hash: &str,
-        expires_at: i64,
+        valid_for_ms: i64,
     ) -> Result<()> {
+        // One clock reading: the link lives exactly `valid_for_ms` from its creation.
         let now = now_ms();
+        let expires_at = now + valid_for_ms;
         let retire = "UPDATE staff_password_resets SET expires_at = $2 \
                       WHERE staff_id = $1 AND used_at IS NULL AND expires_at > $2";
         let insert = "INSERT INTO staff_password_resets \
