@@ -110,12 +110,7 @@ pub async fn send_reset(
         .unwrap_or_default();
     let token = Token::generate(32);
     store
-        .create_password_reset(
-            &staff,
-            s.staff_id,
-            &token.hash(),
-            RESET_MINUTES * 60_000,
-        )
+        .create_password_reset(&staff, s.staff_id, &token.hash(), RESET_MINUTES * 60_000)
         .await?;
     let url = format!(
         "{}/admin/reset/{}",
