@@ -6,7 +6,10 @@ use crate::invites::{find_invite, InviteProblem, OpenedInvite};
 use crate::kinds::{Event, Outcome, Step};
 use crate::phone;
 use crate::state::AppState;
-use crate::store::{now_ms, JourneyWrite, SqlJourney, SqlOperator, Store, StoreError};
+use crate::store::{
+    now_ms, JourneyWrite, Refusal, SqlJourney, SqlOperator, Store, StoreError, Submission,
+    SubmittedJourney, Written,
+};
 use crate::tokens::{looks_like_token, Token};
 
 type Result<T> = std::result::Result<T, StoreError>;
@@ -47,40 +50,6 @@ async fn continuing(
         .journey_by_public_id(pid)
         .await?
         .filter(|j| j.invite_id == invite_id))
-}
-
-/// Starts a journey, under the public id its page handed out when that id is free (so the page
-/// the form comes back to is the journey's), else under a new one. The same first number sent
-/// twice at once continues the one journey the first started.
-async fn start(store: &Store, opened: &OpenedInvite, wanted: Option<&str>) -> Result<SqlJourney> {
-    let begin = |public_id: String| async move {
-        store
-            .start_journey(
-                &public_id,
-                opened.operator.id,
-                opened.invite.id,
-                Step::InviteOpened.as_str(),
-                &opened.invite.channel,
-            )
-            .await
-    };
-    if let Some(p) = wanted.filter(|p| looks_like_token(p)) {
-        let ours = |j: &SqlJourney| j.invite_id == opened.invite.id;
-        match store.journey_by_public_id(p).await? {
-            Some(j) if ours(&j) => return Ok(j),
-            // Someone chose an id another invite's journey has: a fresh one below.
-            Some(_) => {}
-            None => match begin(p.to_owned()).await {
-                Ok(j) => return Ok(j),
-                Err(err) => match store.journey_by_public_id(p).await? {
-                    Some(j) if ours(&j) => return Ok(j),
-                    Some(_) => {}
-                    None => return Err(err),
-                },
-            },
-        }
-    }
-    begin(new_public_id()).await
 }
 
 /// A journey's public id: 128 random bits, starting with a letter or digit (so a spreadsheet
@@ -225,23 +194,6 @@ async fn previous_outcome(store: &Store, j: &SqlJourney, region: &str) -> Result
     })
 }
 
-async fn limited_outcome(
-    store: &Store,
-    j: &SqlJourney,
-    limited: &crate::limits::Limited,
-    number: &str,
-    region: &str,
-) -> Result<Answer> {
-    store
-        .record_journey(j.id, &[rate_limited(j, limited)])
-        .await?;
-    Ok(Answer::RateLimited {
-        message: limited.message(),
-        number: number.trim().chars().take(64).collect(),
-        region: region.to_owned(),
-    })
-}
-
 /// A submission's answer and the journey it belongs to (a number other than the one a journey
 /// matched starts a journey of its own).
 pub struct Submitted {
@@ -250,7 +202,9 @@ pub struct Submitted {
 }
 
 /// Checks a submitted number and moves the journey on. The journey starts here, with the first
-/// number, under the id the phone page handed out.
+/// number, under the id the phone page handed out. Everything the decision needs is read first;
+/// then the limits' counts, the journey, its events, the link and its text are written in one
+/// transaction.
 pub async fn submit_number(
     state: &AppState,
     token: &str,
@@ -259,8 +213,7 @@ pub async fn submit_number(
     number: &str,
     client_ip: &str,
 ) -> Result<Submitted> {
-    let store = &state.store;
-    let opened = match find_invite(store, token).await? {
+    let opened = match find_invite(&state.store, token).await? {
         Ok(opened) => opened,
         Err(problem) => {
             return Ok(Submitted {
@@ -280,42 +233,65 @@ pub async fn submit_number(
         .take(64)
         .collect();
     let parsed = phone::normalise(&typed, &region);
-
-    let mut j = match continuing(store, opened.invite.id, Some(journey)).await? {
-        Some(j) => j,
-        None => start(store, &opened, Some(journey)).await?,
-    };
-    // A journey that matched a member stays that member's: any other number is a journey of
-    // its own, so nothing sent later changes what the earlier link issues.
-    // In strict mode the same holds for a journey that missed, so a miss and a match answer a
-    // second number alike.
-    let bound =
-        j.member_id.is_some() || (opened.operator.strict_enumeration && j.entered_mobile.is_some());
-    if bound && parsed.as_ref().ok() != j.entered_mobile.as_ref() {
-        j = start(store, &opened, None).await?;
+    // A racing request may start or move the journey between the read and the write: then the
+    // write changes nothing, and the submission reads and decides again.
+    for _ in 0..4 {
+        if let Some(done) =
+            submit_once(state, &opened, journey, &region, &typed, &parsed, client_ip).await?
+        {
+            return Ok(done);
+        }
     }
-    let outcome = submit_on(state, &opened, &j, &region, &typed, parsed, client_ip).await?;
-    Ok(Submitted {
-        outcome,
-        journey: j.public_id,
-    })
+    Err(StoreError::Conflict("a journey changing this fast"))
 }
 
-async fn submit_on(
+/// One read, decide and write of a submission; `None` when the journey changed meanwhile.
+async fn submit_once(
     state: &AppState,
     opened: &OpenedInvite,
-    j: &SqlJourney,
+    wanted: &str,
     region: &str,
     typed: &str,
-    parsed: std::result::Result<String, phone::PhoneError>,
+    parsed: &std::result::Result<String, phone::PhoneError>,
     client_ip: &str,
-) -> Result<Answer> {
+) -> Result<Option<Submitted>> {
     let store = &state.store;
-    if let Err(limited) = crate::limits::submission(state, client_ip, &opened.invite).await? {
-        return limited_outcome(store, j, &limited, typed, region).await;
-    }
+    let strict = opened.operator.strict_enumeration;
+    let found = match looks_like_token(wanted) {
+        true => store.journey_by_public_id(wanted).await?,
+        false => None,
+    };
+    // The journey this continues, or the public id of the one it starts: the id the page
+    // handed out when it is free. A journey that matched a member stays that member's: any other
+    // number is a journey of its own, so nothing sent later changes what the earlier link
+    // issues. In strict mode the same holds for a journey that missed, so a miss and a match
+    // answer a second number alike.
+    let free = looks_like_token(wanted) && found.is_none();
+    let continued = found.filter(|j| {
+        let bound = j.member_id.is_some() || (strict && j.entered_mobile.is_some());
+        j.invite_id == opened.invite.id
+            && !(bound && parsed.as_ref().ok() != j.entered_mobile.as_ref())
+    });
+    let fresh_id = if free {
+        wanted.to_owned()
+    } else {
+        new_public_id()
+    };
+    let j = continued.unwrap_or_else(|| SqlJourney {
+        id: 0,
+        public_id: fresh_id,
+        operator_id: opened.operator.id,
+        invite_id: opened.invite.id,
+        member_id: None,
+        step: Step::InviteOpened.as_str().to_owned(),
+        outcome: None,
+        entered_mobile: None,
+        started_at: 0,
+        updated_at: 0,
+    });
+
     // Read what the decision needs, once.
-    let verdict = match usable_number(&opened.operator, parsed) {
+    let verdict = match usable_number(&opened.operator, parsed.clone()) {
         Err(invalid) => Verdict::Invalid(invalid),
         Ok(e164) => {
             let with_number = store.members_by_mobile(opened.operator.id, &e164).await?;
@@ -332,39 +308,90 @@ async fn submit_on(
             }
         }
     };
-    // The text the verdict sends (strict mode's miss: a stand-in link, no text), within its limits.
-    let strict = opened.operator.strict_enumeration;
-    let link = verdict.link(strict);
-    let limited = match &link {
-        Some((member_id, e164)) => {
-            crate::limits::sms(state, &opened.operator, e164, member_id.is_some())
-                .await?
-                .err()
+    // The text the verdict sends (strict mode's miss: a stand-in link, no text), and its limits.
+    let gate = crate::limits::submission_limits(state, client_ip, &opened.invite);
+    let (mut texts, mut link, mut peeked) = (Vec::new(), None, None);
+    if let Some((member_id, e164)) = verdict.link(strict) {
+        match crate::limits::text_limits(state, &opened.operator, &e164, member_id.is_some())
+            .await?
+        {
+            Ok(limits) => {
+                texts = limits;
+                link = Some(crate::links::LinkText::new(
+                    state,
+                    &opened.operator,
+                    member_id,
+                    &e164,
+                ));
+            }
+            Err(limited) => peeked = Some(limited),
         }
-        None => None,
-    };
-    // Decide, then commit: every write of this submission in one store call.
-    let writes = writes(j, typed, &verdict, limited.as_ref());
-    match (&link, &limited) {
-        (Some((member_id, e164)), None) => {
-            crate::links::queue_link_after(state, j, &opened.operator, *member_id, e164, &writes)
-                .await?
-        }
-        _ => store.record_journey(j.id, &writes).await?,
     }
+
+    // Decide, then commit: every write of this submission in one transaction.
+    let writes = writes(&j, typed, &verdict, peeked.as_ref());
+    let gate_counts: Vec<_> = gate.iter().map(crate::limits::Limit::count).collect();
+    let text_counts: Vec<_> = texts.iter().map(crate::limits::Limit::count).collect();
+    let limited_by = |r: Refusal| {
+        if r.gate {
+            gate[r.index].refused(r.retry_after_ms)
+        } else {
+            texts[r.index].refused(r.retry_after_ms)
+        }
+    };
+    let refused_writes = |r: Refusal| {
+        let limited = limited_by(r);
+        if r.gate {
+            vec![rate_limited(&j, &limited)]
+        } else {
+            vec![
+                JourneyWrite::new(Event::RateLimited, limited.scope.to_owned()),
+                rate_limited(&j, &limited),
+            ]
+        }
+    };
+    let written = store
+        .write_submission(&Submission {
+            journey: if j.id == 0 {
+                SubmittedJourney::New {
+                    public_id: &j.public_id,
+                    operator_id: opened.operator.id,
+                    invite_id: opened.invite.id,
+                    channel: &opened.invite.channel,
+                }
+            } else {
+                SubmittedJourney::Read {
+                    id: j.id,
+                    step: &j.step,
+                    outcome: j.outcome.as_deref(),
+                    member_id: j.member_id,
+                    entered_mobile: j.entered_mobile.as_deref(),
+                }
+            },
+            gate: &gate_counts,
+            writes: &writes,
+            texts: &text_counts,
+            link: link.as_ref().map(|l| l.queued(j.id, opened.operator.id)),
+            refused: &refused_writes,
+        })
+        .await?;
+    let refused = match written {
+        Written::Changed => return Ok(None),
+        Written::Done { refused, .. } => refused,
+    };
+    if refused.is_none() && link.as_ref().is_some_and(|l| l.member_id.is_some()) {
+        state.sms_wake.notify_one();
+    }
+    let limited = refused.map(limited_by).or(peeked);
     let sent_path = format!(
         "/i/{}/sent?j={}",
         crate::tokens::urlencode(&opened.token),
         j.public_id
     );
-    Ok(answer(
-        &verdict,
-        limited.as_ref(),
-        strict,
-        typed,
-        region,
-        sent_path,
-    ))
+    Ok(Some(Submitted {
+        outcome: answer(&verdict, limited.as_ref(), strict, typed, region, sent_path),
+        journey: j.public_id,
+    }))
 }
 
 /// What a submitted number came to, decided from what was read.

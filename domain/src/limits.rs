@@ -1,9 +1,10 @@
 //! Abuse limits: per client IP and per invite on number submissions, per number and per
 //! operator on texts, and the countries an operator's texts may go to. Counts live in the
-//! database, so they hold across several server instances.
+//! database (`rate_counters`), so they hold across several server instances; a number
+//! submission counts its limits inside its own transaction.
 
 use crate::state::AppState;
-use crate::store::{SqlInvite, SqlOperator, StoreError};
+use crate::store::{Count, SqlInvite, SqlOperator, Store, StoreError};
 
 /// A limit that was reached: which, and how long until it frees up.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -93,102 +94,130 @@ pub fn address_key(client_ip: &str) -> String {
     }
 }
 
-/// Counts a number submission from `client_ip` on `invite`. A member invite is one person's
-/// and keeps its own per-invite limit; a poster is a whole building's, so it only has a ceiling
-/// sized for a 9 a.m. rush (`submissions_per_poster_per_hour`) and relies on the per-address and
-/// per-number limits: two people cannot lock it.
-pub async fn submission(
-    state: &AppState,
-    client_ip: &str,
-    invite: &SqlInvite,
-) -> Result<Result<(), Limited>, StoreError> {
-    let l = state.config.limits;
-    let store = &state.store;
-    if let Some(ms) = store
-        .hit(
-            "submit_ip",
-            &address_key(client_ip),
-            l.submissions_per_ip_per_10_minutes,
-            600_000,
-        )
-        .await?
-    {
-        return Ok(Err(Limited {
-            scope: "submit_ip",
-            retry_after_ms: ms,
-        }));
+/// One limit, owned: at most `max` hits per `window_ms` for `scope` and `key`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Limit {
+    pub scope: &'static str,
+    pub key: String,
+    pub max: i64,
+    pub window_ms: i64,
+}
+
+impl Limit {
+    pub fn count(&self) -> Count<'_> {
+        Count {
+            scope: self.scope,
+            key: &self.key,
+            max: self.max,
+            window_ms: self.window_ms,
+        }
     }
+
+    pub fn refused(&self, retry_after_ms: i64) -> Limited {
+        Limited {
+            scope: self.scope,
+            retry_after_ms,
+        }
+    }
+}
+
+/// What a number submission from `client_ip` on `invite` counts against. A member invite is one
+/// person's and keeps its own per-invite limit; a poster is a whole building's, so it only has a
+/// ceiling sized for a 9 a.m. rush (`submissions_per_poster_per_hour`) and relies on the
+/// per-address and per-number limits: two people cannot lock it.
+pub fn submission_limits(state: &AppState, client_ip: &str, invite: &SqlInvite) -> [Limit; 2] {
+    let l = state.config.limits;
     let (scope, max) = if invite.member_id.is_some() {
         ("submit_invite", l.submissions_per_invite_per_hour)
     } else {
         ("submit_poster", l.submissions_per_poster_per_hour)
     };
-    if let Some(ms) = store
-        .hit(scope, &invite.id.to_string(), max, 3_600_000)
-        .await?
-    {
-        return Ok(Err(Limited {
+    [
+        Limit {
+            scope: "submit_ip",
+            key: address_key(client_ip),
+            max: l.submissions_per_ip_per_10_minutes,
+            window_ms: 600_000,
+        },
+        Limit {
             scope,
-            retry_after_ms: ms,
-        }));
-    }
-    Ok(Ok(()))
+            key: invite.id.to_string(),
+            max,
+            window_ms: 3_600_000,
+        },
+    ]
 }
 
-/// Checks, then counts, one text to `e164` for `operator`: one a minute and five a day per
-/// number and operator, and, for a real text (`real`), the operator's hourly budget. Strict
-/// mode's stand-in for a miss meets every limit but spends only the number's, so it answers as
-/// a match would.
+/// What one text to `e164` for `operator` counts against: one a minute and five a day per number
+/// and operator, then the operator's hourly budget.
+pub fn sms_limits(state: &AppState, operator: &SqlOperator, e164: &str) -> [Limit; 3] {
+    let l = state.config.limits;
+    let number_key = format!("{}:{e164}", operator.id);
+    [
+        Limit {
+            scope: "sms_number_minute",
+            key: number_key.clone(),
+            max: l.sms_per_number_per_minute,
+            window_ms: 60_000,
+        },
+        Limit {
+            scope: "sms_number_day",
+            key: number_key,
+            max: l.sms_per_number_per_day,
+            window_ms: 86_400_000,
+        },
+        Limit {
+            scope: "sms_operator",
+            key: operator.id.to_string(),
+            max: operator.sms_hourly_budget,
+            window_ms: 3_600_000,
+        },
+    ]
+}
+
+/// The limits a text counts against. Strict mode's stand-in for a miss (`real` false) meets
+/// every limit but spends only the number's, so it answers as a match would: the budget is
+/// checked first, without spending it.
+pub async fn text_limits(
+    state: &AppState,
+    operator: &SqlOperator,
+    e164: &str,
+    real: bool,
+) -> Result<Result<Vec<Limit>, Limited>, StoreError> {
+    let mut limits = sms_limits(state, operator, e164).to_vec();
+    if !real {
+        let budget = limits.pop().expect("the budget is the last limit");
+        if let Some(ms) = state
+            .store
+            .would_limit(budget.scope, &budget.key, budget.max, budget.window_ms)
+            .await?
+        {
+            return Ok(Err(budget.refused(ms)));
+        }
+    }
+    Ok(Ok(limits))
+}
+
+/// Counts a hit against every limit of `limits`, or against none when one is reached.
+pub async fn count(store: &Store, limits: &[Limit]) -> Result<Result<(), Limited>, StoreError> {
+    let counts: Vec<Count<'_>> = limits.iter().map(Limit::count).collect();
+    Ok(match store.count_all(&counts).await? {
+        Some((i, ms)) => Err(limits[i].refused(ms)),
+        None => Ok(()),
+    })
+}
+
+/// Checks, then counts, one text to `e164` for `operator` (see `text_limits`).
 pub async fn sms(
     state: &AppState,
     operator: &SqlOperator,
     e164: &str,
     real: bool,
 ) -> Result<Result<(), Limited>, StoreError> {
-    let l = state.config.limits;
-    let store = &state.store;
-    let operator_key = operator.id.to_string();
-    let number_key = format!("{}:{e164}", operator.id);
-    let all: [(&'static str, &str, i64, i64); 3] = [
-        (
-            "sms_number_minute",
-            &number_key,
-            l.sms_per_number_per_minute,
-            60_000,
-        ),
-        (
-            "sms_number_day",
-            &number_key,
-            l.sms_per_number_per_day,
-            86_400_000,
-        ),
-        (
-            "sms_operator",
-            &operator_key,
-            operator.sms_hourly_budget,
-            3_600_000,
-        ),
-    ];
-    let checks = if real { &all[..] } else { &all[..2] };
-    // The stand-in is refused when the budget is out, as a real text would be, without
-    // spending it.
-    for &(scope, key, max, window) in &all[..] {
-        if let Some(ms) = store.would_limit(scope, key, max, window).await? {
-            return Ok(Err(Limited {
-                scope,
-                retry_after_ms: ms,
-            }));
-        }
+    match text_limits(state, operator, e164, real).await? {
+        Ok(limits) => count(&state.store, &limits).await,
+        Err(limited) => Ok(Err(limited)),
     }
-    for &(scope, key, max, window) in checks {
-        if let Some(ms) = store.hit(scope, key, max, window).await? {
-            return Ok(Err(Limited {
-                scope,
-                retry_after_ms: ms,
-            }));
-        }
-    }
-    Ok(Ok(()))
 }
 
 /// What the dashboard says about the operator's hourly text budget: nothing below 80% of it,

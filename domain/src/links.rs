@@ -529,6 +529,69 @@ pub async fn queue_link(
     Ok(Ok(()))
 }
 
+/// A new link and the text that carries it, before they are written: only the token's hash and
+/// the code's are stored.
+pub struct LinkText {
+    pub member_id: Option<i64>,
+    pub to_e164: String,
+    pub body: String,
+    pub token_hash: String,
+    pub code_hash: String,
+    pub expires_at: i64,
+    /// Shown on the journey: the masked number.
+    pub detail: String,
+}
+
+impl LinkText {
+    /// A link to `to_e164` for `member_id` (`None`: strict mode's stand-in), on `operator`'s
+    /// settings.
+    pub fn new(
+        state: &AppState,
+        operator: &SqlOperator,
+        member_id: Option<i64>,
+        to_e164: &str,
+    ) -> LinkText {
+        let token = Token::generate(32);
+        let code = six_digits();
+        let ttl_secs = link_ttl_secs(state, operator);
+        let public_url = &state.config.http.public_url;
+        let url = format!("{public_url}/l/{}", token.expose());
+        let minutes = ttl_secs.div_ceil(60);
+        // The last line is the WebOTP form, so the page that asked can read the code on Android.
+        let body = format!(
+            "{}: here is your secure link to add your access pass to Apple Wallet or Google Wallet:\n{url}\n\
+             It works for {minutes} minutes. Didn't ask for it? Ignore this message.\n\n@{} #{code}",
+            operator.name,
+            webotp_host(public_url)
+        );
+        let token_hash = token.hash();
+        LinkText {
+            member_id,
+            to_e164: to_e164.to_owned(),
+            body,
+            code_hash: code_hash(&token_hash, &code),
+            token_hash,
+            expires_at: now_ms() + (ttl_secs as i64) * 1000,
+            detail: phone::mask(to_e164),
+        }
+    }
+
+    /// The store's form of it, for `journey_id` of `operator_id`.
+    pub fn queued(&self, journey_id: i64, operator_id: i64) -> QueueLinkSms<'_> {
+        QueueLinkSms {
+            journey_id,
+            operator_id,
+            member_id: self.member_id,
+            to_e164: &self.to_e164,
+            body: &self.body,
+            token_hash: &self.token_hash,
+            code_hash: Some(&self.code_hash),
+            expires_at: self.expires_at,
+            detail: &self.detail,
+        }
+    }
+}
+
 /// Writes `before` (the journey's steps that led to the text), the link and its SMS in one
 /// transaction, and wakes the worker. The caller has counted the text against its limits.
 pub async fn queue_link_after(
@@ -539,36 +602,10 @@ pub async fn queue_link_after(
     to_e164: &str,
     before: &[JourneyWrite],
 ) -> Result<(), StoreError> {
-    let token = Token::generate(32);
-    let code = six_digits();
-    let ttl_secs = link_ttl_secs(state, operator);
-    let public_url = &state.config.http.public_url;
-    let url = format!("{public_url}/l/{}", token.expose());
-    let minutes = ttl_secs.div_ceil(60);
-    // The last line is the WebOTP form, so the page that asked can read the code on Android.
-    let body = format!(
-        "{}: here is your secure link to add your access pass to Apple Wallet or Google Wallet:\n{url}\n\
-         It works for {minutes} minutes. Didn't ask for it? Ignore this message.\n\n@{} #{code}",
-        operator.name,
-        webotp_host(public_url)
-    );
-    let code_hash = code_hash(&token.hash(), &code);
+    let text = LinkText::new(state, operator, member_id, to_e164);
     state
         .store
-        .queue_link_sms_after(
-            before,
-            &QueueLinkSms {
-                journey_id: journey.id,
-                operator_id: operator.id,
-                member_id,
-                to_e164,
-                body: &body,
-                token_hash: &token.hash(),
-                code_hash: Some(&code_hash),
-                expires_at: now_ms() + (ttl_secs as i64) * 1000,
-                detail: &phone::mask(to_e164),
-            },
-        )
+        .queue_link_sms_after(before, &text.queued(journey.id, operator.id))
         .await?;
     if member_id.is_some() {
         state.sms_wake.notify_one();

@@ -360,10 +360,10 @@ async fn repeated_failures_lock_the_account_and_say_for_how_long() {
     );
     // Others are not affected; after the lock ends the right password works.
     sign_in(&d.router, A_ADMIN).await;
-    // The lock is per account and address now (failures live in rate_hits).
+    // The lock is per account and address now (failures live in rate_counters).
     common::sql(
         &d._t,
-        "UPDATE rate_hits SET at = at - 16 * 60000 WHERE scope = 'admin_login_failed'",
+        "UPDATE rate_counters SET window_start = window_start - 16 * 60000 WHERE scope = 'admin_login_failed'",
     )
     .await;
     sign_in(&d.router, A_STAFF).await;

@@ -52,7 +52,7 @@ impl Store {
     ) -> Result<Vec<SqlAudit>> {
         let sql = "SELECT id, actor, action, target, detail, ip, at FROM audit_log \
                    WHERE operator_id = $1 ORDER BY id DESC LIMIT $2 OFFSET $3";
-        Ok(on_pool!(self, |p| sqlx::query_as(sql)
+        Ok(on_read!(self, |p| sqlx::query_as(sql)
             .bind(operator_id)
             .bind(limit)
             .bind(offset)

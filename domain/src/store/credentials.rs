@@ -71,7 +71,7 @@ impl Store {
     pub async fn credentials_for_member(&self, member_id: i64) -> Result<Vec<SqlCredential>> {
         let sql = "SELECT id, member_id, source, facility_code, card_number, revoked_at \
                    FROM credentials WHERE member_id = $1 ORDER BY id";
-        Ok(on_pool!(self, |p| sqlx::query_as(sql)
+        Ok(on_read!(self, |p| sqlx::query_as(sql)
             .bind(member_id)
             .fetch_all(p)
             .await)?)
@@ -87,7 +87,7 @@ impl Store {
         let sql = "SELECT r.id, m.external_id, r.source, r.facility_code, r.card_number, r.at \
                    FROM access_revocations r JOIN members m ON m.id = r.member_id \
                    WHERE r.operator_id = $1 AND r.id > $2 ORDER BY r.id LIMIT $3";
-        Ok(on_pool!(self, |p| sqlx::query_as(sql)
+        Ok(on_read!(self, |p| sqlx::query_as(sql)
             .bind(operator_id)
             .bind(after)
             .bind(limit)

@@ -124,7 +124,7 @@ impl Store {
 
     pub async fn sync_run(&self, run_id: i64) -> Result<Option<SqlSyncRun>> {
         let sql = format!("SELECT {RUN_COLUMNS} FROM sync_runs WHERE id = $1");
-        Ok(on_pool!(self, |p| sqlx::query_as(&sql)
+        Ok(on_read!(self, |p| sqlx::query_as(&sql)
             .bind(run_id)
             .fetch_optional(p)
             .await)?)
@@ -135,7 +135,7 @@ impl Store {
         let sql = format!(
             "SELECT {RUN_COLUMNS} FROM sync_runs WHERE operator_id = $1 ORDER BY id DESC LIMIT $2"
         );
-        Ok(on_pool!(self, |p| sqlx::query_as(&sql)
+        Ok(on_read!(self, |p| sqlx::query_as(&sql)
             .bind(operator_id)
             .bind(limit)
             .fetch_all(p)
@@ -147,7 +147,7 @@ impl Store {
     pub async fn last_sync_start(&self, operator_id: i64, source: &str) -> Result<Option<i64>> {
         let sql = "SELECT MAX(started_at) FROM sync_runs WHERE operator_id = $1 AND source = $2 \
                    AND status = 'succeeded'";
-        Ok(on_pool!(self, |p| sqlx::query_scalar(sql)
+        Ok(on_read!(self, |p| sqlx::query_scalar(sql)
             .bind(operator_id)
             .bind(source)
             .fetch_one(p)
@@ -156,7 +156,7 @@ impl Store {
 
     pub async fn sync_problems(&self, run_id: i64) -> Result<Vec<SyncProblem>> {
         let sql = "SELECT kind, external_id, row_ref, reason FROM sync_problems WHERE run_id = $1 ORDER BY id";
-        Ok(on_pool!(self, |p| sqlx::query_as(sql)
+        Ok(on_read!(self, |p| sqlx::query_as(sql)
             .bind(run_id)
             .fetch_all(p)
             .await)?)
@@ -227,7 +227,7 @@ impl Store {
         let sql =
             "SELECT operator_id, kind, settings, interval_secs, webhook_secret, full_requested_at \
                    FROM crm_connections WHERE operator_id = $1";
-        Ok(on_pool!(self, |p| sqlx::query_as(sql)
+        Ok(on_read!(self, |p| sqlx::query_as(sql)
             .bind(operator_id)
             .fetch_optional(p)
             .await)?)
@@ -237,7 +237,7 @@ impl Store {
         let sql =
             "SELECT operator_id, kind, settings, interval_secs, webhook_secret, full_requested_at \
                    FROM crm_connections ORDER BY operator_id";
-        Ok(on_pool!(self, |p| sqlx::query_as(sql).fetch_all(p).await)?)
+        Ok(on_read!(self, |p| sqlx::query_as(sql).fetch_all(p).await)?)
     }
 
     /// Asks for a full reconciliation at the operator's next scheduled sync (`None` clears it).

@@ -61,7 +61,7 @@ impl Store {
     pub async fn invite_by_token_hash(&self, token_hash: &str) -> Result<Option<SqlInvite>> {
         let sql = "SELECT id, operator_id, site_id, member_id, channel, expires_at, revoked_at \
                    FROM invites WHERE token_hash = $1";
-        Ok(on_pool!(self, |p| sqlx::query_as(sql)
+        Ok(on_read!(self, |p| sqlx::query_as(sql)
             .bind(token_hash)
             .fetch_optional(p)
             .await)?)
@@ -69,7 +69,7 @@ impl Store {
 
     pub async fn invite(&self, id: i64) -> Result<Option<SqlInvite>> {
         let sql = "SELECT id, operator_id, site_id, member_id, channel, expires_at, revoked_at FROM invites WHERE id = $1";
-        Ok(on_pool!(self, |p| sqlx::query_as(sql)
+        Ok(on_read!(self, |p| sqlx::query_as(sql)
             .bind(id)
             .fetch_optional(p)
             .await)?)
@@ -99,7 +99,7 @@ impl Store {
              FROM invites i LEFT JOIN sites s ON s.id = i.site_id LEFT JOIN members m ON m.id = i.member_id \
              WHERE i.operator_id = $1 ORDER BY i.id DESC LIMIT {limit}"
         );
-        Ok(on_pool!(self, |p| sqlx::query_as(&sql)
+        Ok(on_read!(self, |p| sqlx::query_as(&sql)
             .bind(operator_id)
             .fetch_all(p)
             .await)?)
@@ -115,7 +115,7 @@ impl Store {
              (SELECT COUNT(*) FROM journeys j WHERE j.invite_id = i.id) AS journeys \
              FROM invites i LEFT JOIN sites s ON s.id = i.site_id LEFT JOIN members m ON m.id = i.member_id \
              WHERE i.operator_id = $1 AND i.id = $2";
-        Ok(on_pool!(self, |p| sqlx::query_as(sql)
+        Ok(on_read!(self, |p| sqlx::query_as(sql)
             .bind(operator_id)
             .bind(invite_id)
             .fetch_optional(p)
@@ -132,6 +132,7 @@ impl Store {
             .execute(p)
             .await
             .map(|r| r.rows_affected()))?;
+        self.forget_cached();
         Ok(n > 0)
     }
 
@@ -156,6 +157,7 @@ impl Store {
             .execute(p)
             .await
             .map(|r| r.rows_affected()))?;
+        self.forget_cached();
         Ok(n > 0)
     }
 

@@ -1,6 +1,7 @@
 //! `journeys` and `journey_events`: each journey, its append-only event log, and the
 //! dashboard's journey list, filters and funnel.
 
+use super::Begin as _;
 use super::{is_digits, now_ms, search_pattern, Db, Result, Store};
 use crate::kinds::{Event, Outcome, Step};
 
@@ -298,7 +299,7 @@ impl Store {
              VALUES ($1, $2, $3, $4, $5, $5) RETURNING {JOURNEY_COLUMNS}"
         );
         on_pool!(self, |p| {
-            let mut tx = p.begin().await?;
+            let mut tx = p.write().await?;
             let journey: SqlJourney = sqlx::query_as(&insert)
                 .bind(public_id)
                 .bind(operator_id)
@@ -321,7 +322,7 @@ impl Store {
 
     pub async fn journey_by_public_id(&self, public_id: &str) -> Result<Option<SqlJourney>> {
         let sql = format!("SELECT {JOURNEY_COLUMNS} FROM journeys WHERE public_id = $1");
-        Ok(on_pool!(self, |p| sqlx::query_as(&sql)
+        Ok(on_read!(self, |p| sqlx::query_as(&sql)
             .bind(public_id)
             .fetch_optional(p)
             .await)?)
@@ -329,7 +330,7 @@ impl Store {
 
     pub async fn journey(&self, id: i64) -> Result<Option<SqlJourney>> {
         let sql = format!("SELECT {JOURNEY_COLUMNS} FROM journeys WHERE id = $1");
-        Ok(on_pool!(self, |p| sqlx::query_as(&sql)
+        Ok(on_read!(self, |p| sqlx::query_as(&sql)
             .bind(id)
             .fetch_optional(p)
             .await)?)
@@ -339,7 +340,7 @@ impl Store {
     pub async fn record_journey(&self, journey_id: i64, writes: &[JourneyWrite]) -> Result<()> {
         let now = now_ms();
         on_pool!(self, |p| {
-            let mut tx = p.begin().await?;
+            let mut tx = p.write().await?;
             write_journey!(tx, journey_id, now, writes);
             tx.commit().await?;
             Ok(())
@@ -351,7 +352,7 @@ impl Store {
     pub async fn advance_journey(&self, journey_id: i64, a: &Advance<'_>) -> Result<()> {
         let now = now_ms();
         on_pool!(self, |p| {
-            let tx = p.begin().await?;
+            let tx = p.write().await?;
             let update = sqlx::query(ADVANCE_SQL)
                 .bind(journey_id)
                 .bind(a.step)
@@ -375,7 +376,7 @@ impl Store {
         let now = now_ms();
         let update = "UPDATE journeys SET step = COALESCE($2, step), updated_at = $3 WHERE id = $1";
         on_pool!(self, |p| {
-            let tx = p.begin().await?;
+            let tx = p.write().await?;
             let update = sqlx::query(update).bind(journey_id).bind(step).bind(now);
             commit_with_event(tx, update, journey_id, now, kind, detail).await?;
             Ok(())
@@ -384,7 +385,7 @@ impl Store {
 
     pub async fn journey_events(&self, journey_id: i64) -> Result<Vec<SqlJourneyEvent>> {
         let sql = "SELECT id, journey_id, at, kind, detail FROM journey_events WHERE journey_id = $1 ORDER BY id";
-        Ok(on_pool!(self, |p| sqlx::query_as(sql)
+        Ok(on_read!(self, |p| sqlx::query_as(sql)
             .bind(journey_id)
             .fetch_all(p)
             .await)?)
@@ -393,7 +394,7 @@ impl Store {
     /// The member's newest journey: where pass events are written.
     pub async fn latest_journey_for_member(&self, member_id: i64) -> Result<Option<i64>> {
         let sql = "SELECT MAX(id) FROM journeys WHERE member_id = $1";
-        Ok(on_pool!(self, |p| sqlx::query_scalar(sql)
+        Ok(on_read!(self, |p| sqlx::query_scalar(sql)
             .bind(member_id)
             .fetch_one(p)
             .await)?)

@@ -1,12 +1,98 @@
-//! `rate_hits`: the abuse limits' sliding windows.
+//! `rate_counters`: the abuse limits. One row per scope and key holds a window, which starts at
+//! its first hit and lasts the limit's length, and the hits counted in it. A check is one upsert
+//! whatever the traffic: no row per hit, nothing to count.
 
 use super::{now_ms, Db, Result, Store};
 
+/// One limit to count a hit against: at most `max` hits per `window_ms` for `scope` and `key`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Count<'a> {
+    pub scope: &'a str,
+    pub key: &'a str,
+    pub max: i64,
+    pub window_ms: i64,
+}
+
+/// Counts every hit of `counts` in one statement, inside the caller's transaction, or none of
+/// them: when one limit is reached, the others' hits are taken back and the result says which
+/// (its index in `counts`) and how long until its window ends. A hit is counted only while its
+/// window holds fewer than `max`, so racing requests never overshoot: SQLite has one writer,
+/// and PostgreSQL's upsert waits for the row a racing transaction holds, then decides on it.
+macro_rules! count_hits {
+    ($tx:ident, $counts:expr, $now:expr) => {{
+        let counts: &[$crate::store::Count<'_>] = $counts;
+        let now: i64 = $now;
+        let mut refused: Option<(usize, i64)> = None;
+        if let Some(i) = counts.iter().position(|c| c.max <= 0) {
+            refused = Some((i, counts[i].window_ms.max(1_000)));
+        } else if !counts.is_empty() {
+            let sql = $crate::store::limits::upsert_sql(counts.len());
+            let mut q = sqlx::query_as::<_, (String, String)>(&sql).bind(now);
+            for c in counts {
+                q = q.bind(c.scope).bind(c.key).bind(c.max).bind(c.window_ms);
+            }
+            let counted = q.fetch_all(&mut *$tx).await?;
+            if counted.len() < counts.len() {
+                let was_counted =
+                    |c: &$crate::store::Count<'_>| counted.iter().any(|(s, k)| s == c.scope && k == c.key);
+                for c in counts.iter().filter(|c| was_counted(c)) {
+                    sqlx::query("UPDATE rate_counters SET hits = hits - 1 WHERE scope = $1 AND key = $2")
+                        .bind(c.scope)
+                        .bind(c.key)
+                        .execute(&mut *$tx)
+                        .await?;
+                }
+                let i = counts.iter().position(|c| !was_counted(c)).unwrap_or(0);
+                let start: Option<i64> = sqlx::query_scalar(
+                    "SELECT window_start FROM rate_counters WHERE scope = $1 AND key = $2",
+                )
+                .bind(counts[i].scope)
+                .bind(counts[i].key)
+                .fetch_optional(&mut *$tx)
+                .await?;
+                refused = Some((i, $crate::store::limits::retry_after(start, counts[i].window_ms, now)));
+            }
+        }
+        refused
+    }};
+}
+pub(super) use count_hits;
+
+/// The upsert that counts `n` hits: `$1` is now, then scope, key, max and window per hit. A row
+/// whose window ended starts a new one; a row at its max is left alone (and not returned).
+pub(super) fn upsert_sql(n: usize) -> String {
+    let values = (0..n)
+        .map(|i| {
+            let b = 2 + 4 * i;
+            format!("(${b}, ${}, $1, 1, $1, ${}, ${})", b + 1, b + 2, b + 3)
+        })
+        .collect::<Vec<_>>()
+        .join(", ");
+    format!(
+        "INSERT INTO rate_counters (scope, key, window_start, hits, last_at, cap, window_ms) VALUES {values} \
+         ON CONFLICT (scope, key) DO UPDATE SET \
+         hits = CASE WHEN rate_counters.window_start <= excluded.last_at - excluded.window_ms THEN 1 \
+                ELSE rate_counters.hits + 1 END, \
+         window_start = CASE WHEN rate_counters.window_start <= excluded.last_at - excluded.window_ms \
+                THEN excluded.last_at ELSE rate_counters.window_start END, \
+         last_at = excluded.last_at, cap = excluded.cap, window_ms = excluded.window_ms \
+         WHERE rate_counters.window_start <= excluded.last_at - excluded.window_ms \
+            OR rate_counters.hits < excluded.cap \
+         RETURNING scope, key"
+    )
+}
+
+/// How long until a window that started at `start` ends (at least a second, at most the window).
+pub(super) fn retry_after(start: Option<i64>, window_ms: i64, now: i64) -> i64 {
+    start
+        .map(|s| s + window_ms - now)
+        .unwrap_or(window_ms)
+        .clamp(1_000, window_ms.max(1_000))
+}
+
 impl Store {
-    /// Counts one event against a limit of `max` per `window_ms`: the row is written only while
-    /// the window holds fewer than `max` (SQLite serialises writers; PostgreSQL takes a per-key
-    /// advisory lock, so racing requests on several instances never overshoot). Returns `None` when counted, or
-    /// how long until the oldest event in the window leaves it.
+    /// Counts one hit against a limit of `max` per `window_ms`. Returns `None` when counted, or
+    /// how long until the window ends.
     pub async fn hit(
         &self,
         scope: &str,
@@ -14,91 +100,95 @@ impl Store {
         max: i64,
         window_ms: i64,
     ) -> Result<Option<i64>> {
+        let counts = [Count {
+            scope,
+            key,
+            max,
+            window_ms,
+        }];
+        Ok(self.count_all(&counts).await?.map(|(_, ms)| ms))
+    }
+
+    /// Counts a hit against every limit of `counts`, or against none when one is reached: then
+    /// which one (its index) and how long until its window ends.
+    pub async fn count_all(&self, counts: &[Count<'_>]) -> Result<Option<(usize, i64)>> {
         let now = now_ms();
-        let since = now - window_ms;
-        // The count stops at `max` rows: the cost stays bounded by the limit, not by traffic.
-        let insert = "INSERT INTO rate_hits (scope, key, at) SELECT $1, $2, $3 \
-                      WHERE (SELECT COUNT(*) FROM (SELECT 1 FROM rate_hits WHERE scope = $1 \
-                      AND key = $2 AND at > $4 LIMIT $5) AS w) < $5";
-        let written = match &self.db {
-            Db::Sqlite(p) => sqlx::query(insert)
-                .bind(scope)
-                .bind(key)
-                .bind(now)
-                .bind(since)
-                .bind(max)
-                .execute(p)
-                .await?
-                .rows_affected(),
-            // Concurrent transactions on PostgreSQL would each count the window before any
-            // insert is visible; a per-key advisory lock makes the count-and-insert one at a time.
-            Db::Postgres(p) => {
-                let mut tx = p.begin().await?;
-                sqlx::query("SELECT pg_advisory_xact_lock(hashtext($1))")
-                    .bind(format!("{scope}:{key}"))
-                    .execute(&mut *tx)
-                    .await?;
-                let n = sqlx::query(insert)
-                    .bind(scope)
-                    .bind(key)
-                    .bind(now)
-                    .bind(since)
-                    .bind(max)
-                    .execute(&mut *tx)
-                    .await?
-                    .rows_affected();
-                tx.commit().await?;
-                n
-            }
-        };
-        if written == 1 {
-            return Ok(None);
-        }
-        let oldest: Option<i64> = on_pool!(self, |p| sqlx::query_scalar(
-            "SELECT MIN(at) FROM rate_hits WHERE scope = $1 AND key = $2 AND at > $3"
+        Ok(on_pool!(self, |p| {
+            use super::Begin as _;
+            let mut tx = p.write().await?;
+            let refused = count_hits!(tx, counts, now);
+            tx.commit().await?;
+            Ok::<_, sqlx::Error>(refused)
+        })?)
+    }
+
+    /// Would a hit be refused? Reads only.
+    pub async fn would_limit(
+        &self,
+        scope: &str,
+        key: &str,
+        max: i64,
+        window_ms: i64,
+    ) -> Result<Option<i64>> {
+        let now = now_ms();
+        let (start, hits) = self.window(scope, key, window_ms, now).await?;
+        Ok((hits >= max).then(|| retry_after(start, window_ms, now)))
+    }
+
+    /// The live window of `scope`/`key`: when it started and its hits (none once it ended).
+    async fn window(
+        &self,
+        scope: &str,
+        key: &str,
+        window_ms: i64,
+        now: i64,
+    ) -> Result<(Option<i64>, i64)> {
+        let row: Option<(i64, i64)> = on_read!(self, |p| sqlx::query_as(
+            "SELECT window_start, hits FROM rate_counters WHERE scope = $1 AND key = $2"
         )
         .bind(scope)
         .bind(key)
-        .bind(since)
-        .fetch_one(p)
+        .fetch_optional(p)
         .await)?;
-        Ok(Some(
-            oldest
-                .map(|o| o + window_ms - now)
-                .unwrap_or(window_ms)
-                // A racing request may have counted after this one read the clock.
-                .clamp(1_000, window_ms.max(1_000)),
-        ))
+        Ok(match row {
+            Some((start, hits)) if start > now - window_ms => (Some(start), hits),
+            _ => (None, 0),
+        })
     }
 
-    /// How many events `scope`/`key` counted in the last `window_ms`, and when the newest was.
+    /// How many hits `scope`/`key` counted in its live window of `window_ms`, and when the
+    /// newest was.
     pub async fn recent_hits(
         &self,
         scope: &str,
         key: &str,
         window_ms: i64,
     ) -> Result<(i64, Option<i64>)> {
-        let sql =
-            "SELECT COUNT(*), MAX(at) FROM rate_hits WHERE scope = $1 AND key = $2 AND at > $3";
-        Ok(on_pool!(self, |p| sqlx::query_as(sql)
-            .bind(scope)
-            .bind(key)
-            .bind(now_ms() - window_ms)
-            .fetch_one(p)
-            .await)?)
+        let row: Option<(i64, i64, i64)> = on_read!(self, |p| sqlx::query_as(
+            "SELECT window_start, hits, last_at FROM rate_counters WHERE scope = $1 AND key = $2"
+        )
+        .bind(scope)
+        .bind(key)
+        .fetch_optional(p)
+        .await)?;
+        Ok(match row {
+            Some((start, hits, last)) if start > now_ms() - window_ms => (hits, Some(last)),
+            Some((_, _, last)) => (0, Some(last)),
+            None => (0, None),
+        })
     }
 
-    /// Forgets the events of one key (`key`), or of every key starting with it (`prefix`).
+    /// Forgets the hits of one key (`key`), or of every key starting with it (`prefix`).
     pub async fn forget_hits(&self, scope: &str, key: &str, prefix: bool) -> Result<()> {
         let (sql, key) = if prefix {
             // Keys here are hex digests and addresses: no LIKE wildcards to escape.
             (
-                "DELETE FROM rate_hits WHERE scope = $1 AND key LIKE $2",
+                "DELETE FROM rate_counters WHERE scope = $1 AND key LIKE $2",
                 format!("{key}%"),
             )
         } else {
             (
-                "DELETE FROM rate_hits WHERE scope = $1 AND key = $2",
+                "DELETE FROM rate_counters WHERE scope = $1 AND key = $2",
                 key.to_owned(),
             )
         };
@@ -111,32 +201,13 @@ impl Store {
         Ok(())
     }
 
-    /// Would a hit be refused? Reads only.
-    pub async fn would_limit(
-        &self,
-        scope: &str,
-        key: &str,
-        max: i64,
-        window_ms: i64,
-    ) -> Result<Option<i64>> {
-        let now = now_ms();
-        let since = now - window_ms;
-        // The oldest `max` events of the window decide; the rest need not be counted.
-        let (count, oldest): (i64, Option<i64>) = on_pool!(self, |p| sqlx::query_as(
-            "SELECT COUNT(*), MIN(at) FROM (SELECT at FROM rate_hits WHERE scope = $1 \
-             AND key = $2 AND at > $3 ORDER BY at LIMIT $4) AS w"
-        )
-        .bind(scope)
-        .bind(key)
-        .bind(since)
-        .bind(max)
-        .fetch_one(p)
-        .await)?;
-        Ok((count >= max).then(|| {
-            oldest
-                .map(|o| o + window_ms - now)
-                .unwrap_or(window_ms)
-                .clamp(1_000, window_ms.max(1_000))
-        }))
+    /// Deletes the counters whose window ended: they count nothing any more.
+    pub async fn forget_ended_windows(&self) -> Result<u64> {
+        let sql = "DELETE FROM rate_counters WHERE window_start + window_ms < $1";
+        Ok(on_pool!(self, |p| sqlx::query(sql)
+            .bind(now_ms())
+            .execute(p)
+            .await
+            .map(|r| r.rows_affected()))?)
     }
 }

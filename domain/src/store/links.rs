@@ -1,5 +1,6 @@
 //! `link_tokens`: the texted links, their codes and claims (and, when a link is made, its SMS).
 
+use super::Begin as _;
 use super::journeys::{write_journey, JourneyWrite};
 use super::{now_ms, Db, Result, Store};
 
@@ -54,7 +55,7 @@ impl Store {
     ) -> Result<i64> {
         let now = now_ms();
         on_pool!(self, |p| {
-            let mut tx = p.begin().await?;
+            let mut tx = p.write().await?;
             write_journey!(tx, q.journey_id, now, before);
             sqlx::query("UPDATE link_tokens SET revoked_at = $2 WHERE journey_id = $1 AND revoked_at IS NULL")
                 .bind(q.journey_id)
@@ -112,7 +113,7 @@ impl Store {
 
     pub async fn link_by_token_hash(&self, token_hash: &str) -> Result<Option<SqlLink>> {
         let sql = format!("SELECT {LINK_COLUMNS} FROM link_tokens WHERE token_hash = $1");
-        Ok(on_pool!(self, |p| sqlx::query_as(&sql)
+        Ok(on_read!(self, |p| sqlx::query_as(&sql)
             .bind(token_hash)
             .fetch_optional(p)
             .await)?)
@@ -125,7 +126,7 @@ impl Store {
             "SELECT {LINK_COLUMNS} FROM link_tokens \
              WHERE journey_id = $1 AND revoked_at IS NULL ORDER BY id DESC LIMIT 1"
         );
-        Ok(on_pool!(self, |p| sqlx::query_as(&sql)
+        Ok(on_read!(self, |p| sqlx::query_as(&sql)
             .bind(journey_id)
             .fetch_optional(p)
             .await)?)
@@ -178,7 +179,7 @@ impl Store {
     ) -> Result<bool> {
         let now = now_ms();
         on_pool!(self, |p| {
-            let mut tx = p.begin().await?;
+            let mut tx = p.write().await?;
             let n = sqlx::query(
                 "UPDATE link_tokens SET revoked_at = $2 WHERE id = $1 AND revoked_at IS NULL \
                  AND claimed_at IS NULL AND code_attempts <= $3 AND expires_at > $2",

@@ -57,7 +57,7 @@ impl Store {
         let sql = format!(
             "SELECT {MEMBER_COLUMNS} FROM members WHERE operator_id = $1 AND external_id = $2"
         );
-        Ok(on_pool!(self, |p| sqlx::query_as(&sql)
+        Ok(on_read!(self, |p| sqlx::query_as(&sql)
             .bind(operator_id)
             .bind(external_id)
             .fetch_optional(p)
@@ -92,7 +92,7 @@ impl Store {
 
     pub async fn member(&self, id: i64) -> Result<Option<SqlMember>> {
         let sql = format!("SELECT {MEMBER_COLUMNS} FROM members WHERE id = $1");
-        Ok(on_pool!(self, |p| sqlx::query_as(&sql)
+        Ok(on_read!(self, |p| sqlx::query_as(&sql)
             .bind(id)
             .fetch_optional(p)
             .await)?)
@@ -103,7 +103,7 @@ impl Store {
         let sql = format!(
             "SELECT {MEMBER_COLUMNS} FROM members WHERE operator_id = $1 AND mobile_e164 = $2 ORDER BY id"
         );
-        Ok(on_pool!(self, |p| sqlx::query_as(&sql)
+        Ok(on_read!(self, |p| sqlx::query_as(&sql)
             .bind(operator_id)
             .bind(e164)
             .fetch_all(p)
@@ -156,7 +156,7 @@ impl Store {
     ) -> Result<Option<SqlMemberRow>> {
         let sql = "SELECT m.id, m.external_id, m.first_name, m.last_name, m.email, m.mobile_e164, m.source, \
                    m.synced_at, m.active, m.sync_problem FROM members m WHERE m.operator_id = $1 AND m.id = $2";
-        Ok(on_pool!(self, |p| sqlx::query_as(sql)
+        Ok(on_read!(self, |p| sqlx::query_as(sql)
             .bind(operator_id)
             .bind(member_id)
             .fetch_optional(p)
@@ -174,7 +174,7 @@ impl Store {
              m.synced_at, m.active, m.sync_problem FROM members m WHERE m.operator_id = $1 AND m.active \
              AND m.email IS NOT NULL AND m.email <> '' ORDER BY m.last_name, m.first_name LIMIT {limit}"
         );
-        Ok(on_pool!(self, |p| sqlx::query_as(&sql)
+        Ok(on_read!(self, |p| sqlx::query_as(&sql)
             .bind(operator_id)
             .fetch_all(p)
             .await)?)

@@ -29,15 +29,30 @@ pub enum StoreError {
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 
+/// How long a SQLite connection waits for another process's write lock (a command importing
+/// members beside the server) before it gives up.
+const SQLITE_BUSY_TIMEOUT: Duration = Duration::from_secs(30);
+
 #[derive(Clone)]
 enum Db {
-    Sqlite(SqlitePool),
+    Sqlite(Lite),
     Postgres(PgPool),
+}
+
+/// SQLite takes one writer at a time: every statement that may write goes through the one
+/// writer connection (so writers of this process queue in memory instead of sleeping in
+/// SQLite's busy handler), and reads that need not see an open transaction use the readers
+/// beside it (WAL lets them run while the writer writes).
+#[derive(Clone)]
+struct Lite {
+    write: SqlitePool,
+    read: SqlitePool,
 }
 
 #[derive(Clone)]
 pub struct Store {
     db: Db,
+    cache: std::sync::Arc<cache::Cache>,
 }
 
 impl std::fmt::Debug for Store {
@@ -50,13 +65,61 @@ impl std::fmt::Debug for Store {
 }
 
 /// Runs the same body against whichever pool is configured; the body is compiled once per dialect.
+/// On SQLite it runs on the writer connection: anything may write there.
 macro_rules! on_pool {
     ($store:expr, |$p:ident| $body:expr) => {
         match &$store.db {
-            Db::Sqlite($p) => $body,
+            Db::Sqlite(lite) => {
+                let $p = &lite.write;
+                $body
+            }
             Db::Postgres($p) => $body,
         }
     };
+}
+
+/// `on_pool!` for a body that only reads: on SQLite it runs on a reader, beside the writer.
+macro_rules! on_read {
+    ($store:expr, |$p:ident| $body:expr) => {
+        match &$store.db {
+            Db::Sqlite(lite) => {
+                let $p = &lite.read;
+                $body
+            }
+            Db::Postgres($p) => $body,
+        }
+    };
+}
+
+/// A write transaction. SQLite's starts `IMMEDIATE`: it takes the write lock at `BEGIN`, waiting
+/// (the busy timeout) while another process writes, instead of failing later when a read inside
+/// it tries to become a write.
+pub(crate) trait Begin {
+    type Db: sqlx::Database;
+    fn write(
+        &self,
+    ) -> impl std::future::Future<Output = Result<sqlx::Transaction<'static, Self::Db>, sqlx::Error>>
+           + Send;
+}
+
+impl Begin for SqlitePool {
+    type Db = sqlx::Sqlite;
+    fn write(
+        &self,
+    ) -> impl std::future::Future<Output = Result<sqlx::Transaction<'static, Self::Db>, sqlx::Error>>
+           + Send {
+        self.begin_with("BEGIN IMMEDIATE")
+    }
+}
+
+impl Begin for PgPool {
+    type Db = sqlx::Postgres;
+    fn write(
+        &self,
+    ) -> impl std::future::Future<Output = Result<sqlx::Transaction<'static, Self::Db>, sqlx::Error>>
+           + Send {
+        self.begin()
+    }
 }
 
 /// Milliseconds since the Unix epoch: how every time is stored.
@@ -100,6 +163,7 @@ fn search_pattern(s: &str) -> String {
 }
 
 mod audit;
+mod cache;
 mod credentials;
 mod crm;
 mod invites;
@@ -112,6 +176,7 @@ mod outbox;
 mod passes;
 mod passkit;
 mod staff;
+mod submission;
 mod sync;
 pub use audit::*;
 pub use credentials::*;
@@ -124,7 +189,9 @@ pub use operators::*;
 pub use outbox::*;
 pub use passes::*;
 pub use passkit::*;
+pub use limits::Count;
 pub use staff::*;
+pub use submission::*;
 pub use sync::*;
 
 impl Store {
@@ -136,31 +203,37 @@ impl Store {
                 .acquire_timeout(Duration::from_secs(5))
                 .connect(url)
                 .await?;
-            Store {
-                db: Db::Postgres(pool),
-            }
+            Store::with(Db::Postgres(pool))
         } else {
+            // Every connection, a command's too, waits up to the busy timeout for another
+            // process's write instead of failing with "database is locked".
             let options = SqliteConnectOptions::from_str(url)?
                 .create_if_missing(true)
                 .journal_mode(SqliteJournalMode::Wal)
                 .synchronous(SqliteSynchronous::Normal)
                 .foreign_keys(true)
-                .busy_timeout(Duration::from_secs(5));
+                .busy_timeout(SQLITE_BUSY_TIMEOUT)
+                .statement_cache_capacity(256);
             let path = options.get_filename();
             if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
                 std::fs::create_dir_all(parent)?;
             }
             // A connection to a local file does not go stale: no ping before each use (it
-            // doubled the round trips to SQLite's worker threads).
-            let pool = SqlitePoolOptions::new()
-                .max_connections(max_connections)
+            // doubled the round trips to SQLite's worker threads). Writers of this process
+            // queue for the one writer connection, so its wait is as long as the busy timeout.
+            let write = SqlitePoolOptions::new()
+                .max_connections(1)
+                .test_before_acquire(false)
+                .acquire_timeout(SQLITE_BUSY_TIMEOUT)
+                .connect_with(options.clone())
+                .await?;
+            let read = SqlitePoolOptions::new()
+                .max_connections(max_connections.max(1))
                 .test_before_acquire(false)
                 .acquire_timeout(Duration::from_secs(5))
                 .connect_with(options)
                 .await?;
-            Store {
-                db: Db::Sqlite(pool),
-            }
+            Store::with(Db::Sqlite(Lite { write, read }))
         };
         store.migrate().await?;
         Ok(store)
@@ -169,9 +242,14 @@ impl Store {
     /// A PostgreSQL connection without migrations, for creating databases (test harnesses, tools).
     pub async fn connect_admin(url: &str) -> Result<Self> {
         let pool = PgPoolOptions::new().max_connections(1).connect(url).await?;
-        Ok(Store {
-            db: Db::Postgres(pool),
-        })
+        Ok(Store::with(Db::Postgres(pool)))
+    }
+
+    fn with(db: Db) -> Store {
+        Store {
+            db,
+            cache: Default::default(),
+        }
     }
 
     /// Creates an empty PostgreSQL database named `name` (lowercase letters, digits, `_`).
@@ -195,7 +273,7 @@ impl Store {
 
     async fn migrate(&self) -> Result<()> {
         match &self.db {
-            Db::Sqlite(p) => sqlx::migrate!("./migrations/sqlite").run(p).await?,
+            Db::Sqlite(lite) => sqlx::migrate!("./migrations/sqlite").run(&lite.write).await?,
             Db::Postgres(p) => sqlx::migrate!("./migrations/postgres").run(p).await?,
         }
         Ok(())
@@ -222,6 +300,12 @@ impl Store {
     }
 
     pub async fn close(&self) {
-        on_pool!(self, |p| p.close().await)
+        match &self.db {
+            Db::Sqlite(lite) => {
+                lite.read.close().await;
+                lite.write.close().await;
+            }
+            Db::Postgres(p) => p.close().await,
+        }
     }
 }

@@ -55,7 +55,7 @@ impl Store {
     // ---- operators ----
 
     pub async fn operator_count(&self) -> Result<i64> {
-        let n: i64 = on_pool!(self, |p| sqlx::query_scalar(
+        let n: i64 = on_read!(self, |p| sqlx::query_scalar(
             "SELECT COUNT(*) FROM operators"
         )
         .fetch_one(p)
@@ -90,7 +90,7 @@ impl Store {
 
     pub async fn operator(&self, id: i64) -> Result<Option<SqlOperator>> {
         let sql = format!("SELECT {OPERATOR_COLUMNS} FROM operators WHERE id = $1");
-        Ok(on_pool!(self, |p| sqlx::query_as(&sql)
+        Ok(on_read!(self, |p| sqlx::query_as(&sql)
             .bind(id)
             .fetch_optional(p)
             .await)?)
@@ -98,7 +98,7 @@ impl Store {
 
     pub async fn operator_by_slug(&self, slug: &str) -> Result<Option<SqlOperator>> {
         let sql = format!("SELECT {OPERATOR_COLUMNS} FROM operators WHERE slug = $1");
-        Ok(on_pool!(self, |p| sqlx::query_as(&sql)
+        Ok(on_read!(self, |p| sqlx::query_as(&sql)
             .bind(slug)
             .fetch_optional(p)
             .await)?)
@@ -129,6 +129,7 @@ impl Store {
             .execute(p)
             .await
             .map(|r| r.rows_affected()))?;
+        self.forget_cached();
         Ok(())
     }
 
@@ -149,6 +150,7 @@ impl Store {
             .execute(p)
             .await
             .map(|_| ()))?;
+        self.forget_cached();
         Ok(())
     }
 
@@ -167,7 +169,7 @@ impl Store {
     /// The operator whose access-system token has this hash.
     pub async fn operator_by_access_token(&self, token_hash: &str) -> Result<Option<i64>> {
         let sql = "SELECT id FROM operators WHERE access_token_hash = $1";
-        Ok(on_pool!(self, |p| sqlx::query_scalar(sql)
+        Ok(on_read!(self, |p| sqlx::query_scalar(sql)
             .bind(token_hash)
             .fetch_optional(p)
             .await)?)
@@ -196,6 +198,7 @@ impl Store {
             .execute(p)
             .await
             .map(|r| r.rows_affected()))?;
+        self.forget_cached();
         Ok(())
     }
 
@@ -207,12 +210,13 @@ impl Store {
             .execute(p)
             .await
             .map(|r| r.rows_affected()))?;
+        self.forget_cached();
         Ok(n > 0)
     }
 
     pub async fn operator_image(&self, operator_id: i64, kind: &str) -> Result<Option<Vec<u8>>> {
         let sql = "SELECT png FROM operator_images WHERE operator_id = $1 AND kind = $2";
-        Ok(on_pool!(self, |p| sqlx::query_scalar(sql)
+        Ok(on_read!(self, |p| sqlx::query_scalar(sql)
             .bind(operator_id)
             .bind(kind)
             .fetch_optional(p)
@@ -222,7 +226,7 @@ impl Store {
     /// The operator's own images: (kind, PNG).
     pub async fn operator_images(&self, operator_id: i64) -> Result<Vec<(String, Vec<u8>)>> {
         let sql = "SELECT kind, png FROM operator_images WHERE operator_id = $1 ORDER BY kind";
-        Ok(on_pool!(self, |p| sqlx::query_as(sql)
+        Ok(on_read!(self, |p| sqlx::query_as(sql)
             .bind(operator_id)
             .fetch_all(p)
             .await)?)
@@ -233,7 +237,7 @@ impl Store {
     pub async fn site_by_name(&self, operator_id: i64, name: &str) -> Result<Option<SqlSite>> {
         let sql =
             "SELECT id, operator_id, name, address FROM sites WHERE operator_id = $1 AND name = $2";
-        Ok(on_pool!(self, |p| sqlx::query_as(sql)
+        Ok(on_read!(self, |p| sqlx::query_as(sql)
             .bind(operator_id)
             .bind(name)
             .fetch_optional(p)
@@ -254,6 +258,7 @@ impl Store {
             .bind(now_ms())
             .fetch_one(p)
             .await);
+        self.forget_cached();
         res.map_err(|e| {
             if unique_violation(&e) {
                 StoreError::Conflict("a site with this name")
@@ -265,7 +270,7 @@ impl Store {
 
     pub async fn site(&self, id: i64) -> Result<Option<SqlSite>> {
         let sql = "SELECT id, operator_id, name, address FROM sites WHERE id = $1";
-        Ok(on_pool!(self, |p| sqlx::query_as(sql)
+        Ok(on_read!(self, |p| sqlx::query_as(sql)
             .bind(id)
             .fetch_optional(p)
             .await)?)
@@ -274,7 +279,7 @@ impl Store {
     pub async fn sites_of(&self, operator_id: i64) -> Result<Vec<SqlSite>> {
         let sql =
             "SELECT id, operator_id, name, address FROM sites WHERE operator_id = $1 ORDER BY name";
-        Ok(on_pool!(self, |p| sqlx::query_as(sql)
+        Ok(on_read!(self, |p| sqlx::query_as(sql)
             .bind(operator_id)
             .fetch_all(p)
             .await)?)

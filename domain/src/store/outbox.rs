@@ -1,5 +1,6 @@
 //! `sms_outbox`: the SMS queue, its send attempts and delivery receipts.
 
+use super::Begin as _;
 use super::journeys::commit_with_event;
 use super::{now_ms, Db, Result, Store};
 
@@ -96,7 +97,7 @@ impl Store {
         // not kept: the timeline and the outbox keep a masked copy.
         let masked = step.map(|_| crate::sms::masked_body(&sms.body));
         on_pool!(self, |p| {
-            let mut tx = p.begin().await?;
+            let mut tx = p.write().await?;
             sqlx::query(
                 "UPDATE sms_outbox SET status = $2, provider_id = COALESCE($3, provider_id), last_error = $4, \
                  next_attempt_at = $5, sent_at = CASE WHEN $2 = 'sent' THEN $6 ELSE sent_at END, \
@@ -127,7 +128,7 @@ impl Store {
     /// When the journey's newest SMS was queued.
     pub async fn last_sms_at(&self, journey_id: i64) -> Result<Option<i64>> {
         let sql = "SELECT MAX(created_at) FROM sms_outbox WHERE journey_id = $1";
-        Ok(on_pool!(self, |p| sqlx::query_scalar(sql)
+        Ok(on_read!(self, |p| sqlx::query_scalar(sql)
             .bind(journey_id)
             .fetch_one(p)
             .await)?)
@@ -158,7 +159,7 @@ impl Store {
         let now = now_ms();
         let kind = format!("sms_{status}");
         on_pool!(self, |p| {
-            let mut tx = p.begin().await?;
+            let mut tx = p.write().await?;
             let row: Option<(i64, i64, Option<String>)> = sqlx::query_as(
                 "SELECT id, journey_id, delivery_status FROM sms_outbox WHERE provider_id = $1",
             )
@@ -184,7 +185,7 @@ impl Store {
 
     pub async fn delivery_status(&self, provider_id: &str) -> Result<Option<String>> {
         let sql = "SELECT delivery_status FROM sms_outbox WHERE provider_id = $1";
-        let row: Option<Option<String>> = on_pool!(self, |p| sqlx::query_scalar(sql)
+        let row: Option<Option<String>> = on_read!(self, |p| sqlx::query_scalar(sql)
             .bind(provider_id)
             .fetch_optional(p)
             .await)?;
@@ -195,7 +196,7 @@ impl Store {
     pub async fn recent_sms(&self, limit: i64) -> Result<Vec<SqlSms>> {
         let sql = "SELECT id, journey_id, operator_id, to_e164, body, status, attempts, NULL AS link_expires_at \
                    FROM sms_outbox ORDER BY id DESC LIMIT $1";
-        Ok(on_pool!(self, |p| sqlx::query_as(sql)
+        Ok(on_read!(self, |p| sqlx::query_as(sql)
             .bind(limit)
             .fetch_all(p)
             .await)?)
@@ -204,7 +205,7 @@ impl Store {
     pub async fn journey_sms(&self, journey_id: i64) -> Result<Vec<SqlSmsRow>> {
         let sql = "SELECT created_at, status, attempts, last_error, sent_at, delivery_status, delivery_at \
                    FROM sms_outbox WHERE journey_id = $1 ORDER BY id";
-        Ok(on_pool!(self, |p| sqlx::query_as(sql)
+        Ok(on_read!(self, |p| sqlx::query_as(sql)
             .bind(journey_id)
             .fetch_all(p)
             .await)?)

@@ -1,5 +1,6 @@
 //! `wallet_passes`: the members' Apple and Google passes.
 
+use super::Begin as _;
 use super::{now_ms, Db, Result, Store};
 
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -67,7 +68,7 @@ impl Store {
 
     pub async fn wallet_pass(&self, id: i64) -> Result<Option<SqlWalletPass>> {
         let sql = format!("SELECT {PASS_COLUMNS} FROM wallet_passes WHERE id = $1");
-        Ok(on_pool!(self, |p| sqlx::query_as(&sql)
+        Ok(on_read!(self, |p| sqlx::query_as(&sql)
             .bind(id)
             .fetch_optional(p)
             .await)?)
@@ -78,7 +79,7 @@ impl Store {
         let sql = format!(
             "SELECT {PASS_COLUMNS} FROM wallet_passes WHERE platform = 'apple' AND serial = $1"
         );
-        Ok(on_pool!(self, |p| sqlx::query_as(&sql)
+        Ok(on_read!(self, |p| sqlx::query_as(&sql)
             .bind(serial)
             .fetch_optional(p)
             .await)?)
@@ -88,7 +89,7 @@ impl Store {
         let sql = format!(
             "SELECT {PASS_COLUMNS} FROM wallet_passes WHERE member_id = $1 ORDER BY platform"
         );
-        Ok(on_pool!(self, |p| sqlx::query_as(&sql)
+        Ok(on_read!(self, |p| sqlx::query_as(&sql)
             .bind(member_id)
             .fetch_all(p)
             .await)?)
@@ -104,7 +105,7 @@ impl Store {
         let end_links = "UPDATE link_tokens SET revoked_at = $2 WHERE revoked_at IS NULL \
                          AND member_id = (SELECT member_id FROM wallet_passes WHERE id = $1)";
         on_pool!(self, |p| {
-            let mut tx = p.begin().await?;
+            let mut tx = p.write().await?;
             let n = sqlx::query(void)
                 .bind(pass_id)
                 .bind(now)

@@ -2,6 +2,7 @@
 //! service (devices that registered for a pass's updates, the passes that changed since a
 //! device last asked) and the pushes that are due.
 
+use super::Begin as _;
 use super::{now_ms, Db, Result, Store};
 
 /// A due push: one pass, and the devices to tell.
@@ -27,7 +28,7 @@ impl Store {
     ) -> Result<bool> {
         let now = now_ms();
         on_pool!(self, |p| {
-            let mut tx = p.begin().await?;
+            let mut tx = p.write().await?;
             let device_id: i64 = sqlx::query_scalar(
                 "INSERT INTO pass_devices (device_library_id, push_token, created_at, updated_at) \
                  VALUES ($1, $2, $3, $3) ON CONFLICT (device_library_id) DO UPDATE SET \
@@ -78,7 +79,7 @@ impl Store {
                    JOIN pass_devices d ON d.id = r.device_id \
                    WHERE d.device_library_id = $1 AND w.platform = 'apple' AND w.updated_at > $2 \
                    ORDER BY w.serial";
-        Ok(on_pool!(self, |p| sqlx::query_as(sql)
+        Ok(on_read!(self, |p| sqlx::query_as(sql)
             .bind(device)
             .bind(since.unwrap_or(-1))
             .fetch_all(p)
@@ -88,7 +89,7 @@ impl Store {
     /// How many devices a pass is registered on.
     pub async fn pass_device_count(&self, pass_id: i64) -> Result<i64> {
         let sql = "SELECT COUNT(*) FROM pass_registrations WHERE pass_id = $1";
-        Ok(on_pool!(self, |p| sqlx::query_scalar(sql)
+        Ok(on_read!(self, |p| sqlx::query_scalar(sql)
             .bind(pass_id)
             .fetch_one(p)
             .await)?)
@@ -96,7 +97,7 @@ impl Store {
 
     /// Passes whose devices are due a push, oldest first.
     pub async fn due_pushes(&self, now: i64, limit: i64) -> Result<Vec<DuePush>> {
-        let passes: Vec<(i64, i64, i64, String, String)> = on_pool!(self, |p| sqlx::query_as(
+        let passes: Vec<(i64, i64, i64, String, String)> = on_read!(self, |p| sqlx::query_as(
             "SELECT id, push_due_at, push_attempts, serial, platform FROM wallet_passes \
              WHERE push_due_at IS NOT NULL AND push_due_at <= $1 ORDER BY push_due_at LIMIT $2"
         )
@@ -146,7 +147,7 @@ impl Store {
     /// APNs says the device's token is no longer valid: the device stops receiving updates.
     pub async fn forget_pass_device(&self, device_id: i64) -> Result<()> {
         on_pool!(self, |p| {
-            let mut tx = p.begin().await?;
+            let mut tx = p.write().await?;
             sqlx::query("DELETE FROM pass_registrations WHERE device_id = $1")
                 .bind(device_id)
                 .execute(&mut *tx)

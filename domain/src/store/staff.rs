@@ -1,6 +1,7 @@
 //! `staff`, `staff_password_resets` and `admin_sessions`: dashboard accounts, their reset
 //! links and sessions.
 
+use super::Begin as _;
 use super::{now_ms, unique_violation, Db, Result, Store, StoreError};
 
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -71,7 +72,7 @@ impl Store {
 
     pub async fn staff_by_email(&self, email: &str) -> Result<Option<SqlStaff>> {
         let sql = format!("SELECT {STAFF_COLUMNS} FROM staff WHERE email = $1");
-        Ok(on_pool!(self, |p| sqlx::query_as(&sql)
+        Ok(on_read!(self, |p| sqlx::query_as(&sql)
             .bind(email)
             .fetch_optional(p)
             .await)?)
@@ -80,7 +81,7 @@ impl Store {
     pub async fn staff_of(&self, operator_id: i64) -> Result<Vec<SqlStaff>> {
         let sql =
             format!("SELECT {STAFF_COLUMNS} FROM staff WHERE operator_id = $1 ORDER BY email");
-        Ok(on_pool!(self, |p| sqlx::query_as(&sql)
+        Ok(on_read!(self, |p| sqlx::query_as(&sql)
             .bind(operator_id)
             .fetch_all(p)
             .await)?)
@@ -88,7 +89,7 @@ impl Store {
 
     pub async fn staff_member(&self, operator_id: i64, staff_id: i64) -> Result<Option<SqlStaff>> {
         let sql = format!("SELECT {STAFF_COLUMNS} FROM staff WHERE id = $1 AND operator_id = $2");
-        Ok(on_pool!(self, |p| sqlx::query_as(&sql)
+        Ok(on_read!(self, |p| sqlx::query_as(&sql)
             .bind(staff_id)
             .bind(operator_id)
             .fetch_optional(p)
@@ -108,7 +109,7 @@ impl Store {
                    WHERE staff_id = $1 AND ended_at IS NULL AND id_hash <> $3";
         let keep = keep.unwrap_or("");
         on_pool!(self, |p| {
-            let mut tx = p.begin().await?;
+            let mut tx = p.write().await?;
             sqlx::query(set)
                 .bind(staff_id)
                 .bind(password_hash)
@@ -140,7 +141,7 @@ impl Store {
         let end =
             "UPDATE admin_sessions SET ended_at = $2 WHERE staff_id = $1 AND ended_at IS NULL";
         let n = on_pool!(self, |p| {
-            let mut tx = p.begin().await?;
+            let mut tx = p.write().await?;
             let n = sqlx::query(sql)
                 .bind(staff_id)
                 .bind(operator_id)
@@ -182,7 +183,7 @@ impl Store {
                       (token_hash, staff_id, operator_id, created_by, created_at, expires_at) \
                       VALUES ($1, $2, $3, $4, $5, $6)";
         on_pool!(self, |p| {
-            let mut tx = p.begin().await?;
+            let mut tx = p.write().await?;
             sqlx::query(retire)
                 .bind(staff.id)
                 .bind(now)
@@ -207,7 +208,7 @@ impl Store {
             "SELECT r.staff_id, r.operator_id, s.email, r.expires_at, r.used_at, s.disabled_at \
                    FROM staff_password_resets r JOIN staff s ON s.id = r.staff_id \
                    WHERE r.token_hash = $1";
-        Ok(on_pool!(self, |p| sqlx::query_as(sql)
+        Ok(on_read!(self, |p| sqlx::query_as(sql)
             .bind(token_hash)
             .fetch_optional(p)
             .await)?)
@@ -231,7 +232,7 @@ impl Store {
         let end =
             "UPDATE admin_sessions SET ended_at = $2 WHERE staff_id = $1 AND ended_at IS NULL";
         Ok(on_pool!(self, |p| {
-            let mut tx = p.begin().await?;
+            let mut tx = p.write().await?;
             let staff_id: Option<i64> = sqlx::query_scalar(claim)
                 .bind(token_hash)
                 .bind(now)
@@ -297,7 +298,7 @@ impl Store {
                    WHERE s.id_hash = $1 AND s.ended_at IS NULL AND st.disabled_at IS NULL \
                    AND s.last_seen_at > $2 AND s.created_at > $3";
         let touch = "UPDATE admin_sessions SET last_seen_at = $2 WHERE id_hash = $1";
-        let found: Option<SqlSession> = on_pool!(self, |p| sqlx::query_as(sql)
+        let found: Option<SqlSession> = on_read!(self, |p| sqlx::query_as(sql)
             .bind(id_hash)
             .bind(now - idle_ms)
             .bind(now - max_ms)

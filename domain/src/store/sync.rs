@@ -3,6 +3,7 @@
 //! counts (so a failed run resumes where it stopped), and leaving members have their passes
 //! voided.
 
+use super::Begin as _;
 use super::{now_ms, Db, Result, Store};
 
 /// One member as the CRM has it, checked and normalised, ready to be written.
@@ -393,7 +394,7 @@ impl Store {
     pub async fn write_sync_page(&self, w: &PageWrite<'_>) -> Result<PageResult> {
         let now = now_ms();
         on_pool!(self, |p| {
-            let mut tx = p.begin().await?;
+            let mut tx = p.write().await?;
             let out = write_page!(tx, w, now);
             if w.dry_run {
                 tx.rollback().await?;
@@ -414,7 +415,7 @@ impl Store {
                       AND (seen_in_run IS NULL OR seen_in_run <> $2) \
                       AND updated_at < (SELECT started_at FROM sync_runs WHERE id = $2)";
         on_pool!(self, |p| {
-            let mut tx = p.begin().await?;
+            let mut tx = p.write().await?;
             let ids: Vec<i64> = sqlx::query_scalar(unseen)
                 .bind(operator_id)
                 .bind(run_id)
@@ -459,7 +460,7 @@ impl Store {
     ) -> Result<Option<SqlMemberSync>> {
         let sql = "SELECT id, external_id, source, synced_at, active, sync_problem, deactivated_at, \
                    pass_revocation_requested_at FROM members WHERE operator_id = $1 AND external_id = $2";
-        Ok(on_pool!(self, |p| sqlx::query_as(sql)
+        Ok(on_read!(self, |p| sqlx::query_as(sql)
             .bind(operator_id)
             .bind(external_id)
             .fetch_optional(p)

@@ -1,0 +1,294 @@
+//! One number submission, written in one transaction: its limits' counts, the journey (started
+//! here, or moved on), its events, and the link with its text. The journey step decided
+//! everything before (`journeys::submit_number`); this only writes, or reports what stopped it.
+
+use super::journeys::JourneyWrite;
+use super::limits::count_hits;
+use super::Begin as _;
+use super::{now_ms, Count, Db, QueueLinkSms, Result, Store};
+use crate::kinds::{Event, Outcome, Step};
+
+/// The journey a submission writes to.
+#[derive(Debug, Clone, Copy)]
+pub enum SubmittedJourney<'a> {
+    /// Starts it, under `public_id`.
+    New {
+        public_id: &'a str,
+        operator_id: i64,
+        invite_id: i64,
+        channel: &'a str,
+    },
+    /// Moves it on, while its member and number are still as they were read (`member_id`,
+    /// `entered_mobile`) and its step `step`.
+    Read {
+        id: i64,
+        step: &'a str,
+        outcome: Option<&'a str>,
+        member_id: Option<i64>,
+        entered_mobile: Option<&'a str>,
+    },
+}
+
+/// The limit that stopped a submission: before the verdict (`gate`) or its text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Refusal {
+    pub gate: bool,
+    /// The limit's index in `gate` or `texts`.
+    pub index: usize,
+    pub retry_after_ms: i64,
+}
+
+/// What a submission writes.
+pub struct Submission<'a> {
+    pub journey: SubmittedJourney<'a>,
+    /// Counted first: one refusing leaves the journey's number and verdict unwritten.
+    pub gate: &'a [Count<'a>],
+    /// The verdict's writes.
+    pub writes: &'a [JourneyWrite],
+    /// Counted for the text; one refusing means no link.
+    pub texts: &'a [Count<'a>],
+    /// The link (its `journey_id` is the submission's; `body` empty for strict mode's stand-in).
+    pub link: Option<QueueLinkSms<'a>>,
+    /// What the journey records when a limit refuses (after the verdict's writes when the
+    /// refusal is the text's).
+    pub refused: &'a (dyn Fn(Refusal) -> Vec<JourneyWrite> + Sync),
+}
+
+/// How a submission's transaction ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Written {
+    /// Committed: the journey's id, and the limit that refused, if one did.
+    Done {
+        journey_id: i64,
+        refused: Option<Refusal>,
+    },
+    /// The journey's public id is taken, or the journey changed since it was read: nothing was
+    /// written; read again and decide again.
+    Changed,
+}
+
+/// The journey's state after `writes`, from `(step, outcome, member, number)`.
+fn fold<'a>(
+    mut state: (&'a str, Option<&'a str>, Option<i64>, Option<&'a str>),
+    writes: &'a [JourneyWrite],
+) -> (&'a str, Option<&'a str>, Option<i64>, Option<&'a str>) {
+    for w in writes {
+        if let Some(step) = w.step {
+            state.0 = step.as_str();
+            state.1 = w.outcome.map(Outcome::as_str);
+            state.2 = state.2.or(w.member_id);
+            state.3 = w.entered_mobile.as_deref().or(state.3);
+        }
+    }
+    state
+}
+
+/// `INSERT INTO journey_events` for `n` events of one journey at one time (`$1`, `$2`), kind and
+/// detail from `$3` on.
+fn events_sql(n: usize) -> String {
+    let values = (0..n)
+        .map(|i| format!("($1, $2, ${}, ${})", 3 + 2 * i, 4 + 2 * i))
+        .collect::<Vec<_>>()
+        .join(", ");
+    format!("INSERT INTO journey_events (journey_id, at, kind, detail) VALUES {values}")
+}
+
+impl Store {
+    /// Writes a decided submission in one transaction (see `Submission`).
+    pub async fn write_submission(&self, s: &Submission<'_>) -> Result<Written> {
+        let now = now_ms();
+        on_pool!(self, |p| {
+            let mut tx = p.write().await?;
+            let mut refused = count_hits!(tx, s.gate, now).map(|(index, retry_after_ms)| Refusal {
+                gate: true,
+                index,
+                retry_after_ms,
+            });
+            if refused.is_none() && s.link.is_some() {
+                refused = count_hits!(tx, s.texts, now).map(|(index, retry_after_ms)| Refusal {
+                    gate: false,
+                    index,
+                    retry_after_ms,
+                });
+            }
+            let mut writes: Vec<JourneyWrite> = match refused {
+                Some(r) if r.gate => Vec::new(),
+                _ => s.writes.to_vec(),
+            };
+            if let Some(r) = refused {
+                writes.extend((s.refused)(r));
+            }
+            let link = s.link.as_ref().filter(|_| refused.is_none());
+            let texted = link.is_some_and(|l| l.member_id.is_some());
+
+            let mut events: Vec<(&str, &str)> = Vec::with_capacity(writes.len() + 2);
+            let start = match s.journey {
+                SubmittedJourney::New { channel, .. } => {
+                    events.push((Event::InviteOpened.as_str(), channel));
+                    (Step::InviteOpened.as_str(), None, None, None)
+                }
+                SubmittedJourney::Read {
+                    step,
+                    outcome,
+                    member_id,
+                    entered_mobile,
+                    ..
+                } => (step, outcome, member_id, entered_mobile),
+            };
+            let (mut step, outcome, member_id, entered_mobile) = fold(start, &writes);
+            if texted {
+                step = Step::SmsQueued.as_str();
+            }
+            events.extend(writes.iter().map(|w| (w.event.as_str(), w.detail.as_str())));
+            if let (true, Some(l)) = (texted, link) {
+                events.push((Event::SmsQueued.as_str(), l.detail));
+            }
+
+            let journey_id: i64 = match s.journey {
+                SubmittedJourney::New {
+                    public_id,
+                    operator_id,
+                    invite_id,
+                    ..
+                } => {
+                    let id: Option<i64> = sqlx::query_scalar(
+                        "INSERT INTO journeys (public_id, operator_id, invite_id, step, outcome, member_id, \
+                         entered_mobile, started_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8) \
+                         ON CONFLICT (public_id) DO NOTHING RETURNING id",
+                    )
+                    .bind(public_id)
+                    .bind(operator_id)
+                    .bind(invite_id)
+                    .bind(step)
+                    .bind(outcome)
+                    .bind(member_id)
+                    .bind(entered_mobile)
+                    .bind(now)
+                    .fetch_optional(&mut *tx)
+                    .await?;
+                    match id {
+                        Some(id) => id,
+                        None => return Ok(Written::Changed),
+                    }
+                }
+                SubmittedJourney::Read {
+                    id,
+                    member_id: read_member,
+                    entered_mobile: read_mobile,
+                    ..
+                } => {
+                    let n = sqlx::query(
+                        "UPDATE journeys SET step = $2, outcome = $3, member_id = $4, entered_mobile = $5, \
+                         updated_at = $6 WHERE id = $1 AND COALESCE(member_id, -1) = COALESCE($7, -1) \
+                         AND COALESCE(entered_mobile, '') = COALESCE($8, '')",
+                    )
+                    .bind(id)
+                    .bind(step)
+                    .bind(outcome)
+                    .bind(member_id)
+                    .bind(entered_mobile)
+                    .bind(now)
+                    .bind(read_member)
+                    .bind(read_mobile)
+                    .execute(&mut *tx)
+                    .await?
+                    .rows_affected();
+                    if n == 0 {
+                        return Ok(Written::Changed);
+                    }
+                    id
+                }
+            };
+
+            let sql = events_sql(events.len());
+            let mut q = sqlx::query(&sql).bind(journey_id).bind(now);
+            for (kind, detail) in &events {
+                q = q.bind(*kind).bind(*detail);
+            }
+            q.execute(&mut *tx).await?;
+
+            if let Some(l) = link {
+                if matches!(s.journey, SubmittedJourney::Read { .. }) {
+                    sqlx::query(
+                        "UPDATE link_tokens SET revoked_at = $2 WHERE journey_id = $1 AND revoked_at IS NULL",
+                    )
+                    .bind(journey_id)
+                    .bind(now)
+                    .execute(&mut *tx)
+                    .await?;
+                }
+                sqlx::query(
+                    "INSERT INTO link_tokens (journey_id, token_hash, expires_at, created_at, code_hash, member_id, to_e164) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7)",
+                )
+                .bind(journey_id)
+                .bind(l.token_hash)
+                .bind(l.expires_at)
+                .bind(now)
+                .bind(l.code_hash)
+                .bind(l.member_id)
+                .bind(l.to_e164)
+                .execute(&mut *tx)
+                .await?;
+                if texted {
+                    sqlx::query(
+                        "INSERT INTO sms_outbox (journey_id, operator_id, to_e164, body, status, attempts, next_attempt_at, created_at) \
+                         VALUES ($1, $2, $3, $4, 'queued', 0, $5, $5)",
+                    )
+                    .bind(journey_id)
+                    .bind(l.operator_id)
+                    .bind(l.to_e164)
+                    .bind(l.body)
+                    .bind(now)
+                    .execute(&mut *tx)
+                    .await?;
+                }
+            }
+            tx.commit().await?;
+            Ok(Written::Done {
+                journey_id,
+                refused,
+            })
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn writes_fold_into_the_journey_they_leave() {
+        let writes = [
+            JourneyWrite {
+                step: Some(Step::NumberEntered),
+                entered_mobile: Some("+447400123001".into()),
+                ..JourneyWrite::new(Event::NumberSubmitted, String::new())
+            },
+            JourneyWrite::new(Event::RateLimited, String::new()),
+            JourneyWrite {
+                step: Some(Step::Matched),
+                member_id: Some(3),
+                ..JourneyWrite::new(Event::MemberMatched, String::new())
+            },
+        ];
+        assert_eq!(
+            fold(("invite_opened", Some("not_found"), None, None), &writes),
+            ("matched", None, Some(3), Some("+447400123001")),
+            "the last step and its outcome, the first member, the last number"
+        );
+        assert_eq!(
+            fold(("matched", None, Some(2), Some("+1")), &writes[2..]),
+            ("matched", None, Some(2), Some("+1")),
+            "a journey's member never changes"
+        );
+    }
+
+    #[test]
+    fn several_events_are_one_statement() {
+        assert_eq!(
+            events_sql(2),
+            "INSERT INTO journey_events (journey_id, at, kind, detail) VALUES ($1, $2, $3, $4), ($1, $2, $5, $6)"
+        );
+    }
+}
