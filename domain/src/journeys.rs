@@ -309,7 +309,6 @@ async fn submit_once(
         }
     };
     // The text the verdict sends (strict mode's miss: a stand-in link, no text), and its limits.
-    let gate = crate::limits::submission_limits(state, client_ip, &opened.invite);
     let (mut texts, mut link, mut peeked) = (Vec::new(), None, None);
     if let Some((member_id, e164)) = verdict.link(strict) {
         match crate::limits::text_limits(state, &opened.operator, &e164, member_id.is_some())
@@ -327,10 +326,29 @@ async fn submit_once(
             Err(limited) => peeked = Some(limited),
         }
     }
+    // The per-address limit counts the attempts that text no member (a building's members share
+    // a few addresses at 9 a.m.; someone trying numbers mostly misses), and stops every attempt
+    // once reached, whatever the number, so its answer tells nothing.
+    let gate = crate::limits::submission_limits(state, client_ip, &opened.invite);
+    let texts_member = link.as_ref().is_some_and(|l| l.member_id.is_some());
+    let (counted, checked) = if texts_member {
+        let ip = &gate[0];
+        let at_max = store
+            .would_limit(ip.scope, &ip.key, ip.max, ip.window_ms)
+            .await?;
+        let checked = at_max.map(|retry_after_ms| Refusal {
+            gate: true,
+            index: 0,
+            retry_after_ms,
+        });
+        (&gate[1..], checked)
+    } else {
+        (&gate[..], None)
+    };
 
     // Decide, then commit: every write of this submission in one transaction.
     let writes = writes(&j, typed, &verdict, peeked.as_ref());
-    let gate_counts: Vec<_> = gate.iter().map(crate::limits::Limit::count).collect();
+    let gate_counts: Vec<_> = counted.iter().map(crate::limits::Limit::count).collect();
     let text_counts: Vec<_> = texts.iter().map(crate::limits::Limit::count).collect();
     let limited_by = |r: Refusal| {
         if r.gate {
@@ -368,7 +386,9 @@ async fn submit_once(
                     entered_mobile: j.entered_mobile.as_deref(),
                 }
             },
+            checked,
             gate: &gate_counts,
+            gate_offset: gate.len() - counted.len(),
             writes: &writes,
             texts: &text_counts,
             link: link.as_ref().map(|l| l.queued(j.id, opened.operator.id)),

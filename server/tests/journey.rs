@@ -530,7 +530,12 @@ async fn a_new_text_replaces_the_earlier_link() {
     let (journey, _) = p.enter("07400123004").await;
     let first = p.link_path().await;
     // Let the per-number minute pass by moving the counted texts back in time.
-    sql(&p, "UPDATE rate_counters SET window_start = window_start - 61000 WHERE hits > $1", 0).await;
+    sql(
+        &p,
+        "UPDATE rate_counters SET window_start = window_start - 61000 WHERE hits > $1",
+        0,
+    )
+    .await;
     let r = p
         .post(
             "/api/resend_link",

@@ -329,3 +329,119 @@ async fn found_and_not_found_answers_take_at_least_the_floor() {
         );
     }
 }
+
+/// 9 a.m. on the first day: 1,000 members through the one poster in the lobby, from 50
+/// addresses (the building's Wi-Fi and a few carriers' shared addresses), with the default
+/// limits; every address also sees a typo. Each member gets a text, and a stranger trying
+/// numbers from one of those addresses is still stopped after ten misses.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_thousand_members_through_one_poster_from_fifty_addresses() {
+    for t in common::stores().await {
+        let dir = tempfile::tempdir().unwrap();
+        let (state, token) = common::demo_state(&t, dir.path()).await;
+        let operator = state
+            .store
+            .operator_by_slug(domain::demo::DEMO_OPERATOR_SLUG)
+            .await
+            .unwrap()
+            .unwrap();
+        let number = |i: usize| format!("07400 {:06}", 500_000 + i);
+        for i in 0..1000 {
+            let e164 = domain::phone::normalise(&number(i), "GB").unwrap();
+            let external = format!("rush-{i}");
+            state
+                .store
+                .upsert_member(&domain::store::NewMember {
+                    operator_id: operator.id,
+                    external_id: &external,
+                    first_name: "Rush",
+                    last_name: "Member",
+                    email: None,
+                    mobile_e164: Some(&e164),
+                    source: "test",
+                    synced_at: Some(1),
+                    active: true,
+                })
+                .await
+                .unwrap();
+        }
+        let address = |i: usize| format!("203.0.113.{}", i % 50);
+        let submit = |i: usize, typed: String| {
+            let (state, token, ip) = (state.clone(), token.clone(), address(i));
+            tokio::spawn(async move { submit_on(&state, &token, &ip, &typed).await })
+        };
+        // Sixteen at a time, as they come through the doors.
+        let mut matched = 0;
+        for batch in (0..1050).collect::<Vec<_>>().chunks(16) {
+            let running: Vec<_> = batch
+                .iter()
+                .map(|&i| {
+                    // The last 50 are one typo per address.
+                    let typed = if i < 1000 {
+                        number(i)
+                    } else {
+                        format!("07400 {:06}", 900_000 + i)
+                    };
+                    submit(i, typed)
+                })
+                .collect();
+            for (i, a) in batch.iter().zip(running) {
+                let a = a.await.unwrap();
+                match (i < &1000, a) {
+                    (true, SubmitOutcome::Matched { .. }) => matched += 1,
+                    (false, SubmitOutcome::NotFound { .. }) => {}
+                    (_, other) => panic!(
+                        "{}: member {i}: {other:?} {:?}",
+                        t.name,
+                        state
+                            .store
+                            .recent_hits("submit_ip", &address(*i), 600_000)
+                            .await
+                    ),
+                }
+            }
+        }
+        assert_eq!(matched, 1000, "{}", t.name);
+        assert_eq!(
+            state.store.recent_sms(2000).await.unwrap().len(),
+            1000,
+            "{}: one text each",
+            t.name
+        );
+        // Someone trying numbers from one of the building's addresses: ten misses, then a wait.
+        for k in 0..9 {
+            let o = submit(0, format!("07400 {:06}", 800_000 + k))
+                .await
+                .unwrap();
+            assert!(matches!(o, SubmitOutcome::NotFound { .. }), "{o:?}");
+        }
+        let o = submit(0, "07400 123001".into()).await.unwrap();
+        assert_eq!(
+            limited_message(&o),
+            "Too many attempts. Try again in 10 minutes.",
+            "{}: once reached, even a member's number waits, so the answer tells nothing",
+            t.name
+        );
+    }
+}
+
+/// Opens the invite and submits `typed` from `ip`, as the phone page does.
+async fn submit_on(
+    state: &domain::state::AppState,
+    token: &str,
+    ip: &str,
+    typed: &str,
+) -> SubmitOutcome {
+    let InvitePage::Ready(v) = app::wire::invite_page(
+        domain::journeys::open_invite(state, token, None)
+            .await
+            .unwrap(),
+    ) else {
+        panic!("usable invite")
+    };
+    domain::journeys::submit_number(state, token, &v.journey, Some("GB"), typed, ip)
+        .await
+        .unwrap()
+        .outcome
+        .into()
+}

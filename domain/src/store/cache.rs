@@ -80,7 +80,9 @@ impl Store {
         }
         let found = self.invite_by_token_hash(token_hash).await?;
         if let Some(invite) = &found {
-            self.cache.invites.put(token_hash.to_owned(), invite.clone());
+            self.cache
+                .invites
+                .put(token_hash.to_owned(), invite.clone());
         }
         Ok(found)
     }

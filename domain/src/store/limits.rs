@@ -33,14 +33,17 @@ macro_rules! count_hits {
             }
             let counted = q.fetch_all(&mut *$tx).await?;
             if counted.len() < counts.len() {
-                let was_counted =
-                    |c: &$crate::store::Count<'_>| counted.iter().any(|(s, k)| s == c.scope && k == c.key);
+                let was_counted = |c: &$crate::store::Count<'_>| {
+                    counted.iter().any(|(s, k)| s == c.scope && k == c.key)
+                };
                 for c in counts.iter().filter(|c| was_counted(c)) {
-                    sqlx::query("UPDATE rate_counters SET hits = hits - 1 WHERE scope = $1 AND key = $2")
-                        .bind(c.scope)
-                        .bind(c.key)
-                        .execute(&mut *$tx)
-                        .await?;
+                    sqlx::query(
+                        "UPDATE rate_counters SET hits = hits - 1 WHERE scope = $1 AND key = $2",
+                    )
+                    .bind(c.scope)
+                    .bind(c.key)
+                    .execute(&mut *$tx)
+                    .await?;
                 }
                 let i = counts.iter().position(|c| !was_counted(c)).unwrap_or(0);
                 let start: Option<i64> = sqlx::query_scalar(
@@ -50,7 +53,10 @@ macro_rules! count_hits {
                 .bind(counts[i].key)
                 .fetch_optional(&mut *$tx)
                 .await?;
-                refused = Some((i, $crate::store::limits::retry_after(start, counts[i].window_ms, now)));
+                refused = Some((
+                    i,
+                    $crate::store::limits::retry_after(start, counts[i].window_ms, now),
+                ));
             }
         }
         refused
@@ -164,13 +170,16 @@ impl Store {
         key: &str,
         window_ms: i64,
     ) -> Result<(i64, Option<i64>)> {
-        let row: Option<(i64, i64, i64)> = on_read!(self, |p| sqlx::query_as(
+        let row: Option<(i64, i64, i64)> =
+            on_read!(self, |p| {
+                sqlx::query_as(
             "SELECT window_start, hits, last_at FROM rate_counters WHERE scope = $1 AND key = $2"
         )
         .bind(scope)
         .bind(key)
         .fetch_optional(p)
-        .await)?;
+        .await
+            })?;
         Ok(match row {
             Some((start, hits, last)) if start > now_ms() - window_ms => (hits, Some(last)),
             Some((_, _, last)) => (0, Some(last)),

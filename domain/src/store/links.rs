@@ -1,7 +1,7 @@
 //! `link_tokens`: the texted links, their codes and claims (and, when a link is made, its SMS).
 
-use super::Begin as _;
 use super::journeys::{write_journey, JourneyWrite};
+use super::Begin as _;
 use super::{now_ms, Db, Result, Store};
 
 #[derive(Debug, Clone, sqlx::FromRow)]

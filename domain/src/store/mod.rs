@@ -183,13 +183,13 @@ pub use credentials::*;
 pub use crm::*;
 pub use invites::*;
 pub use journeys::*;
+pub use limits::Count;
 pub use links::*;
 pub use members::*;
 pub use operators::*;
 pub use outbox::*;
 pub use passes::*;
 pub use passkit::*;
-pub use limits::Count;
 pub use staff::*;
 pub use submission::*;
 pub use sync::*;
@@ -273,7 +273,11 @@ impl Store {
 
     async fn migrate(&self) -> Result<()> {
         match &self.db {
-            Db::Sqlite(lite) => sqlx::migrate!("./migrations/sqlite").run(&lite.write).await?,
+            Db::Sqlite(lite) => {
+                sqlx::migrate!("./migrations/sqlite")
+                    .run(&lite.write)
+                    .await?
+            }
             Db::Postgres(p) => sqlx::migrate!("./migrations/postgres").run(p).await?,
         }
         Ok(())

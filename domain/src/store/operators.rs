@@ -46,6 +46,10 @@ pub struct NewOperator<'a> {
     pub default_region: &'a str,
 }
 
+/// A new operator's hourly text budget: a 9 a.m. rush of a few thousand members on day one fits
+/// (the operator can change it in Settings).
+pub const DEFAULT_SMS_HOURLY_BUDGET: i64 = 3_000;
+
 const OPERATOR_COLUMNS: &str =
     "id, slug, name, brand_color, accent_color, logo_url, support_email, \
      support_phone, support_url, default_region, digital_facility_code, strict_enumeration, \
@@ -65,8 +69,8 @@ impl Store {
 
     pub async fn insert_operator(&self, op: &NewOperator<'_>) -> Result<i64> {
         let sql = "INSERT INTO operators (slug, name, brand_color, accent_color, support_email, \
-                   support_phone, support_url, default_region, created_at) \
-                   VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id";
+                   support_phone, support_url, default_region, created_at, sms_hourly_budget) \
+                   VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id";
         let res: Result<i64, sqlx::Error> = on_pool!(self, |p| sqlx::query_scalar(sql)
             .bind(op.slug)
             .bind(op.name)
@@ -77,6 +81,7 @@ impl Store {
             .bind(op.support_url)
             .bind(op.default_region)
             .bind(now_ms())
+            .bind(DEFAULT_SMS_HOURLY_BUDGET)
             .fetch_one(p)
             .await);
         res.map_err(|e| {

@@ -1,7 +1,7 @@
 //! `sms_outbox`: the SMS queue, its send attempts and delivery receipts.
 
-use super::Begin as _;
 use super::journeys::commit_with_event;
+use super::Begin as _;
 use super::{now_ms, Db, Result, Store};
 
 /// An SMS as the worker sees it. `Debug` leaves out the number and the text (they hold a link).

@@ -41,8 +41,12 @@ pub struct Refusal {
 /// What a submission writes.
 pub struct Submission<'a> {
     pub journey: SubmittedJourney<'a>,
-    /// Counted first: one refusing leaves the journey's number and verdict unwritten.
+    /// A limit that refused before anything was counted (a check the caller made).
+    pub checked: Option<Refusal>,
+    /// Counted first: one refusing leaves the journey's number and verdict unwritten. A
+    /// refusal's index counts from `gate_offset`.
     pub gate: &'a [Count<'a>],
+    pub gate_offset: usize,
     /// The verdict's writes.
     pub writes: &'a [JourneyWrite],
     /// Counted for the text; one refusing means no link.
@@ -99,11 +103,14 @@ impl Store {
         let now = now_ms();
         on_pool!(self, |p| {
             let mut tx = p.write().await?;
-            let mut refused = count_hits!(tx, s.gate, now).map(|(index, retry_after_ms)| Refusal {
-                gate: true,
-                index,
-                retry_after_ms,
-            });
+            let mut refused = match s.checked {
+                Some(r) => Some(r),
+                None => count_hits!(tx, s.gate, now).map(|(index, retry_after_ms)| Refusal {
+                    gate: true,
+                    index: s.gate_offset + index,
+                    retry_after_ms,
+                }),
+            };
             if refused.is_none() && s.link.is_some() {
                 refused = count_hits!(tx, s.texts, now).map(|(index, retry_after_ms)| Refusal {
                     gate: false,
