@@ -597,7 +597,10 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
 }
 
 /// Writes the invite opens counted in memory every five seconds, and once more on the way out.
+/// Every few seconds: writes the invite opens counted in memory; every ten minutes, deletes the
+/// limit counters whose window ended.
 async fn write_opens(state: AppState, mut stop: tokio::sync::watch::Receiver<bool>) {
+    let mut ticks = 0u64;
     loop {
         let stopping = tokio::select! {
             _ = tokio::time::sleep(Duration::from_secs(5)) => false,
@@ -605,6 +608,12 @@ async fn write_opens(state: AppState, mut stop: tokio::sync::watch::Receiver<boo
         };
         if let Err(err) = domain::journeys::flush_opens(&state).await {
             tracing::warn!(error = %err, "could not write invite opens");
+        }
+        ticks += 1;
+        if ticks % 120 == 0 {
+            if let Err(err) = state.store.forget_ended_windows().await {
+                tracing::warn!(error = %err, "could not delete ended limit windows");
+            }
         }
         if stopping || *stop.borrow() {
             return;

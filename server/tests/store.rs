@@ -263,6 +263,33 @@ async fn limits_count_per_key_and_window() {
     }
 }
 
+#[tokio::test]
+async fn a_window_that_ended_starts_over_and_is_cleared_away() {
+    for t in common::stores().await {
+        let s = &t.store;
+        for _ in 0..2 {
+            assert_eq!(s.hit("w", "k", 2, 60_000).await.unwrap(), None);
+        }
+        assert!(s.hit("w", "k", 2, 60_000).await.unwrap().is_some());
+        assert_eq!(s.forget_ended_windows().await.unwrap(), 0, "{}", t.name);
+        // The minute passes.
+        common::sql(
+            &t,
+            "UPDATE rate_counters SET window_start = window_start - 61000",
+        )
+        .await;
+        assert_eq!(s.recent_hits("w", "k", 60_000).await.unwrap().0, 0);
+        assert_eq!(s.forget_ended_windows().await.unwrap(), 1, "{}", t.name);
+        assert_eq!(
+            s.hit("w", "k", 2, 60_000).await.unwrap(),
+            None,
+            "{}",
+            t.name
+        );
+        assert_eq!(s.recent_hits("w", "k", 60_000).await.unwrap().0, 1);
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn racing_requests_never_overshoot_a_limit() {
     for t in common::stores().await {

@@ -15,12 +15,17 @@ pub struct Count<'a> {
 
 /// Counts every hit of `counts` in one statement, inside the caller's transaction, or none of
 /// them: when one limit is reached, the others' hits are taken back and the result says which
-/// (its index in `counts`) and how long until its window ends. A hit is counted only while its
+/// (its index in `counts`) and how long until its window ends. With `keep`, the first `keep`
+/// hits stay counted when the limit reached comes after them. A hit is counted only while its
 /// window holds fewer than `max`, so racing requests never overshoot: SQLite has one writer,
 /// and PostgreSQL's upsert waits for the row a racing transaction holds, then decides on it.
 macro_rules! count_hits {
-    ($tx:ident, $counts:expr, $now:expr) => {{
+    ($tx:ident, $counts:expr, $now:expr) => {
+        $crate::store::limits::count_hits!($tx, $counts, $now, 0)
+    };
+    ($tx:ident, $counts:expr, $now:expr, $keep:expr) => {{
         let counts: &[$crate::store::Count<'_>] = $counts;
+        let keep: usize = $keep;
         let now: i64 = $now;
         let mut refused: Option<(usize, i64)> = None;
         if let Some(i) = counts.iter().position(|c| c.max <= 0) {
@@ -36,7 +41,9 @@ macro_rules! count_hits {
                 let was_counted = |c: &$crate::store::Count<'_>| {
                     counted.iter().any(|(s, k)| s == c.scope && k == c.key)
                 };
-                for c in counts.iter().filter(|c| was_counted(c)) {
+                let i = counts.iter().position(|c| !was_counted(c)).unwrap_or(0);
+                let kept = if i >= keep { keep } else { 0 };
+                for c in counts[kept..].iter().filter(|c| was_counted(c)) {
                     sqlx::query(
                         "UPDATE rate_counters SET hits = hits - 1 WHERE scope = $1 AND key = $2",
                     )
@@ -170,16 +177,15 @@ impl Store {
         key: &str,
         window_ms: i64,
     ) -> Result<(i64, Option<i64>)> {
-        let row: Option<(i64, i64, i64)> =
-            on_read!(self, |p| {
-                sqlx::query_as(
+        let row: Option<(i64, i64, i64)> = on_read!(self, |p| {
+            sqlx::query_as(
             "SELECT window_start, hits, last_at FROM rate_counters WHERE scope = $1 AND key = $2"
         )
         .bind(scope)
         .bind(key)
         .fetch_optional(p)
         .await
-            })?;
+        })?;
         Ok(match row {
             Some((start, hits, last)) if start > now_ms() - window_ms => (hits, Some(last)),
             Some((_, _, last)) => (0, Some(last)),

@@ -103,21 +103,32 @@ impl Store {
         let now = now_ms();
         on_pool!(self, |p| {
             let mut tx = p.write().await?;
-            let mut refused = match s.checked {
-                Some(r) => Some(r),
-                None => count_hits!(tx, s.gate, now).map(|(index, retry_after_ms)| Refusal {
-                    gate: true,
-                    index: s.gate_offset + index,
-                    retry_after_ms,
-                }),
-            };
-            if refused.is_none() && s.link.is_some() {
-                refused = count_hits!(tx, s.texts, now).map(|(index, retry_after_ms)| Refusal {
-                    gate: false,
-                    index,
-                    retry_after_ms,
-                });
+            // The gate's and the text's limits in one statement: a text refused leaves the
+            // gate's hits counted, a gate refused counts nothing.
+            let mut counts: Vec<Count<'_>> = s.gate.to_vec();
+            if s.link.is_some() {
+                counts.extend_from_slice(s.texts);
             }
+            let refused = match s.checked {
+                Some(r) => Some(r),
+                None => {
+                    count_hits!(tx, &counts, now, s.gate.len()).map(|(index, retry_after_ms)| {
+                        if index < s.gate.len() {
+                            Refusal {
+                                gate: true,
+                                index: s.gate_offset + index,
+                                retry_after_ms,
+                            }
+                        } else {
+                            Refusal {
+                                gate: false,
+                                index: index - s.gate.len(),
+                                retry_after_ms,
+                            }
+                        }
+                    })
+                }
+            };
             let mut writes: Vec<JourneyWrite> = match refused {
                 Some(r) if r.gate => Vec::new(),
                 _ => s.writes.to_vec(),
