@@ -571,6 +571,7 @@ pub async fn queue_link_after(
         )
         .await?;
     if member_id.is_some() {
+        metrics::counter!(crate::metrics::SMS_QUEUED).increment(1);
         state.sms_wake.notify_one();
     }
     Ok(())
