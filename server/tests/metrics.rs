@@ -1,7 +1,8 @@
 //! `GET /metrics` on the real server binary: a run of matched and not-found submissions, their
 //! texts through a Twilio-compatible stand-in, then a scrape whose counts must be exactly the
 //! run's; the endpoint is the not-found page for any address the operator did not allow, whatever
-//! `X-Forwarded-For` claims; and the outbox's depth on both stores.
+//! `X-Forwarded-For` claims (this build's router on a loopback port); and the outbox's depth on
+//! both stores.
 
 mod common;
 
@@ -11,6 +12,9 @@ use std::time::{Duration, Instant};
 use common::spawned::*;
 
 const INSTANCE: &str = "metrics-test-1";
+/// The run: directory members' numbers, then numbers nobody has.
+const MATCHED: u64 = 6;
+const NOT_FOUND: u64 = 4;
 
 /// One sample of the text format: name, labels, value.
 #[derive(Debug)]
@@ -121,12 +125,13 @@ async fn scrape(http: &reqwest::Client, base_url: &str) -> (u16, String) {
 }
 
 struct Run {
-    _root: tempfile::TempDir,
+    server: ServerProcess,
     invite: String,
     provider: Provider,
-    server: ServerProcess,
+    _root: tempfile::TempDir,
 }
 
+/// The real server binary on a fresh SQLite file.
 async fn start(members: u64, env: &[(&str, &str)]) -> Run {
     let root = tempfile::tempdir().unwrap();
     let url = format!("sqlite://{}", root.path().join("elumo.db").display());
@@ -144,20 +149,128 @@ async fn start(members: u64, env: &[(&str, &str)]) -> Run {
             .collect(),
     };
     let server = ServerProcess::start(&setup).await;
+    let (status, _) = scrape(&client(1), &server.base_url).await;
+    assert_eq!(
+        status,
+        200,
+        "{} has no /metrics: another worktree's build replaced it in the shared target \
+         directory while this test ran; run it again",
+        setup.binary.display()
+    );
     Run {
-        _root: root,
+        server,
         invite,
         provider,
-        server,
+        _root: root,
     }
 }
 
+/// SQLite, and PostgreSQL when ELUMO_TEST_DATABASE_URL names a server.
+async fn databases() -> Vec<Option<common::postgres::TestDatabase>> {
+    let mut all = vec![None];
+    match std::env::var(common::PG_ENV) {
+        Ok(admin) => {
+            all.push(Some(
+                common::postgres::TestDatabase::create(&admin, "elumo_metrics").await,
+            ));
+        }
+        Err(_) => eprintln!(
+            "note: {} is not set; the PostgreSQL run is skipped",
+            common::PG_ENV
+        ),
+    }
+    all
+}
+
+/// A run in this process: this build's router on a loopback port and two SMS workers sending
+/// through the provider stand-in, on `database` (else a fresh SQLite file), with the limits out
+/// of the way as in the spawned server.
+struct InProcess {
+    base_url: String,
+    invite: String,
+    provider: Provider,
+    _stop: tokio::sync::watch::Sender<bool>,
+    _root: tempfile::TempDir,
+    _database: Option<common::postgres::TestDatabase>,
+}
+
+async fn run_in_process(
+    database: Option<common::postgres::TestDatabase>,
+    members: u64,
+) -> InProcess {
+    let root = tempfile::tempdir().unwrap();
+    let url = match &database {
+        Some(db) => db.url.clone(),
+        None => format!("sqlite://{}", root.path().join("elumo.db").display()),
+    };
+    let invite = prepare_database(&url, members).await;
+    let provider = Provider::start().await;
+    let config = common::config_with(
+        root.path(),
+        root.path(),
+        &[
+            ("ELUMO_INSTANCE_ID", INSTANCE),
+            ("ELUMO_TRUSTED_PROXIES", "127.0.0.1"),
+            ("ELUMO_LIMIT_SUBMISSIONS_PER_INVITE", "1000000"),
+            ("ELUMO_SMS_PROVIDER", "twilio"),
+            ("ELUMO_TWILIO_BASE_URL", &provider.base_url),
+            (
+                "ELUMO_TWILIO_ACCOUNT_SID",
+                "AC00000000000000000000000000000001",
+            ),
+            ("ELUMO_TWILIO_AUTH_TOKEN", "test-auth-token"),
+            ("ELUMO_TWILIO_FROM", "+15005550006"),
+        ],
+    );
+    let store = domain::store::Store::connect(&url, 4).await.unwrap();
+    let state = domain::state::AppState::build(config, store.clone()).unwrap();
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    for _ in 0..2 {
+        tokio::spawn(domain::sms::run_worker(
+            store.clone(),
+            state.sms.clone(),
+            state.retry_policy(),
+            state.sms_wake.clone(),
+            stopped.clone(),
+        ));
+    }
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base_url = format!("http://{}", listener.local_addr().unwrap());
+    let app = server::router(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
+    let mut until = stopped.clone();
+    tokio::spawn(async move {
+        axum::serve(listener, app)
+            .with_graceful_shutdown(async move {
+                let _ = until.changed().await;
+            })
+            .await
+            .unwrap()
+    });
+    InProcess {
+        base_url,
+        invite,
+        provider,
+        _stop: stop,
+        _root: root,
+        _database: database,
+    }
+}
+
+/// In this process, so the counts are this build's (see `serve_in_process`); the only test here
+/// that submits numbers or sends texts, since the recorder is one per process.
 #[tokio::test]
 async fn a_scrape_during_a_run_counts_exactly_what_the_run_did() {
-    const MATCHED: u64 = 6;
-    const NOT_FOUND: u64 = 4;
-    let run = start(MATCHED, &[("ELUMO_INSTANCE_ID", INSTANCE)]).await;
-    let base = &run.server.base_url;
+    let mut runs = 0;
+    for database in databases().await {
+        runs += 1;
+        counts_exactly(run_in_process(database, MATCHED).await, runs).await;
+    }
+}
+
+/// One run's checks; the `runs`-th in this process, so the counters hold `runs` runs' counts.
+async fn counts_exactly(run: InProcess, runs: u64) {
+    let base = &run.base_url;
+    let (matched, not_found) = ((runs * MATCHED) as f64, (runs * NOT_FOUND) as f64);
     let http = client(4);
 
     // The phone page once, so a route with a token in its path is timed too.
@@ -184,7 +297,7 @@ async fn a_scrape_during_a_run_counts_exactly_what_the_run_did() {
         assert_eq!(status, 200, "loopback may scrape by default");
         let samples = parse(&text);
         if run.provider.delivered() as u64 == MATCHED
-            && value(&samples, "elumo_sms_sent_total", &[]) == MATCHED as f64
+            && value(&samples, "elumo_sms_sent_total", &[]) == matched
             && value(&samples, "elumo_outbox_depth", &[]) == 0.0
         {
             break (samples, text);
@@ -198,16 +311,13 @@ async fn a_scrape_during_a_run_counts_exactly_what_the_run_did() {
     };
 
     let outcome = |o: &str| value(&samples, "elumo_submissions_total", &[("outcome", o)]);
-    assert_eq!(outcome("matched"), MATCHED as f64);
-    assert_eq!(outcome("not_found"), NOT_FOUND as f64);
+    assert_eq!(outcome("matched"), matched);
+    assert_eq!(outcome("not_found"), not_found);
     for other in ["invalid", "rate_limited", "invite_gone"] {
         assert_eq!(outcome(other), 0.0, "{other}");
     }
-    assert_eq!(
-        value(&samples, "elumo_sms_queued_total", &[]),
-        MATCHED as f64
-    );
-    assert_eq!(value(&samples, "elumo_sms_sent_total", &[]), MATCHED as f64);
+    assert_eq!(value(&samples, "elumo_sms_queued_total", &[]), matched);
+    assert_eq!(value(&samples, "elumo_sms_sent_total", &[]), matched);
     assert_eq!(value(&samples, "elumo_sms_retried_total", &[]), 0.0);
     assert_eq!(value(&samples, "elumo_sms_failed_total", &[]), 0.0);
     assert_eq!(value(&samples, "elumo_outbox_depth", &[]), 0.0);
@@ -233,21 +343,21 @@ async fn a_scrape_during_a_run_counts_exactly_what_the_run_did() {
             ("status", "2xx"),
         ],
     );
-    assert!(submits >= (MATCHED + NOT_FOUND) as f64, "{submits}");
+    assert!(submits >= matched + not_found, "{submits}");
     assert_eq!(
         value(
             &samples,
             "elumo_http_request_duration_seconds_count",
             &[("route", "/i/{token}"), ("method", "GET")],
         ),
-        1.0
+        runs as f64
     );
     assert!(
         value(
             &samples,
             "elumo_http_request_duration_seconds_bucket",
             &[("route", "/api/submit_number"), ("le", "+Inf")],
-        ) >= (MATCHED + NOT_FOUND) as f64
+        ) >= matched + not_found
     );
     assert!(!text.contains(&run.invite), "no token in the metrics");
 
@@ -277,13 +387,104 @@ async fn a_scrape_during_a_run_counts_exactly_what_the_run_did() {
     }
 }
 
+/// Scrapes until `done` holds for the samples, or fails after 30 s with the last text.
+async fn scrape_until(
+    http: &reqwest::Client,
+    base_url: &str,
+    what: &str,
+    done: impl Fn(&[Sample]) -> bool,
+) -> Vec<Sample> {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let (status, text) = scrape(http, base_url).await;
+        assert_eq!(status, 200);
+        let samples = parse(&text);
+        if done(&samples) {
+            return samples;
+        }
+        assert!(Instant::now() < deadline, "{what}:\n{text}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+#[tokio::test]
+async fn a_provider_outage_shows_as_retries_and_a_waiting_outbox_until_it_ends() {
+    // No ELUMO_INSTANCE_ID: the host name and this process's id.
+    let run = start(1, &[]).await;
+    let base = &run.server.base_url;
+    let http = client(2);
+    run.provider.set_mode(OUTAGE);
+    let seen = submit(&http, base, &run.invite, &member_number(0)).await;
+    assert_eq!(seen, Seen::Matched);
+
+    let during = scrape_until(&http, base, "a retry while the provider is down", |s| {
+        value(s, "elumo_sms_retried_total", &[]) >= 1.0
+            && value(s, "elumo_outbox_oldest_queued_age_seconds", &[]) > 0.0
+    })
+    .await;
+    assert_eq!(value(&during, "elumo_outbox_depth", &[]), 1.0);
+    assert_eq!(value(&during, "elumo_sms_queued_total", &[]), 1.0);
+    assert_eq!(value(&during, "elumo_sms_sent_total", &[]), 0.0);
+    assert_eq!(value(&during, "elumo_sms_failed_total", &[]), 0.0);
+    let suffix = format!("-{}", run.server.pid());
+    assert!(
+        during.iter().all(|s| s
+            .labels
+            .get("instance")
+            .is_some_and(|i| i.ends_with(&suffix))),
+        "every series names this process"
+    );
+
+    run.provider.set_mode(ACCEPT);
+    let after = scrape_until(&http, base, "the text once the provider is back", |s| {
+        value(s, "elumo_sms_sent_total", &[]) == 1.0
+    })
+    .await;
+    assert_eq!(value(&after, "elumo_outbox_depth", &[]), 0.0);
+    assert_eq!(
+        value(&after, "elumo_outbox_oldest_queued_age_seconds", &[]),
+        0.0
+    );
+    assert_eq!(run.provider.delivered(), 1);
+}
+
+/// This build's router on a loopback port (so each request has a real peer address), with
+/// `extra` configuration. In this process, not the binary: the shared target directory's
+/// `server` binary may be another worktree's build by the time a test spawns it.
+async fn serve_in_process(dir: &std::path::Path, extra: &[(&str, &str)]) -> String {
+    let t = common::sqlite_store().await;
+    let (state, _) = common::demo_state_with(&t, dir, extra).await;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let app = server::router(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
+    tokio::spawn(async move {
+        let _keep = t;
+        axum::serve(listener, app).await.unwrap()
+    });
+    base
+}
+
 #[tokio::test]
 async fn an_address_the_operator_did_not_allow_gets_the_not_found_page() {
-    // The server trusts 127.0.0.1 as a proxy for the per-address limits, yet a forwarded
-    // address that is on the metrics allow list opens nothing: the connection's own counts.
-    let run = start(1, &[("ELUMO_METRICS_ALLOW", "192.0.2.10, 10.9.0.0/16")]).await;
-    let base = &run.server.base_url;
+    let dir = tempfile::tempdir().unwrap();
     let http = client(1);
+    // Loopback by default: the same build answers, so the refusals below are the allow list's.
+    let open = serve_in_process(dir.path(), &[("ELUMO_INSTANCE_ID", INSTANCE)]).await;
+    let (status, text) = scrape(&http, &open).await;
+    assert_eq!(status, 200, "loopback may scrape by default");
+    parse(&text);
+
+    // The server trusts 127.0.0.1 as a proxy for the per-address limits, yet a forwarded
+    // address on the metrics allow list opens nothing: the connection's own address counts.
+    let base = serve_in_process(
+        dir.path(),
+        &[
+            ("ELUMO_INSTANCE_ID", INSTANCE),
+            ("ELUMO_METRICS_ALLOW", "192.0.2.10, 10.9.0.0/16"),
+            ("ELUMO_TRUSTED_PROXIES", "127.0.0.1"),
+        ],
+    )
+    .await;
     for forwarded in [None, Some("192.0.2.10"), Some("10.9.1.2")] {
         let mut req = http.get(format!("{base}/metrics"));
         if let Some(ip) = forwarded {
