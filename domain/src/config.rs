@@ -57,6 +57,7 @@ pub struct Config {
     pub demo: DemoConfig,
     pub mail: MailConfig,
     pub admin: AdminConfig,
+    pub metrics: MetricsConfig,
 }
 
 #[derive(Debug, Clone)]
@@ -203,6 +204,34 @@ pub struct AdminConfig {
     pub logins_per_ip: i64,
 }
 
+/// `GET /metrics`: who may scrape it, and the `instance` label every series carries.
+#[derive(Debug, Clone)]
+pub struct MetricsConfig {
+    /// Addresses and networks whose connections may read `/metrics`; everyone else gets the
+    /// not-found page. Decided on the connection's own address, never `X-Forwarded-For`.
+    pub allow: Vec<ipnet::IpNet>,
+    /// Tells this process's series from the other instances' (default: host name and pid).
+    pub instance_id: String,
+}
+
+impl MetricsConfig {
+    pub fn allows(&self, ip: std::net::IpAddr) -> bool {
+        // An IPv4 peer on a dual-stack socket shows as ::ffff:a.b.c.d.
+        let ip = ip.to_canonical();
+        self.allow.iter().any(|net| net.contains(&ip))
+    }
+}
+
+/// `<host name>-<pid>`: distinct per process, readable in a dashboard.
+fn default_instance_id() -> String {
+    let host = hostname::get()
+        .ok()
+        .and_then(|h| h.into_string().ok())
+        .filter(|h| !h.is_empty())
+        .unwrap_or_else(|| "localhost".into());
+    format!("{host}-{}", std::process::id())
+}
+
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:3000";
 
 impl Config {
@@ -275,6 +304,41 @@ impl Config {
                     name,
                     why: format!("expected true or false, got {v:?}"),
                 }),
+            }
+        };
+        let metrics_allow = var("ELUMO_METRICS_ALLOW")
+            .unwrap_or_else(|| "127.0.0.1,::1".into())
+            .split(',')
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(|s| {
+                s.parse::<ipnet::IpNet>()
+                    .or_else(|_| s.parse::<std::net::IpAddr>().map(ipnet::IpNet::from))
+                    .map_err(|_| ConfigError::Invalid {
+                        name: "ELUMO_METRICS_ALLOW",
+                        why: format!(
+                            "expected IP addresses or networks (10.0.0.0/8) separated by commas, got {s:?}"
+                        ),
+                    })
+            })
+            .collect::<Result<_, _>>()?;
+        let instance_id = match var("ELUMO_INSTANCE_ID") {
+            None => default_instance_id(),
+            Some(id) => {
+                let id = id.trim().to_owned();
+                if id.len() > 64
+                    || !id
+                        .bytes()
+                        .all(|b| b.is_ascii_alphanumeric() || b"._:-".contains(&b))
+                {
+                    return Err(ConfigError::Invalid {
+                        name: "ELUMO_INSTANCE_ID",
+                        why: format!(
+                            "expected at most 64 letters, digits, '.', '_', ':' or '-', got {id:?}"
+                        ),
+                    });
+                }
+                id
             }
         };
         let config = Config {
@@ -425,6 +489,10 @@ impl Config {
                 lockout_minutes: number("ELUMO_ADMIN_LOCKOUT_MINUTES", 15)?.clamp(1, 24 * 60)
                     as i64,
                 logins_per_ip: number("ELUMO_ADMIN_LOGINS_PER_IP", 30)?.max(1) as i64,
+            },
+            metrics: MetricsConfig {
+                allow: metrics_allow,
+                instance_id,
             },
         };
         config.check()?;
@@ -589,6 +657,32 @@ mod tests {
             !format!("{c:?}").contains("AC1\", auth_token: \"t"),
             "the auth token is redacted"
         );
+    }
+
+    #[test]
+    fn metrics_are_for_loopback_unless_the_operator_allows_more() {
+        let local = config(&[]).unwrap();
+        assert!(local.metrics.allows("127.0.0.1".parse().unwrap()));
+        assert!(local.metrics.allows("::1".parse().unwrap()));
+        assert!(local.metrics.allows("::ffff:127.0.0.1".parse().unwrap()));
+        assert!(!local.metrics.allows("10.0.0.5".parse().unwrap()));
+        assert!(!local.metrics.instance_id.is_empty());
+
+        let wider = config(&[
+            ("ELUMO_METRICS_ALLOW", "10.0.0.0/8, 192.0.2.7"),
+            ("ELUMO_INSTANCE_ID", "web-1"),
+        ])
+        .unwrap();
+        assert!(wider.metrics.allows("10.20.30.40".parse().unwrap()));
+        assert!(wider.metrics.allows("192.0.2.7".parse().unwrap()));
+        assert!(!wider.metrics.allows("192.0.2.8".parse().unwrap()));
+        assert!(!wider.metrics.allows("127.0.0.1".parse().unwrap()));
+        assert_eq!(wider.metrics.instance_id, "web-1");
+
+        let err = config(&[("ELUMO_METRICS_ALLOW", "10.0.0.0/33")]).unwrap_err();
+        assert!(err.to_string().contains("ELUMO_METRICS_ALLOW"), "{err}");
+        let err = config(&[("ELUMO_INSTANCE_ID", "web 1\"")]).unwrap_err();
+        assert!(err.to_string().contains("ELUMO_INSTANCE_ID"), "{err}");
     }
 
     #[test]

@@ -14,6 +14,7 @@ pub mod kinds;
 pub mod limits;
 pub mod links;
 pub mod mail;
+pub mod metrics;
 pub mod phone;
 pub mod private_file;
 pub mod push;

@@ -608,6 +608,7 @@ pub async fn queue_link_after(
         .queue_link_sms_after(before, &text.queued(journey.id, operator.id))
         .await?;
     if member_id.is_some() {
+        metrics::counter!(crate::metrics::SMS_QUEUED).increment(1);
         state.sms_wake.notify_one();
     }
     Ok(())

@@ -24,6 +24,18 @@ pub enum PushOutcome {
     Refused(String),
 }
 
+impl PushOutcome {
+    /// The outcome as the pushes metric labels it.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            PushOutcome::Delivered => "delivered",
+            PushOutcome::Gone => "gone",
+            PushOutcome::Retry(_) => "retry",
+            PushOutcome::Refused(_) => "refused",
+        }
+    }
+}
+
 pub trait PushSender: Send + Sync {
     fn name(&self) -> &'static str;
     fn push<'a>(&'a self, device_token: &'a str) -> BoxFuture<'a, PushOutcome>;
@@ -262,12 +274,21 @@ pub async fn push_due(u: &Updates<'_>) -> Result<usize, StoreError> {
         let mut delivered = 0;
         if push.platform == "google" {
             match update_google(u, push.pass_id).await? {
-                None => delivered += usize::from(u.google.rest.is_some()),
-                Some(why) => retry = Some(why),
+                None if u.google.rest.is_some() => {
+                    crate::metrics::push("google", "delivered");
+                    delivered += 1;
+                }
+                None => {}
+                Some(why) => {
+                    crate::metrics::push("google", "retry");
+                    retry = Some(why);
+                }
             }
         }
         for (device_id, token) in &push.devices {
-            match sender.push(token).await {
+            let outcome = sender.push(token).await;
+            crate::metrics::push("apple", outcome.as_str());
+            match outcome {
                 PushOutcome::Delivered => delivered += 1,
                 PushOutcome::Gone => {
                     tracing::info!(serial = %short(&push.serial), "a device left; it gets no more updates");

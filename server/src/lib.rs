@@ -4,6 +4,7 @@
 pub mod admin;
 mod dev;
 pub mod error;
+pub mod metrics;
 pub mod passkit;
 pub mod security;
 
@@ -69,8 +70,10 @@ pub fn router(state: AppState) -> Router {
     let security = security::Settings::from_public_url(&state.config.http.public_url);
     let ctx = state.clone();
     let options = state.leptos_options.clone();
+    metrics::install(&state.config.metrics.instance_id);
     let app = Router::new()
         .route("/healthz", get(healthz))
+        .route("/metrics", get(metrics::scrape))
         .route("/credential-key.pem", get(credential_key))
         .route("/access/v1/revocations", get(access_revocations))
         .route("/readyz", get(readyz))
@@ -100,11 +103,14 @@ pub fn router(state: AppState) -> Router {
             admin::browser,
         ))
         .with_state(state);
-    // Outermost, so the panic and timeout pages carry the headers too.
-    with_ops_layers(app, timeout).layer(axum::middleware::from_fn_with_state(
-        security,
-        security::headers,
-    ))
+    // The security headers outside the rest, so the panic and timeout pages carry them too.
+    with_ops_layers(app, timeout)
+        .layer(axum::middleware::from_fn_with_state(
+            security,
+            security::headers,
+        ))
+        // Outermost of all, so the latencies include every layer (and the timeouts' 503s).
+        .layer(axum::middleware::from_fn(metrics::track))
 }
 
 /// Tracing with request ids, panics answered with 500, request timeouts, compression and the
@@ -524,6 +530,8 @@ async fn static_or_not_found(State(state): State<AppState>, req: Request<Body>) 
 pub async fn serve(config: Config) -> anyhow::Result<()> {
     let listen = config.http.listen;
     let public_url = config.http.public_url.clone();
+    // Before any worker starts, so nothing they count is lost.
+    let metrics_handle = metrics::install(&config.metrics.instance_id);
     let (state, demo_url) = build_state(config).await?;
     let store = state.store.clone();
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
@@ -557,6 +565,7 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
         stop_tx.subscribe(),
     ));
     let opens = tokio::spawn(write_opens(state.clone(), stop_tx.subscribe()));
+    let upkeep = tokio::spawn(metrics::run_upkeep(metrics_handle, stop_tx.subscribe()));
     let syncer = tokio::spawn(domain::crm::engine::run_scheduler(
         store.clone(),
         format!("instance-{}", domain::tokens::Token::generate(6).expose()),
@@ -591,6 +600,7 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
     let _ = syncer.await;
     let _ = pusher.await;
     let _ = opens.await;
+    let _ = upkeep.await;
     store.close().await;
     tracing::info!("stopped");
     Ok(())

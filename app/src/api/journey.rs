@@ -76,6 +76,7 @@ pub async fn submit_number(
     let submitted =
         domain::journeys::submit_number(&state, &token, &journey, region, &number, &client_ip())
             .await?;
+    domain::metrics::submission(outcome_label(&submitted.outcome));
     // Found and not-found answers take the same time, so timing does not tell them apart.
     state.answer_floor(started).await;
     let outcome = SubmitOutcome::from(submitted.outcome);
@@ -96,6 +97,20 @@ pub async fn submit_number(
         leptos_axum::redirect(&to);
     }
     Ok(outcome)
+}
+
+/// The journey's answer as the submissions metric labels it (the operator's view: unlike the
+/// page, it may tell a match from a miss).
+#[cfg(feature = "ssr")]
+fn outcome_label(answer: &domain::journeys::Answer) -> &'static str {
+    use domain::journeys::Answer;
+    match answer {
+        Answer::Matched { .. } => "matched",
+        Answer::NotFound { .. } => "not_found",
+        Answer::Invalid { .. } => "invalid",
+        Answer::RateLimited { .. } => "rate_limited",
+        Answer::InviteGone { .. } => "invite_gone",
+    }
 }
 
 /// The "check your messages" page's data.

@@ -185,6 +185,7 @@ async fn record(
                     },
                 )
                 .await
+                .inspect(|()| metrics::counter!(crate::metrics::SMS_SENT).increment(1))
         }
         Err(SmsError::Temporary(why)) if sms.attempts < policy.max_attempts => {
             let detail = format!("attempt {} failed, will retry: {why}", sms.attempts);
@@ -201,6 +202,7 @@ async fn record(
                     },
                 )
                 .await
+                .inspect(|()| metrics::counter!(crate::metrics::SMS_RETRIED).increment(1))
         }
         Err(err) => {
             let detail = format!("gave up after attempt {}: {err}", sms.attempts);
@@ -217,6 +219,7 @@ async fn record(
                     },
                 )
                 .await
+                .inspect(|()| metrics::counter!(crate::metrics::SMS_FAILED).increment(1))
         }
     }
 }

@@ -210,4 +210,11 @@ impl Store {
             .fetch_all(p)
             .await)?)
     }
+
+    /// The outbox's depth for the metrics: texts not yet sent or given up (queued, or claimed and
+    /// being sent), and when the oldest of them was queued. Across every instance.
+    pub async fn outbox_depth(&self) -> Result<(i64, Option<i64>)> {
+        let sql = "SELECT COUNT(*), MIN(created_at) FROM sms_outbox WHERE status IN ('queued', 'sending')";
+        Ok(on_pool!(self, |p| sqlx::query_as(sql).fetch_one(p).await)?)
+    }
 }
