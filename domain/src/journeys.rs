@@ -331,24 +331,16 @@ async fn submit_once(
     // once reached, whatever the number, so its answer tells nothing.
     let gate = crate::limits::submission_limits(state, client_ip, &opened.invite);
     let texts_member = link.as_ref().is_some_and(|l| l.member_id.is_some());
-    let (counted, checked) = if texts_member {
-        let ip = &gate[0];
-        let at_max = store
-            .would_limit(ip.scope, &ip.key, ip.max, ip.window_ms)
-            .await?;
-        let checked = at_max.map(|retry_after_ms| Refusal {
-            gate: true,
-            index: 0,
-            retry_after_ms,
-        });
-        (&gate[1..], checked)
-    } else {
-        (&gate[..], None)
-    };
-
     // Decide, then commit: every write of this submission in one transaction.
     let writes = writes(&j, typed, &verdict, peeked.as_ref());
-    let gate_counts: Vec<_> = counted.iter().map(crate::limits::Limit::count).collect();
+    let gate_counts = [
+        if texts_member {
+            gate[0].check()
+        } else {
+            gate[0].count()
+        },
+        gate[1].count(),
+    ];
     let text_counts: Vec<_> = texts.iter().map(crate::limits::Limit::count).collect();
     let limited_by = |r: Refusal| {
         if r.gate {
@@ -386,9 +378,7 @@ async fn submit_once(
                     entered_mobile: j.entered_mobile.as_deref(),
                 }
             },
-            checked,
             gate: &gate_counts,
-            gate_offset: gate.len() - counted.len(),
             writes: &writes,
             texts: &text_counts,
             link: link.as_ref().map(|l| l.queued(j.id, opened.operator.id)),
@@ -400,6 +390,7 @@ async fn submit_once(
         Written::Done { refused, .. } => refused,
     };
     if refused.is_none() && link.as_ref().is_some_and(|l| l.member_id.is_some()) {
+        metrics::counter!(crate::metrics::SMS_QUEUED).increment(1);
         state.sms_wake.notify_one();
     }
     let limited = refused.map(limited_by).or(peeked);

@@ -104,12 +104,22 @@ pub struct Limit {
 }
 
 impl Limit {
+    /// A hit against this limit.
     pub fn count(&self) -> Count<'_> {
         Count {
             scope: self.scope,
             key: &self.key,
             max: self.max,
             window_ms: self.window_ms,
+            add: 1,
+        }
+    }
+
+    /// A check of this limit that spends nothing (refused only when it is reached).
+    pub fn check(&self) -> Count<'_> {
+        Count {
+            add: 0,
+            ..self.count()
         }
     }
 

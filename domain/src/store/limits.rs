@@ -5,12 +5,14 @@
 use super::{now_ms, Db, Result, Store};
 
 /// One limit to count a hit against: at most `max` hits per `window_ms` for `scope` and `key`.
+/// `add` is what the hit counts: 1, or 0 to check the limit without spending it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Count<'a> {
     pub scope: &'a str,
     pub key: &'a str,
     pub max: i64,
     pub window_ms: i64,
+    pub add: i64,
 }
 
 /// Counts every hit of `counts` in one statement, inside the caller's transaction, or none of
@@ -34,7 +36,12 @@ macro_rules! count_hits {
             let sql = $crate::store::limits::upsert_sql(counts.len());
             let mut q = sqlx::query_as::<_, (String, String)>(&sql).bind(now);
             for c in counts {
-                q = q.bind(c.scope).bind(c.key).bind(c.max).bind(c.window_ms);
+                q = q
+                    .bind(c.scope)
+                    .bind(c.key)
+                    .bind(c.max)
+                    .bind(c.window_ms)
+                    .bind(c.add);
             }
             let counted = q.fetch_all(&mut *$tx).await?;
             if counted.len() < counts.len() {
@@ -71,21 +78,28 @@ macro_rules! count_hits {
 }
 pub(super) use count_hits;
 
-/// The upsert that counts `n` hits: `$1` is now, then scope, key, max and window per hit. A row
-/// whose window ended starts a new one; a row at its max is left alone (and not returned).
+/// The upsert that counts `n` hits: `$1` is now, then scope, key, max, window and what the hit
+/// adds, per hit. A row whose window ended starts a new one; a row at its max is left alone (and
+/// not returned).
 pub(super) fn upsert_sql(n: usize) -> String {
     let values = (0..n)
         .map(|i| {
-            let b = 2 + 4 * i;
-            format!("(${b}, ${}, $1, 1, $1, ${}, ${})", b + 1, b + 2, b + 3)
+            let b = 2 + 5 * i;
+            format!(
+                "(${b}, ${}, $1, ${}, $1, ${}, ${})",
+                b + 1,
+                b + 4,
+                b + 2,
+                b + 3
+            )
         })
         .collect::<Vec<_>>()
         .join(", ");
     format!(
         "INSERT INTO rate_counters (scope, key, window_start, hits, last_at, cap, window_ms) VALUES {values} \
          ON CONFLICT (scope, key) DO UPDATE SET \
-         hits = CASE WHEN rate_counters.window_start <= excluded.last_at - excluded.window_ms THEN 1 \
-                ELSE rate_counters.hits + 1 END, \
+         hits = CASE WHEN rate_counters.window_start <= excluded.last_at - excluded.window_ms \
+                THEN excluded.hits ELSE rate_counters.hits + excluded.hits END, \
          window_start = CASE WHEN rate_counters.window_start <= excluded.last_at - excluded.window_ms \
                 THEN excluded.last_at ELSE rate_counters.window_start END, \
          last_at = excluded.last_at, cap = excluded.cap, window_ms = excluded.window_ms \
@@ -118,6 +132,7 @@ impl Store {
             key,
             max,
             window_ms,
+            add: 1,
         }];
         Ok(self.count_all(&counts).await?.map(|(_, ms)| ms))
     }

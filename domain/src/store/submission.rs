@@ -41,12 +41,8 @@ pub struct Refusal {
 /// What a submission writes.
 pub struct Submission<'a> {
     pub journey: SubmittedJourney<'a>,
-    /// A limit that refused before anything was counted (a check the caller made).
-    pub checked: Option<Refusal>,
-    /// Counted first: one refusing leaves the journey's number and verdict unwritten. A
-    /// refusal's index counts from `gate_offset`.
+    /// Counted first: one refusing leaves the journey's number and verdict unwritten.
     pub gate: &'a [Count<'a>],
-    pub gate_offset: usize,
     /// The verdict's writes.
     pub writes: &'a [JourneyWrite],
     /// Counted for the text; one refusing means no link.
@@ -109,26 +105,13 @@ impl Store {
             if s.link.is_some() {
                 counts.extend_from_slice(s.texts);
             }
-            let refused = match s.checked {
-                Some(r) => Some(r),
-                None => {
-                    count_hits!(tx, &counts, now, s.gate.len()).map(|(index, retry_after_ms)| {
-                        if index < s.gate.len() {
-                            Refusal {
-                                gate: true,
-                                index: s.gate_offset + index,
-                                retry_after_ms,
-                            }
-                        } else {
-                            Refusal {
-                                gate: false,
-                                index: index - s.gate.len(),
-                                retry_after_ms,
-                            }
-                        }
-                    })
-                }
-            };
+            let gate = s.gate.len();
+            let refused =
+                count_hits!(tx, &counts, now, gate).map(|(index, retry_after_ms)| Refusal {
+                    gate: index < gate,
+                    index: if index < gate { index } else { index - gate },
+                    retry_after_ms,
+                });
             let mut writes: Vec<JourneyWrite> = match refused {
                 Some(r) if r.gate => Vec::new(),
                 _ => s.writes.to_vec(),
