@@ -9,6 +9,9 @@ use crate::pages::admin::*;
 use crate::pages::{HomePage, NotFoundPage, PhonePage, SentPage, WalletPage};
 
 pub fn shell(options: LeptosOptions) -> impl IntoView {
+    #[cfg(feature = "ssr")]
+    crate::first_load::send_preload_links(&options);
+    let style = stylesheet(&options);
     view! {
         <!DOCTYPE html>
         <html lang="en">
@@ -16,7 +19,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <meta charset="utf-8"/>
                 <meta name="viewport" content="width=device-width, initial-scale=1"/>
                 <meta name="theme-color" content="#1f4fd1"/>
-                <link rel="stylesheet" href="/pkg/elumo-pass.css"/>
+                {style}
                 <link rel="icon" href="/favicon.svg" type="image/svg+xml"/>
                 <HydrationScripts options islands=true/>
                 <MetaTags/>
@@ -26,6 +29,25 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
             </body>
         </html>
     }
+}
+
+/// The member pages carry their stylesheet inline, under the response's CSP nonce; the dashboard
+/// links it (see `first_load`).
+fn stylesheet(options: &LeptosOptions) -> AnyView {
+    #[cfg(feature = "ssr")]
+    {
+        use crate::first_load;
+        let path = use_context::<http::request::Parts>().map(|parts| parts.uri.path().to_owned());
+        if let Some(css) = path
+            .filter(|path| first_load::inlines_style(path))
+            .and_then(|_| first_load::stylesheet(options))
+        {
+            return view! { <style nonce=leptos::nonce::use_nonce() inner_html=css></style> }
+                .into_any();
+        }
+    }
+    let href = format!("/{}/{}.css", options.site_pkg_dir, options.output_name);
+    view! { <link rel="stylesheet" href=href/> }.into_any()
 }
 
 #[component]

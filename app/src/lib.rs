@@ -11,6 +11,8 @@ pub mod types;
 #[cfg(feature = "ssr")]
 pub mod admin;
 #[cfg(feature = "ssr")]
+pub mod first_load;
+#[cfg(feature = "ssr")]
 pub mod wire;
 
 mod app;

@@ -37,9 +37,10 @@ pub const HSTS: &str = "max-age=31536000";
 /// - `script-src 'self' 'wasm-unsafe-eval' 'nonce-…'`: the islands' JS module from `/pkg`, the
 ///   compilation of its WebAssembly, and the inline loader (and any resource data) Leptos
 ///   writes with this response's nonce. No `'unsafe-inline'`, no `'unsafe-eval'`.
-/// - `style-src 'self'`: the stylesheets; `style-src-attr 'unsafe-inline'`: the operator's brand
-///   colours are `style="--brand: #…"` attributes on the page (only hex colours get there); a
-///   `<style>` element would still be refused.
+/// - `style-src 'self' 'nonce-…'`: the stylesheets, and the member pages' stylesheet inlined
+///   with this response's nonce (`app::first_load`); any other `<style>` element is refused.
+///   `style-src-attr 'unsafe-inline'`: the operator's brand colours are `style="--brand: #…"`
+///   attributes on the page (only hex colours get there).
 /// - `img-src 'self' https:`: the poster QR and uploaded pass images are ours; the poster also
 ///   shows the operator's logo from the https URL set in the dashboard.
 /// - `object-src 'none'`, `base-uri 'none'`: no plugins; no `<base>` to re-point relative links.
@@ -58,7 +59,7 @@ pub fn policy(nonce: &str) -> String {
     format!(
         "default-src 'self'; script-src 'self' 'wasm-unsafe-eval' 'nonce-{nonce}' \
          'unsafe-hashes' 'sha256-{revoke}'; \
-         style-src 'self'; style-src-attr 'unsafe-inline'; img-src 'self' https:; object-src 'none'; \
+         style-src 'self' 'nonce-{nonce}'; style-src-attr 'unsafe-inline'; img-src 'self' https:; object-src 'none'; \
          base-uri 'none'; form-action 'self' https://pay.google.com; frame-ancestors 'none'"
     )
 }

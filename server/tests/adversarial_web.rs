@@ -61,17 +61,25 @@ fn sources<'a>(d: &'a HashMap<String, Vec<String>>, chain: &[&str]) -> &'a [Stri
 
 /// Every `<script …>` opening tag without `src` (an inline script), with its text.
 fn inline_scripts(html: &str) -> Vec<(String, String)> {
+    inline_elements(html, "script")
+        .into_iter()
+        .filter(|(open, _)| !open.contains(" src="))
+        .collect()
+}
+
+/// Every `<{tag} …>` element's opening tag and text (for `script` and `style`, whose text is raw).
+fn inline_elements(html: &str, tag: &str) -> Vec<(String, String)> {
     let mut found = Vec::new();
     let mut rest = html;
-    while let Some(start) = rest.find("<script") {
+    while let Some(start) = rest.find(&format!("<{tag}")) {
         let after = &rest[start..];
-        let open_end = after.find('>').expect("a script tag closes");
+        let open_end = after.find('>').expect("an opening tag closes");
         let open = &after[..=open_end];
-        let body_end = after.find("</script>").expect("a script element ends");
+        let body_end = after
+            .find(&format!("</{tag}>"))
+            .unwrap_or_else(|| panic!("a {tag} element ends"));
         let body = &after[open_end + 1..body_end];
-        if !open.contains(" src=") {
-            found.push((open.to_owned(), body.to_owned()));
-        }
+        found.push((open.to_owned(), body.to_owned()));
         rest = &after[body_end..];
     }
     found
@@ -83,18 +91,18 @@ fn attribute(tag: &str, name: &str) -> Option<String> {
     Some(tag[at..].split('"').next()?.to_owned())
 }
 
-/// Whether the policy lets this inline script run: its nonce or its hash is in `script-src`,
-/// and nothing makes the browser ignore them.
-fn allowed(script_src: &[String], open: &str, body: &str) -> bool {
+/// Whether the policy lets this inline script run (or this inline style apply): its nonce or
+/// its hash is in `sources` (`script-src`, `style-src`), and nothing makes the browser ignore them.
+fn allowed(sources: &[String], open: &str, body: &str) -> bool {
     use base64::Engine as _;
     if let Some(nonce) = attribute(open, "nonce") {
-        if script_src.contains(&format!("'nonce-{nonce}'")) {
+        if sources.contains(&format!("'nonce-{nonce}'")) {
             return true;
         }
     }
     let hash =
         base64::engine::general_purpose::STANDARD.encode(openssl::sha::sha256(body.as_bytes()));
-    script_src.contains(&format!("'sha256-{hash}'"))
+    sources.contains(&format!("'sha256-{hash}'"))
 }
 
 /// A page the way a phone renders it: each inline script allowed, no inline handlers, the
@@ -137,6 +145,18 @@ fn assert_policy_lets_the_page_work(uri: &str, headers: &HeaderMap, html: &str) 
         assert!(
             !html.contains(handler),
             "{uri}: an inline handler ({handler}) would be blocked"
+        );
+    }
+    let style_src = sources(&d, &["style-src-elem", "style-src", "default-src"]);
+    assert!(
+        !style_src.iter().any(|s| s == "'unsafe-inline'"),
+        "{uri}: no unsafe style sources: {style_src:?}"
+    );
+    for (open, body) in inline_elements(html, "style") {
+        assert!(
+            allowed(style_src, &open, &body),
+            "{uri}: the policy blocks the inline style {open}{}",
+            &body[..body.len().min(80)]
         );
     }
     if html.contains(" style=\"") {
@@ -243,6 +263,89 @@ async fn every_html_answer_carries_a_policy_its_inline_scripts_satisfy() {
             "{uri}"
         );
     }
+}
+
+/// The `Link` header names the JS module and the WebAssembly the page's own `<link>`s preload,
+/// with the same URLs and request mode, so the browser downloads each once.
+fn assert_headers_preload_what_the_page_loads(uri: &str, headers: &HeaderMap, html: &str) {
+    let link = headers
+        .get(header::LINK)
+        .unwrap_or_else(|| panic!("{uri}: a Link header"))
+        .to_str()
+        .unwrap();
+    let href = |rel: &str| {
+        let at = html
+            .find(&format!("<link rel=\"{rel}\" href=\""))
+            .unwrap_or_else(|| panic!("{uri}: the page has a {rel} link: {html}"));
+        let tag = &html[at..at + html[at..].find('>').unwrap()];
+        (attribute(tag, "href").unwrap(), tag.to_owned())
+    };
+    let (js, _) = href("modulepreload");
+    let (wasm, tag) = href("preload");
+    assert!(tag.contains(" crossorigin="), "{uri}: {tag}");
+    assert!(
+        link.contains(&format!("<{js}>; rel=modulepreload")),
+        "{uri}: {link}"
+    );
+    assert!(
+        link.contains(&format!(
+            "<{wasm}>; rel=preload; as=fetch; type=\"application/wasm\"; crossorigin"
+        )),
+        "{uri}: {link}"
+    );
+}
+
+/// The member pages paint without waiting for a stylesheet: it is in the page, under this
+/// answer's nonce. The dashboard links it (and its own). Every page names its JS and WASM in a
+/// `Link` header.
+#[tokio::test]
+async fn member_pages_carry_their_stylesheet_inline_under_the_policy() {
+    let a = demo_app(&[]).await;
+    let css = ":root{--brand:#1f4fd1}.card>h1{margin:0}a[href^=\"/\"]{color:red}";
+    std::fs::create_dir_all(a._dir.path().join("pkg")).unwrap();
+    std::fs::write(a._dir.path().join("pkg/elumo-pass.css"), css).unwrap();
+    let link = "<link rel=\"stylesheet\" href=\"/pkg/elumo-pass.css\"";
+
+    for uri in [
+        format!("/i/{}", a.token),
+        format!("/i/{}/sent?j=nothing-here", a.token),
+        "/l/not-a-real-link".to_owned(),
+        "/".to_owned(),
+    ] {
+        let (status, headers, html) = common::send(&a.router, common::http::get(&uri, None))
+            .await
+            .parts();
+        assert!(
+            status.is_success() || status.is_client_error(),
+            "{uri}: {status}"
+        );
+        let styles = inline_elements(&html, "style");
+        assert_eq!(styles.len(), 1, "{uri}: one inline stylesheet: {html}");
+        assert_eq!(styles[0].1, css, "{uri}: the built stylesheet, unescaped");
+        assert!(
+            attribute(&styles[0].0, "nonce").is_some(),
+            "{uri}: {}",
+            styles[0].0
+        );
+        assert!(
+            !html.contains(link),
+            "{uri}: no stylesheet to fetch: {html}"
+        );
+        assert_policy_lets_the_page_work(&uri, &headers, &html);
+        assert_headers_preload_what_the_page_loads(&uri, &headers, &html);
+    }
+
+    let (_, headers, html) = common::send(&a.router, common::http::get("/admin/login", None))
+        .await
+        .parts();
+    assert!(
+        html.contains(link),
+        "the dashboard links the stylesheet: {html}"
+    );
+    assert!(html.contains("/admin.css"), "{html}");
+    assert!(inline_elements(&html, "style").is_empty(), "{html}");
+    assert_policy_lets_the_page_work("/admin/login", &headers, &html);
+    assert_headers_preload_what_the_page_loads("/admin/login", &headers, &html);
 }
 
 #[tokio::test]
