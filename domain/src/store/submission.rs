@@ -93,10 +93,66 @@ fn events_sql(n: usize) -> String {
     format!("INSERT INTO journey_events (journey_id, at, kind, detail) VALUES {values}")
 }
 
+/// PostgreSQL's one statement for a submission's journey, `events` events, its link (`link`) and
+/// its text (`texted`); it returns the journey's id, or nothing when the journey is taken or
+/// changed. `$1` is now; the journey's three keys (`New`: public id, operator, invite; `Read`:
+/// id, member and number as read) `$2`–`$4`; its new step, outcome, member and number `$5`–`$8`;
+/// kind and detail per event; then the link's token hash, expiry, code hash, member and number;
+/// then the text's operator and body.
+fn pg_tail_sql(journey: &SubmittedJourney<'_>, events: usize, link: bool, texted: bool) -> String {
+    let mut ctes = vec![match journey {
+        SubmittedJourney::New { .. } => "j AS (INSERT INTO journeys (public_id, operator_id, invite_id, step, \
+             outcome, member_id, entered_mobile, started_at, updated_at) \
+             VALUES ($2, $3, $4, $5, $6, $7, $8, $1, $1) ON CONFLICT (public_id) DO NOTHING RETURNING id)"
+            .to_owned(),
+        SubmittedJourney::Read { .. } => "j AS (UPDATE journeys SET step = $5, outcome = $6, member_id = $7, \
+             entered_mobile = $8, updated_at = $1 WHERE id = $2 AND COALESCE(member_id, -1) = COALESCE($3, -1) \
+             AND COALESCE(entered_mobile, '') = COALESCE($4, '') RETURNING id)"
+            .to_owned(),
+    }];
+    let values = (0..events)
+        .map(|i| format!("(${}::text, ${}::text, {i})", 9 + 2 * i, 10 + 2 * i))
+        .collect::<Vec<_>>()
+        .join(", ");
+    ctes.push(format!(
+        "e AS (INSERT INTO journey_events (journey_id, at, kind, detail) \
+         SELECT j.id, $1, v.kind, v.detail FROM j, (VALUES {values}) AS v(kind, detail, n) ORDER BY v.n)"
+    ));
+    let k = 9 + 2 * events;
+    if link {
+        if matches!(journey, SubmittedJourney::Read { .. }) {
+            ctes.push(
+                "r AS (UPDATE link_tokens SET revoked_at = $1 WHERE journey_id IN (SELECT id FROM j) \
+                 AND revoked_at IS NULL)"
+                    .to_owned(),
+            );
+        }
+        ctes.push(format!(
+            "l AS (INSERT INTO link_tokens (journey_id, token_hash, expires_at, created_at, code_hash, \
+             member_id, to_e164) SELECT j.id, ${k}, ${}, $1, ${}, ${}, ${} FROM j)",
+            k + 1,
+            k + 2,
+            k + 3,
+            k + 4
+        ));
+        if texted {
+            ctes.push(format!(
+                "o AS (INSERT INTO sms_outbox (journey_id, operator_id, to_e164, body, status, attempts, \
+                 next_attempt_at, created_at) SELECT j.id, ${}, ${}, ${}, 'queued', 0, $1, $1 FROM j)",
+                k + 5,
+                k + 4,
+                k + 6
+            ));
+        }
+    }
+    format!("WITH {} SELECT id FROM j", ctes.join(", "))
+}
+
 impl Store {
     /// Writes a decided submission in one transaction (see `Submission`).
     pub async fn write_submission(&self, s: &Submission<'_>) -> Result<Written> {
         let now = now_ms();
+        let postgres = self.is_postgres();
         on_pool!(self, |p| {
             let mut tx = p.write().await?;
             // The gate's and the text's limits in one statement: a text refused leaves the
@@ -145,6 +201,53 @@ impl Store {
                 events.push((Event::SmsQueued.as_str(), l.detail));
             }
 
+            // PostgreSQL: the journey, its events, the link and its text in one statement (one
+            // round trip); SQLite, in process, runs them one by one.
+            if postgres {
+                let sql = pg_tail_sql(&s.journey, events.len(), link.is_some(), texted);
+                let mut q = sqlx::query_scalar::<_, i64>(&sql).bind(now);
+                q = match s.journey {
+                    SubmittedJourney::New {
+                        public_id,
+                        operator_id,
+                        invite_id,
+                        ..
+                    } => q.bind(public_id).bind(operator_id).bind(invite_id),
+                    SubmittedJourney::Read {
+                        id,
+                        member_id: read_member,
+                        entered_mobile: read_mobile,
+                        ..
+                    } => q.bind(id).bind(read_member).bind(read_mobile),
+                };
+                q = q
+                    .bind(step)
+                    .bind(outcome)
+                    .bind(member_id)
+                    .bind(entered_mobile);
+                for (kind, detail) in &events {
+                    q = q.bind(*kind).bind(*detail);
+                }
+                if let Some(l) = link {
+                    q = q
+                        .bind(l.token_hash)
+                        .bind(l.expires_at)
+                        .bind(l.code_hash)
+                        .bind(l.member_id)
+                        .bind(l.to_e164);
+                    if texted {
+                        q = q.bind(l.operator_id).bind(l.body);
+                    }
+                }
+                let Some(journey_id) = q.fetch_optional(&mut *tx).await? else {
+                    return Ok(Written::Changed);
+                };
+                tx.commit().await?;
+                return Ok(Written::Done {
+                    journey_id,
+                    refused,
+                });
+            }
             let journey_id: i64 = match s.journey {
                 SubmittedJourney::New {
                     public_id,
