@@ -146,11 +146,11 @@ fn main() {
          |---|---:|---:|\n\
          | raw RSA-2048 SHA-256 signature (the pass key) | {raw:.0} | 100% |\n\
          | PKCS#7 detached signature of manifest.json | {pkcs7:.0} | {:.0}% |\n\
-         | whole signed .pkpass (images, manifest, signature, zip) | {pkpass:.0} | {:.0}% |\n\
+         | whole signed .pkpass (images, manifest, signature, zip; target ≥ 75%) | {pkpass:.0} | {:.0}% |\n\
          | Google save-link JWT (RS256) | {jwt:.0} | {:.0}% |\n\n\
          {node_row}\n\
-         Targets (issue 6/8): a signed .pkpass at ≥ 50% of the raw signing rate, and at least 50 \
-         times passkit-generator's rate.\n",
+         Targets: a signed .pkpass at ≥ 75% of the raw signing rate (everyone adds their pass at \
+         9 a.m.), and at least 50 times passkit-generator's rate.\n",
         std::thread::available_parallelism().map_or(0, |n| n.get()),
         pkcs7 / raw * 100.0,
         pkpass / raw * 100.0,
