@@ -528,14 +528,15 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
     let store = state.store.clone();
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     // Several senders share the outbox (each claim takes one message), so one slow answer from
-    // the provider does not hold up the texts behind it.
-    domain::sms::requeue_interrupted(&store).await;
+    // the provider does not hold up the texts behind it. Nothing is re-queued at start: another
+    // instance may be sending right now; a send whose lease ran out is claimable anyway.
     let workers: Vec<_> = (0..state.config.sms.workers)
         .map(|_| {
             tokio::spawn(domain::sms::run_worker(
                 store.clone(),
                 state.sms.clone(),
                 state.retry_policy(),
+                state.sms_lease(),
                 state.sms_wake.clone(),
                 stop_rx.clone(),
             ))
@@ -544,6 +545,8 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
     tracing::info!(
         sender = state.sms.name(),
         workers = workers.len(),
+        instance = state.instance,
+        lease_secs = state.config.sms.lease_secs,
         "SMS workers started"
     );
     let pushes = domain::push::sender(&state.config, &state.apple)
@@ -559,7 +562,7 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
     let opens = tokio::spawn(write_opens(state.clone(), stop_tx.subscribe()));
     let syncer = tokio::spawn(domain::crm::engine::run_scheduler(
         store.clone(),
-        format!("instance-{}", domain::tokens::Token::generate(6).expose()),
+        state.instance.to_owned(),
         Duration::from_secs(30),
         stop_tx.subscribe(),
     ));
