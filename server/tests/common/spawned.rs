@@ -270,7 +270,12 @@ pub struct ServerSetup {
 impl ServerProcess {
     pub async fn start(setup: &ServerSetup) -> ServerProcess {
         let base_url = format!("http://127.0.0.1:{}", setup.port);
-        let mut cmd = Command::new(&setup.binary);
+        // ELUMO_TEST_SERVER_BIN names another build of the binary: with one target folder shared
+        // by several worktrees, the one cargo names may be overwritten by another worktree's build.
+        let binary = std::env::var_os("ELUMO_TEST_SERVER_BIN")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| setup.binary.clone());
+        let mut cmd = Command::new(binary);
         cmd.arg("serve")
             .env_clear()
             .env("PATH", std::env::var("PATH").unwrap_or_default())
