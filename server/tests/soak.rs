@@ -424,7 +424,7 @@ async fn three_instances_on_one_postgresql_send_each_text_once_through_a_kill_an
             servers[2] = None; // SIGKILL
             doors[2].set_mode(ACCEPT);
         }
-        if sent == hold_at && held_since.is_none() {
+        if sent >= hold_at && held_since.is_none() {
             // Instance 0's next send is accepted and its answer held; meanwhile 2 starts again.
             doors[0].set_mode(HOLD_ONE_ACCEPTED);
             let deadline = Instant::now() + Duration::from_secs(30);
