@@ -100,6 +100,9 @@ pub struct SmsConfig {
     pub max_attempts: u64,
     /// Texts sent at the same time (each waits for the provider's answer).
     pub workers: usize,
+    /// How long an instance's claim on a text lasts before another instance may take the send
+    /// over. Longer than the provider's HTTP timeout, so a live send is never taken over.
+    pub lease_secs: u64,
     pub twilio: Option<TwilioConfig>,
 }
 
@@ -367,6 +370,7 @@ impl Config {
             },
             sms: SmsConfig {
                 workers: number("ELUMO_SMS_WORKERS", 4)?.clamp(1, 64) as usize,
+                lease_secs: number("ELUMO_SMS_LEASE_SECS", 60)?.clamp(1, 3_600),
                 provider: match var("ELUMO_SMS_PROVIDER").as_deref().unwrap_or("outbox") {
                     "outbox" => SmsProvider::Outbox,
                     "twilio" => SmsProvider::Twilio,
@@ -511,6 +515,14 @@ impl Config {
                 Some(t) if t.from.is_none() && t.messaging_service_sid.is_none() => return Err(ConfigError::Invalid {
                     name: "ELUMO_TWILIO_FROM",
                     why: "set ELUMO_TWILIO_FROM or ELUMO_TWILIO_MESSAGING_SERVICE_SID".into(),
+                }),
+                Some(t) if self.sms.lease_secs * 1_000 <= t.timeout_ms => return Err(ConfigError::Invalid {
+                    name: "ELUMO_SMS_LEASE_SECS",
+                    why: format!(
+                        "the lease on a send ({} s) must outlast the provider's timeout (ELUMO_TWILIO_TIMEOUT_MS = {} ms), \
+                         or another instance takes over a send still in flight",
+                        self.sms.lease_secs, t.timeout_ms
+                    ),
                 }),
                 Some(_) => {}
             }
@@ -694,5 +706,29 @@ mod tests {
             err.to_string().contains("ELUMO_TWILIO_ACCOUNT_SID"),
             "{err}"
         );
+    }
+
+    #[test]
+    fn the_sms_lease_outlasts_the_provider_timeout() {
+        let twilio = [
+            ("ELUMO_SMS_PROVIDER", "twilio"),
+            ("ELUMO_TWILIO_ACCOUNT_SID", "AC1"),
+            ("ELUMO_TWILIO_AUTH_TOKEN", "t"),
+            ("ELUMO_TWILIO_FROM", "+15005550006"),
+        ];
+        let c = config(&twilio).unwrap();
+        assert_eq!(c.sms.lease_secs, 60);
+        let too_short = [twilio.as_slice(), &[("ELUMO_SMS_LEASE_SECS", "10")]].concat();
+        let err = config(&too_short).unwrap_err();
+        assert!(err.to_string().contains("ELUMO_SMS_LEASE_SECS"), "{err}");
+        let longer = [
+            twilio.as_slice(),
+            &[
+                ("ELUMO_SMS_LEASE_SECS", "5"),
+                ("ELUMO_TWILIO_TIMEOUT_MS", "4000"),
+            ],
+        ]
+        .concat();
+        assert_eq!(config(&longer).unwrap().sms.lease_secs, 5);
     }
 }

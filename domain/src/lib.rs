@@ -11,6 +11,7 @@ pub mod directory;
 pub mod invites;
 pub mod journeys;
 pub mod kinds;
+pub mod lease;
 pub mod limits;
 pub mod links;
 pub mod mail;

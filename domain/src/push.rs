@@ -8,6 +8,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use crate::config::{Config, Environment};
+use crate::lease::Lease;
 use crate::retry::BoxFuture;
 use crate::store::{now_ms, DuePush, Store, StoreError};
 use crate::wallet::apple::AppleWallet;
@@ -239,6 +240,8 @@ pub struct Updates<'a> {
     pub google: &'a GoogleWallet,
     pub public_url: &'a str,
     pub signer: &'a crate::credentials::CredentialSigner,
+    /// This instance's claim on a due push, so two instances never push the same change at once.
+    pub lease: &'a Lease,
 }
 
 /// Google's copy of the pass, brought up to date (its state INACTIVE once voided).
@@ -264,60 +267,101 @@ async fn update_google(u: &Updates<'_>, pass_id: i64) -> Result<Option<String>, 
         .map(|e| e.to_string()))
 }
 
-/// Tells wallets about what is due once. Returns how many passes were handled.
+/// How long an instance's claim on one pass's push round lasts; renewed between devices once
+/// half of it is gone (each device can take the APNs timeout, 10 s).
+pub const PUSH_LEASE_MS: i64 = 60_000;
+
+/// This instance's lease on a push round.
+pub fn lease(instance: &str) -> Lease {
+    Lease::new(instance, PUSH_LEASE_MS)
+}
+
+/// The passes one call handles at most (the worker comes back for the rest).
+const PER_CALL: usize = 50;
+
+/// Tells wallets about what is due once: claims each due pass (under `u.lease`), pushes and
+/// records the round. Returns how many passes were handled.
 pub async fn push_due(u: &Updates<'_>) -> Result<usize, StoreError> {
+    let mut handled = 0;
+    while handled < PER_CALL {
+        let Some(push) = u.store.claim_due_push(now_ms(), u.lease).await? else {
+            break;
+        };
+        handled += 1;
+        if let Some(from) = &push.taken_over_from {
+            crate::lease::count_takeover("push");
+            tracing::warn!(serial = %short(&push.serial), from = %from,
+                "took over a push whose instance's lease ran out");
+        }
+        push_one(u, &push).await?;
+    }
+    Ok(handled)
+}
+
+async fn push_one(u: &Updates<'_>, push: &DuePush) -> Result<(), StoreError> {
     let store = u.store;
     let sender = u.apple;
-    let due = store.due_pushes(now_ms(), 50).await?;
-    for push in &due {
-        let mut retry = None;
-        let mut delivered = 0;
-        if push.platform == "google" {
-            match update_google(u, push.pass_id).await? {
-                None if u.google.rest.is_some() => {
-                    crate::metrics::push("google", "delivered");
-                    delivered += 1;
-                }
-                None => {}
-                Some(why) => {
-                    crate::metrics::push("google", "retry");
-                    retry = Some(why);
-                }
+    let mut renewed_at = now_ms();
+    let mut retry = None;
+    let mut delivered = 0;
+    if push.platform == "google" {
+        match update_google(u, push.pass_id).await? {
+            None if u.google.rest.is_some() => {
+                crate::metrics::push("google", "delivered");
+                delivered += 1;
             }
-        }
-        for (device_id, token) in &push.devices {
-            let outcome = sender.push(token).await;
-            crate::metrics::push("apple", outcome.as_str());
-            match outcome {
-                PushOutcome::Delivered => delivered += 1,
-                PushOutcome::Gone => {
-                    tracing::info!(serial = %short(&push.serial), "a device left; it gets no more updates");
-                    store.forget_pass_device(*device_id).await?;
-                }
-                PushOutcome::Retry(why) => retry = Some(why),
-                PushOutcome::Refused(why) => {
-                    tracing::error!(serial = %short(&push.serial), %why, "APNs refused a push");
-                }
+            None => {}
+            Some(why) => {
+                crate::metrics::push("google", "retry");
+                retry = Some(why);
             }
-        }
-        let next = match retry {
-            Some(why) if push.attempts + 1 < MAX_ROUNDS => {
-                let wait = crate::retry::RetryPolicy {
-                    max_attempts: MAX_ROUNDS,
-                    base_delay_ms: 2_000,
-                }
-                .delay_ms(push.attempts + 1);
-                tracing::warn!(serial = %short(&push.serial), %why, wait_ms = wait, "a push failed; trying again");
-                Some(now_ms() + wait)
-            }
-            _ => None,
-        };
-        store.finish_push(push, next).await?;
-        if delivered > 0 {
-            note_on_journey(store, push, delivered).await?;
         }
     }
-    Ok(due.len())
+    for (device_id, token) in &push.devices {
+        if now_ms() - renewed_at > u.lease.ttl_ms / 2 {
+            renewed_at = now_ms();
+            if !store
+                .renew_push_lease(push.pass_id, renewed_at, u.lease)
+                .await?
+            {
+                tracing::warn!(serial = %short(&push.serial), "another instance took this push over; stopping");
+                return Ok(());
+            }
+        }
+        let outcome = sender.push(token).await;
+        crate::metrics::push("apple", outcome.as_str());
+        match outcome {
+            PushOutcome::Delivered => delivered += 1,
+            PushOutcome::Gone => {
+                tracing::info!(serial = %short(&push.serial), "a device left; it gets no more updates");
+                store.forget_pass_device(*device_id).await?;
+            }
+            PushOutcome::Retry(why) => retry = Some(why),
+            PushOutcome::Refused(why) => {
+                tracing::error!(serial = %short(&push.serial), %why, "APNs refused a push");
+            }
+        }
+    }
+    let next = match retry {
+        Some(why) if push.attempts + 1 < MAX_ROUNDS => {
+            let wait = crate::retry::RetryPolicy {
+                max_attempts: MAX_ROUNDS,
+                base_delay_ms: 2_000,
+            }
+            .delay_ms(push.attempts + 1);
+            tracing::warn!(serial = %short(&push.serial), %why, wait_ms = wait, "a push failed; trying again");
+            Some(now_ms() + wait)
+        }
+        _ => None,
+    };
+    if !store.finish_push(push, u.lease, next).await? {
+        tracing::warn!(serial = %short(&push.serial),
+            "a push round finished after its lease ran out and another instance took it over; its result was not recorded");
+    }
+    if delivered > 0 {
+        note_on_journey(store, push, delivered).await?;
+    }
+    Ok(())
 }
 
 async fn note_on_journey(store: &Store, push: &DuePush, devices: usize) -> Result<(), StoreError> {
@@ -356,7 +400,9 @@ pub async fn run_push_worker(
     tick: Duration,
     mut stop: tokio::sync::watch::Receiver<bool>,
 ) {
+    let lease = lease(state.instance);
     let updates = Updates {
+        lease: &lease,
         store: &state.store,
         apple: sender.as_ref(),
         google: &state.google,

@@ -33,6 +33,8 @@ pub struct AppState {
     pub credentials: Arc<crate::credentials::CredentialSigner>,
     /// Invite opens not yet written (a GET writes nothing; a task writes them every few seconds).
     pub opens: Arc<crate::journeys::OpenCounter>,
+    /// This process's id (`lease::instance_id`): who holds the leases on shared work.
+    pub instance: &'static str,
 }
 
 impl AppState {
@@ -70,6 +72,7 @@ impl AppState {
             .map_err(|e| WalletError::Config(e.to_string()))?;
         Ok(AppState {
             opens: Arc::default(),
+            instance: crate::lease::instance_id(),
             mailer: Arc::new(mailer),
             credentials: Arc::new(credentials),
             leptos_options: Self::leptos_options(&config),
@@ -89,6 +92,11 @@ impl AppState {
         if let Some(rest) = floor.checked_sub(started.elapsed()) {
             tokio::time::sleep(rest).await;
         }
+    }
+
+    /// This instance's lease on a text it sends.
+    pub fn sms_lease(&self) -> crate::lease::Lease {
+        crate::lease::Lease::new(self.instance, self.config.sms.lease_secs as i64 * 1_000)
     }
 
     pub fn retry_policy(&self) -> RetryPolicy {

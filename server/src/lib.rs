@@ -536,14 +536,15 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
     let store = state.store.clone();
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     // Several senders share the outbox (each claim takes one message), so one slow answer from
-    // the provider does not hold up the texts behind it.
-    domain::sms::requeue_interrupted(&store).await;
+    // the provider does not hold up the texts behind it. Nothing is re-queued at start: another
+    // instance may be sending right now; a send whose lease ran out is claimable anyway.
     let workers: Vec<_> = (0..state.config.sms.workers)
         .map(|_| {
             tokio::spawn(domain::sms::run_worker(
                 store.clone(),
                 state.sms.clone(),
                 state.retry_policy(),
+                state.sms_lease(),
                 state.sms_wake.clone(),
                 stop_rx.clone(),
             ))
@@ -552,6 +553,8 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
     tracing::info!(
         sender = state.sms.name(),
         workers = workers.len(),
+        instance = state.instance,
+        lease_secs = state.config.sms.lease_secs,
         "SMS workers started"
     );
     let pushes = domain::push::sender(&state.config, &state.apple)
@@ -568,7 +571,7 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
     let upkeep = tokio::spawn(metrics::run_upkeep(metrics_handle, stop_tx.subscribe()));
     let syncer = tokio::spawn(domain::crm::engine::run_scheduler(
         store.clone(),
-        format!("instance-{}", domain::tokens::Token::generate(6).expose()),
+        state.instance.to_owned(),
         Duration::from_secs(30),
         stop_tx.subscribe(),
     ));
@@ -620,7 +623,7 @@ async fn write_opens(state: AppState, mut stop: tokio::sync::watch::Receiver<boo
             tracing::warn!(error = %err, "could not write invite opens");
         }
         ticks += 1;
-        if ticks % 120 == 0 {
+        if ticks.is_multiple_of(120) {
             if let Err(err) = state.store.forget_ended_windows().await {
                 tracing::warn!(error = %err, "could not delete ended limit windows");
             }

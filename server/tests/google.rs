@@ -307,6 +307,7 @@ async fn objects_are_inserted_before_a_short_link_and_revoked_through_the_api() 
         google: &e.state.google,
         public_url: &e.state.config.http.public_url,
         signer: &e.state.credentials,
+        lease: &domain::push::lease(e.state.instance),
     })
     .await
     .unwrap();

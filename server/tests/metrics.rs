@@ -230,6 +230,7 @@ async fn run_in_process(
             store.clone(),
             state.sms.clone(),
             state.retry_policy(),
+            state.sms_lease(),
             state.sms_wake.clone(),
             stopped.clone(),
         ));
@@ -560,11 +561,18 @@ async fn the_outbox_depth_counts_the_texts_still_to_send_on_both_stores() {
         let oldest = oldest.expect("an oldest text");
         assert!(oldest >= before && oldest <= now_ms(), "{}", t.name);
         // A claimed text still waits for its answer; a sent one is gone from the depth.
-        let claimed = t.store.claim_due_sms(now_ms()).await.unwrap().unwrap();
+        let lease = domain::lease::Lease::new("metrics-test", 60_000);
+        let claimed = t
+            .store
+            .claim_due_sms(now_ms(), &lease)
+            .await
+            .unwrap()
+            .unwrap();
         assert_eq!(t.store.outbox_depth().await.unwrap().0, 3, "{}", t.name);
         t.store
             .finish_sms(
                 &claimed,
+                &lease,
                 &domain::store::SmsAttempt {
                     status: "sent",
                     next_attempt_at: now_ms(),

@@ -1,14 +1,16 @@
 //! The outbox and the link on both stores: several workers send every message exactly once, an
-//! interrupted send is sent after a restart, and of eight concurrent claims of a link one wins.
+//! interrupted send is taken over once its instance's lease ran out (never before), a late finish
+//! after a take-over writes nothing, and of eight concurrent claims of a link one wins.
 
 mod common;
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
+use domain::lease::Lease;
 use domain::retry::{BoxFuture, RetryPolicy};
 use domain::sms::{OutgoingSms, SmsError, SmsReceipt, SmsSender};
-use domain::store::{now_ms, QueueLinkSms, Store};
+use domain::store::{now_ms, QueueLinkSms, SmsAttempt, Store};
 use domain::tokens::Token;
 
 /// Counts what it is asked to send, per message.
@@ -110,22 +112,43 @@ async fn two_workers_send_every_message_exactly_once() {
     }
 }
 
+const A: &str = "instance-a";
+const B: &str = "instance-b";
+
 #[tokio::test]
-async fn a_send_interrupted_by_a_crash_is_sent_after_restart() {
+async fn a_send_interrupted_by_a_crash_is_taken_over_once_its_lease_ran_out_and_not_before() {
     for t in common::stores().await {
         queue(&t.store, 1).await;
-        // The process claimed the message and died before recording the result.
-        let claimed = t.store.claim_due_sms(now_ms()).await.unwrap().expect("due");
-        assert!(
-            t.store.claim_due_sms(now_ms()).await.unwrap().is_none(),
-            "claimed rows are not claimed twice"
-        );
-        // Restart: the worker puts unfinished sends back in the queue, then sends them.
-        assert_eq!(t.store.requeue_unfinished_sms().await.unwrap(), 1);
-        let sender = Counting::default();
-        assert!(domain::sms::send_one(&t.store, &sender, POLICY)
+        // Instance A claimed the message and died before recording the result.
+        let crashed = Lease::new(A, 60_000);
+        let claimed = t
+            .store
+            .claim_due_sms(now_ms(), &crashed)
             .await
-            .unwrap());
+            .unwrap()
+            .expect("due");
+        // Instance B starts: nothing is re-queued, and A's live lease keeps B off the message.
+        let restarted = Lease::new(B, 60_000);
+        let sender = Counting::default();
+        assert!(
+            !domain::sms::send_one_as(&t.store, &sender, POLICY, &restarted)
+                .await
+                .unwrap(),
+            "{}: a send under a live lease is not taken over",
+            t.name
+        );
+        assert!(sender.0.lock().unwrap().is_empty(), "{}", t.name);
+        // A's lease runs out: B takes the send over, once.
+        common::sql(
+            &t,
+            "UPDATE sms_outbox SET lease_until = 1 WHERE status = 'sending'",
+        )
+        .await;
+        assert!(
+            domain::sms::send_one_as(&t.store, &sender, POLICY, &restarted)
+                .await
+                .unwrap()
+        );
         assert_eq!(
             sender.0.lock().unwrap().get(&claimed.id),
             Some(&1),
@@ -133,10 +156,124 @@ async fn a_send_interrupted_by_a_crash_is_sent_after_restart() {
             t.name
         );
         assert!(
-            !domain::sms::send_one(&t.store, &sender, POLICY)
+            !domain::sms::send_one_as(&t.store, &sender, POLICY, &restarted)
                 .await
                 .unwrap(),
-            "nothing left"
+            "{}: nothing left",
+            t.name
+        );
+        let row = &t.store.recent_sms(1).await.unwrap()[0];
+        assert_eq!(
+            (row.status.as_str(), row.taken_over_from.as_deref()),
+            ("sent", Some(A)),
+            "{}",
+            t.name
+        );
+    }
+}
+
+fn sent<'a>(provider_id: &'a str, detail: &'a str) -> SmsAttempt<'a> {
+    SmsAttempt {
+        status: "sent",
+        provider_id: Some(provider_id),
+        next_attempt_at: now_ms(),
+        event: "sms_sent",
+        detail,
+        ..SmsAttempt::default()
+    }
+}
+
+#[tokio::test]
+async fn a_claim_is_taken_over_only_after_its_lease_and_the_late_finish_writes_nothing() {
+    for t in common::stores().await {
+        let journey = queue(&t.store, 1).await[0];
+        let (a, b) = (Lease::new(A, 30_000), Lease::new(B, 30_000));
+        let now = now_ms();
+        let by_a = t.store.claim_due_sms(now, &a).await.unwrap().expect("due");
+        assert_eq!(by_a.taken_over_from, None, "{}: an ordinary claim", t.name);
+        // While A's lease lives, B finds nothing to claim, even a moment before it runs out.
+        for at in [now, now + 29_000] {
+            assert!(
+                t.store.claim_due_sms(at, &b).await.unwrap().is_none(),
+                "{}: A's claim is live at +{} ms",
+                t.name,
+                at - now
+            );
+        }
+        // After it: B takes the message over, and says whose claim it took.
+        let by_b = t
+            .store
+            .claim_due_sms(now + 30_001, &b)
+            .await
+            .unwrap()
+            .expect("the expired claim is claimable");
+        assert_eq!(by_b.id, by_a.id);
+        assert_eq!(by_b.taken_over_from.as_deref(), Some(A), "{}", t.name);
+        assert_eq!(by_b.attempts, 2, "{}: the take-over is an attempt", t.name);
+        assert!(
+            t.store
+                .claim_due_sms(now + 30_002, &a)
+                .await
+                .unwrap()
+                .is_none(),
+            "{}: B's claim is live now",
+            t.name
+        );
+        // A's late answer (a retry it would ask for) is refused while B sends…
+        let retry = SmsAttempt {
+            status: "queued",
+            error: Some("timed out"),
+            next_attempt_at: now_ms(),
+            event: "sms_retry",
+            detail: "late",
+            ..SmsAttempt::default()
+        };
+        assert!(
+            !t.store.finish_sms(&by_a, &a, &retry).await.unwrap(),
+            "{}",
+            t.name
+        );
+        // …B's result is recorded…
+        assert!(t
+            .store
+            .finish_sms(&by_b, &b, &sent("from-b", "sent by B"))
+            .await
+            .unwrap());
+        // …and A's late "sent" after that writes nothing either.
+        assert!(!t
+            .store
+            .finish_sms(&by_a, &a, &sent("from-a", "sent by A"))
+            .await
+            .unwrap());
+        let rows = t.store.journey_sms(journey).await.unwrap();
+        assert_eq!(
+            (
+                rows[0].status.as_str(),
+                rows[0].attempts,
+                rows[0].last_error.as_deref()
+            ),
+            ("sent", 2, None),
+            "{}: B's result stands",
+            t.name
+        );
+        let events: Vec<String> = t
+            .store
+            .journey_events(journey)
+            .await
+            .unwrap()
+            .into_iter()
+            .filter(|e| e.kind.starts_with("sms_") && e.kind != "sms_queued")
+            .map(|e| format!("{}: {}", e.kind, e.detail))
+            .collect();
+        assert_eq!(events, ["sms_sent: sent by B"], "{}", t.name);
+        assert!(
+            t.store
+                .claim_due_sms(now + 3_600_000, &a)
+                .await
+                .unwrap()
+                .is_none(),
+            "{}: a sent message is never claimed again",
+            t.name
         );
     }
 }

@@ -122,6 +122,7 @@ impl Wallet {
             google: &self.state.google,
             public_url: &self.state.config.http.public_url,
             signer: &self.state.credentials,
+            lease: &domain::push::lease(self.state.instance),
         })
         .await
         .unwrap()

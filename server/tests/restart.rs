@@ -1,6 +1,8 @@
 //! A crash in the middle loses nothing: the real server binary is killed (SIGKILL) while a text
 //! is in flight to a Twilio-compatible stand-in and others wait in the outbox; started again,
-//! it sends every one of them, each accepted by the provider once.
+//! it sends every one of them, each accepted by the provider once, the interrupted one once the
+//! dead instance's lease ran out. And a starting instance leaves alone what a live one is
+//! sending (two processes on one PostgreSQL database).
 
 mod common;
 
@@ -16,6 +18,8 @@ async fn wait_for(what: &str, mut done: impl FnMut() -> bool) {
     }
 }
 
+const LEASE_SECS: u64 = 3;
+
 #[tokio::test]
 async fn a_kill_in_the_middle_loses_no_text_and_sends_each_once() {
     let provider = Provider::start().await;
@@ -29,15 +33,18 @@ async fn a_kill_in_the_middle_loses_no_text_and_sends_each_once() {
         database_url: url.clone(),
         port: free_port(),
         provider_url: provider.base_url.clone(),
-        // One sender, so the held send keeps the others waiting in the outbox.
+        // One sender, so the held send keeps the others waiting in the outbox; a short lease
+        // (longer than the provider timeout, as the configuration insists).
         env: vec![
             ("ELUMO_SMS_WORKERS".into(), "1".into()),
-            ("ELUMO_TWILIO_TIMEOUT_MS".into(), "60000".into()),
+            ("ELUMO_TWILIO_TIMEOUT_MS".into(), "2000".into()),
+            ("ELUMO_SMS_LEASE_SECS".into(), LEASE_SECS.to_string()),
         ],
     };
     let server = ServerProcess::start(&setup).await;
     let http = client(1);
     let numbers: Vec<String> = (0..3).map(member_number).collect();
+    let first_claim_after = Instant::now();
     for number in &numbers {
         let seen = submit(&http, &server.base_url, &invite, number).await;
         assert_eq!(seen, Seen::Matched, "{number}");
@@ -62,6 +69,15 @@ async fn a_kill_in_the_middle_loses_no_text_and_sends_each_once() {
     for number in &numbers {
         assert_eq!(accepted.get(number).map(|a| a.1), Some(1), "{number}");
     }
+    // The interrupted send (the first, one worker claims in order) waited out the dead
+    // instance's lease; the queued ones behind it did not wait for it.
+    let taken_over_at = accepted[&numbers[0]].0;
+    assert!(
+        taken_over_at >= first_claim_after + Duration::from_millis(LEASE_SECS * 1_000 - 100),
+        "the interrupted send was taken over before its lease ran out ({:?} after the first submission)",
+        taken_over_at - first_claim_after
+    );
+    assert!(accepted[&numbers[1]].0 < taken_over_at && accepted[&numbers[2]].0 < taken_over_at);
     drop(server);
 
     // Every journey shows its text as sent.
@@ -75,4 +91,97 @@ async fn a_kill_in_the_middle_loses_no_text_and_sends_each_once() {
     .unwrap();
     assert_eq!(with_text, numbers.len() as i64);
     pool.close().await;
+}
+
+/// One column of `sql`'s first row on PostgreSQL, as text.
+async fn pg_text(url: &str, sql: &str) -> Option<String> {
+    let pool = sqlx::PgPool::connect(url).await.unwrap();
+    let row: Option<(Option<String>,)> = sqlx::query_as(sql).fetch_optional(&pool).await.unwrap();
+    pool.close().await;
+    row.and_then(|(s,)| s)
+}
+
+#[tokio::test]
+async fn a_starting_instance_leaves_a_live_instance_in_flight_send_alone() {
+    let Ok(admin) = std::env::var(common::PG_ENV) else {
+        eprintln!(
+            "note: two instances on one PostgreSQL database is SKIPPED: set {} to a PostgreSQL \
+             server URL (as .ci/run does)",
+            common::PG_ENV
+        );
+        return;
+    };
+    let database = common::postgres::TestDatabase::create(&admin, "elumo_restart").await;
+    let invite = prepare_database(&database.url, 2).await;
+    let provider = Provider::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let setup = |port| ServerSetup {
+        binary: env!("CARGO_BIN_EXE_server").into(),
+        data_dir: dir.path().to_owned(),
+        database_url: database.url.clone(),
+        port,
+        provider_url: provider.base_url.clone(),
+        env: vec![
+            ("ELUMO_SMS_WORKERS".into(), "1".into()),
+            ("ELUMO_TWILIO_TIMEOUT_MS".into(), "30000".into()),
+            ("ELUMO_SMS_LEASE_SECS".into(), "40".into()),
+        ],
+    };
+    let a = ServerProcess::start(&setup(free_port())).await;
+    let http = client(1);
+    let (held, other) = (member_number(0), member_number(1));
+    // The provider accepts A's text and then keeps its answer back: A's send is in flight.
+    provider.set_mode(HOLD_ONE_ACCEPTED);
+    assert_eq!(
+        submit(&http, &a.base_url, &invite, &held).await,
+        Seen::Matched
+    );
+    wait_for("A's send to be accepted and held", || {
+        provider.waiting() == 1
+    })
+    .await;
+
+    // B starts on the same database meanwhile and sends a text of its own: its worker is
+    // running (and claims in id order, so the held message would have been its first).
+    let b = ServerProcess::start(&setup(free_port())).await;
+    assert_eq!(
+        submit(&http, &b.base_url, &invite, &other).await,
+        Seen::Matched
+    );
+    wait_for("B's own text", || provider.accepted().contains_key(&other)).await;
+    let holder = pg_text(
+        &database.url,
+        &format!("SELECT status || ' ' || claimed_by FROM sms_outbox WHERE to_e164 = '{held}'"),
+    )
+    .await
+    .unwrap();
+    assert!(
+        holder.starts_with("sending ") && holder.contains(&format!("-{}-", a.pid())),
+        "A still holds its send: {holder}"
+    );
+
+    provider.release();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while pg_text(
+        &database.url,
+        &format!("SELECT status FROM sms_outbox WHERE to_e164 = '{held}'"),
+    )
+    .await
+    .as_deref()
+        != Some("sent")
+    {
+        assert!(Instant::now() < deadline, "A recorded its send");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    // A moment for any duplicate to show itself.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let accepted = provider.accepted();
+    assert_eq!(
+        accepted[&held].1, 1,
+        "the held text reached the provider once"
+    );
+    assert_eq!(accepted[&other].1, 1);
+    assert_eq!(provider.requests(), 2);
+    drop(b);
+    drop(a);
 }

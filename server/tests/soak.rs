@@ -1,6 +1,7 @@
 //! Faults under load, with the real server binary: a kill -9 in the middle of many journeys, an
-//! SMS provider outage, a locked database, a PostgreSQL restart. Each test runs small in
-//! `make test`; `make soak` runs them at full size (SOAK=1: 1,000 journeys, a 60 s outage).
+//! SMS provider outage, a locked database, a PostgreSQL restart, three instances on one
+//! PostgreSQL database through a kill and a held send. Each test runs small in `make test`;
+//! `make soak` runs them at full size (SOAK=1: 1,000 journeys, a 60 s outage, a 20 s hold).
 
 mod common;
 
@@ -320,4 +321,173 @@ async fn a_postgresql_restart_fails_requests_cleanly_and_the_server_recovers() {
     all_delivered(&e.provider, &matched, Duration::from_secs(60)).await;
     each_once(&e.provider);
     drop(server);
+}
+
+/// The first column of `sql`'s rows on PostgreSQL.
+async fn pg_strings(url: &str, sql: &str) -> Vec<String> {
+    let pool = sqlx::PgPool::connect(url).await.unwrap();
+    let rows: Vec<(String,)> = sqlx::query_as(sql).fetch_all(&pool).await.unwrap();
+    pool.close().await;
+    rows.into_iter().map(|(s,)| s).collect()
+}
+
+/// Three server processes on one PostgreSQL database share the outbox. Numbers arrive through
+/// all three; one instance is killed (SIGKILL) while its send is held at the provider, so its
+/// claim outlives it and another instance must take the send over, after the lease; then one
+/// send is accepted but its answer held (20 s under `make soak`) while the killed instance
+/// starts again. Every text answered "check your messages" reaches the provider exactly once
+/// and every such journey records its text as sent.
+#[tokio::test]
+async fn three_instances_on_one_postgresql_send_each_text_once_through_a_kill_and_a_held_send() {
+    let Ok(admin) = std::env::var(common::PG_ENV) else {
+        eprintln!(
+            "note: the three-instance soak is SKIPPED: set {} to a PostgreSQL server URL \
+             (as .ci/run does)",
+            common::PG_ENV
+        );
+        return;
+    };
+    let journeys = size(60, 1000);
+    let hold = Duration::from_secs(size(3, 20));
+    // The held answer comes within the provider timeout, which the lease outlasts.
+    let (timeout_ms, lease_secs) = (size(5_000, 30_000), size(6, 60));
+    let database = common::postgres::TestDatabase::create(&admin, "elumo_soak").await;
+    let invite = prepare_database(&database.url, journeys).await;
+    let root = tempfile::tempdir().unwrap();
+    let provider = Provider::start().await;
+    // One door per instance: the same counts, a fault for one instance at a time.
+    let doors = [
+        provider.clone(),
+        provider.door().await,
+        provider.door().await,
+    ];
+    let setups: Vec<ServerSetup> = doors
+        .iter()
+        .map(|door| ServerSetup {
+            binary: env!("CARGO_BIN_EXE_server").into(),
+            data_dir: root.path().to_owned(),
+            database_url: database.url.clone(),
+            port: free_port(),
+            provider_url: door.base_url.clone(),
+            env: vec![
+                ("ELUMO_TWILIO_TIMEOUT_MS".into(), timeout_ms.to_string()),
+                ("ELUMO_SMS_LEASE_SECS".into(), lease_secs.to_string()),
+            ],
+        })
+        .collect();
+    let mut servers = Vec::new();
+    for setup in &setups {
+        // One after the other: the first writes the development signing material the others read.
+        servers.push(Some(ServerProcess::start(setup).await));
+    }
+    let http = client(8);
+    let mix = Mix::new(journeys, 0);
+    let mut matched = HashSet::new();
+    let (mut sent, mut turn) = (0, 0);
+    let (kill_at, hold_at) = (journeys / 3, journeys / 2);
+    let mut held_since: Option<Instant> = None;
+    let mut released = false;
+    let started = Instant::now();
+    // Submits the next number through instance `i` (the next live one when `i` is None).
+    macro_rules! submit_through {
+        ($i:expr) => {{
+            let i: usize = match $i {
+                Some(i) => i,
+                None => loop {
+                    turn += 1;
+                    if servers[turn % 3].is_some() {
+                        break turn % 3;
+                    }
+                },
+            };
+            let base = &servers[i].as_ref().expect("a live instance").base_url;
+            let (number, member) = mix.next();
+            sent += 1;
+            match submit(&http, base, &invite, &number).await {
+                Seen::Matched if member => {
+                    matched.insert(number);
+                }
+                Seen::NotFound if !member => {}
+                other => panic!("{number} through instance {i}: {other:?}"),
+            }
+        }};
+    }
+    while sent < journeys {
+        if sent == kill_at {
+            // Instance 2's sends stall at the provider, unaccepted; it dies with one in flight.
+            doors[2].set_mode(HOLD);
+            let deadline = Instant::now() + Duration::from_secs(30);
+            while doors[2].waiting() == 0 {
+                assert!(Instant::now() < deadline, "instance 2 claimed a send");
+                submit_through!(Some(2));
+            }
+            servers[2] = None; // SIGKILL
+            doors[2].set_mode(ACCEPT);
+        }
+        if sent >= hold_at && held_since.is_none() {
+            // Instance 0's next send is accepted and its answer held; meanwhile 2 starts again.
+            doors[0].set_mode(HOLD_ONE_ACCEPTED);
+            let deadline = Instant::now() + Duration::from_secs(30);
+            while doors[0].waiting() == 0 {
+                assert!(Instant::now() < deadline, "instance 0 sent a text to hold");
+                submit_through!(Some(0));
+            }
+            held_since = Some(Instant::now());
+            servers[2] = Some(ServerProcess::start(&setups[2]).await);
+        }
+        if let Some(since) = held_since {
+            if !released && since.elapsed() >= hold {
+                provider.release();
+                released = true;
+            }
+        }
+        if sent < journeys {
+            submit_through!(None::<usize>);
+        }
+    }
+    let submitted = started.elapsed();
+    let since = held_since.expect("the hold happened");
+    if !released {
+        tokio::time::sleep(hold.saturating_sub(since.elapsed())).await;
+        provider.release();
+    }
+    // Texts the dead instance held wait out its lease; the rest arrive within the back-off.
+    all_delivered(&provider, &matched, Duration::from_secs(lease_secs + 60)).await;
+    let delivered = started.elapsed();
+    tokio::time::sleep(Duration::from_millis(500)).await; // room for a duplicate to show
+    each_once(&provider);
+    let with_text: HashSet<String> = pg_strings(
+        &database.url,
+        "SELECT entered_mobile FROM journeys j WHERE EXISTS (SELECT 1 FROM journey_events e \
+         WHERE e.journey_id = j.id AND e.kind = 'sms_sent')",
+    )
+    .await
+    .into_iter()
+    .collect();
+    let lost: Vec<_> = matched.difference(&with_text).collect();
+    assert!(lost.is_empty(), "journeys without their text: {lost:?}");
+    let taken_over = pg_strings(
+        &database.url,
+        "SELECT taken_over_from FROM sms_outbox WHERE taken_over_from IS NOT NULL",
+    )
+    .await;
+    assert!(
+        !taken_over.is_empty(),
+        "the killed instance's send was taken over by another"
+    );
+    let unfinished = pg_strings(
+        &database.url,
+        "SELECT status FROM sms_outbox WHERE status <> 'sent'",
+    )
+    .await;
+    assert!(unfinished.is_empty(), "messages not sent: {unfinished:?}");
+    println!(
+        "three instances: {journeys} journeys ({} texts) submitted in {submitted:.1?}, all texts \
+         accepted once after {delivered:.1?}; {} request(s) to the provider; {} send(s) taken \
+         over after a lease of {lease_secs} s; one answer held {hold:?}",
+        matched.len(),
+        provider.requests(),
+        taken_over.len(),
+    );
+    drop(servers);
 }

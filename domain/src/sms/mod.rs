@@ -14,6 +14,7 @@ pub mod twilio;
 
 use crate::retry::{BoxFuture, RetryPolicy};
 
+use crate::lease::Lease;
 use crate::phone::mask;
 use crate::store::{now_ms, SmsAttempt, SqlSms, Store};
 
@@ -134,21 +135,38 @@ pub fn masked_body(body: &str) -> String {
     out
 }
 
-/// Sends one due message, if there is one. Returns whether it found one.
+/// Sends one due message, if there is one, under this process's default lease (for tests and
+/// tools; the workers use `send_one_as`). Returns whether it found one.
 pub async fn send_one(
     store: &Store,
     sender: &dyn SmsSender,
     policy: RetryPolicy,
 ) -> Result<bool, crate::store::StoreError> {
+    send_one_as(store, sender, policy, &Lease::of_this_process()).await
+}
+
+/// Claims one due message under `lease` (a queued one, or one whose sender's lease ran out)
+/// and sends it. Returns whether it found one.
+pub async fn send_one_as(
+    store: &Store,
+    sender: &dyn SmsSender,
+    policy: RetryPolicy,
+    lease: &Lease,
+) -> Result<bool, crate::store::StoreError> {
     let now = now_ms();
-    let Some(sms) = store.claim_due_sms(now).await? else {
+    let Some(sms) = store.claim_due_sms(now, lease).await? else {
         return Ok(false);
     };
+    if let Some(from) = &sms.taken_over_from {
+        crate::lease::count_takeover("sms");
+        tracing::warn!(sms = sms.id, from = %from, attempt = sms.attempts,
+            "took over an SMS whose sender's lease ran out (that instance stopped or stalled mid-send)");
+    }
     let remaining_ms = sms.link_expires_at.unwrap_or(now + 600_000) - now;
     if remaining_ms < 1_000 {
         // The link died while the message waited: a text with a dead link helps nobody.
         let dead = SmsError::Permanent("the link expired before the text could be sent".into());
-        record(store, &sms, Err(dead), policy).await?;
+        record(store, &sms, lease, Err(dead), policy).await?;
         return Ok(true);
     }
     let msg = OutgoingSms {
@@ -158,23 +176,29 @@ pub async fn send_one(
         valid_for_secs: (remaining_ms / 1000) as u64,
     };
     let result = sender.send(&msg).await;
-    record(store, &sms, result, policy).await?;
+    record(store, &sms, lease, result, policy).await?;
     Ok(true)
 }
 
 async fn record(
     store: &Store,
     sms: &SqlSms,
+    lease: &Lease,
     result: Result<SmsReceipt, SmsError>,
     policy: RetryPolicy,
 ) -> Result<(), crate::store::StoreError> {
     let masked = mask(&sms.to_e164);
-    match result {
+    let outcome = match &result {
+        Ok(_) => "sent",
+        Err(_) => "not sent",
+    };
+    let recorded = match result {
         Ok(receipt) => {
             let detail = format!("{masked} via {}", receipt.provider_id);
             store
                 .finish_sms(
                     sms,
+                    lease,
                     &SmsAttempt {
                         status: "sent",
                         provider_id: Some(&receipt.provider_id),
@@ -185,13 +209,18 @@ async fn record(
                     },
                 )
                 .await
-                .inspect(|()| metrics::counter!(crate::metrics::SMS_SENT).increment(1))
+                .inspect(|&mine| {
+                    if mine {
+                        metrics::counter!(crate::metrics::SMS_SENT).increment(1)
+                    }
+                })
         }
         Err(SmsError::Temporary(why)) if sms.attempts < policy.max_attempts => {
             let detail = format!("attempt {} failed, will retry: {why}", sms.attempts);
             store
                 .finish_sms(
                     sms,
+                    lease,
                     &SmsAttempt {
                         status: "queued",
                         error: Some(&why),
@@ -202,13 +231,18 @@ async fn record(
                     },
                 )
                 .await
-                .inspect(|()| metrics::counter!(crate::metrics::SMS_RETRIED).increment(1))
+                .inspect(|&mine| {
+                    if mine {
+                        metrics::counter!(crate::metrics::SMS_RETRIED).increment(1)
+                    }
+                })
         }
         Err(err) => {
             let detail = format!("gave up after attempt {}: {err}", sms.attempts);
             store
                 .finish_sms(
                     sms,
+                    lease,
                     &SmsAttempt {
                         status: "failed",
                         error: Some(&err.to_string()),
@@ -219,27 +253,31 @@ async fn record(
                     },
                 )
                 .await
-                .inspect(|()| metrics::counter!(crate::metrics::SMS_FAILED).increment(1))
+                .inspect(|&mine| {
+                    if mine {
+                        metrics::counter!(crate::metrics::SMS_FAILED).increment(1)
+                    }
+                })
         }
+    }?;
+    if !recorded {
+        // Too slow: the lease ran out and another instance claimed the message. Its result
+        // stands; this one is only logged.
+        tracing::warn!(sms = sms.id, attempt = sms.attempts, outcome,
+            "an SMS send finished after its lease ran out and another instance took it over; its result was not recorded");
     }
-}
-
-/// Puts back in the queue the messages a stopped process was sending. Call it once at start,
-/// before any worker runs.
-pub async fn requeue_interrupted(store: &Store) {
-    match store.requeue_unfinished_sms().await {
-        Ok(0) => {}
-        Ok(n) => tracing::warn!(count = n, "re-queued SMS whose send was interrupted"),
-        Err(err) => tracing::error!(error = %err, "could not re-queue interrupted SMS"),
-    }
+    Ok(())
 }
 
 /// Runs until `stop` turns true: sends due messages as soon as `wake` is notified, and checks
-/// for due retries every second.
+/// for due retries (and sends whose instance's lease ran out) every second. Nothing is re-queued
+/// at start: a live instance may be sending what looks unfinished, and an expired lease is
+/// simply claimable.
 pub async fn run_worker(
     store: Store,
     sender: Arc<dyn SmsSender>,
     policy: RetryPolicy,
+    lease: Lease,
     wake: Arc<Notify>,
     mut stop: watch::Receiver<bool>,
 ) {
@@ -247,7 +285,7 @@ pub async fn run_worker(
         if *stop.borrow() {
             break;
         }
-        match send_one(&store, sender.as_ref(), policy).await {
+        match send_one_as(&store, sender.as_ref(), policy, &lease).await {
             Ok(true) => continue,
             Ok(false) => {}
             Err(err) => tracing::error!(error = %err, "SMS worker: store error"),

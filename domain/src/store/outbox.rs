@@ -3,6 +3,7 @@
 use super::journeys::commit_with_event;
 use super::Begin as _;
 use super::{now_ms, Db, Result, Store};
+use crate::lease::Lease;
 
 /// An SMS as the worker sees it. `Debug` leaves out the number and the text (they hold a link).
 #[derive(Clone, sqlx::FromRow)]
@@ -16,6 +17,8 @@ pub struct SqlSms {
     pub attempts: i64,
     /// The expiry of the newest link of the message's journey.
     pub link_expires_at: Option<i64>,
+    /// The instance whose expired lease this claim took over (`None` for an ordinary claim).
+    pub taken_over_from: Option<String>,
 }
 
 impl std::fmt::Debug for SqlSms {
@@ -25,6 +28,7 @@ impl std::fmt::Debug for SqlSms {
             .field("journey_id", &self.journey_id)
             .field("status", &self.status)
             .field("attempts", &self.attempts)
+            .field("taken_over_from", &self.taken_over_from)
             .finish_non_exhaustive()
     }
 }
@@ -53,40 +57,48 @@ pub struct SqlSmsRow {
 }
 
 impl Store {
-    /// Claims the oldest due message for sending. The attempt is counted before the send; the
-    /// `status = 'queued'` re-check makes a claim that lost a race change nothing.
-    pub async fn claim_due_sms(&self, now: i64) -> Result<Option<SqlSms>> {
+    /// Claims the oldest due message for sending under `lease`: a queued message that is due, or
+    /// one another instance was sending whose lease ran out before `now` (a take-over, named in
+    /// `taken_over_from`). The attempt is counted before the send; the re-check in the outer
+    /// WHERE makes a claim that lost a race change nothing.
+    pub async fn claim_due_sms(&self, now: i64, lease: &Lease) -> Result<Option<SqlSms>> {
         // The one statement whose dialects differ: PostgreSQL skips rows another instance's
         // worker holds (so several workers share the queue); SQLite serialises writers anyway.
         let pick = match self.db {
             Db::Postgres(_) => "FOR UPDATE SKIP LOCKED",
             Db::Sqlite(_) => "",
         };
+        let claimable = "((status = 'queued' AND next_attempt_at <= $1) \
+                         OR (status = 'sending' AND lease_until < $1))";
+        // SET sees the row as it was: a row still `sending` is one whose lease ran out.
         let sql = format!(
-            "UPDATE sms_outbox SET status = 'sending', attempts = attempts + 1 \
-             WHERE status = 'queued' AND id = (SELECT id FROM sms_outbox WHERE status = 'queued' \
-             AND next_attempt_at <= $1 ORDER BY id LIMIT 1 {pick}) \
+            "UPDATE sms_outbox SET status = 'sending', attempts = attempts + 1, \
+             claimed_by = $2, lease_until = $3, \
+             taken_over_from = CASE WHEN status = 'sending' THEN COALESCE(claimed_by, '') END \
+             WHERE {claimable} AND id = (SELECT id FROM sms_outbox WHERE {claimable} \
+             ORDER BY id LIMIT 1 {pick}) \
              RETURNING id, journey_id, operator_id, to_e164, body, status, attempts, \
-             (SELECT MAX(expires_at) FROM link_tokens l WHERE l.journey_id = sms_outbox.journey_id) AS link_expires_at"
+             (SELECT MAX(expires_at) FROM link_tokens l WHERE l.journey_id = sms_outbox.journey_id) AS link_expires_at, \
+             taken_over_from"
         );
         Ok(on_pool!(self, |p| sqlx::query_as(&sql)
             .bind(now)
+            .bind(&lease.holder)
+            .bind(lease.until(now))
             .fetch_optional(p)
             .await)?)
     }
 
-    /// A message claimed but never finished (the process stopped mid-send) goes back in the queue.
-    pub async fn requeue_unfinished_sms(&self) -> Result<u64> {
-        let sql = "UPDATE sms_outbox SET status = 'queued' WHERE status = 'sending'";
-        Ok(on_pool!(self, |p| sqlx::query(sql)
-            .execute(p)
-            .await
-            .map(|r| r.rows_affected()))?)
-    }
-
     /// Records the outcome of one send attempt: `status` is `sent`, `queued` (retry at
-    /// `next_attempt_at`) or `failed`; the journey gets the matching event.
-    pub async fn finish_sms(&self, sms: &SqlSms, done: &SmsAttempt<'_>) -> Result<()> {
+    /// `next_attempt_at`) or `failed`; the journey gets the matching event. Only while the claim
+    /// is still `lease`'s (same holder, same attempt): a claim another instance took over since
+    /// writes nothing, and the answer is `false`.
+    pub async fn finish_sms(
+        &self,
+        sms: &SqlSms,
+        lease: &Lease,
+        done: &SmsAttempt<'_>,
+    ) -> Result<bool> {
         let now = now_ms();
         let step = match done.status {
             "sent" => Some("sms_sent"),
@@ -98,10 +110,11 @@ impl Store {
         let masked = step.map(|_| crate::sms::masked_body(&sms.body));
         on_pool!(self, |p| {
             let mut tx = p.write().await?;
-            sqlx::query(
+            let mine = sqlx::query(
                 "UPDATE sms_outbox SET status = $2, provider_id = COALESCE($3, provider_id), last_error = $4, \
                  next_attempt_at = $5, sent_at = CASE WHEN $2 = 'sent' THEN $6 ELSE sent_at END, \
-                 body = COALESCE($7, body) WHERE id = $1",
+                 body = COALESCE($7, body), lease_until = NULL \
+                 WHERE id = $1 AND status = 'sending' AND claimed_by = $8 AND attempts = $9",
             )
             .bind(sms.id)
             .bind(done.status)
@@ -110,8 +123,15 @@ impl Store {
             .bind(done.next_attempt_at)
             .bind(now)
             .bind(masked.as_deref())
+            .bind(&lease.holder)
+            .bind(sms.attempts)
             .execute(&mut *tx)
-            .await?;
+            .await?
+            .rows_affected();
+            if mine == 0 {
+                tx.rollback().await?;
+                return Ok(false);
+            }
             // The journey only moves on while it is still at the SMS step (a later link-open wins).
             let update = sqlx::query(
                 "UPDATE journeys SET step = COALESCE($2, step), updated_at = $3 \
@@ -121,7 +141,7 @@ impl Store {
             .bind(step)
             .bind(now);
             commit_with_event(tx, update, sms.journey_id, now, done.event, done.detail).await?;
-            Ok(())
+            Ok(true)
         })
     }
 
@@ -194,8 +214,8 @@ impl Store {
 
     /// The newest messages, for the development outbox page.
     pub async fn recent_sms(&self, limit: i64) -> Result<Vec<SqlSms>> {
-        let sql = "SELECT id, journey_id, operator_id, to_e164, body, status, attempts, NULL AS link_expires_at \
-                   FROM sms_outbox ORDER BY id DESC LIMIT $1";
+        let sql = "SELECT id, journey_id, operator_id, to_e164, body, status, attempts, NULL AS link_expires_at, \
+                   taken_over_from FROM sms_outbox ORDER BY id DESC LIMIT $1";
         Ok(on_read!(self, |p| sqlx::query_as(sql)
             .bind(limit)
             .fetch_all(p)

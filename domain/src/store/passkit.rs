@@ -4,6 +4,7 @@
 
 use super::Begin as _;
 use super::{now_ms, Db, Result, Store};
+use crate::lease::Lease;
 
 /// A due push: one pass, and the devices to tell.
 #[derive(Debug, Clone, PartialEq)]
@@ -15,6 +16,8 @@ pub struct DuePush {
     pub platform: String,
     /// (device id, push token)
     pub devices: Vec<(i64, String)>,
+    /// The instance whose expired claim on this push was taken over (`None` for an ordinary claim).
+    pub taken_over_from: Option<String>,
 }
 
 impl Store {
@@ -95,7 +98,7 @@ impl Store {
             .await)?)
     }
 
-    /// Passes whose devices are due a push, oldest first.
+    /// Passes whose devices are due a push, oldest first (read only: what a claim would find).
     pub async fn due_pushes(&self, now: i64, limit: i64) -> Result<Vec<DuePush>> {
         let passes: Vec<(i64, i64, i64, String, String)> = on_read!(self, |p| sqlx::query_as(
             "SELECT id, push_due_at, push_attempts, serial, platform FROM wallet_passes \
@@ -107,41 +110,104 @@ impl Store {
         .await)?;
         let mut out = Vec::with_capacity(passes.len());
         for (pass_id, due_at, attempts, serial, platform) in passes {
-            let devices: Vec<(i64, String)> = on_pool!(self, |p| {
-                sqlx::query_as(
-                "SELECT d.id, d.push_token FROM pass_devices d \
-                 JOIN pass_registrations r ON r.device_id = d.id WHERE r.pass_id = $1 ORDER BY d.id"
-            )
-            .bind(pass_id)
-            .fetch_all(p)
-            .await
-            })?;
             out.push(DuePush {
+                devices: self.push_devices(pass_id).await?,
                 pass_id,
                 due_at,
                 attempts,
                 serial,
                 platform,
-                devices,
+                taken_over_from: None,
             });
         }
         Ok(out)
     }
 
-    /// Records a push round: done (`next` = `None`) or to try again at `next`. A pass that
-    /// changed again meanwhile (a newer due time) keeps its newer due time.
-    pub async fn finish_push(&self, push: &DuePush, next: Option<i64>) -> Result<()> {
-        let sql = "UPDATE wallet_passes SET push_due_at = $3, \
-                   push_attempts = CASE WHEN $3 IS NULL THEN 0 ELSE push_attempts + 1 END \
-                   WHERE id = $1 AND push_due_at = $2";
-        on_pool!(self, |p| sqlx::query(sql)
+    /// Claims the pass most overdue a push under `lease`: one nobody holds, or one whose
+    /// holder's lease ran out before `now` (a take-over, named in `taken_over_from`).
+    pub async fn claim_due_push(&self, now: i64, lease: &Lease) -> Result<Option<DuePush>> {
+        let pick = match self.db {
+            Db::Postgres(_) => "FOR UPDATE SKIP LOCKED",
+            Db::Sqlite(_) => "",
+        };
+        let claimable = "(push_due_at IS NOT NULL AND push_due_at <= $1 \
+                         AND (push_lease_until IS NULL OR push_lease_until < $1))";
+        // SET sees the row as it was: a lease still set is one whose holder never finished.
+        let sql = format!(
+            "UPDATE wallet_passes SET push_claimed_by = $2, push_lease_until = $3, \
+             push_taken_over_from = CASE WHEN push_lease_until IS NOT NULL THEN COALESCE(push_claimed_by, '') END \
+             WHERE {claimable} AND id = (SELECT id FROM wallet_passes WHERE {claimable} \
+             ORDER BY push_due_at, id LIMIT 1 {pick}) \
+             RETURNING id, push_due_at, push_attempts, serial, platform, push_taken_over_from"
+        );
+        let claimed: Option<(i64, i64, i64, String, String, Option<String>)> =
+            on_pool!(self, |p| sqlx::query_as(&sql)
+                .bind(now)
+                .bind(&lease.holder)
+                .bind(lease.until(now))
+                .fetch_optional(p)
+                .await)?;
+        let Some((pass_id, due_at, attempts, serial, platform, taken_over_from)) = claimed else {
+            return Ok(None);
+        };
+        Ok(Some(DuePush {
+            devices: self.push_devices(pass_id).await?,
+            pass_id,
+            due_at,
+            attempts,
+            serial,
+            platform,
+            taken_over_from,
+        }))
+    }
+
+    /// Extends `lease`'s claim on a push from `now` (a round with many devices). `false` when
+    /// the claim is no longer `lease`'s.
+    pub async fn renew_push_lease(&self, pass_id: i64, now: i64, lease: &Lease) -> Result<bool> {
+        let sql = "UPDATE wallet_passes SET push_lease_until = $3 \
+                   WHERE id = $1 AND push_claimed_by = $2 AND push_lease_until IS NOT NULL";
+        Ok(on_pool!(self, |p| sqlx::query(sql)
+            .bind(pass_id)
+            .bind(&lease.holder)
+            .bind(lease.until(now))
+            .execute(p)
+            .await
+            .map(|r| r.rows_affected() == 1))?)
+    }
+
+    async fn push_devices(&self, pass_id: i64) -> Result<Vec<(i64, String)>> {
+        Ok(on_pool!(self, |p| sqlx::query_as(
+            "SELECT d.id, d.push_token FROM pass_devices d \
+             JOIN pass_registrations r ON r.device_id = d.id WHERE r.pass_id = $1 ORDER BY d.id"
+        )
+        .bind(pass_id)
+        .fetch_all(p)
+        .await)?)
+    }
+
+    /// Records a push round claimed under `lease` and clears the claim: done (`next` = `None`)
+    /// or to try again at `next`. A pass that changed again meanwhile (a newer due time) keeps
+    /// its newer due time. Writes nothing when another instance took the claim over (`false`).
+    pub async fn finish_push(
+        &self,
+        push: &DuePush,
+        lease: &Lease,
+        next: Option<i64>,
+    ) -> Result<bool> {
+        let sql = "UPDATE wallet_passes SET \
+                   push_attempts = CASE WHEN push_due_at <> $2 THEN push_attempts \
+                   WHEN $3 IS NULL THEN 0 ELSE push_attempts + 1 END, \
+                   push_due_at = CASE WHEN push_due_at = $2 THEN $3 ELSE push_due_at END, \
+                   push_claimed_by = NULL, push_lease_until = NULL, push_taken_over_from = NULL \
+                   WHERE id = $1 AND push_claimed_by = $4 AND push_lease_until IS NOT NULL";
+        Ok(on_pool!(self, |p| sqlx::query(sql)
             .bind(push.pass_id)
             .bind(push.due_at)
             .bind(next)
+            .bind(&lease.holder)
             .execute(p)
             .await
-            .map(|_| ()))?;
-        Ok(())
+            .map(|r| r.rows_affected() == 1))?)
     }
 
     /// APNs says the device's token is no longer valid: the device stops receiving updates.

@@ -25,47 +25,93 @@ pub const ACCEPT: u8 = 0;
 pub const OUTAGE: u8 = 1;
 /// No answer for two minutes (a provider slow to answer: a crash then finds sends in flight).
 pub const HOLD: u8 = 2;
+/// The next message is accepted (counted) but its answer held back until `release()`; the
+/// messages after it are answered at once again (ACCEPT). A slow provider, seen from the
+/// instance whose send is in flight.
+pub const HOLD_ONE_ACCEPTED: u8 = 3;
 
 /// A Twilio-compatible Messages endpoint on loopback: records when each number's first message
-/// arrived and how many were accepted per number.
+/// arrived and how many were accepted per number. `door()` opens another address onto the same
+/// counts with a mode of its own (one door per server instance).
 #[derive(Clone)]
 pub struct Provider {
     pub base_url: String,
     inner: Arc<ProviderState>,
+    door: Arc<Door>,
 }
 
 struct ProviderState {
-    mode: AtomicU8,
     requests: AtomicU64,
     accepted: Mutex<HashMap<String, (Instant, usize)>>,
+    /// Permits for held answers: `release()` adds them.
+    release: tokio::sync::Semaphore,
+}
+
+/// One address of the stand-in: its mode and what reached it.
+#[derive(Default)]
+struct Door {
+    mode: AtomicU8,
+    requests: AtomicU64,
+    /// Requests waiting on a HOLD or HOLD_ONE_ACCEPTED right now.
+    waiting: AtomicU64,
 }
 
 impl Provider {
     pub async fn start() -> Provider {
         let inner = Arc::new(ProviderState {
-            mode: AtomicU8::new(ACCEPT),
             requests: AtomicU64::new(0),
             accepted: Mutex::new(HashMap::new()),
+            release: tokio::sync::Semaphore::new(0),
         });
+        Provider::open(inner).await
+    }
+
+    async fn open(inner: Arc<ProviderState>) -> Provider {
+        let door = Arc::new(Door::default());
         let app = axum::Router::new()
             .route(
                 "/2010-04-01/Accounts/{account}/Messages.json",
                 post(messages),
             )
-            .with_state(inner.clone());
+            .with_state((inner.clone(), door.clone()));
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let base_url = format!("http://{}", listener.local_addr().unwrap());
         tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
-        Provider { base_url, inner }
+        Provider {
+            base_url,
+            inner,
+            door,
+        }
     }
 
+    /// Another address onto the same provider (the same counts), starting in ACCEPT.
+    pub async fn door(&self) -> Provider {
+        Provider::open(self.inner.clone()).await
+    }
+
+    /// This door's mode.
     pub fn set_mode(&self, mode: u8) {
-        self.inner.mode.store(mode, Ordering::SeqCst);
+        self.door.mode.store(mode, Ordering::SeqCst);
     }
 
-    /// Every request, answered or refused.
+    /// Lets every answer held by HOLD_ONE_ACCEPTED go (at any door).
+    pub fn release(&self) {
+        self.inner.release.add_permits(1_000_000);
+    }
+
+    /// Every request, answered or refused, at any door.
     pub fn requests(&self) -> u64 {
         self.inner.requests.load(Ordering::SeqCst)
+    }
+
+    /// Requests that reached this door.
+    pub fn door_requests(&self) -> u64 {
+        self.door.requests.load(Ordering::SeqCst)
+    }
+
+    /// Requests held at this door right now (HOLD or HOLD_ONE_ACCEPTED).
+    pub fn waiting(&self) -> u64 {
+        self.door.waiting.load(Ordering::SeqCst)
     }
 
     /// Numbers with at least one accepted message.
@@ -83,16 +129,47 @@ impl Provider {
     }
 }
 
+/// Counts `waiting` while a held request waits (also when the client goes away mid-wait).
+struct Waiting<'a>(&'a AtomicU64);
+
+impl<'a> Waiting<'a> {
+    fn new(counter: &'a AtomicU64) -> Self {
+        counter.fetch_add(1, Ordering::SeqCst);
+        Waiting(counter)
+    }
+}
+
+impl Drop for Waiting<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
 async fn messages(
-    State(p): State<Arc<ProviderState>>,
+    State((p, door)): State<(Arc<ProviderState>, Arc<Door>)>,
     axum::extract::Form(form): axum::extract::Form<Vec<(String, String)>>,
 ) -> Response {
     let n = p.requests.fetch_add(1, Ordering::SeqCst);
-    match p.mode.load(Ordering::SeqCst) {
+    door.requests.fetch_add(1, Ordering::SeqCst);
+    let mut hold_answer = false;
+    match door.mode.load(Ordering::SeqCst) {
         OUTAGE => return (StatusCode::SERVICE_UNAVAILABLE, "service unavailable").into_response(),
         HOLD => {
+            let _waiting = Waiting::new(&door.waiting);
             tokio::time::sleep(Duration::from_secs(120)).await;
             return StatusCode::GATEWAY_TIMEOUT.into_response();
+        }
+        HOLD_ONE_ACCEPTED => {
+            // Only the first request to see the mode is held.
+            hold_answer = door
+                .mode
+                .compare_exchange(
+                    HOLD_ONE_ACCEPTED,
+                    ACCEPT,
+                    Ordering::SeqCst,
+                    Ordering::SeqCst,
+                )
+                .is_ok();
         }
         _ => {}
     }
@@ -108,6 +185,10 @@ async fn messages(
         .entry(to)
         .and_modify(|(_, count)| *count += 1)
         .or_insert((now, 1));
+    if hold_answer {
+        let _waiting = Waiting::new(&door.waiting);
+        let _ = p.release.acquire().await.map(|permit| permit.forget());
+    }
     (
         StatusCode::CREATED,
         axum::Json(serde_json::json!({"sid": format!("SM{n:032}"), "status": "queued"})),
@@ -189,7 +270,12 @@ pub struct ServerSetup {
 impl ServerProcess {
     pub async fn start(setup: &ServerSetup) -> ServerProcess {
         let base_url = format!("http://127.0.0.1:{}", setup.port);
-        let mut cmd = Command::new(&setup.binary);
+        // ELUMO_TEST_SERVER_BIN names another build of the binary: with one target folder shared
+        // by several worktrees, the one cargo names may be overwritten by another worktree's build.
+        let binary = std::env::var_os("ELUMO_TEST_SERVER_BIN")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| setup.binary.clone());
+        let mut cmd = Command::new(binary);
         cmd.arg("serve")
             .env_clear()
             .env("PATH", std::env::var("PATH").unwrap_or_default())
