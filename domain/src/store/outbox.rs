@@ -70,13 +70,19 @@ impl Store {
         };
         let claimable = "((status = 'queued' AND next_attempt_at <= $1) \
                          OR (status = 'sending' AND lease_until < $1))";
-        // SET sees the row as it was: a row still `sending` is one whose lease ran out.
+        // The first due row in the order of the indexes (status, next_attempt_at) and (status,
+        // lease_until): one index step, however long the queue (ordering by id sorted every due
+        // row on each claim). SET sees the row as it was: a row still `sending` is one whose
+        // lease ran out.
         let sql = format!(
             "UPDATE sms_outbox SET status = 'sending', attempts = attempts + 1, \
              claimed_by = $2, lease_until = $3, \
              taken_over_from = CASE WHEN status = 'sending' THEN COALESCE(claimed_by, '') END \
-             WHERE {claimable} AND id = (SELECT id FROM sms_outbox WHERE {claimable} \
-             ORDER BY id LIMIT 1 {pick}) \
+             WHERE {claimable} AND id = COALESCE(\
+             (SELECT id FROM sms_outbox WHERE status = 'queued' AND next_attempt_at <= $1 \
+              ORDER BY next_attempt_at, id LIMIT 1 {pick}), \
+             (SELECT id FROM sms_outbox WHERE status = 'sending' AND lease_until < $1 \
+              ORDER BY lease_until, id LIMIT 1 {pick})) \
              RETURNING id, journey_id, operator_id, to_e164, body, status, attempts, \
              (SELECT MAX(expires_at) FROM link_tokens l WHERE l.journey_id = sms_outbox.journey_id) AS link_expires_at, \
              taken_over_from"

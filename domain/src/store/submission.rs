@@ -148,6 +148,47 @@ fn pg_tail_sql(journey: &SubmittedJourney<'_>, events: usize, link: bool, texted
     format!("WITH {} SELECT id FROM j", ctes.join(", "))
 }
 
+/// SQLite's batch for a new journey, with `pg_tail_sql`'s parameters: the statements run in
+/// order on the connection's thread, each finding the journey by its public id (`$2`); a public
+/// id taken meanwhile fails the first insert, and the batch with it.
+fn sqlite_new_tail_sql(events: usize, link: bool, texted: bool) -> String {
+    const J: &str = "(SELECT id FROM journeys WHERE public_id = $2)";
+    let mut sql = vec![
+        "INSERT INTO journeys (public_id, operator_id, invite_id, step, outcome, member_id, \
+         entered_mobile, started_at, updated_at) VALUES ($2, $3, $4, $5, $6, $7, $8, $1, $1)"
+            .to_owned(),
+    ];
+    let values = (0..events)
+        .map(|i| format!("({J}, $1, ${}, ${})", 9 + 2 * i, 10 + 2 * i))
+        .collect::<Vec<_>>()
+        .join(", ");
+    sql.push(format!(
+        "INSERT INTO journey_events (journey_id, at, kind, detail) VALUES {values}"
+    ));
+    let k = 9 + 2 * events;
+    if link {
+        sql.push(format!(
+            "INSERT INTO link_tokens (journey_id, token_hash, expires_at, created_at, code_hash, member_id, \
+             to_e164) VALUES ({J}, ${k}, ${}, $1, ${}, ${}, ${})",
+            k + 1,
+            k + 2,
+            k + 3,
+            k + 4
+        ));
+        if texted {
+            sql.push(format!(
+                "INSERT INTO sms_outbox (journey_id, operator_id, to_e164, body, status, attempts, \
+                 next_attempt_at, created_at) VALUES ({J}, ${}, ${}, ${}, 'queued', 0, $1, $1)",
+                k + 5,
+                k + 4,
+                k + 6
+            ));
+        }
+    }
+    sql.push(J[1..J.len() - 1].to_owned());
+    sql.join("; ")
+}
+
 impl Store {
     /// Writes a decided submission in one transaction (see `Submission`).
     pub async fn write_submission(&self, s: &Submission<'_>) -> Result<Written> {
@@ -201,10 +242,16 @@ impl Store {
                 events.push((Event::SmsQueued.as_str(), l.detail));
             }
 
-            // PostgreSQL: the journey, its events, the link and its text in one statement (one
-            // round trip); SQLite, in process, runs them one by one.
-            if postgres {
-                let sql = pg_tail_sql(&s.journey, events.len(), link.is_some(), texted);
+            // The journey, its events, the link and its text in one round trip: on PostgreSQL
+            // one statement; on SQLite, for a new journey, one batch of statements (one hand-over
+            // to the connection's thread). A journey moved on runs them one by one on SQLite.
+            let new_journey = matches!(s.journey, SubmittedJourney::New { .. });
+            if postgres || new_journey {
+                let sql = if postgres {
+                    pg_tail_sql(&s.journey, events.len(), link.is_some(), texted)
+                } else {
+                    sqlite_new_tail_sql(events.len(), link.is_some(), texted)
+                };
                 let mut q = sqlx::query_scalar::<_, i64>(&sql).bind(now);
                 q = match s.journey {
                     SubmittedJourney::New {
@@ -239,8 +286,12 @@ impl Store {
                         q = q.bind(l.operator_id).bind(l.body);
                     }
                 }
-                let Some(journey_id) = q.fetch_optional(&mut *tx).await? else {
-                    return Ok(Written::Changed);
+                let journey_id = match q.fetch_optional(&mut *tx).await {
+                    Ok(Some(id)) => id,
+                    Ok(None) => return Ok(Written::Changed),
+                    // SQLite's batch inserts without ON CONFLICT: a public id taken meanwhile.
+                    Err(err) if super::unique_violation(&err) => return Ok(Written::Changed),
+                    Err(err) => return Err(err.into()),
                 };
                 tx.commit().await?;
                 return Ok(Written::Done {
@@ -386,6 +437,21 @@ mod tests {
             ("matched", None, Some(2), Some("+1")),
             "a journey's member never changes"
         );
+    }
+
+    #[test]
+    fn sqlite_finds_the_new_journey_by_its_public_id_in_every_statement() {
+        let sql = sqlite_new_tail_sql(2, true, true);
+        assert_eq!(
+            sql.matches("(SELECT id FROM journeys WHERE public_id = $2)")
+                .count(),
+            4
+        );
+        assert!(
+            sql.ends_with("; SELECT id FROM journeys WHERE public_id = $2"),
+            "{sql}"
+        );
+        assert!(!sqlite_new_tail_sql(1, true, false).contains("sms_outbox"));
     }
 
     #[test]
