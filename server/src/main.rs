@@ -159,7 +159,12 @@ async fn main() -> ExitCode {
 }
 
 async fn invite_create(config: domain::config::Config, a: InviteCreate) -> anyhow::Result<()> {
-    let store = domain::store::Store::connect(config.db.url.expose(), 2).await?;
+    let store = domain::store::Store::connect_waiting(
+        config.db.url.expose(),
+        2,
+        domain::store::COMMAND_BUSY_TIMEOUT,
+    )
+    .await?;
     let url = domain::invites::create(
         &store,
         &config.http.public_url,

@@ -170,7 +170,12 @@ pub struct AccessToken {
 }
 
 async fn open(config: &Config, slug: &str) -> anyhow::Result<(Store, SqlOperator)> {
-    let store = Store::connect(config.db.url.expose(), 2).await?;
+    let store = Store::connect_waiting(
+        config.db.url.expose(),
+        2,
+        domain::store::COMMAND_BUSY_TIMEOUT,
+    )
+    .await?;
     let operator = store
         .operator_by_slug(slug)
         .await?

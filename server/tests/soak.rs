@@ -262,6 +262,78 @@ async fn a_locked_database_answers_unavailable_never_not_found_and_recovers() {
     drop(server);
 }
 
+/// A members import of many rows beside the running server, members submitting numbers all the
+/// while: both write to SQLite, each waits for the other's lock (a busy timeout, transactions
+/// that take the lock at their start), and the import finishes with every row.
+#[tokio::test]
+async fn an_import_beside_the_running_server_waits_for_the_lock_and_finishes() {
+    let rows = size(3_000, 50_000);
+    let e = env(None, 200).await;
+    let server = ServerProcess::start(&e.setup).await;
+    let csv = e._root.path().join("import.csv");
+    let mut text = String::from("Member ID,First Name,Surname,Mobile Phone\n");
+    for i in 0..rows {
+        text += &format!("imp-{i},Imported,{i},07400 {:06}\n", 600_000 + i);
+    }
+    std::fs::write(&csv, text).unwrap();
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let members = {
+        let (stop, base, invite) = (stop.clone(), server.base_url.clone(), e.invite.clone());
+        tokio::spawn(async move {
+            let (http, mix) = (client(4), Mix::new(200, 0));
+            let mut answered = 0;
+            while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                let (number, member) = mix.next();
+                let seen = submit(&http, &base, &invite, &number).await;
+                assert!(
+                    right_answer(seen, member),
+                    "{number}: {seen:?} during the import"
+                );
+                answered += 1;
+            }
+            answered
+        })
+    };
+    let (binary, url, dir) = (
+        e.setup.binary.clone(),
+        e.setup.database_url.clone(),
+        e._root.path().to_owned(),
+    );
+    let out = tokio::task::spawn_blocking(move || {
+        std::process::Command::new(binary)
+            .args([
+                "members",
+                "import",
+                csv.to_str().unwrap(),
+                "--operator",
+                "northwind",
+            ])
+            .env_clear()
+            .env("DATABASE_URL", &url)
+            .env("ELUMO_DATA_DIR", &dir)
+            .env("ELUMO_PUBLIC_URL", "https://pass.example.test")
+            .output()
+            .unwrap()
+    })
+    .await
+    .unwrap();
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    let answered = members.await.unwrap();
+    assert!(
+        out.status.success(),
+        "the import stopped: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(answered > 0, "members were answered during the import");
+    let imported = sqlite_strings(
+        &e.setup.database_url,
+        "SELECT CAST(COUNT(*) AS TEXT) FROM members WHERE external_id LIKE 'imp-%'",
+    )
+    .await;
+    assert_eq!(imported, [rows.to_string()]);
+    drop(server);
+}
+
 /// PostgreSQL restarted under load (needs ELUMO_TEST_DATABASE_URL and a local cluster that
 /// `SOAK_PG_RESTART` restarts; `make soak` sets both).
 #[tokio::test]

@@ -29,9 +29,11 @@ pub enum StoreError {
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 
-/// How long a SQLite connection waits for another process's write lock (a command importing
-/// members beside the server) before it gives up.
-const SQLITE_BUSY_TIMEOUT: Duration = Duration::from_secs(30);
+/// How long the server's SQLite connections wait for another process's write lock (a command
+/// importing members beside it) before the request answers "try again in a moment".
+const SQLITE_BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+/// How long a command's connections wait: a command has no one waiting on a phone.
+pub const COMMAND_BUSY_TIMEOUT: Duration = Duration::from_secs(120);
 
 #[derive(Clone)]
 enum Db {
@@ -197,6 +199,11 @@ pub use sync::*;
 impl Store {
     /// Connects to `url` (creating the SQLite file and its folder when missing) and migrates.
     pub async fn connect(url: &str, max_connections: u32) -> Result<Self> {
+        Store::connect_waiting(url, max_connections, SQLITE_BUSY_TIMEOUT).await
+    }
+
+    /// `connect`, with SQLite's connections waiting up to `busy` for another process's lock.
+    pub async fn connect_waiting(url: &str, max_connections: u32, busy: Duration) -> Result<Self> {
         let store = if url.starts_with("postgres://") || url.starts_with("postgresql://") {
             let pool = PgPoolOptions::new()
                 .max_connections(max_connections)
@@ -212,7 +219,7 @@ impl Store {
                 .journal_mode(SqliteJournalMode::Wal)
                 .synchronous(SqliteSynchronous::Normal)
                 .foreign_keys(true)
-                .busy_timeout(SQLITE_BUSY_TIMEOUT)
+                .busy_timeout(busy)
                 .statement_cache_capacity(256);
             let path = options.get_filename();
             if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
@@ -224,7 +231,7 @@ impl Store {
             let write = SqlitePoolOptions::new()
                 .max_connections(1)
                 .test_before_acquire(false)
-                .acquire_timeout(SQLITE_BUSY_TIMEOUT)
+                .acquire_timeout(busy)
                 .connect_with(options.clone())
                 .await?;
             let read = SqlitePoolOptions::new()
