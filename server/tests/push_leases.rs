@@ -7,33 +7,39 @@ mod common;
 use domain::lease::Lease;
 use domain::store::{now_ms, NewWalletPass};
 
+/// The demo with Grace's Apple pass voided: a push is due for it.
+async fn voided_pass(store: &domain::store::Store) -> domain::store::SqlWalletPass {
+    domain::demo::seed(store).await.unwrap();
+    let op = store.operator_by_slug("northwind").await.unwrap().unwrap();
+    let grace = store
+        .member_by_external_id(op.id, "nw-1002")
+        .await
+        .unwrap()
+        .unwrap();
+    let cred = domain::credentials::ensure(store, &op, &grace)
+        .await
+        .unwrap();
+    let pass = store
+        .upsert_wallet_pass(&NewWalletPass {
+            operator_id: op.id,
+            member_id: grace.id,
+            credential_id: cred.id,
+            platform: "apple",
+            new_serial: "serial-grace",
+            new_auth_token: "token-of-graces-pass-01",
+            site_name: None,
+        })
+        .await
+        .unwrap();
+    assert!(store.void_wallet_pass(pass.id).await.unwrap());
+    pass
+}
+
 #[tokio::test]
 async fn a_due_push_is_claimed_once_and_taken_over_only_after_its_lease() {
     for t in common::stores().await {
         let store = &t.store;
-        domain::demo::seed(store).await.unwrap();
-        let op = store.operator_by_slug("northwind").await.unwrap().unwrap();
-        let grace = store
-            .member_by_external_id(op.id, "nw-1002")
-            .await
-            .unwrap()
-            .unwrap();
-        let cred = domain::credentials::ensure(store, &op, &grace)
-            .await
-            .unwrap();
-        let pass = store
-            .upsert_wallet_pass(&NewWalletPass {
-                operator_id: op.id,
-                member_id: grace.id,
-                credential_id: cred.id,
-                platform: "apple",
-                new_serial: "serial-grace",
-                new_auth_token: "token-of-graces-pass-01",
-                site_name: None,
-            })
-            .await
-            .unwrap();
-        assert!(store.void_wallet_pass(pass.id).await.unwrap());
+        let pass = voided_pass(store).await;
         let (a, b) = (
             Lease::new("instance-a", 60_000),
             Lease::new("instance-b", 60_000),
@@ -91,29 +97,7 @@ async fn a_due_push_is_claimed_once_and_taken_over_only_after_its_lease() {
 async fn a_retry_clears_the_claim_and_a_newer_change_is_claimable_at_once() {
     for t in common::stores().await {
         let store = &t.store;
-        domain::demo::seed(store).await.unwrap();
-        let op = store.operator_by_slug("northwind").await.unwrap().unwrap();
-        let grace = store
-            .member_by_external_id(op.id, "nw-1002")
-            .await
-            .unwrap()
-            .unwrap();
-        let cred = domain::credentials::ensure(store, &op, &grace)
-            .await
-            .unwrap();
-        let pass = store
-            .upsert_wallet_pass(&NewWalletPass {
-                operator_id: op.id,
-                member_id: grace.id,
-                credential_id: cred.id,
-                platform: "apple",
-                new_serial: "serial-grace",
-                new_auth_token: "token-of-graces-pass-01",
-                site_name: None,
-            })
-            .await
-            .unwrap();
-        assert!(store.void_wallet_pass(pass.id).await.unwrap());
+        let pass = voided_pass(store).await;
         let a = Lease::new("instance-a", 60_000);
         let now = now_ms() + 1_000;
         let first = store.claim_due_push(now, &a).await.unwrap().expect("due");
