@@ -568,6 +568,7 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
         stop_tx.subscribe(),
     ));
     let opens = tokio::spawn(write_opens(state.clone(), stop_tx.subscribe()));
+    let checkpoints = tokio::spawn(checkpoints(store.clone(), stop_tx.subscribe()));
     let upkeep = tokio::spawn(metrics::run_upkeep(metrics_handle, stop_tx.subscribe()));
     let syncer = tokio::spawn(domain::crm::engine::run_scheduler(
         store.clone(),
@@ -603,6 +604,7 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
     let _ = syncer.await;
     let _ = pusher.await;
     let _ = opens.await;
+    let _ = checkpoints.await;
     let _ = upkeep.await;
     store.close().await;
     tracing::info!("stopped");
@@ -630,6 +632,22 @@ async fn write_opens(state: AppState, mut stop: tokio::sync::watch::Receiver<boo
         }
         if stopping || *stop.borrow() {
             return;
+        }
+    }
+}
+
+/// Keeps SQLite's write-ahead log short, off the writer's thread (see `Store::checkpoint`).
+async fn checkpoints(store: domain::store::Store, mut stop: tokio::sync::watch::Receiver<bool>) {
+    if store.is_postgres() {
+        return;
+    }
+    loop {
+        tokio::select! {
+            _ = tokio::time::sleep(Duration::from_millis(250)) => {}
+            _ = stop.changed() => return,
+        }
+        if let Err(err) = store.checkpoint().await {
+            tracing::warn!(error = %err, "could not checkpoint the database's log");
         }
     }
 }

@@ -176,17 +176,7 @@ impl Env {
     }
 
     async fn scalar(&self, sql: &str) -> i64 {
-        if self.t.name == "postgres" {
-            let pool = sqlx::PgPool::connect(&self.t.url).await.unwrap();
-            let n: i64 = sqlx::query_scalar(sql).fetch_one(&pool).await.unwrap();
-            pool.close().await;
-            n
-        } else {
-            let pool = sqlx::SqlitePool::connect(&self.t.url).await.unwrap();
-            let n: i64 = sqlx::query_scalar(sql).fetch_one(&pool).await.unwrap();
-            pool.close().await;
-            n
-        }
+        common::scalar(&self.t, sql).await
     }
 
     async fn texts_column(&self) -> Vec<String> {

@@ -445,3 +445,71 @@ async fn submit_on(
         .outcome
         .into()
 }
+
+#[tokio::test]
+async fn racing_submissions_at_a_posters_ceiling_get_exactly_the_ceiling() {
+    // Sixty strangers at once against a ceiling of twenty: the submissions that pass write
+    // their limits with everything else in one statement (or batch); the ones that a racing
+    // submission beat to the last hit write nothing of it and are answered as limited.
+    for t in common::stores().await {
+        let dir = tempfile::tempdir().unwrap();
+        let (state, token) = common::demo_state_with(
+            &t,
+            dir.path(),
+            &[("ELUMO_LIMIT_SUBMISSIONS_PER_POSTER", "20")],
+        )
+        .await;
+        let journeys = "SELECT COUNT(*) FROM journeys";
+        let limited_journeys = "SELECT COUNT(*) FROM journeys WHERE outcome = 'rate_limited'";
+        let before = (
+            common::scalar(&t, journeys).await,
+            common::scalar(&t, limited_journeys).await,
+        );
+        let running: Vec<_> = (0..60)
+            .map(|i| {
+                let (state, token) = (state.clone(), token.clone());
+                tokio::spawn(async move {
+                    let ip = format!("198.51.100.{i}");
+                    submit_on(&state, &token, &ip, &format!("07800 {:06}", 100_000 + i)).await
+                })
+            })
+            .collect();
+        let (mut missed, mut limited) = (0, 0);
+        for r in running {
+            match r.await.unwrap() {
+                SubmitOutcome::NotFound { .. } => missed += 1,
+                o @ SubmitOutcome::RateLimited { .. } => {
+                    assert_eq!(
+                        limited_message(&o),
+                        "Too many attempts. Try again in 60 minutes.",
+                        "{}",
+                        t.name
+                    );
+                    limited += 1
+                }
+                other => panic!("{}: {other:?}", t.name),
+            }
+        }
+        assert_eq!((missed, limited), (20, 40), "{}", t.name);
+        let hits = common::scalar(
+            &t,
+            "SELECT hits FROM rate_counters WHERE scope = 'submit_poster'",
+        )
+        .await;
+        assert_eq!(
+            hits, 20,
+            "{}: the counter holds the ceiling, no more",
+            t.name
+        );
+        let after = (
+            common::scalar(&t, journeys).await,
+            common::scalar(&t, limited_journeys).await,
+        );
+        assert_eq!(
+            (after.0 - before.0, after.1 - before.1),
+            (60, 40),
+            "{}: every attempt is on the dashboard",
+            t.name
+        );
+    }
+}

@@ -97,17 +97,20 @@ pub(super) fn upsert_sql(n: usize) -> String {
         .join(", ");
     format!(
         "INSERT INTO rate_counters (scope, key, window_start, hits, last_at, cap, window_ms) VALUES {values} \
-         ON CONFLICT (scope, key) DO UPDATE SET \
-         hits = CASE WHEN rate_counters.window_start <= excluded.last_at - excluded.window_ms \
-                THEN excluded.hits ELSE rate_counters.hits + excluded.hits END, \
-         window_start = CASE WHEN rate_counters.window_start <= excluded.last_at - excluded.window_ms \
-                THEN excluded.last_at ELSE rate_counters.window_start END, \
-         last_at = excluded.last_at, cap = excluded.cap, window_ms = excluded.window_ms \
-         WHERE rate_counters.window_start <= excluded.last_at - excluded.window_ms \
-            OR rate_counters.hits < excluded.cap \
-         RETURNING scope, key"
+         {UPSERT_SET} RETURNING scope, key"
     )
 }
+
+/// How a counter takes a hit: a row whose window ended starts a new one; a row at its max is left
+/// alone.
+pub(super) const UPSERT_SET: &str = "ON CONFLICT (scope, key) DO UPDATE SET \
+     hits = CASE WHEN rate_counters.window_start <= excluded.last_at - excluded.window_ms \
+            THEN excluded.hits ELSE rate_counters.hits + excluded.hits END, \
+     window_start = CASE WHEN rate_counters.window_start <= excluded.last_at - excluded.window_ms \
+            THEN excluded.last_at ELSE rate_counters.window_start END, \
+     last_at = excluded.last_at, cap = excluded.cap, window_ms = excluded.window_ms \
+     WHERE rate_counters.window_start <= excluded.last_at - excluded.window_ms \
+        OR rate_counters.hits < excluded.cap";
 
 /// How long until a window that started at `start` ends (at least a second, at most the window).
 pub(super) fn retry_after(start: Option<i64>, window_ms: i64, now: i64) -> i64 {

@@ -1,5 +1,6 @@
 //! `sms_outbox`: the SMS queue, its send attempts and delivery receipts.
 
+use super::batch::{bind_args, Arg};
 use super::journeys::commit_with_event;
 use super::Begin as _;
 use super::{now_ms, Db, Result, Store};
@@ -114,41 +115,53 @@ impl Store {
         // Once the provider has the text (or it was given up), the link and code in clear are
         // not kept: the timeline and the outbox keep a masked copy.
         let masked = step.map(|_| crate::sms::masked_body(&sms.body));
-        on_pool!(self, |p| {
-            let mut tx = p.write().await?;
-            let mine = sqlx::query(
-                "UPDATE sms_outbox SET status = $2, provider_id = COALESCE($3, provider_id), last_error = $4, \
-                 next_attempt_at = $5, sent_at = CASE WHEN $2 = 'sent' THEN $6 ELSE sent_at END, \
-                 body = COALESCE($7, body), lease_until = NULL \
-                 WHERE id = $1 AND status = 'sending' AND claimed_by = $8 AND attempts = $9",
-            )
-            .bind(sms.id)
-            .bind(done.status)
-            .bind(done.provider_id)
-            .bind(done.error)
-            .bind(done.next_attempt_at)
-            .bind(now)
-            .bind(masked.as_deref())
-            .bind(&lease.holder)
-            .bind(sms.attempts)
-            .execute(&mut *tx)
-            .await?
-            .rows_affected();
-            if mine == 0 {
-                tx.rollback().await?;
-                return Ok(false);
+        // One hand-over: the outbox row, the journey and its event, written only while the
+        // claim is still this one.
+        const SET: &str = "UPDATE sms_outbox SET status = $2, provider_id = COALESCE($3, provider_id), \
+             last_error = $4, next_attempt_at = $5, sent_at = CASE WHEN $2 = 'sent' THEN $6 ELSE sent_at END, \
+             body = COALESCE($7, body), lease_until = NULL";
+        const CLAIM: &str = "id = $1 AND status = 'sending' AND claimed_by = $8 AND attempts = $9";
+        // The journey only moves on while it is still at the SMS step (a later link-open wins).
+        const JOURNEY: &str = "UPDATE journeys SET step = COALESCE($10, step), updated_at = $6 \
+             WHERE id = $11 AND step IN ('sms_queued', 'sms_sent', 'sms_failed')";
+        const EVENT: &str =
+            "INSERT INTO journey_events (journey_id, at, kind, detail) SELECT $11, $6, $12, $13";
+        let args = vec![
+            Arg::int(sms.id),
+            Arg::text(done.status),
+            Arg::opt_text(done.provider_id),
+            Arg::opt_text(done.error),
+            Arg::int(done.next_attempt_at),
+            Arg::int(now),
+            Arg::opt_text(masked.as_deref()),
+            Arg::text(&lease.holder),
+            Arg::int(sms.attempts),
+            Arg::opt_text(step),
+            Arg::int(sms.journey_id),
+            Arg::text(done.event),
+            Arg::text(done.detail),
+        ];
+        let mine: Vec<(bool,)> = match &self.db {
+            Db::Postgres(p) => {
+                let sql = format!(
+                    "WITH m AS ({SET} WHERE {CLAIM} RETURNING id), \
+                     j AS ({JOURNEY} AND EXISTS (SELECT 1 FROM m)), \
+                     e AS ({EVENT} FROM m) \
+                     SELECT EXISTS (SELECT 1 FROM m)"
+                );
+                bind_args!(sqlx::query_as(&sql), &args).fetch_all(p).await?
             }
-            // The journey only moves on while it is still at the SMS step (a later link-open wins).
-            let update = sqlx::query(
-                "UPDATE journeys SET step = COALESCE($2, step), updated_at = $3 \
-                 WHERE id = $1 AND step IN ('sms_queued', 'sms_sent', 'sms_failed')",
-            )
-            .bind(sms.journey_id)
-            .bind(step)
-            .bind(now);
-            commit_with_event(tx, update, sms.journey_id, now, done.event, done.detail).await?;
-            Ok(true)
-        })
+            Db::Sqlite(lite) => {
+                // Whether the claim is still this one, read before the outbox row changes.
+                let mine = format!("EXISTS (SELECT 1 FROM sms_outbox WHERE {CLAIM})");
+                let sql = format!(
+                    "BEGIN IMMEDIATE; {JOURNEY} AND {mine}; {EVENT} WHERE {mine}; SELECT {mine}; \
+                     {SET} WHERE {CLAIM}; COMMIT"
+                );
+                super::batch::lite(&lite.write, sql, args).await?
+            }
+        };
+        Ok(mine.first().is_some_and(|(mine,)| *mine))
     }
 
     /// When the journey's newest SMS was queued.

@@ -2,6 +2,7 @@
 //! here, or moved on), its events, and the link with its text. The journey step decided
 //! everything before (`journeys::submit_number`); this only writes, or reports what stopped it.
 
+use super::batch::{bind_args, Arg};
 use super::journeys::JourneyWrite;
 use super::limits::count_hits;
 use super::Begin as _;
@@ -93,23 +94,94 @@ fn events_sql(n: usize) -> String {
     format!("INSERT INTO journey_events (journey_id, at, kind, detail) VALUES {values}")
 }
 
+/// The limits a submission counts at once: `n` of them, their scope, key, max, window and what
+/// the hit adds bound from `$base` on, five each.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Counted {
+    n: usize,
+    base: usize,
+}
+
+impl Counted {
+    /// True while no limit is at its max (read before any is counted).
+    fn under_max(self) -> String {
+        (0..self.n)
+            .map(|i| {
+                let b = self.base + 5 * i;
+                format!(
+                    "NOT EXISTS (SELECT 1 FROM rate_counters WHERE scope = ${b} AND key = ${} \
+                     AND window_start > $1 - ${} AND hits >= ${})",
+                    b + 1,
+                    b + 3,
+                    b + 2
+                )
+            })
+            .collect::<Vec<_>>()
+            .join(" AND ")
+    }
+
+    /// `lim(s, k, m, w, a)`: the limits as rows.
+    fn values(self) -> String {
+        let rows = (0..self.n)
+            .map(|i| {
+                let b = self.base + 5 * i;
+                format!("(${b}, ${}, ${}, ${}, ${})", b + 1, b + 2, b + 3, b + 4)
+            })
+            .collect::<Vec<_>>()
+            .join(", ");
+        format!("lim(s, k, m, w, a) AS (VALUES {rows})")
+    }
+
+    /// Counts every limit of `lim`, from `rows` (`lim`, joined with what must exist for the count).
+    fn upsert(rows: &str) -> String {
+        format!(
+            "INSERT INTO rate_counters (scope, key, window_start, hits, last_at, cap, window_ms) \
+             SELECT lim.s, lim.k, $1, lim.a, $1, lim.m, lim.w FROM {rows} {}",
+            super::limits::UPSERT_SET
+        )
+    }
+}
+
 /// PostgreSQL's one statement for a submission's journey, `events` events, its link (`link`) and
 /// its text (`texted`); it returns the journey's id, or nothing when the journey is taken or
 /// changed. `$1` is now; the journey's three keys (`New`: public id, operator, invite; `Read`:
 /// id, member and number as read) `$2`–`$4`; its new step, outcome, member and number `$5`–`$8`;
 /// kind and detail per event; then the link's token hash, expiry, code hash, member and number;
 /// then the text's operator and body.
-fn pg_tail_sql(journey: &SubmittedJourney<'_>, events: usize, link: bool, texted: bool) -> String {
-    let mut ctes = vec![match journey {
-        SubmittedJourney::New { .. } => "j AS (INSERT INTO journeys (public_id, operator_id, invite_id, step, \
+///
+/// With `counted`, the statement counts the limits too, and writes only while none is at its
+/// max (`g`); it returns that and the journey's id. A limit that reached its max meanwhile (a
+/// racing submission counted the last hit first) fails the statement with a division by zero,
+/// so nothing of it is written: the caller then counts in a transaction of its own.
+fn pg_tail_sql(
+    journey: &SubmittedJourney<'_>,
+    events: usize,
+    link: bool,
+    texted: bool,
+    counted: Option<Counted>,
+) -> String {
+    let guard = if counted.is_some() {
+        " AND (SELECT ok FROM g)"
+    } else {
+        ""
+    };
+    let mut ctes = Vec::new();
+    if let Some(c) = counted {
+        ctes.push(format!("g AS (SELECT {} AS ok)", c.under_max()));
+    }
+    ctes.push(match journey {
+        SubmittedJourney::New { .. } => format!(
+            "j AS (INSERT INTO journeys (public_id, operator_id, invite_id, step, \
              outcome, member_id, entered_mobile, started_at, updated_at) \
-             VALUES ($2, $3, $4, $5, $6, $7, $8, $1, $1) ON CONFLICT (public_id) DO NOTHING RETURNING id)"
-            .to_owned(),
-        SubmittedJourney::Read { .. } => "j AS (UPDATE journeys SET step = $5, outcome = $6, member_id = $7, \
+             SELECT $2, $3, $4, $5, $6, $7, $8, $1, $1 WHERE true{guard} \
+             ON CONFLICT (public_id) DO NOTHING RETURNING id)"
+        ),
+        SubmittedJourney::Read { .. } => format!(
+            "j AS (UPDATE journeys SET step = $5, outcome = $6, member_id = $7, \
              entered_mobile = $8, updated_at = $1 WHERE id = $2 AND COALESCE(member_id, -1) = COALESCE($3, -1) \
-             AND COALESCE(entered_mobile, '') = COALESCE($4, '') RETURNING id)"
-            .to_owned(),
-    }];
+             AND COALESCE(entered_mobile, '') = COALESCE($4, ''){guard} RETURNING id)"
+        ),
+    });
     let values = (0..events)
         .map(|i| format!("(${}::text, ${}::text, {i})", 9 + 2 * i, 10 + 2 * i))
         .collect::<Vec<_>>()
@@ -145,48 +217,196 @@ fn pg_tail_sql(journey: &SubmittedJourney<'_>, events: usize, link: bool, texted
             ));
         }
     }
-    format!("WITH {} SELECT id FROM j", ctes.join(", "))
+    let Some(c) = counted else {
+        return format!("WITH {} SELECT id FROM j", ctes.join(", "));
+    };
+    ctes.push(c.values());
+    ctes.push(format!("c AS ({} RETURNING 1)", Counted::upsert("lim, j")));
+    format!(
+        "WITH {} SELECT g.ok, j.id FROM g LEFT JOIN j ON true \
+         WHERE 1 / (CASE WHEN j.id IS NULL OR (SELECT count(*) FROM c) = {} THEN 1 ELSE 0 END) = 1",
+        ctes.join(", "),
+        c.n
+    )
 }
 
 /// SQLite's batch for a new journey, with `pg_tail_sql`'s parameters: the statements run in
 /// order on the connection's thread, each finding the journey by its public id (`$2`); a public
 /// id taken meanwhile fails the first insert, and the batch with it.
-fn sqlite_new_tail_sql(events: usize, link: bool, texted: bool) -> String {
+///
+/// With `counted`, the batch is the whole transaction (`BEGIN IMMEDIATE` to `COMMIT`, one
+/// hand-over to the connection's thread, so the write lock never waits on the caller): every
+/// statement writes only while no limit is at its max, read before the limits are counted
+/// last; the batch returns that and the journey's id.
+fn sqlite_new_tail_sql(
+    events: usize,
+    link: bool,
+    texted: bool,
+    counted: Option<Counted>,
+) -> String {
     const J: &str = "(SELECT id FROM journeys WHERE public_id = $2)";
-    let mut sql = vec![
+    let guard = counted.map(Counted::under_max);
+    let only = |sql: String| match &guard {
+        Some(g) => format!("SELECT * FROM ({sql}) WHERE {g}"),
+        None => sql,
+    };
+    let mut sql = Vec::new();
+    if counted.is_some() {
+        sql.push("BEGIN IMMEDIATE".to_owned());
+    }
+    sql.push(format!(
         "INSERT INTO journeys (public_id, operator_id, invite_id, step, outcome, member_id, \
-         entered_mobile, started_at, updated_at) VALUES ($2, $3, $4, $5, $6, $7, $8, $1, $1)"
-            .to_owned(),
-    ];
+         entered_mobile, started_at, updated_at) {}",
+        only("VALUES ($2, $3, $4, $5, $6, $7, $8, $1, $1)".to_owned())
+    ));
     let values = (0..events)
         .map(|i| format!("({J}, $1, ${}, ${})", 9 + 2 * i, 10 + 2 * i))
         .collect::<Vec<_>>()
         .join(", ");
     sql.push(format!(
-        "INSERT INTO journey_events (journey_id, at, kind, detail) VALUES {values}"
+        "INSERT INTO journey_events (journey_id, at, kind, detail) {}",
+        only(format!("VALUES {values}"))
     ));
     let k = 9 + 2 * events;
     if link {
         sql.push(format!(
             "INSERT INTO link_tokens (journey_id, token_hash, expires_at, created_at, code_hash, member_id, \
-             to_e164) VALUES ({J}, ${k}, ${}, $1, ${}, ${}, ${})",
-            k + 1,
-            k + 2,
-            k + 3,
-            k + 4
+             to_e164) {}",
+            only(format!(
+                "VALUES ({J}, ${k}, ${}, $1, ${}, ${}, ${})",
+                k + 1,
+                k + 2,
+                k + 3,
+                k + 4
+            ))
         ));
         if texted {
             sql.push(format!(
                 "INSERT INTO sms_outbox (journey_id, operator_id, to_e164, body, status, attempts, \
-                 next_attempt_at, created_at) VALUES ({J}, ${}, ${}, ${}, 'queued', 0, $1, $1)",
-                k + 5,
-                k + 4,
-                k + 6
+                 next_attempt_at, created_at) {}",
+                only(format!(
+                    "VALUES ({J}, ${}, ${}, ${}, 'queued', 0, $1, $1)",
+                    k + 5,
+                    k + 4,
+                    k + 6
+                ))
             ));
         }
     }
-    sql.push(J[1..J.len() - 1].to_owned());
+    match (counted, guard) {
+        (Some(c), Some(g)) => {
+            sql.push(format!("SELECT {g}, {J}"));
+            sql.push(format!(
+                "WITH {} {}",
+                c.values(),
+                Counted::upsert(&format!("lim WHERE {g}"))
+            ));
+            sql.push("COMMIT".to_owned());
+        }
+        _ => sql.push(J[1..J.len() - 1].to_owned()),
+    }
     sql.join("; ")
+}
+
+/// What a submission writes once its limits are counted (`refused`, the one that refused).
+struct Planned<'s> {
+    events: Vec<(&'s str, &'s str)>,
+    /// The journey's step, outcome, member and number after it.
+    state: (&'s str, Option<&'s str>, Option<i64>, Option<&'s str>),
+    link: Option<&'s QueueLinkSms<'s>>,
+    texted: bool,
+}
+
+fn plan<'s>(
+    s: &'s Submission<'s>,
+    writes: &'s [JourneyWrite],
+    refused: Option<Refusal>,
+) -> Planned<'s> {
+    let link = s.link.as_ref().filter(|_| refused.is_none());
+    let texted = link.is_some_and(|l| l.member_id.is_some());
+    let mut events: Vec<(&str, &str)> = Vec::with_capacity(writes.len() + 2);
+    let start = match s.journey {
+        SubmittedJourney::New { channel, .. } => {
+            events.push((Event::InviteOpened.as_str(), channel));
+            (Step::InviteOpened.as_str(), None, None, None)
+        }
+        SubmittedJourney::Read {
+            step,
+            outcome,
+            member_id,
+            entered_mobile,
+            ..
+        } => (step, outcome, member_id, entered_mobile),
+    };
+    let mut state = fold(start, writes);
+    if texted {
+        state.0 = Step::SmsQueued.as_str();
+    }
+    events.extend(writes.iter().map(|w| (w.event.as_str(), w.detail.as_str())));
+    if let (true, Some(l)) = (texted, link) {
+        events.push((Event::SmsQueued.as_str(), l.detail));
+    }
+    Planned {
+        events,
+        state,
+        link,
+        texted,
+    }
+}
+
+/// `pg_tail_sql`'s parameters, in order.
+fn tail_args(s: &Submission<'_>, p: &Planned<'_>, now: i64) -> Vec<Arg> {
+    let mut args = vec![Arg::int(now)];
+    match s.journey {
+        SubmittedJourney::New {
+            public_id,
+            operator_id,
+            invite_id,
+            ..
+        } => args.extend([
+            Arg::text(public_id),
+            Arg::int(operator_id),
+            Arg::int(invite_id),
+        ]),
+        SubmittedJourney::Read {
+            id,
+            member_id,
+            entered_mobile,
+            ..
+        } => args.extend([
+            Arg::int(id),
+            Arg::Int(member_id),
+            Arg::opt_text(entered_mobile),
+        ]),
+    }
+    let (step, outcome, member_id, entered_mobile) = p.state;
+    args.extend([
+        Arg::text(step),
+        Arg::opt_text(outcome),
+        Arg::Int(member_id),
+        Arg::opt_text(entered_mobile),
+    ]);
+    for (kind, detail) in &p.events {
+        args.extend([Arg::text(kind), Arg::text(detail)]);
+    }
+    if let Some(l) = p.link {
+        args.extend([
+            Arg::text(l.token_hash),
+            Arg::int(l.expires_at),
+            Arg::opt_text(l.code_hash),
+            Arg::Int(l.member_id),
+            Arg::text(l.to_e164),
+        ]);
+        if p.texted {
+            args.extend([Arg::int(l.operator_id), Arg::text(l.body)]);
+        }
+    }
+    args
+}
+
+/// A statement that a limit reached meanwhile stopped (see `pg_tail_sql`).
+fn division_by_zero(err: &sqlx::Error) -> bool {
+    matches!(err, sqlx::Error::Database(db) if db.code().as_deref() == Some("22012"))
 }
 
 impl Store {
@@ -194,14 +414,22 @@ impl Store {
     pub async fn write_submission(&self, s: &Submission<'_>) -> Result<Written> {
         let now = now_ms();
         let postgres = self.is_postgres();
+        let new_journey = matches!(s.journey, SubmittedJourney::New { .. });
+        // The gate's and the text's limits in one statement: a text refused leaves the gate's
+        // hits counted, a gate refused counts nothing.
+        let mut counts: Vec<Count<'_>> = s.gate.to_vec();
+        if s.link.is_some() {
+            counts.extend_from_slice(s.texts);
+        }
+        // Most submissions pass every limit: they are written in one hand-over, limits and all.
+        // One a limit stops, or would, is written below, in a transaction that counts first.
+        if (postgres || new_journey) && counts.iter().all(|c| c.max > 0) {
+            if let Some(written) = self.write_at_once(s, &counts, now).await? {
+                return Ok(written);
+            }
+        }
         on_pool!(self, |p| {
             let mut tx = p.write().await?;
-            // The gate's and the text's limits in one statement: a text refused leaves the
-            // gate's hits counted, a gate refused counts nothing.
-            let mut counts: Vec<Count<'_>> = s.gate.to_vec();
-            if s.link.is_some() {
-                counts.extend_from_slice(s.texts);
-            }
             let gate = s.gate.len();
             let refused =
                 count_hits!(tx, &counts, now, gate).map(|(index, retry_after_ms)| Refusal {
@@ -216,76 +444,21 @@ impl Store {
             if let Some(r) = refused {
                 writes.extend((s.refused)(r));
             }
-            let link = s.link.as_ref().filter(|_| refused.is_none());
-            let texted = link.is_some_and(|l| l.member_id.is_some());
-
-            let mut events: Vec<(&str, &str)> = Vec::with_capacity(writes.len() + 2);
-            let start = match s.journey {
-                SubmittedJourney::New { channel, .. } => {
-                    events.push((Event::InviteOpened.as_str(), channel));
-                    (Step::InviteOpened.as_str(), None, None, None)
-                }
-                SubmittedJourney::Read {
-                    step,
-                    outcome,
-                    member_id,
-                    entered_mobile,
-                    ..
-                } => (step, outcome, member_id, entered_mobile),
-            };
-            let (mut step, outcome, member_id, entered_mobile) = fold(start, &writes);
-            if texted {
-                step = Step::SmsQueued.as_str();
-            }
-            events.extend(writes.iter().map(|w| (w.event.as_str(), w.detail.as_str())));
-            if let (true, Some(l)) = (texted, link) {
-                events.push((Event::SmsQueued.as_str(), l.detail));
-            }
+            let planned = plan(s, &writes, refused);
+            let (step, outcome, member_id, entered_mobile) = planned.state;
+            let (events, link, texted) = (&planned.events, planned.link, planned.texted);
 
             // The journey, its events, the link and its text in one round trip: on PostgreSQL
             // one statement; on SQLite, for a new journey, one batch of statements (one hand-over
             // to the connection's thread). A journey moved on runs them one by one on SQLite.
-            let new_journey = matches!(s.journey, SubmittedJourney::New { .. });
             if postgres || new_journey {
                 let sql = if postgres {
-                    pg_tail_sql(&s.journey, events.len(), link.is_some(), texted)
+                    pg_tail_sql(&s.journey, events.len(), link.is_some(), texted, None)
                 } else {
-                    sqlite_new_tail_sql(events.len(), link.is_some(), texted)
+                    sqlite_new_tail_sql(events.len(), link.is_some(), texted, None)
                 };
-                let mut q = sqlx::query_scalar::<_, i64>(&sql).bind(now);
-                q = match s.journey {
-                    SubmittedJourney::New {
-                        public_id,
-                        operator_id,
-                        invite_id,
-                        ..
-                    } => q.bind(public_id).bind(operator_id).bind(invite_id),
-                    SubmittedJourney::Read {
-                        id,
-                        member_id: read_member,
-                        entered_mobile: read_mobile,
-                        ..
-                    } => q.bind(id).bind(read_member).bind(read_mobile),
-                };
-                q = q
-                    .bind(step)
-                    .bind(outcome)
-                    .bind(member_id)
-                    .bind(entered_mobile);
-                for (kind, detail) in &events {
-                    q = q.bind(*kind).bind(*detail);
-                }
-                if let Some(l) = link {
-                    q = q
-                        .bind(l.token_hash)
-                        .bind(l.expires_at)
-                        .bind(l.code_hash)
-                        .bind(l.member_id)
-                        .bind(l.to_e164);
-                    if texted {
-                        q = q.bind(l.operator_id).bind(l.body);
-                    }
-                }
+                let args = tail_args(s, &planned, now);
+                let q = bind_args!(sqlx::query_scalar::<_, i64>(&sql), &args);
                 let journey_id = match q.fetch_optional(&mut *tx).await {
                     Ok(Some(id)) => id,
                     Ok(None) => return Ok(Written::Changed),
@@ -357,7 +530,7 @@ impl Store {
 
             let sql = events_sql(events.len());
             let mut q = sqlx::query(&sql).bind(journey_id).bind(now);
-            for (kind, detail) in &events {
+            for (kind, detail) in events {
                 q = q.bind(*kind).bind(*detail);
             }
             q.execute(&mut *tx).await?;
@@ -406,6 +579,63 @@ impl Store {
             })
         })
     }
+
+    /// A submission that no limit stops, written in one hand-over: on PostgreSQL one statement,
+    /// on SQLite one batch that is the whole transaction. `None` when a limit is at its max (or
+    /// reached it meanwhile): nothing was written.
+    async fn write_at_once(
+        &self,
+        s: &Submission<'_>,
+        counts: &[Count<'_>],
+        now: i64,
+    ) -> Result<Option<Written>> {
+        let planned = plan(s, s.writes, None);
+        let (events, link, texted) = (planned.events.len(), planned.link.is_some(), planned.texted);
+        let mut args = tail_args(s, &planned, now);
+        let counted = Counted {
+            n: counts.len(),
+            base: args.len() + 1,
+        };
+        for c in counts {
+            args.extend([
+                Arg::text(c.scope),
+                Arg::text(c.key),
+                Arg::int(c.max),
+                Arg::int(c.window_ms),
+                Arg::int(c.add),
+            ]);
+        }
+        let answer = match &self.db {
+            Db::Postgres(pool) => {
+                let sql = pg_tail_sql(&s.journey, events, link, texted, Some(counted));
+                match bind_args!(sqlx::query_as::<_, (bool, Option<i64>)>(&sql), &args)
+                    .fetch_one(pool)
+                    .await
+                {
+                    Err(err) if division_by_zero(&err) => return Ok(None),
+                    answer => answer?,
+                }
+            }
+            Db::Sqlite(lite) => {
+                let sql = sqlite_new_tail_sql(events, link, texted, Some(counted));
+                let rows = super::batch::lite::<(bool, Option<i64>)>(&lite.write, sql, args).await;
+                match rows {
+                    Ok(rows) => rows.into_iter().next().unwrap_or((false, None)),
+                    // A public id taken meanwhile.
+                    Err(err) if super::unique_violation(&err) => return Ok(Some(Written::Changed)),
+                    Err(err) => return Err(err.into()),
+                }
+            }
+        };
+        Ok(match answer {
+            (false, _) => None,
+            (true, None) => Some(Written::Changed),
+            (true, Some(journey_id)) => Some(Written::Done {
+                journey_id,
+                refused: None,
+            }),
+        })
+    }
 }
 
 #[cfg(test)]
@@ -441,7 +671,7 @@ mod tests {
 
     #[test]
     fn sqlite_finds_the_new_journey_by_its_public_id_in_every_statement() {
-        let sql = sqlite_new_tail_sql(2, true, true);
+        let sql = sqlite_new_tail_sql(2, true, true, None);
         assert_eq!(
             sql.matches("(SELECT id FROM journeys WHERE public_id = $2)")
                 .count(),
@@ -451,7 +681,7 @@ mod tests {
             sql.ends_with("; SELECT id FROM journeys WHERE public_id = $2"),
             "{sql}"
         );
-        assert!(!sqlite_new_tail_sql(1, true, false).contains("sms_outbox"));
+        assert!(!sqlite_new_tail_sql(1, true, false, None).contains("sms_outbox"));
     }
 
     #[test]

@@ -141,6 +141,21 @@ pub async fn sql(t: &TestStore, statement: &str) {
     }
 }
 
+/// One number the test's database answers (`SELECT COUNT(*) …`), read directly.
+pub async fn scalar(t: &TestStore, query: &str) -> i64 {
+    if t.name == "postgres" {
+        let pool = sqlx::PgPool::connect(&t.url).await.unwrap();
+        let n: i64 = sqlx::query_scalar(query).fetch_one(&pool).await.unwrap();
+        pool.close().await;
+        n
+    } else {
+        let pool = sqlx::SqlitePool::connect(&t.url).await.unwrap();
+        let n: i64 = sqlx::query_scalar(query).fetch_one(&pool).await.unwrap();
+        pool.close().await;
+        n
+    }
+}
+
 /// Opens the invite and enters `number` as a form post (no JavaScript); returns the journey's
 /// public id. The number must match (the answer redirects on to "check your messages").
 pub async fn enter_number(router: &axum::Router, invite_token: &str, number: &str) -> String {
