@@ -5,7 +5,7 @@
 //! and holds the lock only while it runs. On PostgreSQL the same write is one statement (a CTE),
 //! committed on its own.
 
-use sqlx::sqlite::{SqlitePool, SqliteRow};
+use sqlx::sqlite::SqliteRow;
 
 /// A value a batch binds, owned: the batch runs on a task of its own.
 #[derive(Debug, Clone)]
@@ -43,17 +43,17 @@ macro_rules! bind_args {
 }
 pub(super) use bind_args;
 
-/// Runs `sql`, statements that begin and commit their own transaction, on the writer in one
-/// hand-over, and returns the rows its statements return. On its own task: a request dropped
-/// halfway (the phone went away) must not leave the transaction open on the writer. A batch
-/// that stops at an error is rolled back.
-pub(super) async fn lite<T>(pool: &SqlitePool, sql: String, args: Vec<Arg>) -> sqlx::Result<Vec<T>>
+/// Runs `sql`, statements that begin and commit their own transaction (or one statement), on
+/// the hot writer in one hand-over, and returns the rows its statements return. On its own task:
+/// a request dropped halfway (the phone went away) must not leave the transaction open on the
+/// writer. A batch that stops at an error is rolled back.
+pub(super) async fn lite<T>(lite: &super::Lite, sql: String, args: Vec<Arg>) -> sqlx::Result<Vec<T>>
 where
     T: for<'r> sqlx::FromRow<'r, SqliteRow> + Send + Unpin + 'static,
 {
-    let pool = pool.clone();
+    let hot = lite.hot.clone();
     tokio::spawn(async move {
-        let mut conn = pool.acquire().await?;
+        let mut conn = hot.lock().await;
         let rows = bind_args!(sqlx::query_as::<_, T>(&sql), &args)
             .fetch_all(&mut *conn)
             .await;

@@ -45,9 +45,16 @@ enum Db {
 /// writer connection (so writers of this process queue in memory instead of sleeping in
 /// SQLite's busy handler), and reads that need not see an open transaction use the readers
 /// beside it (WAL lets them run while the writer writes).
+///
+/// The hot writes (a submission, a text's claim and outcome) go to a writer of their own, one
+/// batch per hand-over (`batch::lite`): a pool's connection is pinged on its own thread every time
+/// it is given back, which doubled every write's hold on the one write lock. Whoever holds that
+/// writer's lock writes: the pool's writer takes it too, so the two never wait on each other in
+/// SQLite's busy handler.
 #[derive(Clone)]
 struct Lite {
     write: SqlitePool,
+    hot: std::sync::Arc<tokio::sync::Mutex<sqlx::SqliteConnection>>,
     read: SqlitePool,
 }
 
@@ -72,6 +79,7 @@ macro_rules! on_pool {
     ($store:expr, |$p:ident| $body:expr) => {
         match &$store.db {
             Db::Sqlite(lite) => {
+                let _writing = lite.hot.lock().await;
                 let $p = &lite.write;
                 $body
             }
@@ -232,24 +240,26 @@ impl Store {
             // The writer copies the log into the database (a checkpoint, two fsyncs) only once
             // it holds 8,000 pages: the server's checkpoint task does it first, beside the
             // writer (`checkpoint`). Its cache holds the index pages every submission touches.
+            let writer = options
+                .clone()
+                .pragma("wal_autocheckpoint", "8000")
+                .pragma("cache_size", "-16000");
             let write = SqlitePoolOptions::new()
                 .max_connections(1)
                 .test_before_acquire(false)
                 .acquire_timeout(busy)
-                .connect_with(
-                    options
-                        .clone()
-                        .pragma("wal_autocheckpoint", "8000")
-                        .pragma("cache_size", "-16000"),
-                )
+                .connect_with(writer.clone())
                 .await?;
+            let hot = std::sync::Arc::new(tokio::sync::Mutex::new(
+                sqlx::ConnectOptions::connect(&writer).await?,
+            ));
             let read = SqlitePoolOptions::new()
                 .max_connections(max_connections.max(1))
                 .test_before_acquire(false)
                 .acquire_timeout(Duration::from_secs(5))
                 .connect_with(options)
                 .await?;
-            Store::with(Db::Sqlite(Lite { write, read }))
+            Store::with(Db::Sqlite(Lite { write, hot, read }))
         };
         store.migrate().await?;
         Ok(store)

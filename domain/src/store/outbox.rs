@@ -88,12 +88,19 @@ impl Store {
              (SELECT MAX(expires_at) FROM link_tokens l WHERE l.journey_id = sms_outbox.journey_id) AS link_expires_at, \
              taken_over_from"
         );
-        Ok(on_pool!(self, |p| sqlx::query_as(&sql)
-            .bind(now)
-            .bind(&lease.holder)
-            .bind(lease.until(now))
-            .fetch_optional(p)
-            .await)?)
+        let args = vec![
+            Arg::int(now),
+            Arg::text(&lease.holder),
+            Arg::int(lease.until(now)),
+        ];
+        Ok(match &self.db {
+            Db::Postgres(p) => {
+                bind_args!(sqlx::query_as(&sql), &args)
+                    .fetch_optional(p)
+                    .await?
+            }
+            Db::Sqlite(lite) => super::batch::lite(lite, sql, args).await?.pop(),
+        })
     }
 
     /// Records the outcome of one send attempt: `status` is `sent`, `queued` (retry at
@@ -158,7 +165,7 @@ impl Store {
                     "BEGIN IMMEDIATE; {JOURNEY} AND {mine}; {EVENT} WHERE {mine}; SELECT {mine}; \
                      {SET} WHERE {CLAIM}; COMMIT"
                 );
-                super::batch::lite(&lite.write, sql, args).await?
+                super::batch::lite(lite, sql, args).await?
             }
         };
         Ok(mine.first().is_some_and(|(mine,)| *mine))

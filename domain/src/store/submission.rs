@@ -618,7 +618,7 @@ impl Store {
             }
             Db::Sqlite(lite) => {
                 let sql = sqlite_new_tail_sql(events, link, texted, Some(counted));
-                let rows = super::batch::lite::<(bool, Option<i64>)>(&lite.write, sql, args).await;
+                let rows = super::batch::lite::<(bool, Option<i64>)>(lite, sql, args).await;
                 match rows {
                     Ok(rows) => rows.into_iter().next().unwrap_or((false, None)),
                     // A public id taken meanwhile.
