@@ -643,7 +643,7 @@ async fn checkpoints(store: domain::store::Store, mut stop: tokio::sync::watch::
     }
     loop {
         tokio::select! {
-            _ = tokio::time::sleep(Duration::from_millis(250)) => {}
+            _ = tokio::time::sleep(Duration::from_millis(50)) => {}
             _ = stop.changed() => return,
         }
         if let Err(err) = store.checkpoint().await {

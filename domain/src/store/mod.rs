@@ -238,11 +238,11 @@ impl Store {
             // doubled the round trips to SQLite's worker threads). Writers of this process
             // queue for the one writer connection, so its wait is as long as the busy timeout.
             // The writer copies the log into the database (a checkpoint, two fsyncs) only once
-            // it holds 8,000 pages: the server's checkpoint task does it first, beside the
+            // it holds 4,000 pages: the server's checkpoint task does it first, beside the
             // writer (`checkpoint`). Its cache holds the index pages every submission touches.
             let writer = options
                 .clone()
-                .pragma("wal_autocheckpoint", "8000")
+                .pragma("wal_autocheckpoint", "4000")
                 .pragma("cache_size", "-16000");
             let write = SqlitePoolOptions::new()
                 .max_connections(1)
