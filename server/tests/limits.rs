@@ -448,17 +448,21 @@ async fn submit_on(
 
 #[tokio::test]
 async fn racing_submissions_at_a_posters_ceiling_get_exactly_the_ceiling() {
-    // Sixty strangers at once against a ceiling of twenty: the submissions that pass write
-    // their limits with everything else in one statement (or batch); the ones that a racing
-    // submission beat to the last hit write nothing of it and are answered as limited.
+    // Sixty strangers at once against a ceiling of twenty, through two instances on one
+    // database: the submissions that pass write their limits with everything else in one
+    // statement (or batch, or group commit); the ones that a racing submission beat to the last
+    // hit write nothing of it and are answered as limited.
     for t in common::stores().await {
         let dir = tempfile::tempdir().unwrap();
-        let (state, token) = common::demo_state_with(
-            &t,
-            dir.path(),
-            &[("ELUMO_LIMIT_SUBMISSIONS_PER_POSTER", "20")],
+        let extra = [("ELUMO_LIMIT_SUBMISSIONS_PER_POSTER", "20")];
+        let (state, token) = common::demo_state_with(&t, dir.path(), &extra).await;
+        let other = domain::store::Store::connect(&t.url, 4).await.unwrap();
+        let other = domain::state::AppState::build(
+            common::config_with(dir.path(), dir.path(), &extra),
+            other,
         )
-        .await;
+        .unwrap();
+        let instances = [state.clone(), other];
         let journeys = "SELECT COUNT(*) FROM journeys";
         let limited_journeys = "SELECT COUNT(*) FROM journeys WHERE outcome = 'rate_limited'";
         let before = (
@@ -467,7 +471,7 @@ async fn racing_submissions_at_a_posters_ceiling_get_exactly_the_ceiling() {
         );
         let running: Vec<_> = (0..60)
             .map(|i| {
-                let (state, token) = (state.clone(), token.clone());
+                let (state, token) = (instances[i % 2].clone(), token.clone());
                 tokio::spawn(async move {
                     let ip = format!("198.51.100.{i}");
                     submit_on(&state, &token, &ip, &format!("07800 {:06}", 100_000 + i)).await

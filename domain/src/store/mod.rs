@@ -56,12 +56,29 @@ struct Lite {
     write: SqlitePool,
     hot: std::sync::Arc<tokio::sync::Mutex<sqlx::SqliteConnection>>,
     read: SqlitePool,
+    /// How long a write waits for its turn, as long as for another process's lock.
+    busy: Duration,
+}
+
+impl Lite {
+    /// The turn to write, or "timed out" (the answer says "try again in a moment") after the
+    /// busy timeout, as a pool's connection would.
+    async fn writing(
+        hot: &std::sync::Arc<tokio::sync::Mutex<sqlx::SqliteConnection>>,
+        busy: Duration,
+    ) -> Result<tokio::sync::OwnedMutexGuard<sqlx::SqliteConnection>, sqlx::Error> {
+        tokio::time::timeout(busy, hot.clone().lock_owned())
+            .await
+            .map_err(|_| sqlx::Error::PoolTimedOut)
+    }
 }
 
 #[derive(Clone)]
 pub struct Store {
     db: Db,
     cache: std::sync::Arc<cache::Cache>,
+    /// PostgreSQL's group commit for submissions (`batch::Grouped`).
+    grouped: Option<batch::Grouped>,
 }
 
 impl std::fmt::Debug for Store {
@@ -79,7 +96,7 @@ macro_rules! on_pool {
     ($store:expr, |$p:ident| $body:expr) => {
         match &$store.db {
             Db::Sqlite(lite) => {
-                let _writing = lite.hot.lock().await;
+                let _writing = $crate::store::Lite::writing(&lite.hot, lite.busy).await?;
                 let $p = &lite.write;
                 $body
             }
@@ -259,7 +276,12 @@ impl Store {
                 .acquire_timeout(Duration::from_secs(5))
                 .connect_with(options)
                 .await?;
-            Store::with(Db::Sqlite(Lite { write, hot, read }))
+            Store::with(Db::Sqlite(Lite {
+                write,
+                hot,
+                read,
+                busy,
+            }))
         };
         store.migrate().await?;
         Ok(store)
@@ -272,9 +294,14 @@ impl Store {
     }
 
     fn with(db: Db) -> Store {
+        let grouped = match &db {
+            Db::Postgres(pool) => Some(batch::Grouped::start(pool.clone())),
+            Db::Sqlite(_) => None,
+        };
         Store {
             db,
             cache: Default::default(),
+            grouped,
         }
     }
 

@@ -608,10 +608,15 @@ impl Store {
         let answer = match &self.db {
             Db::Postgres(pool) => {
                 let sql = pg_tail_sql(&s.journey, events, link, texted, Some(counted));
-                match bind_args!(sqlx::query_as::<_, (bool, Option<i64>)>(&sql), &args)
-                    .fetch_one(pool)
-                    .await
-                {
+                let written = match &self.grouped {
+                    Some(grouped) => grouped.write(sql, args).await,
+                    None => {
+                        bind_args!(sqlx::query_as::<_, (bool, Option<i64>)>(&sql), &args)
+                            .fetch_one(pool)
+                            .await
+                    }
+                };
+                match written {
                     Err(err) if division_by_zero(&err) => return Ok(None),
                     answer => answer?,
                 }
