@@ -39,6 +39,53 @@ pub struct QueueLinkSms<'a> {
     pub detail: &'a str,
 }
 
+/// Inside `tx`: the journey's earlier links stop working, and `link` (a `QueueLinkSms`) is
+/// written with its text, when it is for a member (strict mode's stand-in link for a miss goes
+/// nowhere: no text, nothing to send). The text's outbox id, or 0.
+macro_rules! write_link {
+    ($tx:ident, $journey_id:expr, $now:expr, $link:expr) => {{
+        let (journey_id, now, l): (i64, i64, &$crate::store::QueueLinkSms<'_>) =
+            ($journey_id, $now, $link);
+        sqlx::query(
+            "UPDATE link_tokens SET revoked_at = $2 WHERE journey_id = $1 AND revoked_at IS NULL",
+        )
+        .bind(journey_id)
+        .bind(now)
+        .execute(&mut *$tx)
+        .await?;
+        sqlx::query(
+            "INSERT INTO link_tokens (journey_id, token_hash, expires_at, created_at, code_hash, member_id, to_e164) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        )
+        .bind(journey_id)
+        .bind(l.token_hash)
+        .bind(l.expires_at)
+        .bind(now)
+        .bind(l.code_hash)
+        .bind(l.member_id)
+        .bind(l.to_e164)
+        .execute(&mut *$tx)
+        .await?;
+        let sms_id: i64 = if l.member_id.is_some() {
+            sqlx::query_scalar(
+                "INSERT INTO sms_outbox (journey_id, operator_id, to_e164, body, status, attempts, next_attempt_at, created_at) \
+                 VALUES ($1, $2, $3, $4, 'queued', 0, $5, $5) RETURNING id",
+            )
+            .bind(journey_id)
+            .bind(l.operator_id)
+            .bind(l.to_e164)
+            .bind(l.body)
+            .bind(now)
+            .fetch_one(&mut *$tx)
+            .await?
+        } else {
+            0
+        };
+        sms_id
+    }};
+}
+pub(super) use write_link;
+
 impl Store {
     /// Earlier links of the journey stop working; the new link and its SMS are written, and the
     /// journey records the queued message, all in one transaction.
@@ -57,40 +104,7 @@ impl Store {
         on_pool!(self, |p| {
             let mut tx = p.write().await?;
             write_journey!(tx, q.journey_id, now, before);
-            sqlx::query("UPDATE link_tokens SET revoked_at = $2 WHERE journey_id = $1 AND revoked_at IS NULL")
-                .bind(q.journey_id)
-                .bind(now)
-                .execute(&mut *tx)
-                .await?;
-            sqlx::query(
-                "INSERT INTO link_tokens (journey_id, token_hash, expires_at, created_at, code_hash, member_id, to_e164) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7)",
-            )
-            .bind(q.journey_id)
-            .bind(q.token_hash)
-            .bind(q.expires_at)
-            .bind(now)
-            .bind(q.code_hash)
-            .bind(q.member_id)
-            .bind(q.to_e164)
-            .execute(&mut *tx)
-            .await?;
-            // Strict mode's stand-in link for a miss goes nowhere: no text, nothing to send.
-            let sms_id: i64 = if q.member_id.is_some() {
-                sqlx::query_scalar(
-                    "INSERT INTO sms_outbox (journey_id, operator_id, to_e164, body, status, attempts, next_attempt_at, created_at) \
-                     VALUES ($1, $2, $3, $4, 'queued', 0, $5, $5) RETURNING id",
-                )
-                .bind(q.journey_id)
-                .bind(q.operator_id)
-                .bind(q.to_e164)
-                .bind(q.body)
-                .bind(now)
-                .fetch_one(&mut *tx)
-                .await?
-            } else {
-                0
-            };
+            let sms_id = write_link!(tx, q.journey_id, now, q);
             if q.member_id.is_some() {
                 sqlx::query(
                     "UPDATE journeys SET step = 'sms_queued', updated_at = $2 WHERE id = $1",

@@ -5,6 +5,7 @@
 use super::batch::{bind_args, Arg};
 use super::journeys::JourneyWrite;
 use super::limits::count_hits;
+use super::links::write_link;
 use super::Begin as _;
 use super::{now_ms, Count, Db, QueueLinkSms, Result, Store};
 use crate::kinds::{Event, Outcome, Step};
@@ -536,41 +537,7 @@ impl Store {
             q.execute(&mut *tx).await?;
 
             if let Some(l) = link {
-                if matches!(s.journey, SubmittedJourney::Read { .. }) {
-                    sqlx::query(
-                        "UPDATE link_tokens SET revoked_at = $2 WHERE journey_id = $1 AND revoked_at IS NULL",
-                    )
-                    .bind(journey_id)
-                    .bind(now)
-                    .execute(&mut *tx)
-                    .await?;
-                }
-                sqlx::query(
-                    "INSERT INTO link_tokens (journey_id, token_hash, expires_at, created_at, code_hash, member_id, to_e164) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7)",
-                )
-                .bind(journey_id)
-                .bind(l.token_hash)
-                .bind(l.expires_at)
-                .bind(now)
-                .bind(l.code_hash)
-                .bind(l.member_id)
-                .bind(l.to_e164)
-                .execute(&mut *tx)
-                .await?;
-                if texted {
-                    sqlx::query(
-                        "INSERT INTO sms_outbox (journey_id, operator_id, to_e164, body, status, attempts, next_attempt_at, created_at) \
-                         VALUES ($1, $2, $3, $4, 'queued', 0, $5, $5)",
-                    )
-                    .bind(journey_id)
-                    .bind(l.operator_id)
-                    .bind(l.to_e164)
-                    .bind(l.body)
-                    .bind(now)
-                    .execute(&mut *tx)
-                    .await?;
-                }
+                write_link!(tx, journey_id, now, l);
             }
             tx.commit().await?;
             Ok(Written::Done {
@@ -606,17 +573,13 @@ impl Store {
             ]);
         }
         let answer = match &self.db {
-            Db::Postgres(pool) => {
-                let sql = pg_tail_sql(&s.journey, events, link, texted, Some(counted));
-                let written = match &self.grouped {
-                    Some(grouped) => grouped.write(sql, args).await,
-                    None => {
-                        bind_args!(sqlx::query_as::<_, (bool, Option<i64>)>(&sql), &args)
-                            .fetch_one(pool)
-                            .await
-                    }
+            Db::Postgres(_) => {
+                // Every PostgreSQL store has its group commit (`Store::with`).
+                let Some(grouped) = &self.grouped else {
+                    return Ok(None);
                 };
-                match written {
+                let sql = pg_tail_sql(&s.journey, events, link, texted, Some(counted));
+                match grouped.write(sql, args).await {
                     Err(err) if division_by_zero(&err) => return Ok(None),
                     answer => answer?,
                 }
