@@ -535,8 +535,8 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
     let (state, demo_url) = build_state(config).await?;
     let store = state.store.clone();
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
-    // Several senders share the outbox (each claim takes one message), so one slow answer from
-    // the provider does not hold up the texts behind it. Nothing is re-queued at start: another
+    // Several senders share the outbox (each claim takes a few messages and sends them side
+    // by side), so one slow answer from the provider does not hold up the texts behind it. Nothing is re-queued at start: another
     // instance may be sending right now; a send whose lease ran out is claimable anyway.
     let workers: Vec<_> = (0..state.config.sms.workers)
         .map(|_| {

@@ -1,4 +1,5 @@
-//! The outbox and the link on both stores: several workers send every message exactly once, an
+//! The outbox and the link on both stores: several workers of two instances, claiming a few
+//! messages at a time, send every message exactly once, an
 //! interrupted send is taken over once its instance's lease ran out (never before), a late finish
 //! after a take-over writes nothing, and of eight concurrent claims of a link one wins.
 
@@ -76,39 +77,53 @@ async fn queue(store: &Store, n: usize) -> Vec<i64> {
     journeys
 }
 
-#[tokio::test]
-async fn two_workers_send_every_message_exactly_once() {
+/// Four workers of two instances, each claiming several messages at once and sending them side
+/// by side, on threads of their own: every message is sent, none twice, and each outcome is
+/// recorded under the claim that sent it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn four_workers_claiming_several_at_once_send_every_message_exactly_once() {
     for t in common::stores().await {
-        queue(&t.store, 40).await;
-        let sender = Arc::new(Counting::default());
+        queue(&t.store, 120).await;
+        let sender: Arc<Counting> = Arc::new(Counting::default());
         let mut workers = Vec::new();
-        for _ in 0..2 {
-            let (store, sender) = (t.store.clone(), sender.clone());
+        for w in 0..4 {
+            let (store, sender) = (t.store.clone(), sender.clone() as Arc<dyn SmsSender>);
+            let lease = Lease::new(if w % 2 == 0 { A } else { B }, 60_000);
             workers.push(tokio::spawn(async move {
-                let mut idle = 0;
+                let (mut idle, mut sent) = (0, 0);
                 while idle < 3 {
-                    if domain::sms::send_one(&store, sender.as_ref(), POLICY)
+                    let found = domain::sms::send_due_as(&store, &sender, POLICY, &lease)
                         .await
-                        .unwrap()
-                    {
+                        .unwrap();
+                    sent += found;
+                    if found > 0 {
                         idle = 0;
                     } else {
                         idle += 1;
                         tokio::time::sleep(std::time::Duration::from_millis(20)).await;
                     }
                 }
+                sent
             }));
         }
+        let mut claimed = 0;
         for w in workers {
-            w.await.unwrap();
+            claimed += w.await.unwrap();
         }
         let counts = sender.0.lock().unwrap().clone();
-        assert_eq!(counts.len(), 40, "{}: every message sent", t.name);
+        assert_eq!(counts.len(), 120, "{}: every message sent", t.name);
         assert!(
             counts.values().all(|&c| c == 1),
             "{}: none twice: {counts:?}",
             t.name
         );
+        assert_eq!(claimed, 120, "{}: every message claimed once", t.name);
+        let sent = common::scalar(
+            &t,
+            "SELECT COUNT(*) FROM sms_outbox WHERE status = 'sent' AND attempts = 1",
+        )
+        .await;
+        assert_eq!(sent, 120, "{}: every outcome recorded once", t.name);
     }
 }
 

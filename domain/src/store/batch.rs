@@ -1,9 +1,9 @@
-//! A write in one hand-over. sqlx runs each SQLite connection on a thread of its own, and a
-//! transaction written statement by statement holds the one write lock while the task that
-//! owns it waits its turn on the runtime between statements, behind every other request. A
-//! batch that is the whole transaction (`BEGIN IMMEDIATE` … `COMMIT`) goes to that thread once
-//! and holds the lock only while it runs. On PostgreSQL the same write is one statement (a CTE),
-//! committed on its own.
+//! A write in one hand-over, and writes that arrive together in one commit. sqlx runs each
+//! SQLite connection on a thread of its own, and a transaction written statement by statement
+//! holds the one write lock while the task that owns it waits its turn on the runtime between
+//! statements, behind every other request. A body that is the whole transaction goes to that
+//! thread once (`LiteGroup`, with the others waiting). On PostgreSQL the same write is one
+//! statement (a CTE), committed with the others waiting (`Grouped`).
 
 use sqlx::sqlite::SqliteRow;
 
@@ -43,28 +43,138 @@ macro_rules! bind_args {
 }
 pub(super) use bind_args;
 
-/// Runs `sql`, statements that begin and commit their own transaction (or one statement), on
-/// the hot writer in one hand-over, and returns the rows its statements return. On its own task:
-/// a request dropped halfway (the phone went away) must not leave the transaction open on the
-/// writer. A batch that stops at an error is rolled back.
-pub(super) async fn lite<T>(lite: &super::Lite, sql: String, args: Vec<Arg>) -> sqlx::Result<Vec<T>>
+/// Runs `body`, the statements of one transaction (or one statement), on the hot writer in one
+/// hand-over, and returns the rows its statements return. The writer's task (`LiteGroup`) runs
+/// it: a request dropped halfway (the phone went away) never leaves a transaction open. A body
+/// that stops at an error writes nothing.
+pub(super) async fn lite<T>(
+    lite: &super::Lite,
+    body: String,
+    args: Vec<Arg>,
+) -> sqlx::Result<Vec<T>>
 where
     T: for<'r> sqlx::FromRow<'r, SqliteRow> + Send + Unpin + 'static,
 {
-    let (hot, busy) = (lite.hot.clone(), lite.busy);
-    tokio::spawn(async move {
-        let mut conn = super::Lite::writing(&hot, busy).await?;
-        let rows = bind_args!(sqlx::query_as::<_, T>(&sql), &args)
-            .fetch_all(&mut *conn)
-            .await;
-        if rows.is_err() {
-            // Nothing to roll back when BEGIN itself failed: that error is the answer.
-            let _ = sqlx::query("ROLLBACK").execute(&mut *conn).await;
+    let rows = lite.group.write(body, args).await?;
+    rows.iter().map(T::from_row).collect()
+}
+
+/// The most bodies one SQLite commit takes.
+const LITE_GROUP: usize = 64;
+
+/// SQLite's group commit. Every hot write (a submission, a text's claim and its outcome) is a
+/// body sent to one task that owns the hot writer's turn: it takes the bodies waiting, writes
+/// them in one `BEGIN IMMEDIATE` … `COMMIT`, each inside a savepoint of its own, and answers
+/// each once the commit is done. The pages the writes share (the newest rows of each table and
+/// index, a poster's counters) go to the log once per group instead of once per write, and the
+/// turn is not handed from request to request between writes. Each body sees the ones before
+/// it, so the limits stay exact; a body that fails is rolled back to its savepoint alone and
+/// gets its error.
+#[derive(Clone)]
+pub(super) struct LiteGroup {
+    jobs: tokio::sync::mpsc::UnboundedSender<LiteJob>,
+}
+
+struct LiteJob {
+    body: String,
+    args: Vec<Arg>,
+    reply: tokio::sync::oneshot::Sender<sqlx::Result<Vec<SqliteRow>>>,
+}
+
+type Hot = std::sync::Arc<tokio::sync::Mutex<sqlx::SqliteConnection>>;
+
+impl LiteGroup {
+    /// Starts the writing task; it ends when the last clone of the store is dropped.
+    pub(super) fn start(hot: Hot, busy: std::time::Duration) -> Self {
+        let (jobs, queue) = tokio::sync::mpsc::unbounded_channel();
+        tokio::spawn(write_lite_groups(hot, busy, queue));
+        LiteGroup { jobs }
+    }
+
+    async fn write(&self, body: String, args: Vec<Arg>) -> sqlx::Result<Vec<SqliteRow>> {
+        let (reply, answer) = tokio::sync::oneshot::channel();
+        self.jobs
+            .send(LiteJob { body, args, reply })
+            .map_err(|_| sqlx::Error::PoolClosed)?;
+        answer.await.map_err(|_| sqlx::Error::WorkerCrashed)?
+    }
+}
+
+async fn write_lite_groups(
+    hot: Hot,
+    busy: std::time::Duration,
+    mut queue: tokio::sync::mpsc::UnboundedReceiver<LiteJob>,
+) {
+    let mut jobs = Vec::with_capacity(LITE_GROUP);
+    while queue.recv_many(&mut jobs, LITE_GROUP).await > 0 {
+        let mut conn = match super::Lite::writing(&hot, busy).await {
+            Ok(conn) => conn,
+            Err(_) => {
+                fail_all(&mut jobs, || sqlx::Error::PoolTimedOut);
+                continue;
+            }
+        };
+        // Waits (the busy timeout) while another process writes.
+        if let Err(err) = sqlx::query("BEGIN IMMEDIATE").execute(&mut *conn).await {
+            fail_all(&mut jobs, || failed(&err));
+            continue;
         }
-        rows
-    })
-    .await
-    .map_err(|_| sqlx::Error::WorkerCrashed)?
+        let mut answers = Vec::with_capacity(jobs.len());
+        let mut broken = None;
+        for job in &jobs {
+            let sql = format!("SAVEPOINT g; {}; RELEASE g", job.body);
+            let rows = bind_args!(sqlx::query(&sql), &job.args)
+                .fetch_all(&mut *conn)
+                .await;
+            match rows {
+                Err(err) if !constraint(&err) => {
+                    // An I/O or memory error may have ended the transaction itself: whatever
+                    // ran after it would commit on its own. Nothing of the group is written.
+                    broken = Some(err);
+                    break;
+                }
+                Err(_) => {
+                    let _ = sqlx::query("ROLLBACK TO g; RELEASE g")
+                        .execute(&mut *conn)
+                        .await;
+                }
+                Ok(_) => {}
+            }
+            answers.push(rows);
+        }
+        if let Some(err) = broken {
+            let _ = sqlx::query("ROLLBACK").execute(&mut *conn).await;
+            fail_all(&mut jobs, || failed(&err));
+            continue;
+        }
+        match sqlx::query("COMMIT").execute(&mut *conn).await {
+            Ok(_) => {
+                for (job, rows) in jobs.drain(..).zip(answers) {
+                    let _ = job.reply.send(rows);
+                }
+            }
+            Err(err) => {
+                let _ = sqlx::query("ROLLBACK").execute(&mut *conn).await;
+                fail_all(&mut jobs, || failed(&err));
+            }
+        }
+    }
+}
+
+/// Every job of a group that wrote nothing gets the group's error.
+fn fail_all(jobs: &mut Vec<LiteJob>, err: impl Fn() -> sqlx::Error) {
+    for job in jobs.drain(..) {
+        let _ = job.reply.send(Err(err()));
+    }
+}
+
+/// A statement refused by a constraint (a public id taken meanwhile): the transaction goes on.
+fn constraint(err: &sqlx::Error) -> bool {
+    matches!(err, sqlx::Error::Database(db) if db.kind() != sqlx::error::ErrorKind::Other)
+}
+
+fn failed(err: &sqlx::Error) -> sqlx::Error {
+    sqlx::Error::Protocol(format!("the write failed: {err}"))
 }
 
 /// What a submission's statement answers on PostgreSQL: whether no limit was at its max, and the
@@ -168,5 +278,71 @@ async fn write_together(pool: &sqlx::PgPool, jobs: &[Job]) -> Together {
     match tx.commit().await {
         Ok(()) => Together::Committed(answers),
         Err(err) => Together::CommitFailed(err),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Bodies that arrive together commit together, and one that fails writes nothing of its
+    /// own (its first statement included) while the others in its group are kept.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_failing_body_in_a_group_writes_nothing_and_the_others_are_kept() {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}", dir.path().join("group.db").display());
+        let store = crate::store::Store::connect(&url, 2).await.unwrap();
+        let crate::store::Db::Sqlite(lite) = &store.db else {
+            unreachable!()
+        };
+        let body = "INSERT INTO operators (slug, name, created_at) VALUES ($1, 'first', 0); \
+                    INSERT INTO operators (slug, name, created_at) VALUES ($2, 'second', 0); \
+                    SELECT COUNT(*) FROM operators";
+        lite.group
+            .write(body.into(), vec![Arg::text("taken-a"), Arg::text("taken")])
+            .await
+            .unwrap();
+        // The writer's turn is held while the bodies queue, so they go in one group.
+        let held = lite.hot.lock().await;
+        let mut writes = Vec::new();
+        for i in 0..40 {
+            let second = if i % 4 == 3 {
+                "taken".to_owned()
+            } else {
+                format!("b{i}")
+            };
+            let (group, first) = (lite.group.clone(), format!("a{i}"));
+            writes.push(tokio::spawn(async move {
+                group
+                    .write(
+                        body.into(),
+                        vec![Arg::text(&first), Arg::Text(Some(second))],
+                    )
+                    .await
+            }));
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        drop(held);
+        let mut refused = 0;
+        for (i, write) in writes.into_iter().enumerate() {
+            match write.await.unwrap() {
+                Ok(rows) => assert_eq!(rows.len(), 1, "body {i} answers its count"),
+                Err(err) => {
+                    assert!(crate::store::unique_violation(&err), "body {i}: {err}");
+                    assert_eq!(i % 4, 3, "body {i} was refused");
+                    refused += 1;
+                }
+            }
+        }
+        assert_eq!(refused, 10);
+        let slugs: Vec<String> = sqlx::query_scalar("SELECT slug FROM operators ORDER BY id")
+            .fetch_all(&lite.read)
+            .await
+            .unwrap();
+        assert_eq!(slugs.len(), 2 + 30 * 2, "{slugs:?}");
+        for i in 0..40 {
+            let kept = slugs.contains(&format!("a{i}"));
+            assert_eq!(kept, i % 4 != 3, "a{i} kept: {kept}");
+        }
     }
 }

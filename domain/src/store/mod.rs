@@ -46,8 +46,8 @@ enum Db {
 /// SQLite's busy handler), and reads that need not see an open transaction use the readers
 /// beside it (WAL lets them run while the writer writes).
 ///
-/// The hot writes (a submission, a text's claim and outcome) go to a writer of their own, one
-/// batch per hand-over (`batch::lite`): a pool's connection is pinged on its own thread every time
+/// The hot writes (a submission, a text's claim and outcome) go to a writer of their own, the
+/// writes waiting together in one commit (`batch::LiteGroup`): a pool's connection is pinged on its own thread every time
 /// it is given back, which doubled every write's hold on the one write lock. Whoever holds that
 /// writer's lock writes: the pool's writer takes it too, so the two never wait on each other in
 /// SQLite's busy handler.
@@ -58,6 +58,8 @@ struct Lite {
     read: SqlitePool,
     /// How long a write waits for its turn, as long as for another process's lock.
     busy: Duration,
+    /// The hot writes' group commit.
+    group: batch::LiteGroup,
 }
 
 impl Lite {
@@ -278,6 +280,7 @@ impl Store {
                 .await?;
             Store::with(Db::Sqlite(Lite {
                 write,
+                group: batch::LiteGroup::start(hot.clone(), busy),
                 hot,
                 read,
                 busy,

@@ -58,32 +58,48 @@ pub struct SqlSmsRow {
 }
 
 impl Store {
-    /// Claims the oldest due message for sending under `lease`: a queued message that is due, or
-    /// one another instance was sending whose lease ran out before `now` (a take-over, named in
-    /// `taken_over_from`). The attempt is counted before the send; the re-check in the outer
-    /// WHERE makes a claim that lost a race change nothing.
+    /// Claims the oldest due message for sending under `lease` (see `claim_due_sms_many`).
     pub async fn claim_due_sms(&self, now: i64, lease: &Lease) -> Result<Option<SqlSms>> {
+        Ok(self
+            .claim_due_sms_many(now, lease, 1)
+            .await?
+            .into_iter()
+            .next())
+    }
+
+    /// Claims the oldest due messages, up to `limit` of each kind, for sending under `lease`:
+    /// queued messages that are due, and ones another instance was sending whose lease ran out
+    /// before `now` (a take-over, named in `taken_over_from`). The attempt is counted before the
+    /// send; the re-check in the outer WHERE makes a claim that lost a race change nothing.
+    pub async fn claim_due_sms_many(
+        &self,
+        now: i64,
+        lease: &Lease,
+        limit: i64,
+    ) -> Result<Vec<SqlSms>> {
         // The one statement whose dialects differ: PostgreSQL skips rows another instance's
         // worker holds (so several workers share the queue); SQLite serialises writers anyway.
         let pick = match self.db {
             Db::Postgres(_) => "FOR UPDATE SKIP LOCKED",
             Db::Sqlite(_) => "",
         };
-        let claimable = "((status = 'queued' AND next_attempt_at <= $1) \
-                         OR (status = 'sending' AND lease_until < $1))";
-        // The first due row in the order of the indexes (status, next_attempt_at) and (status,
-        // lease_until): one index step, however long the queue (ordering by id sorted every due
-        // row on each claim). SET sees the row as it was: a row still `sending` is one whose
+        // The re-check, written so that no planner reads it as a range to scan: the rows come
+        // by id from the subqueries.
+        let claimable = "(CASE status WHEN 'queued' THEN next_attempt_at <= $1 \
+                         WHEN 'sending' THEN lease_until < $1 ELSE false END)";
+        // The first due rows in the order of the indexes (status, next_attempt_at) and (status,
+        // lease_until): a few index steps, however long the queue (ordering by id sorted every
+        // due row on each claim). SET sees the row as it was: a row still `sending` is one whose
         // lease ran out.
         let sql = format!(
             "UPDATE sms_outbox SET status = 'sending', attempts = attempts + 1, \
              claimed_by = $2, lease_until = $3, \
              taken_over_from = CASE WHEN status = 'sending' THEN COALESCE(claimed_by, '') END \
-             WHERE {claimable} AND id = COALESCE(\
-             (SELECT id FROM sms_outbox WHERE status = 'queued' AND next_attempt_at <= $1 \
-              ORDER BY next_attempt_at, id LIMIT 1 {pick}), \
-             (SELECT id FROM sms_outbox WHERE status = 'sending' AND lease_until < $1 \
-              ORDER BY lease_until, id LIMIT 1 {pick})) \
+             WHERE {claimable} AND (\
+             id IN (SELECT id FROM sms_outbox WHERE status = 'queued' AND next_attempt_at <= $1 \
+              ORDER BY next_attempt_at, id LIMIT $4 {pick}) \
+             OR id IN (SELECT id FROM sms_outbox WHERE status = 'sending' AND lease_until < $1 \
+              ORDER BY lease_until, id LIMIT $4 {pick})) \
              RETURNING id, journey_id, operator_id, to_e164, body, status, attempts, \
              (SELECT MAX(expires_at) FROM link_tokens l WHERE l.journey_id = sms_outbox.journey_id) AS link_expires_at, \
              taken_over_from"
@@ -92,15 +108,14 @@ impl Store {
             Arg::int(now),
             Arg::text(&lease.holder),
             Arg::int(lease.until(now)),
+            Arg::int(limit.max(1)),
         ];
-        Ok(match &self.db {
-            Db::Postgres(p) => {
-                bind_args!(sqlx::query_as(&sql), &args)
-                    .fetch_optional(p)
-                    .await?
-            }
-            Db::Sqlite(lite) => super::batch::lite(lite, sql, args).await?.pop(),
-        })
+        let mut claimed: Vec<SqlSms> = match &self.db {
+            Db::Postgres(p) => bind_args!(sqlx::query_as(&sql), &args).fetch_all(p).await?,
+            Db::Sqlite(lite) => super::batch::lite(lite, sql, args).await?,
+        };
+        claimed.sort_by_key(|sms| sms.id);
+        Ok(claimed)
     }
 
     /// Records the outcome of one send attempt: `status` is `sent`, `queued` (retry at
@@ -162,8 +177,7 @@ impl Store {
                 // Whether the claim is still this one, read before the outbox row changes.
                 let mine = format!("EXISTS (SELECT 1 FROM sms_outbox WHERE {CLAIM})");
                 let sql = format!(
-                    "BEGIN IMMEDIATE; {JOURNEY} AND {mine}; {EVENT} WHERE {mine}; SELECT {mine}; \
-                     {SET} WHERE {CLAIM}; COMMIT"
+                    "{JOURNEY} AND {mine}; {EVENT} WHERE {mine}; SELECT {mine}; {SET} WHERE {CLAIM}"
                 );
                 super::batch::lite(lite, sql, args).await?
             }

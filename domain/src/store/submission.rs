@@ -235,10 +235,10 @@ fn pg_tail_sql(
 /// order on the connection's thread, each finding the journey by its public id (`$2`); a public
 /// id taken meanwhile fails the first insert, and the batch with it.
 ///
-/// With `counted`, the batch is the whole transaction (`BEGIN IMMEDIATE` to `COMMIT`, one
-/// hand-over to the connection's thread, so the write lock never waits on the caller): every
-/// statement writes only while no limit is at its max, read before the limits are counted
-/// last; the batch returns that and the journey's id.
+/// With `counted`, the batch is the whole transaction (one hand-over to the writer's group
+/// commit, `batch::LiteGroup`, so the write lock never waits on the caller): every statement
+/// writes only while no limit is at its max, read before the limits are counted last; the batch
+/// returns that and the journey's id.
 fn sqlite_new_tail_sql(
     events: usize,
     link: bool,
@@ -252,9 +252,6 @@ fn sqlite_new_tail_sql(
         None => sql,
     };
     let mut sql = Vec::new();
-    if counted.is_some() {
-        sql.push("BEGIN IMMEDIATE".to_owned());
-    }
     sql.push(format!(
         "INSERT INTO journeys (public_id, operator_id, invite_id, step, outcome, member_id, \
          entered_mobile, started_at, updated_at) {}",
@@ -302,7 +299,6 @@ fn sqlite_new_tail_sql(
                 c.values(),
                 Counted::upsert(&format!("lim WHERE {g}"))
             ));
-            sql.push("COMMIT".to_owned());
         }
         _ => sql.push(J[1..J.len() - 1].to_owned()),
     }
