@@ -257,6 +257,81 @@ mod tests {
         assert!(w < (1 << 26));
     }
 
+    /// Known answers computed outside this code: each bit string built by hand from the published
+    /// H10301 layout (bit 1 even parity over bits 2-13, 8 facility bits, 16 card bits, bit 26
+    /// odd parity over bits 14-25; a Python string of '0' and '1'), read as hex.
+    #[test]
+    fn wiegand26_matches_the_published_h10301_layout() {
+        for (facility, card, bits, hex) in [
+            (42, 1002, "10010101000000011111010100", "25407D4"),
+            (1, 1, "10000000100000000000000010", "2020002"),
+            (255, 65535, "01111111111111111111111111", "1FFFFFF"),
+            (0, 0, "00000000000000000000000001", "0000001"),
+            (200, 12345, "11100100000110000001110011", "3906073"),
+            (123, 54321, "10111101111010100001100011", "2F7A863"),
+            (18, 47983, "10001001010111011011011110", "22576DE"),
+        ] {
+            let w = wiegand26(facility, card);
+            assert_eq!(format!("{w:026b}"), bits, "{facility}/{card}");
+            assert_eq!(format!("{w:07X}"), hex, "{facility}/{card}");
+            assert_eq!(
+                payload(
+                    PayloadFormat::Wiegand26,
+                    &test_signer(),
+                    "northwind",
+                    i64::from(facility),
+                    i64::from(card),
+                    0
+                ),
+                hex
+            );
+        }
+    }
+
+    /// RFC 8032's first Ed25519 test vector (section 7.1, TEST 1) as the signing key.
+    const RFC8032_TEST1_PKCS8: &str = "-----BEGIN PRIVATE KEY-----\n\
+        MC4CAQAwBQYDK2VwBCIEIJ1hsZ3v/VpguoRK9JLsLMREScVpezJpGXA7rAMcrn9g\n\
+        -----END PRIVATE KEY-----\n";
+
+    fn test_signer() -> CredentialSigner {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("rfc8032.pem");
+        std::fs::write(&path, RFC8032_TEST1_PKCS8).unwrap();
+        CredentialSigner::load_or_create(&path).unwrap()
+    }
+
+    /// The token of a known key against answers computed outside this code: the key's public
+    /// half is RFC 8032's, an empty message signs to RFC 8032's signature, and the token is the
+    /// one Python's `cryptography` package makes from the documented layout.
+    #[test]
+    fn signed_tokens_match_rfc_8032_and_an_independent_signer() {
+        let signer = test_signer();
+        // SubjectPublicKeyInfo of RFC 8032 TEST 1's public key
+        // d75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a.
+        let rfc_public = "-----BEGIN PUBLIC KEY-----\n\
+            MCowBQYDK2VwAyEA11qYAYKxCrfVS/7TyWQHOg7hcvPapiMlrwIaaPcHURo=\n\
+            -----END PUBLIC KEY-----\n";
+        assert_eq!(signer.public_pem(), rfc_public);
+        let empty = openssl::sign::Signer::new_without_digest(&signer.key)
+            .and_then(|mut s| s.sign_oneshot_to_vec(b""))
+            .unwrap();
+        let hex: String = empty.iter().map(|b| format!("{b:02x}")).collect();
+        assert_eq!(
+            hex,
+            "e5564300c360ac729086e2cc806e828a84877f1eb8e5d974d873e065224901555fb8821590a33bacc61e39701cf9b46bd25bf5f0595bbe24655141438e7a100b"
+        );
+        let token = signer.token("northwind", 42, 1002, 1_700_000_000);
+        assert_eq!(
+            token,
+            "EP1.bm9ydGh3aW5kOjQyOjEwMDI6MTcwMDAwMDAwMA.\
+             8HqQlkl5RnxAzMLPQ_gXnLAXPeG1MwGtAXrK2EwWsdP1QPJRr4JeObM-2-P7A_285pfeWYI8uruRIlC0YBhuCw"
+        );
+        assert_eq!(
+            verify_token(&token, rfc_public.as_bytes()),
+            Some(("northwind".to_owned(), 42, 1002, 1_700_000_000))
+        );
+    }
+
     #[test]
     fn payload_formats() {
         let dir = tempfile::tempdir().unwrap();

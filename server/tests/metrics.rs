@@ -168,16 +168,10 @@ async fn start(members: u64, env: &[(&str, &str)]) -> Run {
 /// SQLite, and PostgreSQL when ELUMO_TEST_DATABASE_URL names a server.
 async fn databases() -> Vec<Option<common::postgres::TestDatabase>> {
     let mut all = vec![None];
-    match std::env::var(common::PG_ENV) {
-        Ok(admin) => {
-            all.push(Some(
-                common::postgres::TestDatabase::create(&admin, "elumo_metrics").await,
-            ));
-        }
-        Err(_) => eprintln!(
-            "note: {} is not set; the PostgreSQL run is skipped",
-            common::PG_ENV
-        ),
+    if let Some(admin) = common::postgres_admin_url("the PostgreSQL run") {
+        all.push(Some(
+            common::postgres::TestDatabase::create(&admin, "elumo_metrics").await,
+        ));
     }
     all
 }

@@ -103,12 +103,7 @@ async fn pg_text(url: &str, sql: &str) -> Option<String> {
 
 #[tokio::test]
 async fn a_starting_instance_leaves_a_live_instance_in_flight_send_alone() {
-    let Ok(admin) = std::env::var(common::PG_ENV) else {
-        eprintln!(
-            "note: two instances on one PostgreSQL database is SKIPPED: set {} to a PostgreSQL \
-             server URL (as .ci/run does)",
-            common::PG_ENV
-        );
+    let Some(admin) = common::postgres_admin_url("two instances on one PostgreSQL database") else {
         return;
     };
     let database = common::postgres::TestDatabase::create(&admin, "elumo_restart").await;

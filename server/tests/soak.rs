@@ -411,12 +411,7 @@ async fn pg_strings(url: &str, sql: &str) -> Vec<String> {
 /// and every such journey records its text as sent.
 #[tokio::test]
 async fn three_instances_on_one_postgresql_send_each_text_once_through_a_kill_and_a_held_send() {
-    let Ok(admin) = std::env::var(common::PG_ENV) else {
-        eprintln!(
-            "note: the three-instance soak is SKIPPED: set {} to a PostgreSQL server URL \
-             (as .ci/run does)",
-            common::PG_ENV
-        );
+    let Some(admin) = common::postgres_admin_url("the three-instance soak") else {
         return;
     };
     let journeys = size(60, 1000);

@@ -176,6 +176,16 @@ pub fn now_secs() -> i64 {
 mod tests {
     use super::*;
 
+    /// A known answer from Python's `hmac` module (HMAC-SHA-256 over `timestamp + "." + body`,
+    /// hex), not from this code.
+    #[test]
+    fn signatures_match_answers_computed_outside_this_code() {
+        assert_eq!(
+            sign("s3cret", 1_800_000_000, br#"{"id":"e1"}"#),
+            "sha256=f9996b7dbc33656303d60e61a78865d9f5be41e692997ad3d178724a14320e00"
+        );
+    }
+
     #[test]
     fn signatures_hold_only_for_the_same_secret_body_and_time() {
         let body = br#"{"id":"e1"}"#;

@@ -84,7 +84,8 @@ impl Store {
             Db::Sqlite(_) => "",
         };
         // The re-check, written so that no planner reads it as a range to scan: the rows come
-        // by id from the subqueries.
+        // by id from the subqueries (one IN over their union: an OR of two INs had PostgreSQL
+        // scan the whole table).
         let claimable = "(CASE status WHEN 'queued' THEN next_attempt_at <= $1 \
                          WHEN 'sending' THEN lease_until < $1 ELSE false END)";
         // The first due rows in the order of the indexes (status, next_attempt_at) and (status,
@@ -95,11 +96,11 @@ impl Store {
             "UPDATE sms_outbox SET status = 'sending', attempts = attempts + 1, \
              claimed_by = $2, lease_until = $3, \
              taken_over_from = CASE WHEN status = 'sending' THEN COALESCE(claimed_by, '') END \
-             WHERE {claimable} AND (\
-             id IN (SELECT id FROM sms_outbox WHERE status = 'queued' AND next_attempt_at <= $1 \
-              ORDER BY next_attempt_at, id LIMIT $4 {pick}) \
-             OR id IN (SELECT id FROM sms_outbox WHERE status = 'sending' AND lease_until < $1 \
-              ORDER BY lease_until, id LIMIT $4 {pick})) \
+             WHERE {claimable} AND id IN (\
+             SELECT id FROM (SELECT id FROM sms_outbox WHERE status = 'queued' AND next_attempt_at <= $1 \
+              ORDER BY next_attempt_at, id LIMIT $4 {pick}) q \
+             UNION ALL SELECT id FROM (SELECT id FROM sms_outbox WHERE status = 'sending' AND lease_until < $1 \
+              ORDER BY lease_until, id LIMIT $4 {pick}) l) \
              RETURNING id, journey_id, operator_id, to_e164, body, status, attempts, \
              (SELECT MAX(expires_at) FROM link_tokens l WHERE l.journey_id = sms_outbox.journey_id) AS link_expires_at, \
              taken_over_from"

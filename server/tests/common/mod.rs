@@ -15,6 +15,27 @@ use domain::state::AppState;
 use domain::store::Store;
 
 pub const PG_ENV: &str = "ELUMO_TEST_DATABASE_URL";
+/// Set (as `.ci/run` sets it), a test that needs PostgreSQL fails instead of skipping its
+/// PostgreSQL half when `PG_ENV` is not set.
+pub const PG_REQUIRED_ENV: &str = "ELUMO_REQUIRE_POSTGRES";
+
+/// The PostgreSQL server's admin URL, or `None` (with a note naming what is skipped) when none
+/// is configured; a panic instead when `PG_REQUIRED_ENV` says one must be.
+#[allow(dead_code)]
+pub fn postgres_admin_url(skipped: &str) -> Option<String> {
+    match std::env::var(PG_ENV) {
+        Ok(url) => Some(url),
+        Err(_) if std::env::var_os(PG_REQUIRED_ENV).is_some() => panic!(
+            "{PG_REQUIRED_ENV} is set but {PG_ENV} is not: {skipped} needs a PostgreSQL server"
+        ),
+        Err(_) => {
+            eprintln!(
+                "note: {skipped} is SKIPPED: set {PG_ENV} to a PostgreSQL server URL (as .ci/run does)"
+            );
+            None
+        }
+    }
+}
 
 /// A store and what keeps it alive: its temporary folder, or its PostgreSQL database (dropped
 /// when this goes out of scope).
@@ -55,10 +76,7 @@ pub async fn sqlite_store() -> TestStore {
 
 /// A fresh PostgreSQL database for one test, when ELUMO_TEST_DATABASE_URL names a server.
 pub async fn postgres_store() -> Option<TestStore> {
-    let Ok(admin_url) = std::env::var(PG_ENV) else {
-        eprintln!("note: {PG_ENV} is not set; the PostgreSQL half of this test is skipped");
-        return None;
-    };
+    let admin_url = postgres_admin_url("the PostgreSQL half of this test")?;
     let database = postgres::TestDatabase::create(&admin_url, "elumo_test").await;
     let url = database.url.clone();
     let store = Store::connect(&url, 4).await.expect("postgres store");
