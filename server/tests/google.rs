@@ -183,7 +183,8 @@ impl Env {
         )
     }
 
-    fn public_key(&self) -> jsonwebtoken::DecodingKey {
+    /// The service account's public key, as PEM.
+    fn public_pem(&self) -> Vec<u8> {
         let pem = std::fs::read(
             self.dir
                 .path()
@@ -191,8 +192,53 @@ impl Env {
         )
         .unwrap();
         let key = openssl::pkey::PKey::private_key_from_pem(&pem).unwrap();
-        jsonwebtoken::DecodingKey::from_rsa_pem(&key.public_key_to_pem().unwrap()).unwrap()
+        key.public_key_to_pem().unwrap()
     }
+}
+
+/// A JWT read without the crate that signed it (RFC 7515/7519 by hand): three base64url parts,
+/// a header that says RS256, and an RSASSA-PKCS1-v1_5 SHA-256 signature over the first two that
+/// OpenSSL verifies with `public_pem`. The same token with one payload byte changed must not
+/// verify. Returns the claims.
+fn rs256_claims(jwt: &str, public_pem: &[u8]) -> Value {
+    use base64::Engine as _;
+    let b64 = base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    let parts: Vec<&str> = jwt.split('.').collect();
+    assert_eq!(parts.len(), 3, "header.payload.signature: {jwt}");
+    let header: Value = serde_json::from_slice(&b64.decode(parts[0]).unwrap()).unwrap();
+    assert_eq!(header["alg"], "RS256", "{header}");
+    assert_eq!(header["typ"], "JWT", "{header}");
+    let key = openssl::pkey::PKey::public_key_from_pem(public_pem).unwrap();
+    assert_eq!(key.bits(), 2048, "Google takes RSA keys of 2048 bits");
+    let signature = b64.decode(parts[2]).unwrap();
+    let verifies = |signed: &str| {
+        let mut v =
+            openssl::sign::Verifier::new(openssl::hash::MessageDigest::sha256(), &key).unwrap();
+        v.update(signed.as_bytes()).unwrap();
+        v.verify(&signature).unwrap()
+    };
+    assert!(
+        verifies(&format!("{}.{}", parts[0], parts[1])),
+        "RS256 signature"
+    );
+    let mut payload = b64.decode(parts[1]).unwrap();
+    payload[0] ^= 1;
+    assert!(
+        !verifies(&format!("{}.{}", parts[0], b64.encode(&payload))),
+        "a changed payload does not verify"
+    );
+    serde_json::from_slice(&b64.decode(parts[1]).unwrap()).unwrap()
+}
+
+/// `iat` is a whole number of seconds, issued just now.
+fn issued_just_now(claims: &Value) -> i64 {
+    let iat = claims["iat"].as_i64().expect("iat in whole seconds");
+    let now = domain::store::now_ms() / 1000;
+    assert!(
+        (now - 60..=now + 1).contains(&iat),
+        "iat {iat} is now ({now})"
+    );
+    iat
 }
 
 #[tokio::test]
@@ -209,12 +255,20 @@ async fn objects_are_inserted_before_a_short_link_and_revoked_through_the_api() 
 
     // The link's JWT: RS256 by the service account, carrying only the object's id.
     let jwt = save.trim_start_matches("https://pay.google.com/gp/v/save/");
-    let mut v = jsonwebtoken::Validation::new(jsonwebtoken::Algorithm::RS256);
-    v.set_audience(&["google"]);
-    v.required_spec_claims.clear();
-    let claims = jsonwebtoken::decode::<Value>(jwt, &e.public_key(), &v)
-        .unwrap()
-        .claims;
+    let claims = rs256_claims(jwt, &e.public_pem());
+    // The save link's claims as Google's reference lists them.
+    assert_eq!(claims["aud"], "google");
+    assert_eq!(claims["typ"], "savetowallet");
+    assert_eq!(
+        claims["iss"],
+        e.state.config.google_wallet.service_account_email.as_str()
+    );
+    issued_just_now(&claims);
+    assert_eq!(
+        claims["origins"],
+        json!([e.state.config.http.public_url.trim_end_matches('/')]),
+        "the page that shows the button"
+    );
     let objects = claims["payload"]["genericObjects"].as_array().unwrap();
     assert_eq!(objects.len(), 1);
     assert_eq!(
@@ -228,11 +282,17 @@ async fn objects_are_inserted_before_a_short_link_and_revoked_through_the_api() 
 
     // The token came from a JWT bearer grant signed by the same key, for the issuer scope.
     let assertion = e.google.assertions.lock().unwrap()[0].clone();
-    let mut v = jsonwebtoken::Validation::new(jsonwebtoken::Algorithm::RS256);
-    v.set_audience(&[e.state.config.google_wallet.token_url.as_str()]);
-    let grant = jsonwebtoken::decode::<Value>(&assertion, &e.public_key(), &v)
-        .unwrap()
-        .claims;
+    let grant = rs256_claims(&assertion, &e.public_pem());
+    assert_eq!(
+        grant["aud"],
+        e.state.config.google_wallet.token_url.as_str()
+    );
+    let iat = issued_just_now(&grant);
+    assert_eq!(
+        grant["exp"].as_i64(),
+        Some(iat + 3600),
+        "an assertion lives an hour at most"
+    );
     assert_eq!(
         grant["scope"],
         "https://www.googleapis.com/auth/wallet_object.issuer"
@@ -251,18 +311,10 @@ async fn objects_are_inserted_before_a_short_link_and_revoked_through_the_api() 
 
     // Pressing again: the insert answers 409, so the object is updated, not duplicated.
     let (again, _) = e.press_google(&link, cookie.as_deref()).await;
-    let claims2 = jsonwebtoken::decode::<Value>(
+    let claims2 = rs256_claims(
         again.trim_start_matches("https://pay.google.com/gp/v/save/"),
-        &e.public_key(),
-        &{
-            let mut v = jsonwebtoken::Validation::new(jsonwebtoken::Algorithm::RS256);
-            v.set_audience(&["google"]);
-            v.required_spec_claims.clear();
-            v
-        },
-    )
-    .unwrap()
-    .claims;
+        &e.public_pem(),
+    );
     assert_eq!(
         claims2["payload"]["genericObjects"][0]["id"],
         object_id.as_str()
