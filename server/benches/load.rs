@@ -280,9 +280,11 @@ fn report(rows: &[Row], seconds: u64, connections: usize, members: u64) {
         );
     }
     md += "\nA submission is one transaction, written in one hand-over: its limit counts, the \
-           journey, its events, the link and the outbox row are one batch on SQLite's writer \
-           (`BEGIN IMMEDIATE` to `COMMIT`) and one statement on PostgreSQL, where the submissions \
-           that arrive together share one commit.\n\n\
+           journey, its events, the link and the outbox row are one batch on SQLite's writer and \
+           one statement on PostgreSQL; on both, the writes that arrive together (submissions, \
+           and on SQLite the texts' claims and outcomes too) share one transaction and one \
+           commit. An SMS worker claims up to eight due texts at once and sends them side by \
+           side.\n\n\
            Targets (issues 8 and 16): SQLite ≥ 5,000 requests/s with p99 < 25 ms and ≥ 50% of the \
            baseline; PostgreSQL ≥ 50% of its baseline; SMS p50 < 150 ms; RSS idle < 40 MB.\n";
     println!("\n{md}");
