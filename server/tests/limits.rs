@@ -1,4 +1,5 @@
-//! Abuse limits, the country allow-list, the strict enumeration mode and the answer-time floor.
+//! Abuse limits, the country allow-list, the strict enumeration mode and the answer-time floor,
+//! on SQLite and on PostgreSQL.
 
 mod common;
 
@@ -12,7 +13,7 @@ struct Env {
 }
 
 async fn env(extra: &[(&str, &str)]) -> Env {
-    let t = common::sqlite_store().await;
+    let t = common::scoped_store().await;
     let dir = tempfile::tempdir().unwrap();
     let (state, token) = common::demo_state_with(&t, dir.path(), extra).await;
     Env {
@@ -60,274 +61,304 @@ fn limited_message(o: &SubmitOutcome) -> String {
 
 #[tokio::test]
 async fn one_text_per_number_per_minute() {
-    let e = env(&[]).await;
-    assert!(matches!(
-        e.submit_from("10.0.0.1", "07400123001").await,
-        SubmitOutcome::Matched { .. }
-    ));
-    let second = e.submit_from("10.0.0.2", "07400123001").await;
-    let msg = limited_message(&second);
-    assert!(
-        msg.starts_with("Too many attempts. Try again in ") && msg.ends_with(" seconds."),
-        "{msg}"
-    );
-    assert_eq!(e.texts().await, 1, "the second request sent nothing");
-    // Another number is not affected.
-    assert!(matches!(
-        e.submit_from("10.0.0.3", "07400123002").await,
-        SubmitOutcome::Matched { .. }
-    ));
+    common::each_store(|| async {
+        let e = env(&[]).await;
+        assert!(matches!(
+            e.submit_from("10.0.0.1", "07400123001").await,
+            SubmitOutcome::Matched { .. }
+        ));
+        let second = e.submit_from("10.0.0.2", "07400123001").await;
+        let msg = limited_message(&second);
+        assert!(
+            msg.starts_with("Too many attempts. Try again in ") && msg.ends_with(" seconds."),
+            "{msg}"
+        );
+        assert_eq!(e.texts().await, 1, "the second request sent nothing");
+        // Another number is not affected.
+        assert!(matches!(
+            e.submit_from("10.0.0.3", "07400123002").await,
+            SubmitOutcome::Matched { .. }
+        ));
+    })
+    .await;
 }
 
 #[tokio::test]
 async fn at_most_five_texts_per_number_per_day() {
-    let e = env(&[("ELUMO_LIMIT_SMS_PER_NUMBER_PER_MINUTE", "100")]).await;
-    for i in 0..5 {
-        let o = e.submit_from(&format!("10.0.1.{i}"), "07400123001").await;
-        assert!(
-            matches!(o, SubmitOutcome::Matched { .. }),
-            "text {i}: {o:?}"
-        );
-    }
-    let sixth = e.submit_from("10.0.1.9", "07400123001").await;
-    assert!(limited_message(&sixth).contains("Try again in"));
-    assert_eq!(e.texts().await, 5);
+    common::each_store(|| async {
+        let e = env(&[("ELUMO_LIMIT_SMS_PER_NUMBER_PER_MINUTE", "100")]).await;
+        for i in 0..5 {
+            let o = e.submit_from(&format!("10.0.1.{i}"), "07400123001").await;
+            assert!(
+                matches!(o, SubmitOutcome::Matched { .. }),
+                "text {i}: {o:?}"
+            );
+        }
+        let sixth = e.submit_from("10.0.1.9", "07400123001").await;
+        assert!(limited_message(&sixth).contains("Try again in"));
+        assert_eq!(e.texts().await, 5);
+    })
+    .await;
 }
 
 #[tokio::test]
 async fn ten_submissions_per_ip_per_ten_minutes() {
-    let e = env(&[]).await;
-    for _ in 0..10 {
-        assert!(!matches!(
-            e.submit_from("192.0.2.7", "07400123099").await,
-            SubmitOutcome::RateLimited { .. }
+    common::each_store(|| async {
+        let e = env(&[]).await;
+        for _ in 0..10 {
+            assert!(!matches!(
+                e.submit_from("192.0.2.7", "07400123099").await,
+                SubmitOutcome::RateLimited { .. }
+            ));
+        }
+        let eleventh = e.submit_from("192.0.2.7", "07400123099").await;
+        assert_eq!(
+            limited_message(&eleventh),
+            "Too many attempts. Try again in 10 minutes."
+        );
+        // The limit is per address.
+        assert!(matches!(
+            e.submit_from("192.0.2.8", "07400123099").await,
+            SubmitOutcome::NotFound { .. }
         ));
-    }
-    let eleventh = e.submit_from("192.0.2.7", "07400123099").await;
-    assert_eq!(
-        limited_message(&eleventh),
-        "Too many attempts. Try again in 10 minutes."
-    );
-    // The limit is per address.
-    assert!(matches!(
-        e.submit_from("192.0.2.8", "07400123099").await,
-        SubmitOutcome::NotFound { .. }
-    ));
+    })
+    .await;
 }
 
 #[tokio::test]
 async fn a_poster_ceiling_of_twenty_submissions_an_hour() {
-    // A poster has only its ceiling (issue 14; 2,000 by default); a member invite's own limit is
-    // in adversarial_chain.rs.
-    let e = env(&[("ELUMO_LIMIT_SUBMISSIONS_PER_POSTER", "20")]).await;
-    for i in 0..20 {
-        assert!(!matches!(
-            e.submit_from(&format!("198.51.100.{i}"), "07400123099")
-                .await,
-            SubmitOutcome::RateLimited { .. }
-        ));
-    }
-    let over = e.submit_from("198.51.100.99", "07400123099").await;
-    assert_eq!(
-        limited_message(&over),
-        "Too many attempts. Try again in 60 minutes."
-    );
+    common::each_store(|| async {
+        // A poster has only its ceiling (issue 14; 2,000 by default); a member invite's own limit is
+        // in adversarial_chain.rs.
+        let e = env(&[("ELUMO_LIMIT_SUBMISSIONS_PER_POSTER", "20")]).await;
+        for i in 0..20 {
+            assert!(!matches!(
+                e.submit_from(&format!("198.51.100.{i}"), "07400123099")
+                    .await,
+                SubmitOutcome::RateLimited { .. }
+            ));
+        }
+        let over = e.submit_from("198.51.100.99", "07400123099").await;
+        assert_eq!(
+            limited_message(&over),
+            "Too many attempts. Try again in 60 minutes."
+        );
+    })
+    .await;
 }
 
 #[tokio::test]
 async fn the_operator_hourly_budget_caps_texts() {
-    let e = env(&[]).await;
-    e.state
-        .store
-        .set_operator_limits(1, false, "", 2)
-        .await
-        .unwrap();
-    for n in ["07400123001", "07400123002"] {
-        assert!(matches!(
-            e.submit_from(n, n).await,
-            SubmitOutcome::Matched { .. }
-        ));
-    }
-    let third = e.submit_from("203.0.113.1", "07400123003").await;
-    assert_eq!(
-        limited_message(&third),
-        "We can't send texts right now. Try again in 60 minutes."
-    );
-    assert_eq!(e.texts().await, 2);
+    common::each_store(|| async {
+        let e = env(&[]).await;
+        e.state
+            .store
+            .set_operator_limits(1, false, "", 2)
+            .await
+            .unwrap();
+        for n in ["07400123001", "07400123002"] {
+            assert!(matches!(
+                e.submit_from(n, n).await,
+                SubmitOutcome::Matched { .. }
+            ));
+        }
+        let third = e.submit_from("203.0.113.1", "07400123003").await;
+        assert_eq!(
+            limited_message(&third),
+            "We can't send texts right now. Try again in 60 minutes."
+        );
+        assert_eq!(e.texts().await, 2);
+    })
+    .await;
 }
 
 #[tokio::test]
 async fn texts_only_go_to_allowed_countries() {
-    let e = env(&[]).await;
-    let au = e.submit_from("10.9.0.1", "+61 412 345 678").await;
-    match au {
-        SubmitOutcome::Invalid { message, .. } => {
-            assert_eq!(
-                message,
-                "Northwind Workspace can only send texts to mobile numbers from GB."
-            )
+    common::each_store(|| async {
+        let e = env(&[]).await;
+        let au = e.submit_from("10.9.0.1", "+61 412 345 678").await;
+        match au {
+            SubmitOutcome::Invalid { message, .. } => {
+                assert_eq!(
+                    message,
+                    "Northwind Workspace can only send texts to mobile numbers from GB."
+                )
+            }
+            other => panic!("{other:?}"),
         }
-        other => panic!("{other:?}"),
-    }
-    e.state
-        .store
-        .set_operator_limits(1, false, "GB, AU", 500)
-        .await
-        .unwrap();
-    assert!(matches!(
-        e.submit_from("10.9.0.2", "+61 412 345 678").await,
-        SubmitOutcome::NotFound { .. }
-    ));
+        e.state
+            .store
+            .set_operator_limits(1, false, "GB, AU", 500)
+            .await
+            .unwrap();
+        assert!(matches!(
+            e.submit_from("10.9.0.2", "+61 412 345 678").await,
+            SubmitOutcome::NotFound { .. }
+        ));
+    })
+    .await;
 }
 
 #[tokio::test]
 async fn only_directory_numbers_ever_get_a_text() {
-    let e = env(&[]).await;
-    for n in ["07400123099", "07400123007", "07400123008", "07400123098"] {
-        e.submit_from(n, n).await;
-    }
-    assert_eq!(e.texts().await, 0);
+    common::each_store(|| async {
+        let e = env(&[]).await;
+        for n in ["07400123099", "07400123007", "07400123008", "07400123098"] {
+            e.submit_from(n, n).await;
+        }
+        assert_eq!(e.texts().await, 0);
+    })
+    .await;
 }
 
 #[tokio::test]
 async fn strict_mode_answers_a_miss_like_a_match_and_sends_nothing() {
-    let e = env(&[]).await;
-    e.state
-        .store
-        .set_operator_limits(1, true, "", 500)
-        .await
-        .unwrap();
-    let InvitePage::Ready(v) = app::wire::invite_page(
-        domain::journeys::open_invite(&e.state, &e.token, None)
+    common::each_store(|| async {
+        let e = env(&[]).await;
+        e.state
+            .store
+            .set_operator_limits(1, true, "", 500)
             .await
-            .unwrap(),
-    ) else {
-        panic!()
-    };
-    let miss = domain::journeys::submit_number(
-        &e.state,
-        &e.token,
-        &v.journey,
-        Some("GB"),
-        "07400123099",
-        "10.1.1.1",
-    )
-    .await
-    .unwrap()
-    .outcome;
-    let SubmitOutcome::Matched { next } = SubmitOutcome::from(miss.clone()) else {
-        panic!("strict mode hides the miss: {miss:?}")
-    };
-    assert!(next.contains("/sent?j="));
-    let page = app::wire::sent_page(
-        domain::journeys::sent(&e.state, &e.token, &v.journey)
-            .await
-            .unwrap(),
-        None,
-    );
-    let app::types::SentPage::Ready {
-        strict,
-        masked_number,
-        ..
-    } = page
-    else {
-        panic!("the neutral page shows")
-    };
-    assert!(strict);
-    assert_eq!(masked_number, "•••• ••• 099");
-    assert_eq!(e.texts().await, 0);
-    let j = e
-        .state
-        .store
-        .journey_by_public_id(&v.journey)
+            .unwrap();
+        let InvitePage::Ready(v) = app::wire::invite_page(
+            domain::journeys::open_invite(&e.state, &e.token, None)
+                .await
+                .unwrap(),
+        ) else {
+            panic!()
+        };
+        let miss = domain::journeys::submit_number(
+            &e.state,
+            &e.token,
+            &v.journey,
+            Some("GB"),
+            "07400123099",
+            "10.1.1.1",
+        )
         .await
         .unwrap()
-        .unwrap();
-    let last = e
-        .state
-        .store
-        .journey_events(j.id)
-        .await
-        .unwrap()
-        .pop()
-        .unwrap();
-    assert_eq!(
-        (last.kind.as_str(), last.detail.as_str()),
-        ("member_not_found", "no_such_number"),
-        "the journey still knows"
-    );
-    drop(e.t);
+        .outcome;
+        let SubmitOutcome::Matched { next } = SubmitOutcome::from(miss.clone()) else {
+            panic!("strict mode hides the miss: {miss:?}")
+        };
+        assert!(next.contains("/sent?j="));
+        let page = app::wire::sent_page(
+            domain::journeys::sent(&e.state, &e.token, &v.journey)
+                .await
+                .unwrap(),
+            None,
+        );
+        let app::types::SentPage::Ready {
+            strict,
+            masked_number,
+            ..
+        } = page
+        else {
+            panic!("the neutral page shows")
+        };
+        assert!(strict);
+        assert_eq!(masked_number, "•••• ••• 099");
+        assert_eq!(e.texts().await, 0);
+        let j = e
+            .state
+            .store
+            .journey_by_public_id(&v.journey)
+            .await
+            .unwrap()
+            .unwrap();
+        let last = e
+            .state
+            .store
+            .journey_events(j.id)
+            .await
+            .unwrap()
+            .pop()
+            .unwrap();
+        assert_eq!(
+            (last.kind.as_str(), last.detail.as_str()),
+            ("member_not_found", "no_such_number"),
+            "the journey still knows"
+        );
+        drop(e.t);
+    })
+    .await;
 }
 
 #[tokio::test]
 async fn a_limited_form_post_shows_the_message_on_the_page() {
-    let e = env(&[("ELUMO_LIMIT_SUBMISSIONS_PER_POSTER", "1")]).await;
-    let router = server::router(e.state.clone());
-    let mut location = String::new();
-    for _ in 0..2 {
-        let InvitePage::Ready(v) = app::wire::invite_page(
-            domain::journeys::open_invite(&e.state, &e.token, None)
-                .await
+    common::each_store(|| async {
+        let e = env(&[("ELUMO_LIMIT_SUBMISSIONS_PER_POSTER", "1")]).await;
+        let router = server::router(e.state.clone());
+        let mut location = String::new();
+        for _ in 0..2 {
+            let InvitePage::Ready(v) = app::wire::invite_page(
+                domain::journeys::open_invite(&e.state, &e.token, None)
+                    .await
+                    .unwrap(),
+            ) else {
+                panic!()
+            };
+            let req = common::http::post_form(
+                "/api/submit_number",
+                &format!(
+                    "token={}&journey={}&region=GB&number=07400123099",
+                    e.token, v.journey
+                ),
+                None,
+            );
+            location = common::send(&router, req).await.headers[axum::http::header::LOCATION]
+                .to_str()
+                .unwrap()
+                .to_owned();
+        }
+        let html = common::send(
+            &router,
+            axum::http::Request::get(location)
+                .body(axum::body::Body::empty())
                 .unwrap(),
-        ) else {
-            panic!()
-        };
-        let req = common::http::post_form(
-            "/api/submit_number",
-            &format!(
-                "token={}&journey={}&region=GB&number=07400123099",
-                e.token, v.journey
-            ),
-            None,
+        )
+        .await
+        .text();
+        assert!(
+            html.contains("Too many attempts. Try again in 60 minutes."),
+            "{html}"
         );
-        location = common::send(&router, req).await.headers[axum::http::header::LOCATION]
-            .to_str()
-            .unwrap()
-            .to_owned();
-    }
-    let html = common::send(
-        &router,
-        axum::http::Request::get(location)
-            .body(axum::body::Body::empty())
-            .unwrap(),
-    )
-    .await
-    .text();
-    assert!(
-        html.contains("Too many attempts. Try again in 60 minutes."),
-        "{html}"
-    );
+    })
+    .await;
 }
 
 #[tokio::test]
 async fn found_and_not_found_answers_take_at_least_the_floor() {
-    use axum::body::Body;
-    use axum::http::{header, Request};
-    let e = env(&[("ELUMO_ANSWER_FLOOR_MS", "300")]).await;
-    let router = server::router(e.state.clone());
-    for number in ["07400123001", "07400123099"] {
-        let InvitePage::Ready(v) = app::wire::invite_page(
-            domain::journeys::open_invite(&e.state, &e.token, None)
-                .await
-                .unwrap(),
-        ) else {
-            panic!()
-        };
-        let req = Request::post("/api/submit_number")
-            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
-            .body(Body::from(format!(
-                "token={}&journey={}&region=GB&number={number}",
-                e.token, v.journey
-            )))
-            .unwrap();
-        let started = std::time::Instant::now();
-        let res = common::send(&router, req).await;
-        assert!(res.status.is_success());
-        assert!(
-            started.elapsed() >= std::time::Duration::from_millis(300),
-            "{number}"
-        );
-    }
+    common::each_store(|| async {
+        use axum::body::Body;
+        use axum::http::{header, Request};
+        let e = env(&[("ELUMO_ANSWER_FLOOR_MS", "300")]).await;
+        let router = server::router(e.state.clone());
+        for number in ["07400123001", "07400123099"] {
+            let InvitePage::Ready(v) = app::wire::invite_page(
+                domain::journeys::open_invite(&e.state, &e.token, None)
+                    .await
+                    .unwrap(),
+            ) else {
+                panic!()
+            };
+            let req = Request::post("/api/submit_number")
+                .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+                .body(Body::from(format!(
+                    "token={}&journey={}&region=GB&number={number}",
+                    e.token, v.journey
+                )))
+                .unwrap();
+            let started = std::time::Instant::now();
+            let res = common::send(&router, req).await;
+            assert!(res.status.is_success());
+            assert!(
+                started.elapsed() >= std::time::Duration::from_millis(300),
+                "{number}"
+            );
+        }
+    })
+    .await;
 }
 
 /// 9 a.m. on the first day: 1,000 members through the one poster in the lobby, from 50

@@ -1,6 +1,6 @@
 //! The real SMS sender against a Twilio-compatible server that the test starts on loopback:
 //! the request's shape and auth, retries of 503, 429 and timeouts, a 400 failing at once, and
-//! delivery receipts with valid, forged, repeated and late signatures.
+//! delivery receipts with valid, forged, repeated and late signatures; on SQLite and on PostgreSQL.
 
 mod common;
 
@@ -95,7 +95,7 @@ const SID: &str = "AC00000000000000000000000000000001";
 const AUTH: &str = "test-auth-token-0123456789";
 
 async fn env(base_url: &str) -> Env {
-    let t = common::sqlite_store().await;
+    let t = common::scoped_store().await;
     let dir = tempfile::tempdir().unwrap();
     let config = common::config_with(
         dir.path(),
@@ -193,97 +193,107 @@ impl Env {
 
 #[tokio::test]
 async fn the_request_has_twilios_shape_and_auth() {
-    let (stand_in, base) = stand_in(vec![]).await;
-    let env = env(&base).await;
-    let journey = env.matched("07400 123001").await;
-    env.drain().await;
-    let seen = stand_in.seen.lock().unwrap().clone();
-    assert_eq!(seen.len(), 1, "one message, one request");
-    let (account, auth, form) = &seen[0];
-    assert_eq!(account, SID);
-    use base64::Engine as _;
-    let basic = base64::engine::general_purpose::STANDARD.encode(format!("{SID}:{AUTH}"));
-    assert_eq!(auth.as_deref(), Some(format!("Basic {basic}").as_str()));
-    let field = |k: &str| {
-        form.iter()
-            .find(|(n, _)| n == k)
-            .map(|(_, v)| v.clone())
-            .unwrap_or_default()
-    };
-    assert_eq!(field("To"), "+447400123001");
-    assert_eq!(field("From"), "+15005550006");
-    assert!(field("Body").contains("https://pass.example.test/l/"));
-    assert_eq!(
-        field("StatusCallback"),
-        "https://pass.example.test/webhooks/twilio/status"
-    );
-    let validity: u64 = field("ValidityPeriod").parse().unwrap();
-    assert!(
-        (590..=600).contains(&validity),
-        "the link's remaining life: {validity}"
-    );
-    let kinds: Vec<String> = env
-        .events(&journey)
-        .await
-        .into_iter()
-        .map(|e| e.0)
-        .collect();
-    assert!(
-        kinds.ends_with(&["sms_queued".into(), "sms_sent".into()]),
-        "{kinds:?}"
-    );
+    common::each_store(|| async {
+        let (stand_in, base) = stand_in(vec![]).await;
+        let env = env(&base).await;
+        let journey = env.matched("07400 123001").await;
+        env.drain().await;
+        let seen = stand_in.seen.lock().unwrap().clone();
+        assert_eq!(seen.len(), 1, "one message, one request");
+        let (account, auth, form) = &seen[0];
+        assert_eq!(account, SID);
+        use base64::Engine as _;
+        let basic = base64::engine::general_purpose::STANDARD.encode(format!("{SID}:{AUTH}"));
+        assert_eq!(auth.as_deref(), Some(format!("Basic {basic}").as_str()));
+        let field = |k: &str| {
+            form.iter()
+                .find(|(n, _)| n == k)
+                .map(|(_, v)| v.clone())
+                .unwrap_or_default()
+        };
+        assert_eq!(field("To"), "+447400123001");
+        assert_eq!(field("From"), "+15005550006");
+        assert!(field("Body").contains("https://pass.example.test/l/"));
+        assert_eq!(
+            field("StatusCallback"),
+            "https://pass.example.test/webhooks/twilio/status"
+        );
+        let validity: u64 = field("ValidityPeriod").parse().unwrap();
+        assert!(
+            (590..=600).contains(&validity),
+            "the link's remaining life: {validity}"
+        );
+        let kinds: Vec<String> = env
+            .events(&journey)
+            .await
+            .into_iter()
+            .map(|e| e.0)
+            .collect();
+        assert!(
+            kinds.ends_with(&["sms_queued".into(), "sms_sent".into()]),
+            "{kinds:?}"
+        );
+    })
+    .await;
 }
 
 #[tokio::test]
 async fn outages_rate_limits_and_timeouts_are_retried_until_delivered() {
-    let (stand_in, base) = stand_in(vec![
-        Behaviour::Answer(503, r#"{"code": 20503, "message": "Service unavailable"}"#),
-        Behaviour::Answer(429, r#"{"code": 20429, "message": "Too Many Requests"}"#),
-        Behaviour::Hang(Duration::from_secs(2)),
-        Behaviour::Answer(201, ""),
-    ])
+    common::each_store(|| async {
+        let (stand_in, base) = stand_in(vec![
+            Behaviour::Answer(503, r#"{"code": 20503, "message": "Service unavailable"}"#),
+            Behaviour::Answer(429, r#"{"code": 20429, "message": "Too Many Requests"}"#),
+            Behaviour::Hang(Duration::from_secs(2)),
+            Behaviour::Answer(201, ""),
+        ])
+        .await;
+        let env = env(&base).await;
+        let journey = env.matched("07400 123002").await;
+        env.drain().await;
+        assert_eq!(
+            stand_in.seen.lock().unwrap().len(),
+            4,
+            "three failures, then the send that worked"
+        );
+        let events = env.events(&journey).await;
+        let retries: Vec<&(String, String)> =
+            events.iter().filter(|e| e.0 == "sms_retry").collect();
+        assert_eq!(retries.len(), 3, "{events:?}");
+        assert!(
+            retries[0].1.contains("503")
+                && retries[1].1.contains("429")
+                && retries[2].1.contains("timed out")
+        );
+        assert_eq!(events.last().unwrap().0, "sms_sent");
+    })
     .await;
-    let env = env(&base).await;
-    let journey = env.matched("07400 123002").await;
-    env.drain().await;
-    assert_eq!(
-        stand_in.seen.lock().unwrap().len(),
-        4,
-        "three failures, then the send that worked"
-    );
-    let events = env.events(&journey).await;
-    let retries: Vec<&(String, String)> = events.iter().filter(|e| e.0 == "sms_retry").collect();
-    assert_eq!(retries.len(), 3, "{events:?}");
-    assert!(
-        retries[0].1.contains("503")
-            && retries[1].1.contains("429")
-            && retries[2].1.contains("timed out")
-    );
-    assert_eq!(events.last().unwrap().0, "sms_sent");
 }
 
 #[tokio::test]
 async fn an_invalid_number_fails_at_once() {
-    let (stand_in, base) = stand_in(vec![Behaviour::Answer(
-        400,
-        r#"{"code": 21211, "message": "Invalid 'To' Phone Number"}"#,
-    )])
+    common::each_store(|| async {
+        let (stand_in, base) = stand_in(vec![Behaviour::Answer(
+            400,
+            r#"{"code": 21211, "message": "Invalid 'To' Phone Number"}"#,
+        )])
+        .await;
+        let env = env(&base).await;
+        let journey = env.matched("07400 123003").await;
+        env.drain().await;
+        assert_eq!(
+            stand_in.seen.lock().unwrap().len(),
+            1,
+            "no retry of a request that can never work"
+        );
+        let last = env.events(&journey).await.pop().unwrap();
+        assert_eq!(last.0, "sms_failed");
+        assert!(
+            last.1.contains("21211") && last.1.contains("Invalid 'To' Phone Number"),
+            "{}",
+            last.1
+        );
+    })
     .await;
-    let env = env(&base).await;
-    let journey = env.matched("07400 123003").await;
-    env.drain().await;
-    assert_eq!(
-        stand_in.seen.lock().unwrap().len(),
-        1,
-        "no retry of a request that can never work"
-    );
-    let last = env.events(&journey).await.pop().unwrap();
-    assert_eq!(last.0, "sms_failed");
-    assert!(
-        last.1.contains("21211") && last.1.contains("Invalid 'To' Phone Number"),
-        "{}",
-        last.1
-    );
 }
 
 fn callback(params: &[(&str, &str)], signature: Option<String>) -> Request<Body> {
@@ -312,72 +322,75 @@ fn callback(params: &[(&str, &str)], signature: Option<String>) -> Request<Body>
 
 #[tokio::test]
 async fn delivery_receipts_are_signed_idempotent_and_never_go_backwards() {
-    let (_stand_in, base) = stand_in(vec![]).await;
-    let env = env(&base).await;
-    let journey = env.matched("07400 123004").await;
-    env.drain().await;
-    let sid = format!("SM{:032}", 1);
-    let send = |req| common::send(&env.router, req);
+    common::each_store(|| async {
+        let (_stand_in, base) = stand_in(vec![]).await;
+        let env = env(&base).await;
+        let journey = env.matched("07400 123004").await;
+        env.drain().await;
+        let sid = format!("SM{:032}", 1);
+        let send = |req| common::send(&env.router, req);
 
-    let delivered = [
-        ("MessageSid", sid.as_str()),
-        ("MessageStatus", "delivered"),
-        ("To", "+447400123004"),
-    ];
-    let forged = send(callback(&delivered, Some("Zm9yZ2Vk".into()))).await;
-    assert_eq!(forged.status, StatusCode::FORBIDDEN);
-    assert_eq!(
-        env.state.store.delivery_status(&sid).await.unwrap(),
-        None,
-        "a forged receipt changes nothing"
-    );
+        let delivered = [
+            ("MessageSid", sid.as_str()),
+            ("MessageStatus", "delivered"),
+            ("To", "+447400123004"),
+        ];
+        let forged = send(callback(&delivered, Some("Zm9yZ2Vk".into()))).await;
+        assert_eq!(forged.status, StatusCode::FORBIDDEN);
+        assert_eq!(
+            env.state.store.delivery_status(&sid).await.unwrap(),
+            None,
+            "a forged receipt changes nothing"
+        );
 
-    for _ in 0..2 {
-        let ok = send(callback(&delivered, None)).await;
-        assert_eq!(ok.status, StatusCode::NO_CONTENT);
-    }
-    // "sent" arriving after "delivered" is late news.
-    let late = send(callback(
-        &[("MessageSid", sid.as_str()), ("MessageStatus", "sent")],
-        None,
-    ))
-    .await;
-    assert_eq!(late.status, StatusCode::NO_CONTENT);
-    assert_eq!(
-        env.state
-            .store
-            .delivery_status(&sid)
+        for _ in 0..2 {
+            let ok = send(callback(&delivered, None)).await;
+            assert_eq!(ok.status, StatusCode::NO_CONTENT);
+        }
+        // "sent" arriving after "delivered" is late news.
+        let late = send(callback(
+            &[("MessageSid", sid.as_str()), ("MessageStatus", "sent")],
+            None,
+        ))
+        .await;
+        assert_eq!(late.status, StatusCode::NO_CONTENT);
+        assert_eq!(
+            env.state
+                .store
+                .delivery_status(&sid)
+                .await
+                .unwrap()
+                .as_deref(),
+            Some("delivered")
+        );
+        let kinds: Vec<String> = env
+            .events(&journey)
             .await
-            .unwrap()
-            .as_deref(),
-        Some("delivered")
-    );
-    let kinds: Vec<String> = env
-        .events(&journey)
-        .await
-        .into_iter()
-        .map(|e| e.0)
-        .collect();
-    assert_eq!(
-        kinds.iter().filter(|k| *k == "sms_delivered").count(),
-        1,
-        "{kinds:?}"
-    );
-    assert!(!kinds.contains(&"sms_sent_receipt".to_owned()));
+            .into_iter()
+            .map(|e| e.0)
+            .collect();
+        assert_eq!(
+            kinds.iter().filter(|k| *k == "sms_delivered").count(),
+            1,
+            "{kinds:?}"
+        );
+        assert!(!kinds.contains(&"sms_sent_receipt".to_owned()));
 
-    // A receipt with its parameters altered after signing is refused.
-    let sig = domain::sms::twilio::signature(
-        AUTH,
-        "https://pass.example.test/webhooks/twilio/status",
-        &[
-            ("MessageSid".into(), sid.clone()),
-            ("MessageStatus".into(), "delivered".into()),
-        ],
-    );
-    let tampered = send(callback(
-        &[("MessageSid", sid.as_str()), ("MessageStatus", "failed")],
-        Some(sig),
-    ))
+        // A receipt with its parameters altered after signing is refused.
+        let sig = domain::sms::twilio::signature(
+            AUTH,
+            "https://pass.example.test/webhooks/twilio/status",
+            &[
+                ("MessageSid".into(), sid.clone()),
+                ("MessageStatus".into(), "delivered".into()),
+            ],
+        );
+        let tampered = send(callback(
+            &[("MessageSid", sid.as_str()), ("MessageStatus", "failed")],
+            Some(sig),
+        ))
+        .await;
+        assert_eq!(tampered.status, StatusCode::FORBIDDEN);
+    })
     .await;
-    assert_eq!(tampered.status, StatusCode::FORBIDDEN);
 }

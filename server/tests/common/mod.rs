@@ -89,6 +89,41 @@ pub async fn postgres_store() -> Option<TestStore> {
     })
 }
 
+tokio::task_local! {
+    /// Which database `each_store` is running a test body on.
+    static DATABASE: &'static str;
+}
+
+/// Runs a test's whole body once per database the suite runs against (SQLite, and PostgreSQL
+/// when `PG_ENV` names a server): everything the body starts (stand-ins, stores, routers) is its
+/// own for each run. Inside, `scoped_store` gives that run's store.
+#[allow(dead_code)]
+pub async fn each_store<F, Fut>(body: F)
+where
+    F: Fn() -> Fut,
+    Fut: std::future::Future<Output = ()>,
+{
+    let mut databases = vec!["sqlite"];
+    if postgres_admin_url("the PostgreSQL run of this test").is_some() {
+        databases.push("postgres");
+    }
+    for database in databases {
+        eprintln!("-- on {database}");
+        DATABASE.scope(database, body()).await;
+    }
+}
+
+/// A fresh store on the database `each_store` is running the body on (SQLite outside it).
+#[allow(dead_code)]
+pub async fn scoped_store() -> TestStore {
+    match DATABASE.try_with(|d| *d).unwrap_or("sqlite") {
+        "postgres" => postgres_store()
+            .await
+            .expect("each_store runs on PostgreSQL only with a server"),
+        _ => sqlite_store().await,
+    }
+}
+
 /// Every store the behavioural suite runs against.
 pub async fn stores() -> Vec<TestStore> {
     let mut all = vec![sqlite_store().await];
