@@ -31,6 +31,23 @@ impl SmsSender for Counting {
             })
         })
     }
+
+    /// The provider has what it was sent.
+    fn find_sent<'a>(
+        &'a self,
+        msg: &'a OutgoingSms,
+    ) -> BoxFuture<'a, Result<Option<SmsReceipt>, SmsError>> {
+        Box::pin(async move {
+            Ok(self
+                .0
+                .lock()
+                .unwrap()
+                .contains_key(&msg.id)
+                .then(|| SmsReceipt {
+                    provider_id: format!("count-{}", msg.id),
+                }))
+        })
+    }
 }
 
 const POLICY: RetryPolicy = RetryPolicy {
@@ -182,6 +199,68 @@ async fn a_send_interrupted_by_a_crash_is_taken_over_once_its_lease_ran_out_and_
             (row.status.as_str(), row.taken_over_from.as_deref()),
             ("sent", Some(A)),
             "{}",
+            t.name
+        );
+    }
+}
+
+/// An instance that stopped after the provider took its text and before it wrote that down:
+/// once its lease ran out, the next instance finds the text at the provider and records it as
+/// sent, without sending it a second time.
+#[tokio::test]
+async fn a_text_the_provider_took_before_a_crash_is_recorded_not_sent_again() {
+    for t in common::stores().await {
+        let journey = queue(&t.store, 1).await[0];
+        let (crashed, next) = (Lease::new(A, 30_000), Lease::new(B, 30_000));
+        let sender = Counting::default();
+        let claimed = t
+            .store
+            .claim_due_sms(now_ms(), &crashed)
+            .await
+            .unwrap()
+            .expect("due");
+        // The provider accepts A's send; A stops before recording it.
+        sender
+            .send(&OutgoingSms {
+                id: claimed.id,
+                to: claimed.to_e164.clone(),
+                body: claimed.body.clone(),
+                valid_for_secs: 600,
+            })
+            .await
+            .unwrap();
+        common::sql(
+            &t,
+            "UPDATE sms_outbox SET lease_until = 1 WHERE status = 'sending'",
+        )
+        .await;
+        assert!(domain::sms::send_one_as(&t.store, &sender, POLICY, &next)
+            .await
+            .unwrap());
+        assert_eq!(
+            sender.0.lock().unwrap().get(&claimed.id),
+            Some(&1),
+            "{}: sent once",
+            t.name
+        );
+        let row = &t.store.recent_sms(1).await.unwrap()[0];
+        assert_eq!(
+            (row.status.as_str(), row.taken_over_from.as_deref()),
+            ("sent", Some(A)),
+            "{}",
+            t.name
+        );
+        let kinds: Vec<String> = t
+            .store
+            .journey_events(journey)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|e| e.kind)
+            .collect();
+        assert!(
+            kinds.contains(&"sms_sent".to_owned()),
+            "{}: {kinds:?}",
             t.name
         );
     }

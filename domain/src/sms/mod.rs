@@ -57,6 +57,16 @@ pub enum SmsError {
 pub trait SmsSender: Send + Sync {
     fn name(&self) -> &'static str;
     fn send<'a>(&'a self, msg: &'a OutgoingSms) -> BoxFuture<'a, Result<SmsReceipt, SmsError>>;
+
+    /// Before a message taken over from another instance is sent again: whether the provider
+    /// already has it (that instance stopped after the provider accepted it and before it wrote
+    /// that down). `Ok(None)` when the provider does not have it, or cannot tell.
+    fn find_sent<'a>(
+        &'a self,
+        _msg: &'a OutgoingSms,
+    ) -> BoxFuture<'a, Result<Option<SmsReceipt>, SmsError>> {
+        Box::pin(async { Ok(None) })
+    }
 }
 
 /// The local sender: one JSON object per line in `path`.
@@ -111,6 +121,27 @@ impl SmsSender for OutboxFileSender {
                 .map_err(|e| SmsError::Temporary(e.to_string()))?;
             tracing::info!(to = %mask(&msg.to), outbox = %self.path.display(), "SMS written to the local outbox");
             Ok(SmsReceipt { provider_id })
+        })
+    }
+
+    /// A line with the message's id is already in the file.
+    fn find_sent<'a>(
+        &'a self,
+        msg: &'a OutgoingSms,
+    ) -> BoxFuture<'a, Result<Option<SmsReceipt>, SmsError>> {
+        Box::pin(async move {
+            let provider_id = format!("outbox-{}", msg.id);
+            let _guard = self.lock.lock().await;
+            let text = match tokio::fs::read_to_string(&self.path).await {
+                Ok(text) => text,
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+                Err(e) => return Err(SmsError::Temporary(e.to_string())),
+            };
+            let found = text.lines().any(|line| {
+                serde_json::from_str::<serde_json::Value>(line)
+                    .is_ok_and(|v| v["id"] == provider_id.as_str())
+            });
+            Ok(found.then_some(SmsReceipt { provider_id }))
         })
     }
 }
@@ -217,6 +248,18 @@ async fn send_claimed(
         body: sms.body.clone(),
         valid_for_secs: (remaining_ms / 1000) as u64,
     };
+    if sms.taken_over_from.is_some() {
+        // The instance that claimed it may have stopped after the provider took it.
+        match sender.find_sent(&msg).await {
+            Ok(Some(receipt)) => {
+                tracing::warn!(sms = sms.id, provider_id = %receipt.provider_id,
+                    "a taken-over SMS was already at the provider: recorded as sent, not sent again");
+                return record(store, &sms, lease, Ok(receipt), policy).await;
+            }
+            Ok(None) => {}
+            Err(err) => return record(store, &sms, lease, Err(err), policy).await,
+        }
+    }
     let result = sender.send(&msg).await;
     record(store, &sms, lease, result, policy).await
 }

@@ -44,6 +44,22 @@ struct Created {
     status: String,
 }
 
+/// A page of `GET …/Messages.json`.
+#[derive(serde::Deserialize)]
+struct Listed {
+    #[serde(default)]
+    messages: Vec<ListedMessage>,
+}
+
+#[derive(serde::Deserialize)]
+struct ListedMessage {
+    sid: String,
+    #[serde(default)]
+    body: String,
+    #[serde(default)]
+    status: String,
+}
+
 #[derive(serde::Deserialize, Default)]
 struct ApiError {
     #[serde(default)]
@@ -52,19 +68,76 @@ struct ApiError {
     message: Option<String>,
 }
 
+impl TwilioSender {
+    fn messages_url(&self) -> String {
+        format!(
+            "{}/2010-04-01/Accounts/{}/Messages.json",
+            self.config.base_url.trim_end_matches('/'),
+            self.config.account_sid
+        )
+    }
+}
+
 impl SmsSender for TwilioSender {
     fn name(&self) -> &'static str {
         "twilio"
     }
 
+    /// The messages to this number since yesterday (`GET Messages.json?To=…&DateSent>=…`), one
+    /// with this text that the provider did not give up on. A provider without the list (404,
+    /// 405, 501) cannot tell, and the message is sent again.
+    fn find_sent<'a>(
+        &'a self,
+        msg: &'a OutgoingSms,
+    ) -> BoxFuture<'a, Result<Option<SmsReceipt>, SmsError>> {
+        Box::pin(async move {
+            let since = time::OffsetDateTime::now_utc() - time::Duration::days(1);
+            let since = format!(
+                "{:04}-{:02}-{:02}",
+                since.year(),
+                u8::from(since.month()),
+                since.day()
+            );
+            let res = self
+                .http
+                .get(self.messages_url())
+                .basic_auth(
+                    &self.config.account_sid,
+                    Some(self.config.auth_token.expose()),
+                )
+                .query(&[("To", msg.to.as_str()), ("DateSent>", since.as_str())])
+                .send()
+                .await
+                .map_err(|_| {
+                    SmsError::Temporary("could not ask the provider what it sent".into())
+                })?;
+            let status = res.status().as_u16();
+            if matches!(status, 404 | 405 | 501) {
+                return Ok(None);
+            }
+            if !res.status().is_success() {
+                return Err(SmsError::Temporary(format!(
+                    "HTTP {status} asking the provider what it sent"
+                )));
+            }
+            let listed: Listed = res.json().await.map_err(|_| {
+                SmsError::Temporary("the provider's list of messages could not be read".into())
+            })?;
+            Ok(listed
+                .messages
+                .into_iter()
+                .find(|m| {
+                    m.body == msg.body
+                        && !matches!(m.status.as_str(), "failed" | "undelivered" | "canceled")
+                })
+                .map(|m| SmsReceipt { provider_id: m.sid }))
+        })
+    }
+
     fn send<'a>(&'a self, msg: &'a OutgoingSms) -> BoxFuture<'a, Result<SmsReceipt, SmsError>> {
         Box::pin(async move {
             let c = &self.config;
-            let url = format!(
-                "{}/2010-04-01/Accounts/{}/Messages.json",
-                c.base_url.trim_end_matches('/'),
-                c.account_sid
-            );
+            let url = self.messages_url();
             let mut form: Vec<(&str, String)> =
                 vec![("To", msg.to.clone()), ("Body", msg.body.clone())];
             match (&c.messaging_service_sid, &c.from) {

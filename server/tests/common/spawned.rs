@@ -43,6 +43,8 @@ pub struct Provider {
 struct ProviderState {
     requests: AtomicU64,
     accepted: Mutex<HashMap<String, (Instant, usize)>>,
+    /// Every accepted message as (sid, to, body), for `GET Messages.json`.
+    messages: Mutex<Vec<(String, String, String)>>,
     /// Permits for held answers: `release()` adds them.
     release: tokio::sync::Semaphore,
 }
@@ -61,6 +63,7 @@ impl Provider {
         let inner = Arc::new(ProviderState {
             requests: AtomicU64::new(0),
             accepted: Mutex::new(HashMap::new()),
+            messages: Mutex::new(Vec::new()),
             release: tokio::sync::Semaphore::new(0),
         });
         Provider::open(inner).await
@@ -71,7 +74,7 @@ impl Provider {
         let app = axum::Router::new()
             .route(
                 "/2010-04-01/Accounts/{account}/Messages.json",
-                post(messages),
+                post(messages).get(list_messages),
             )
             .with_state((inner.clone(), door.clone()));
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -173,11 +176,18 @@ async fn messages(
         }
         _ => {}
     }
-    let to = form
-        .into_iter()
-        .find(|(k, _)| k == "To")
-        .map(|(_, v)| v)
-        .unwrap_or_default();
+    let field = |name: &str| {
+        form.iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.clone())
+            .unwrap_or_default()
+    };
+    let (to, body) = (field("To"), field("Body"));
+    let sid = format!("SM{n:032}");
+    p.messages
+        .lock()
+        .unwrap()
+        .push((sid.clone(), to.clone(), body));
     let now = Instant::now();
     p.accepted
         .lock()
@@ -191,9 +201,33 @@ async fn messages(
     }
     (
         StatusCode::CREATED,
-        axum::Json(serde_json::json!({"sid": format!("SM{n:032}"), "status": "queued"})),
+        axum::Json(serde_json::json!({"sid": sid, "status": "queued"})),
     )
         .into_response()
+}
+
+/// `GET Messages.json?To=…`: the accepted messages to that number, as Twilio lists them.
+async fn list_messages(
+    State((p, door)): State<(Arc<ProviderState>, Arc<Door>)>,
+    axum::extract::Query(query): axum::extract::Query<Vec<(String, String)>>,
+) -> Response {
+    if door.mode.load(Ordering::SeqCst) == OUTAGE {
+        return (StatusCode::SERVICE_UNAVAILABLE, "service unavailable").into_response();
+    }
+    let to = query
+        .into_iter()
+        .find(|(k, _)| k == "To")
+        .map(|(_, v)| v)
+        .unwrap_or_default();
+    let messages: Vec<_> = p
+        .messages
+        .lock()
+        .unwrap()
+        .iter()
+        .filter(|(_, t, _)| *t == to)
+        .map(|(sid, to, body)| serde_json::json!({"sid": sid, "to": to, "body": body, "status": "sent"}))
+        .collect();
+    axum::Json(serde_json::json!({"messages": messages})).into_response()
 }
 
 // ---- the directory the load uses ----
