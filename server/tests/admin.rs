@@ -1599,3 +1599,324 @@ async fn the_dashboard_says_when_the_text_budget_is_nearly_used_and_when_it_ran_
         );
     }
 }
+
+/// What a row of the tenancy table sends, as operator B, with operator A's ids and secrets.
+enum Call {
+    /// B's signed-in admin sends it: B's own view (or B's own change), never A's data.
+    Admin(Request<Body>),
+    /// B's signed-in admin names one of A's things: "not found", as for a thing that never was.
+    NotFound(Request<Body>),
+    /// Not an operator's session: what authorises the route instead, the request made with B's
+    /// secret (or B's session, which must not count), and the status it must get.
+    Other(&'static str, Request<Body>, StatusCode),
+}
+
+/// The routes the router serves and the server functions it answers, read from the code itself:
+/// every `.route("…")` of the server crate, every page `path!("…")` of the app and every
+/// registered server function. The tenancy table must hold a row for each.
+fn every_route() -> std::collections::BTreeSet<String> {
+    fn literals(dir: &std::path::Path, marker: &str, out: &mut std::collections::BTreeSet<String>) {
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                literals(&path, marker, out);
+            } else if path.extension().is_some_and(|e| e == "rs") {
+                let text = std::fs::read_to_string(&path).unwrap();
+                for (at, _) in text.match_indices(marker) {
+                    let rest = text[at + marker.len()..].trim_start();
+                    if let Some(rest) = rest.strip_prefix('"') {
+                        out.insert(rest[..rest.find('"').unwrap()].to_owned());
+                    }
+                }
+            }
+        }
+    }
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut all = std::collections::BTreeSet::new();
+    literals(&root.join("src"), ".route(", &mut all);
+    literals(&root.join("../app/src"), "path!(", &mut all);
+    // The catch-all that hands requests to the server functions is listed by function instead.
+    assert!(all.remove("/api/{*fn_name}"), "the server functions' route");
+    for (path, _) in leptos::server_fn::axum::server_fn_paths() {
+        all.insert(path.to_owned());
+    }
+    all
+}
+
+/// Every route and server function, table-driven from the router's own list: operator B's admin
+/// (or B's access token, webhook secret, pass) with operator A's ids gets nothing of A, and
+/// changes nothing of A. A route without a row fails the test.
+#[tokio::test]
+async fn every_route_and_server_function_keeps_operators_apart() {
+    for t in common::stores().await {
+        every_route_keeps_operators_apart_on(dashboard_on(t, &[]).await).await;
+    }
+}
+
+async fn every_route_keeps_operators_apart_on(d: Dash) {
+    let journey = ada_with_a_pass(&d).await;
+    let ada = ada_id(&d).await;
+    let store = &d.state.store;
+    let a_staff = store.staff_by_email(A_STAFF).await.unwrap().unwrap().id;
+    let a_invite = store.invite_rows(d.a, 10).await.unwrap()[0].id;
+    let a_pass = store.wallet_passes_for_member(ada).await.unwrap()[0].clone();
+    let a_name = store.operator(d.a).await.unwrap().unwrap().name;
+    store
+        .set_operator_image(d.a, "logo", b"\x89PNG\r\n\x1a\n of operator A", (192, 192))
+        .await
+        .unwrap();
+    // A's and B's access tokens and CRM connections.
+    let (a_token, b_token) = ("a".repeat(43), "b".repeat(43));
+    store
+        .set_access_token(d.a, &domain::tokens::hash_token(&a_token))
+        .await
+        .unwrap();
+    store
+        .set_access_token(d.b, &domain::tokens::hash_token(&b_token))
+        .await
+        .unwrap();
+    let b_secret = "whsec-of-operator-b-0123456789abcdef";
+    store
+        .set_crm_connection(
+            d.a,
+            "rest",
+            "{}",
+            3600,
+            "whsec-of-operator-a-0123456789abcdef",
+        )
+        .await
+        .unwrap();
+    store
+        .set_crm_connection(d.b, "rest", "{}", 3600, b_secret)
+        .await
+        .unwrap();
+    // A revokes Ada's pass, so A's access feed has an entry.
+    let admin_a = sign_in(&d.router, A_ADMIN).await;
+    let revoked = common::send(
+        &d.router,
+        admin_a.post(&format!("/admin/members/{ada}/revoke"), &[]),
+    )
+    .await;
+    assert!(revoked.status.is_redirection());
+    let audit_before = store.audit_entries(d.a, 1000, 0).await.unwrap().len();
+
+    let b = sign_in(&d.router, B_ADMIN).await;
+    let get = |uri: String| Call::Admin(b.get(&uri));
+    let get_a = |uri: String| Call::NotFound(b.get(&uri));
+    let post_a = |uri: String| Call::NotFound(b.post(&uri, &[]));
+    let call_a = |uri: &str, body: String| Call::NotFound(b.post_raw(uri, &body));
+    let post = |uri: String, fields: &[(&str, &str)]| Call::Admin(b.post(&uri, fields));
+    let call = |uri: &str, body: String| Call::Admin(b.post_raw(uri, &body));
+    let plain = |method: &str, uri: String| {
+        Request::builder()
+            .method(method)
+            .uri(uri)
+            .body(Body::empty())
+            .unwrap()
+    };
+    let bearer = |uri: &str, token: &str| {
+        Request::get(uri)
+            .header(header::AUTHORIZATION, format!("Bearer {token}"))
+            .body(Body::empty())
+            .unwrap()
+    };
+    let b_cookie = b.cookie.clone();
+    let with_b = |mut req: Request<Body>| {
+        req.headers_mut()
+            .insert(header::COOKIE, b_cookie.parse().unwrap());
+        req
+    };
+    let serial = &a_pass.serial;
+    let pass_type = &d.state.config.apple_wallet.pass_type_id;
+    let crm_body = r#"{"id":"evt-1","type":"member.updated","member":{"id":"nw-1001","first_name":"Mallory"}}"#;
+    let crm_signed = {
+        let ts = domain::crm::webhook::now_secs();
+        let mut req = Request::post(format!(
+            "/webhooks/crm/{}",
+            domain::demo::DEMO_OPERATOR_SLUG
+        ))
+        .header(header::CONTENT_TYPE, "application/json");
+        for (k, v) in [
+            ("x-elumo-timestamp", ts.to_string()),
+            (
+                "x-elumo-signature",
+                domain::crm::webhook::sign(b_secret, ts, crm_body.as_bytes()),
+            ),
+        ] {
+            req = req.header(k, v);
+        }
+        req.body(Body::from(crm_body)).unwrap()
+    };
+
+    let mut table: Vec<(&str, Call)> = vec![
+        // The dashboard's pages, with A's ids where they take one.
+        ("/admin", get("/admin".into())),
+        ("/admin/journeys/:id", get_a(format!("/admin/journeys/{journey}"))),
+        ("/admin/funnel", get("/admin/funnel".into())),
+        ("/admin/members", get("/admin/members".into())),
+        ("/admin/members/:id", get_a(format!("/admin/members/{ada}"))),
+        ("/admin/invites", get("/admin/invites".into())),
+        ("/admin/invites/:id/poster", get_a(format!("/admin/invites/{a_invite}/poster"))),
+        ("/admin/settings", get("/admin/settings".into())),
+        ("/admin/staff", get("/admin/staff".into())),
+        ("/admin/audit", get("/admin/audit".into())),
+        ("/admin/account", get("/admin/account".into())),
+        ("/admin/login", get("/admin/login".into())),
+        ("/admin/reset/:token", get("/admin/reset/AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA".into())),
+        // The dashboard's forms and files.
+        ("/admin/journeys.csv", get("/admin/journeys.csv".into())),
+        ("/admin/journeys/{id}/resend", post_a(format!("/admin/journeys/{journey}/resend"))),
+        ("/admin/members/{id}/revoke", post_a(format!("/admin/members/{ada}/revoke"))),
+        ("/admin/invites", post("/admin/invites".into(), &[("kind", "member"), ("member", &ada.to_string())])),
+        ("/admin/invites/{id}/revoke", post_a(format!("/admin/invites/{a_invite}/revoke"))),
+        ("/admin/invites/{id}/resend", post_a(format!("/admin/invites/{a_invite}/resend"))),
+        ("/admin/invites/{id}/qr.svg", get_a(format!("/admin/invites/{a_invite}/qr.svg"))),
+        ("/admin/invites/{id}/qr.png", get_a(format!("/admin/invites/{a_invite}/qr.png"))),
+        ("/admin/settings", post("/admin/settings".into(), &[("name", "Taken over")])),
+        ("/admin/settings/images", post("/admin/settings/images".into(), &[("kind", "logo")])),
+        ("/admin/images/{file}", get_a("/admin/images/logo.png".into())),
+        ("/admin/staff", post("/admin/staff".into(), &[("email", A_STAFF), ("role", "admin")])),
+        ("/admin/staff/{id}", Call::NotFound(b.post(&format!("/admin/staff/{a_staff}"), &[("role", "admin"), ("disabled", "on")]))),
+        ("/admin/staff/{id}/reset", post_a(format!("/admin/staff/{a_staff}/reset"))),
+        ("/admin/account/password", post("/admin/account/password".into(), &[("current", "wrong"), ("password", "another long password")])),
+        ("/admin/reset/{token}", post("/admin/reset/AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA".into(), &[("password", "another long password")])),
+        ("/admin/login", Call::Other("the staff member's email and password", login_req(A_ADMIN, "not the password"), StatusCode::SEE_OTHER)),
+        // The server functions behind the pages, called directly.
+        ("/api/admin/journeys", call("/api/admin/journeys", "filter[from]=&filter[to]=&filter[site]=&filter[outcome]=&filter[q]=&filter[page]=0".into())),
+        ("/api/admin/journey", call_a("/api/admin/journey", format!("id={journey}"))),
+        ("/api/admin/members", call("/api/admin/members", "q=&page=0".into())),
+        ("/api/admin/member", call_a("/api/admin/member", format!("id={ada}"))),
+        ("/api/admin/poster", call_a("/api/admin/poster", format!("id={a_invite}"))),
+        ("/api/admin/invites", call("/api/admin/invites", String::new())),
+        ("/api/admin/funnel", call("/api/admin/funnel", "from=&to=".into())),
+        ("/api/admin/settings", call("/api/admin/settings", String::new())),
+        ("/api/admin/staff", call("/api/admin/staff", String::new())),
+        ("/api/admin/audit", call("/api/admin/audit", "page=0".into())),
+        ("/api/admin/account", call("/api/admin/account", String::new())),
+        ("/api/admin/reset", call("/api/admin/reset", "token=AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA".into())),
+        // The member's journey: a link's or an invite's token is the authority, never a session.
+        ("/", Call::Other("nothing (the product's home page)", with_b(plain("GET", "/".into())), StatusCode::OK)),
+        ("/i/:token", Call::Other("the invite's token", with_b(plain("GET", "/i/AAAAAAAAAAAAAAAAAAAAAA".into())), StatusCode::NOT_FOUND)),
+        ("/i/:token/sent", Call::Other("the invite's token and the journey", with_b(plain("GET", format!("/i/AAAAAAAAAAAAAAAAAAAAAA/sent?j={journey}"))), StatusCode::NOT_FOUND)),
+        ("/l/:token", Call::Other("the link's token", with_b(plain("GET", "/l/AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA".into())), StatusCode::NOT_FOUND)),
+        ("/l/{token}/apple", Call::Other("the link's token", with_b(plain("POST", "/l/AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA/apple".into())), StatusCode::SEE_OTHER)),
+        ("/l/{token}/google", Call::Other("the link's token", with_b(plain("POST", "/l/AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA/google".into())), StatusCode::SEE_OTHER)),
+        ("/l/{token}/restart", Call::Other("the link's token", with_b(plain("POST", "/l/AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA/restart".into())), StatusCode::SEE_OTHER)),
+        ("/i/{token}/code", Call::Other("the invite's token and the texted code", with_b(common::http::post_form("/i/AAAAAAAAAAAAAAAAAAAAAA/code", &format!("journey={journey}&code=123456"), Some(&b.cookie))), StatusCode::SEE_OTHER)),
+        ("/api/get_invite", Call::Other("the invite's token", with_b(common::http::post_form("/api/get_invite", &format!("token=AAAAAAAAAAAAAAAAAAAAAA&journey={journey}"), None)), StatusCode::NOT_FOUND)),
+        ("/api/submit_number", Call::Other("the invite's token", with_b(common::http::post_form("/api/submit_number", &format!("token=AAAAAAAAAAAAAAAAAAAAAA&journey={journey}&region=GB&number=07400123001"), None)), StatusCode::FOUND)),
+        ("/api/get_sent", Call::Other("the invite's token and the journey", with_b(common::http::post_form("/api/get_sent", &format!("token=AAAAAAAAAAAAAAAAAAAAAA&journey={journey}"), None)), StatusCode::NOT_FOUND)),
+        ("/api/resend_link", Call::Other("the invite's token and the journey", with_b(common::http::post_form("/api/resend_link", &format!("token=AAAAAAAAAAAAAAAAAAAAAA&journey={journey}"), None)), StatusCode::FOUND)),
+        ("/api/get_wallet", Call::Other("the link's token", with_b(common::http::post_form("/api/get_wallet", "token=AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA", None)), StatusCode::NOT_FOUND)),
+        // Machines: each has a secret of its own operator, or belongs to no operator.
+        ("/access/v1/revocations", Call::Other("the operator's access token (B's finds only B's revocations)", bearer("/access/v1/revocations", &b_token), StatusCode::OK)),
+        ("/webhooks/crm/{operator}", Call::Other("the operator's webhook secret (B's secret on A's address)", crm_signed, StatusCode::UNAUTHORIZED)),
+        ("/webhooks/twilio/status", Call::Other("the provider's signature (and no Twilio here)", with_b(common::http::post_form("/webhooks/twilio/status", "MessageSid=SM1&MessageStatus=delivered", None)), StatusCode::NOT_FOUND)),
+        ("/passkit/v1/passes/{pass_type}/{serial}", Call::Other("the pass's authentication token", with_b(bearer(&format!("/passkit/v1/passes/{pass_type}/{serial}"), "ApplePass-not-the-token")), StatusCode::UNAUTHORIZED)),
+        ("/passkit/v1/devices/{device}/registrations/{pass_type}/{serial}", Call::Other("the pass's authentication token", with_b(plain("POST", format!("/passkit/v1/devices/d1/registrations/{pass_type}/{serial}"))), StatusCode::UNAUTHORIZED)),
+        ("/passkit/v1/devices/{device}/registrations/{pass_type}", Call::Other("the device library id (answers serials only)", with_b(plain("GET", format!("/passkit/v1/devices/d1/registrations/{pass_type}"))), StatusCode::NO_CONTENT)),
+        ("/passkit/v1/log", Call::Other("nothing (Wallet's error log)", with_b(
+                Request::post("/passkit/v1/log")
+                    .header(header::CONTENT_TYPE, "application/json")
+                    .body(Body::from(r#"{"logs":["x"]}"#))
+                    .unwrap(),
+            ), StatusCode::OK)),
+        ("/credential-key.pem", Call::Other("nothing (the public key readers verify with)", with_b(plain("GET", "/credential-key.pem".into())), StatusCode::OK)),
+        ("/metrics", Call::Other("the operator's allowed addresses (none here)", with_b(plain("GET", "/metrics".into())), StatusCode::NOT_FOUND)),
+        ("/dev/outbox", Call::Other("loopback only (the development outbox)", with_b(plain("GET", "/dev/outbox".into())), StatusCode::NOT_FOUND)),
+        ("/healthz", Call::Other("nothing (liveness)", with_b(plain("GET", "/healthz".into())), StatusCode::OK)),
+        ("/readyz", Call::Other("nothing (readiness)", with_b(plain("GET", "/readyz".into())), StatusCode::OK)),
+        ("/admin/logout", Call::Other("the session it ends (B's own)", b.post("/admin/logout", &[]), StatusCode::SEE_OTHER)),
+    ];
+
+    // Every route has its row, and every row a route.
+    let listed: std::collections::BTreeSet<String> =
+        table.iter().map(|(route, _)| (*route).to_owned()).collect();
+    let routes = every_route();
+    let missing: Vec<_> = routes.difference(&listed).collect();
+    assert!(
+        missing.is_empty(),
+        "routes without a row in the tenancy table: {missing:?}"
+    );
+    let stale: Vec<_> = listed.difference(&routes).collect();
+    assert!(
+        stale.is_empty(),
+        "rows for routes that no longer exist: {stale:?}"
+    );
+
+    let a_things = [
+        "Lovelace",
+        "nw-1001",
+        a_name.as_str(),
+        A_ADMIN,
+        A_STAFF,
+        serial.as_str(),
+    ];
+    // Every row is tried; the failures are reported together.
+    let mut wrong = Vec::new();
+    for (route, call) in table.drain(..) {
+        let (req, expected, why) = match call {
+            Call::Admin(req) => (req, None, "B's admin session"),
+            Call::NotFound(req) => (req, Some(StatusCode::NOT_FOUND), "B's admin, A's id"),
+            Call::Other(why, req, status) => (req, Some(status), why),
+        };
+        let uri = req.uri().to_string();
+        let r = common::send(&d.router, req).await;
+        let body = r.text();
+        let status_ok = match expected {
+            Some(status) => r.status == status,
+            None => {
+                r.status == StatusCode::NOT_FOUND
+                    || r.status.is_success()
+                    || r.status.is_redirection()
+                    || r.status == StatusCode::BAD_REQUEST
+            }
+        };
+        if !status_ok {
+            wrong.push(format!(
+                "{route} ({why}): {} (expected {expected:?}): {body:.200}",
+                r.status
+            ));
+        }
+        for a_thing in a_things {
+            if body.contains(a_thing) {
+                wrong.push(format!("{route} ({uri}, {why}) shows {a_thing}"));
+            }
+        }
+        if let Some(place) = r.headers.get(header::LOCATION) {
+            if place.to_str().unwrap_or_default().contains(&a_name) {
+                wrong.push(format!("{route} sends B to {place:?}"));
+            }
+        }
+    }
+    assert!(wrong.is_empty(), "{}:\n{}", d._t.name, wrong.join("\n"));
+
+    // Nothing of A changed: its name, its staff, its member's pass and credentials, its audit log.
+    assert_eq!(store.operator(d.a).await.unwrap().unwrap().name, a_name);
+    let staff = store.staff_by_email(A_STAFF).await.unwrap().unwrap();
+    assert_eq!((staff.role.as_str(), staff.disabled_at), ("staff", None));
+    let member = store
+        .member_by_external_id(d.a, "nw-1001")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        member.first_name, "Ada",
+        "the CRM webhook signed with B's secret changed nothing"
+    );
+    assert!(store.operator_image(d.a, "logo").await.unwrap().is_some());
+    // A's log gained only the failed sign-in to A's account: A's to see.
+    let audit = store.audit_entries(d.a, 1000, 0).await.unwrap();
+    let new: Vec<_> = audit[..audit.len() - audit_before]
+        .iter()
+        .map(|e| (e.actor.as_str(), e.action.as_str()))
+        .collect();
+    assert!(
+        new.iter().all(|(actor, action)| *actor == A_ADMIN && action.contains("sign")),
+        "{new:?}"
+    );
+    assert!(
+        store.invite_rows(d.b, 10).await.unwrap().is_empty(),
+        "B made no invite of A's member"
+    );
+}
