@@ -1912,7 +1912,8 @@ async fn every_route_keeps_operators_apart_on(d: Dash) {
         .map(|e| (e.actor.as_str(), e.action.as_str()))
         .collect();
     assert!(
-        new.iter().all(|(actor, action)| *actor == A_ADMIN && action.contains("sign")),
+        new.iter()
+            .all(|(actor, action)| *actor == A_ADMIN && action.contains("sign")),
         "{new:?}"
     );
     assert!(
