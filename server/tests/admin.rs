@@ -1680,14 +1680,20 @@ async fn every_route_keeps_operators_apart_on(d: Dash) {
         .set_crm_connection(
             d.a,
             "rest",
-            "{}",
+            r#"{"base_url":"http://127.0.0.1:9"}"#,
             3600,
             "whsec-of-operator-a-0123456789abcdef",
         )
         .await
         .unwrap();
     store
-        .set_crm_connection(d.b, "rest", "{}", 3600, b_secret)
+        .set_crm_connection(
+            d.b,
+            "rest",
+            r#"{"base_url":"http://127.0.0.1:9"}"#,
+            3600,
+            b_secret,
+        )
         .await
         .unwrap();
     // A revokes Ada's pass, so A's access feed has an entry.

@@ -1,6 +1,8 @@
 //! Generated input against everything a stranger can reach: the phone parser (and the browser's
 //! quick check) never panic, and no request to the invite and link token paths, the PassKit web
-//! service, the webhooks or the phone page's server functions answers 5xx. Deterministic
+//! service, the webhooks or the phone page's server functions answers 5xx: from many addresses
+//! through a trusted proxy with the limits raised, a share of the webhooks signed correctly, and
+//! a count of the requests that reached each parser behind a signature or a limit. Deterministic
 //! (xorshift from a fixed seed), so a failure replays. `make fuzz` runs it at full size
 //! (SOAK=1: a million phone inputs, 20,000 requests).
 
@@ -124,11 +126,56 @@ async fn no_public_request_gets_a_server_error() {
     let requests = size(1_500, 20_000);
     let t = common::sqlite_store().await;
     let dir = tempfile::tempdir().unwrap();
-    let (state, invite) = common::demo_state(&t, dir.path()).await;
-    let router = server::router(state.clone());
-    let journey = common::enter_number(&router, &invite, "07400123002").await;
-    let link = common::texted_link(&state).await; // /l/<token>
+    let (setup, invite) = common::demo_state(&t, dir.path()).await;
+    let setup_router = server::router(setup.clone());
+    let journey = common::enter_number(&setup_router, &invite, "07400123002").await;
+    let link = common::texted_link(&setup).await; // /l/<token>
     let link_token = link.trim_start_matches("/l/").to_owned();
+    // Then the fuzz: requests from many addresses through a trusted proxy, with the limits
+    // raised, so that it reaches what is behind the rate limiter; Twilio configured, so that its
+    // status callbacks are checked and read (nothing is sent: no SMS worker runs here).
+    const AUTH: &str = "fuzz-twilio-auth-token-0123456789";
+    let config = common::config_with(
+        dir.path(),
+        dir.path(),
+        &[
+            ("ELUMO_TRUSTED_PROXIES", "127.0.0.1"),
+            ("ELUMO_LIMIT_SUBMISSIONS_PER_IP", "1000000"),
+            ("ELUMO_LIMIT_SUBMISSIONS_PER_INVITE", "1000000"),
+            ("ELUMO_LIMIT_SUBMISSIONS_PER_POSTER", "1000000"),
+            ("ELUMO_LIMIT_SMS_PER_NUMBER_PER_MINUTE", "1000000"),
+            ("ELUMO_LIMIT_SMS_PER_NUMBER_PER_DAY", "1000000"),
+            ("ELUMO_SMS_PROVIDER", "twilio"),
+            ("ELUMO_TWILIO_BASE_URL", "http://127.0.0.1:9"),
+            (
+                "ELUMO_TWILIO_ACCOUNT_SID",
+                "AC00000000000000000000000000000001",
+            ),
+            ("ELUMO_TWILIO_AUTH_TOKEN", AUTH),
+            ("ELUMO_TWILIO_FROM", "+15005550006"),
+        ],
+    );
+    let state = domain::state::AppState::build(config, t.store.clone()).unwrap();
+    let crm_secret = "whsec-fuzz-0123456789abcdef0123456789";
+    let northwind = state
+        .store
+        .operator_by_slug(domain::demo::DEMO_OPERATOR_SLUG)
+        .await
+        .unwrap()
+        .unwrap();
+    state
+        .store
+        .set_crm_connection(
+            northwind.id,
+            "rest",
+            r#"{"base_url":"http://127.0.0.1:9"}"#,
+            3600,
+            crm_secret,
+        )
+        .await
+        .unwrap();
+    let status_url = domain::sms::twilio::status_callback_url(&state.config.http.public_url);
+    let router = server::router(state.clone());
 
     let mut g = Gen(0x2545_f491_4f6c_dd1d);
     let tokens = [
@@ -215,23 +262,48 @@ async fn no_public_request_gets_a_server_error() {
         "{\"a\":\"\u{0}\"}",
         "{}",
     ];
+    let regions = ["GB", "US", "DE", "", "ZZ", "gb", "😀"];
+    // How many requests got past the signature or the limiter to the code that reads them.
+    let mut reached: std::collections::BTreeMap<&str, u64> = Default::default();
     for case in 0..requests {
         let token = g.pick(&tokens).to_owned();
-        let path = g.pick(&paths).replace("{t}", &token);
-        let mut form: Vec<String> = Vec::new();
+        // An eighth are well-formed submissions of a generated number (the phone parser and
+        // the directory behind the server function), a tenth correctly signed webhooks.
+        let kind = g.below(40);
+        let mut path = g.pick(&paths).replace("{t}", &token);
+        let mut pairs: Vec<(String, String)> = Vec::new();
         for _ in 0..g.below(6) {
             let value = if g.below(4) == 0 {
                 phone_input(&mut g)
             } else {
                 g.pick(&values).to_owned()
             };
-            form.push(format!(
-                "{}={}",
-                g.pick(&fields),
-                app::types::admin::encode(&value)
-            ));
+            pairs.push((g.pick(&fields).to_owned(), value));
         }
+        let (submission, crm_signed, twilio_signed) =
+            (kind < 5, kind == 5 || kind == 6, kind == 7 || kind == 8);
+        if submission {
+            path = "/api/submit_number".into();
+            pairs = vec![
+                ("token".into(), invite.clone()),
+                ("journey".into(), journey.clone()),
+                ("region".into(), g.pick(&regions).to_owned()),
+                ("number".into(), phone_input(&mut g)),
+            ];
+        } else if crm_signed {
+            path = "/webhooks/crm/northwind".into();
+        } else if twilio_signed {
+            path = "/webhooks/twilio/status".into();
+            pairs.push(("MessageSid".into(), g.pick(&values).to_owned()));
+            pairs.push(("MessageStatus".into(), g.pick(&values).to_owned()));
+        }
+        let form: Vec<String> = pairs
+            .iter()
+            .map(|(k, v)| format!("{k}={}", app::types::admin::encode(v)))
+            .collect();
         let body = match g.below(5) {
+            _ if submission || twilio_signed => form.join("&"),
+            _ if crm_signed => g.pick(&json_bodies).to_owned(),
             0 => g.pick(&json_bodies).to_owned(),
             1 => "%%%&&==\u{0}".to_owned(),
             _ => form.join("&"),
@@ -243,7 +315,14 @@ async fn no_public_request_gets_a_server_error() {
             "multipart/form-data; boundary=x",
         ]);
         let auth = g.pick(&["", "ApplePass x", "ApplePass ", "Bearer x", "Basic %%%"]);
-        let mut req = if g.below(2) == 0 {
+        let content_type = if submission || twilio_signed {
+            "application/x-www-form-urlencoded"
+        } else if crm_signed {
+            "application/json"
+        } else {
+            content_type
+        };
+        let mut req = if submission || crm_signed || twilio_signed || g.below(2) == 0 {
             Request::post(&path).header(header::CONTENT_TYPE, content_type)
         } else if g.below(6) == 0 {
             Request::delete(&path)
@@ -257,18 +336,60 @@ async fn no_public_request_gets_a_server_error() {
         if g.below(2) == 0 {
             req = req.header(header::ACCEPT, "text/html");
         }
-        if g.below(4) == 0 {
+        if twilio_signed {
+            let signature = domain::sms::twilio::signature(AUTH, &status_url, &pairs);
+            req = req.header("x-twilio-signature", signature);
+        } else if crm_signed {
+            let now = domain::crm::webhook::now_secs();
+            req = req.header("x-elumo-timestamp", now.to_string()).header(
+                "x-elumo-signature",
+                domain::crm::webhook::sign(crm_secret, now, body.as_bytes()),
+            );
+        } else if g.below(4) == 0 {
             req = req.header("x-twilio-signature", "bm90IGEgc2lnbmF0dXJl");
         }
-        let Ok(req) = req.body(Body::from(body)) else {
+        // From one of many addresses, through the trusted proxy.
+        let address = if g.below(3) == 0 {
+            format!("2001:db8::{:x}", g.below(5000))
+        } else {
+            format!("198.51.{}.{}", g.below(200), g.below(250) + 1)
+        };
+        req = req.header("x-forwarded-for", address);
+        let Ok(mut req) = req.body(Body::from(body)) else {
             continue; // not a request a client could send (an invalid URI or header)
         };
+        common::http::from(&mut req, "127.0.0.1:5000");
         let label = format!("case {case}: {} {}", req.method(), req.uri());
         let (status, _, text) = common::send(&router, req).await.parts();
         assert!(
             !status.is_server_error(),
             "{label} answered {status}: {}",
             text.chars().take(300).collect::<String>()
+        );
+        if submission {
+            assert!(!text.contains("RateLimited"), "{label}: limited: {text}");
+            if ["\"Matched\"", "\"NotFound\"", "\"Invalid\""]
+                .iter()
+                .any(|outcome| text.contains(outcome))
+            {
+                *reached.entry("phone parser (submit_number)").or_default() += 1;
+            }
+        } else if crm_signed && status != axum::http::StatusCode::UNAUTHORIZED {
+            *reached.entry("CRM webhook body").or_default() += 1;
+        } else if twilio_signed && status != axum::http::StatusCode::FORBIDDEN {
+            *reached.entry("Twilio status callback").or_default() += 1;
+        }
+    }
+    println!("{requests} requests; past the signature or limiter to the parser: {reached:?}");
+    for parser in [
+        "phone parser (submit_number)",
+        "CRM webhook body",
+        "Twilio status callback",
+    ] {
+        let n = reached.get(parser).copied().unwrap_or_default();
+        assert!(
+            n >= requests / 100,
+            "{parser} reached {n} times of {requests}"
         );
     }
 }
