@@ -394,3 +394,119 @@ async fn delivery_receipts_are_signed_idempotent_and_never_go_backwards() {
     })
     .await;
 }
+
+/// What a take-over asks Twilio before sending a text again: the newest messages to the
+/// number, with the account's Basic auth. A listed message with the same text that Twilio did
+/// not give up on counts as sent; another text, a failed one, or a provider without the list
+/// (404) does not; an outage (503) is a temporary failure, so nothing is sent twice meanwhile.
+#[tokio::test]
+async fn a_take_over_asks_the_provider_what_it_already_has() {
+    type Asked = Arc<Mutex<Vec<(Option<String>, Vec<(String, String)>)>>>;
+    type Answers = Arc<Mutex<VecDeque<(u16, serde_json::Value)>>>;
+    let answers: Answers = Default::default();
+    let asked: Asked = Default::default();
+    let app = Router::new()
+        .route(
+            "/2010-04-01/Accounts/{account}/Messages.json",
+            axum::routing::get(
+                |State((answers, asked)): State<(Answers, Asked)>,
+                 headers: HeaderMap,
+                 axum::extract::Query(query): axum::extract::Query<Vec<(String, String)>>| async move {
+                    let auth = headers
+                        .get(header::AUTHORIZATION)
+                        .map(|v| v.to_str().unwrap().to_owned());
+                    asked.lock().unwrap().push((auth, query));
+                    let (code, body) = answers.lock().unwrap().pop_front().unwrap();
+                    (StatusCode::from_u16(code).unwrap(), axum::Json(body)).into_response()
+                },
+            ),
+        )
+        .with_state((answers.clone(), asked.clone()));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    let dir = tempfile::tempdir().unwrap();
+    let config = common::config_with(
+        dir.path(),
+        dir.path(),
+        &[
+            ("ELUMO_SMS_PROVIDER", "twilio"),
+            ("ELUMO_TWILIO_BASE_URL", &base),
+            ("ELUMO_TWILIO_ACCOUNT_SID", SID),
+            ("ELUMO_TWILIO_AUTH_TOKEN", AUTH),
+            ("ELUMO_TWILIO_FROM", "+15005550006"),
+        ],
+    );
+    let sender = domain::sms::twilio::TwilioSender::new(
+        config.sms.twilio.unwrap(),
+        "https://pass.example.test",
+    )
+    .unwrap();
+    let msg = domain::sms::OutgoingSms {
+        id: 7,
+        to: "+447400123002".into(),
+        body: "Your pass: https://pass.example.test/l/abc".into(),
+        valid_for_secs: 600,
+    };
+    let listed = |status: &str, body: &str| {
+        serde_json::json!({"messages": [
+            {"sid": "SMother", "to": "+447400123002", "body": "another text", "status": "delivered"},
+            {"sid": "SMmatch", "to": "+447400123002", "body": body, "status": status},
+        ]})
+    };
+    answers.lock().unwrap().extend([
+        (200, listed("delivered", &msg.body)),
+        (200, listed("queued", &msg.body)),
+        (200, listed("failed", &msg.body)),
+        (
+            200,
+            listed("delivered", "Your pass: https://pass.example.test/l/xyz"),
+        ),
+        (404, serde_json::json!({"code": 20404})),
+        (503, serde_json::json!({})),
+    ]);
+    use domain::sms::SmsSender as _;
+    let found = |r: Result<Option<domain::sms::SmsReceipt>, domain::sms::SmsError>| {
+        r.map(|o| o.map(|receipt| receipt.provider_id))
+    };
+    assert_eq!(
+        found(sender.find_sent(&msg).await).unwrap().as_deref(),
+        Some("SMmatch")
+    );
+    assert_eq!(
+        found(sender.find_sent(&msg).await).unwrap().as_deref(),
+        Some("SMmatch")
+    );
+    assert_eq!(
+        found(sender.find_sent(&msg).await).unwrap(),
+        None,
+        "failed: send again"
+    );
+    assert_eq!(
+        found(sender.find_sent(&msg).await).unwrap(),
+        None,
+        "another text"
+    );
+    assert_eq!(
+        found(sender.find_sent(&msg).await).unwrap(),
+        None,
+        "no list here"
+    );
+    assert!(matches!(
+        sender.find_sent(&msg).await,
+        Err(domain::sms::SmsError::Temporary(_))
+    ));
+    let asked = asked.lock().unwrap().clone();
+    assert_eq!(asked.len(), 6);
+    use base64::Engine as _;
+    let basic = format!(
+        "Basic {}",
+        base64::engine::general_purpose::STANDARD.encode(format!("{SID}:{AUTH}"))
+    );
+    assert_eq!(asked[0].0.as_deref(), Some(basic.as_str()));
+    assert!(
+        asked[0].1.contains(&("To".into(), "+447400123002".into())),
+        "{:?}",
+        asked[0].1
+    );
+}

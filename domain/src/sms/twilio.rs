@@ -83,21 +83,15 @@ impl SmsSender for TwilioSender {
         "twilio"
     }
 
-    /// The messages to this number since yesterday (`GET Messages.json?To=…&DateSent>=…`), one
-    /// with this text that the provider did not give up on. A provider without the list (404,
-    /// 405, 501) cannot tell, and the message is sent again.
+    /// The newest messages to this number (`GET Messages.json?To=…&PageSize=50`, newest first;
+    /// not filtered by `DateSent`, which a message still queued at the provider does not have
+    /// yet), one with this text that the provider did not give up on. A provider without the
+    /// list (404, 405, 501) cannot tell, and the message is sent again.
     fn find_sent<'a>(
         &'a self,
         msg: &'a OutgoingSms,
     ) -> BoxFuture<'a, Result<Option<SmsReceipt>, SmsError>> {
         Box::pin(async move {
-            let since = time::OffsetDateTime::now_utc() - time::Duration::days(1);
-            let since = format!(
-                "{:04}-{:02}-{:02}",
-                since.year(),
-                u8::from(since.month()),
-                since.day()
-            );
             let res = self
                 .http
                 .get(self.messages_url())
@@ -105,7 +99,7 @@ impl SmsSender for TwilioSender {
                     &self.config.account_sid,
                     Some(self.config.auth_token.expose()),
                 )
-                .query(&[("To", msg.to.as_str()), ("DateSent>", since.as_str())])
+                .query(&[("To", msg.to.as_str()), ("PageSize", "50")])
                 .send()
                 .await
                 .map_err(|_| {
