@@ -1,11 +1,12 @@
 import { defineConfig, devices } from '@playwright/test';
 import * as path from 'node:path';
 import { chromium } from './chromium';
+import { freePort } from './ports';
 
 // The phone page's load on a throttled phone (bench/page-speed.spec.ts): not part of the suite, run it
 // with `npm run bench`. Its own release server on a fresh database in end2end/.data-bench, on its own
 // port, so it never meets the suite's servers.
-const port = Number(process.env.BENCH_PORT ?? 3150);
+const port = freePort('BENCH_PORT');
 const baseURL = `http://127.0.0.1:${port}`;
 const dataDir = path.resolve(__dirname, '.data-bench');
 const serverBin = process.env.ELUMO_SERVER_BIN;

@@ -1,13 +1,14 @@
 import { defineConfig, devices } from '@playwright/test';
 import * as path from 'node:path';
 import { chromium } from './chromium';
+import { freePort } from './ports';
 
-// The real server, built by `make build`, on a fresh database in end2end/.data.
-const port = Number(process.env.E2E_PORT ?? 3100);
+// The real server, built by `make build`, on a fresh database in end2end/.data, on a free port.
+const port = freePort('E2E_PORT');
 const baseURL = `http://127.0.0.1:${port}`;
 const dataDir = path.resolve(__dirname, '.data');
 // A second server keeps the default abuse limits, for the tests of what a limited person sees.
-const limitsPort = port + 1;
+const limitsPort = freePort('E2E_LIMITS_PORT');
 const limitsDataDir = path.resolve(__dirname, '.data-limits');
 const serverBin = process.env.ELUMO_SERVER_BIN;
 if (!serverBin) {

@@ -1133,7 +1133,10 @@ async fn two_instances_never_sync_the_same_operator_at_once() {
                 sync(&t.store, &op, &rest, &opts(SyncMode::Full, "instance-a")).await
             },
             async {
-                tokio::time::sleep(Duration::from_millis(50)).await;
+                // B starts once A holds the lease: A's first request has reached the CRM.
+                while crm.max_in_flight.load(Ordering::SeqCst) == 0 {
+                    tokio::time::sleep(Duration::from_millis(1)).await;
+                }
                 let rest = RestConnector::new(rest_settings(&base)).unwrap();
                 sync(&other, &op, &rest, &opts(SyncMode::Full, "instance-b")).await
             }
@@ -1314,8 +1317,10 @@ async fn a_member_a_webhook_adds_during_a_full_sync_is_not_deactivated_by_it() {
             .begin_sync_run(op.id, "import", SyncMode::Full, None)
             .await
             .unwrap();
-        tokio::time::sleep(Duration::from_millis(5)).await;
-        // …a webhook adds a member meanwhile…
+        // …a webhook adds a member meanwhile (after the run's start by the store's clock)…
+        while domain::store::now_ms() <= run.started_at {
+            tokio::time::sleep(Duration::from_millis(1)).await;
+        }
         let newcomer = domain::store::SyncRecord {
             external_id: "nw-5001".into(),
             first_name: "New".into(),

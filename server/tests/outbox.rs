@@ -107,17 +107,15 @@ async fn four_workers_claiming_several_at_once_send_every_message_exactly_once()
             let (store, sender) = (t.store.clone(), sender.clone() as Arc<dyn SmsSender>);
             let lease = Lease::new(if w % 2 == 0 { A } else { B }, 60_000);
             workers.push(tokio::spawn(async move {
-                let (mut idle, mut sent) = (0, 0);
-                while idle < 3 {
+                // Each works until the outbox holds nothing queued or being sent.
+                let mut sent = 0;
+                while store.outbox_depth().await.unwrap().0 > 0 {
                     let found = domain::sms::send_due_as(&store, &sender, POLICY, &lease)
                         .await
                         .unwrap();
                     sent += found;
-                    if found > 0 {
-                        idle = 0;
-                    } else {
-                        idle += 1;
-                        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+                    if found == 0 {
+                        tokio::task::yield_now().await;
                     }
                 }
                 sent

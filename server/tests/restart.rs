@@ -58,8 +58,15 @@ async fn a_kill_in_the_middle_loses_no_text_and_sends_each_once() {
         provider.delivered() == numbers.len()
     })
     .await;
-    // A moment for any duplicate to show itself.
-    tokio::time::sleep(Duration::from_millis(500)).await;
+    // Until the store records every text sent: after that no worker can claim one again, so
+    // the counts below are final (no fixed wait).
+    let unsent = "SELECT COUNT(*) FROM sms_outbox WHERE status <> 'sent'";
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while sqlite_count(&url, unsent).await > 0 {
+        assert!(Instant::now() < deadline, "every text recorded as sent");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    drop(server);
     assert!(
         provider.requests() > numbers.len() as u64,
         "a send was in flight when the server died ({} requests)",
@@ -78,7 +85,6 @@ async fn a_kill_in_the_middle_loses_no_text_and_sends_each_once() {
         taken_over_at - first_claim_after
     );
     assert!(accepted[&numbers[1]].0 < taken_over_at && accepted[&numbers[2]].0 < taken_over_at);
-    drop(server);
 
     // Every journey shows its text as sent.
     let pool = sqlx::SqlitePool::connect(&url).await.unwrap();
@@ -91,6 +97,13 @@ async fn a_kill_in_the_middle_loses_no_text_and_sends_each_once() {
     .unwrap();
     assert_eq!(with_text, numbers.len() as i64);
     pool.close().await;
+}
+
+async fn sqlite_count(url: &str, sql: &str) -> i64 {
+    let pool = sqlx::SqlitePool::connect(url).await.unwrap();
+    let (n,): (i64,) = sqlx::query_as(sql).fetch_one(&pool).await.unwrap();
+    pool.close().await;
+    n
 }
 
 /// One column of `sql`'s first row on PostgreSQL, as text.
@@ -157,19 +170,21 @@ async fn a_starting_instance_leaves_a_live_instance_in_flight_send_alone() {
 
     provider.release();
     let deadline = Instant::now() + Duration::from_secs(30);
+    // Until both texts are recorded sent: after that no worker can claim one again, so the
+    // counts below are final (no fixed wait).
     while pg_text(
         &database.url,
-        &format!("SELECT status FROM sms_outbox WHERE to_e164 = '{held}'"),
+        "SELECT COUNT(*)::text FROM sms_outbox WHERE status <> 'sent'",
     )
     .await
     .as_deref()
-        != Some("sent")
+        != Some("0")
     {
         assert!(Instant::now() < deadline, "A recorded its send");
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-    // A moment for any duplicate to show itself.
-    tokio::time::sleep(Duration::from_millis(500)).await;
+    drop(b);
+    drop(a);
     let accepted = provider.accepted();
     assert_eq!(
         accepted[&held].1, 1,
@@ -177,6 +192,4 @@ async fn a_starting_instance_leaves_a_live_instance_in_flight_send_alone() {
     );
     assert_eq!(accepted[&other].1, 1);
     assert_eq!(provider.requests(), 2);
-    drop(b);
-    drop(a);
 }
