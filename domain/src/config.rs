@@ -176,6 +176,9 @@ pub struct GoogleWalletConfig {
     pub token_url: String,
     /// Smart Tap redemption issuers (comma-separated ids); empty: Smart Tap off.
     pub redemption_issuers: Vec<String>,
+    /// Google's root signing keys for save and delete callbacks: a file, or an http(s) URL
+    /// (production default: Google's own list). Unset: no callbacks (the class asks for none).
+    pub callback_keys: Option<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -459,6 +462,10 @@ impl Config {
                     .to_owned(),
                 token_url: var("ELUMO_GOOGLE_TOKEN_URL")
                     .unwrap_or_else(|| "https://oauth2.googleapis.com/token".into()),
+                callback_keys: var("ELUMO_GOOGLE_CALLBACK_KEYS").or_else(|| {
+                    (env == Environment::Production)
+                        .then(|| crate::wallet::callbacks::KEYS_URL.to_owned())
+                }),
                 redemption_issuers: var("ELUMO_GOOGLE_REDEMPTION_ISSUERS")
                     .map(|v| {
                         v.split(',')

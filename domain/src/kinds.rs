@@ -89,7 +89,16 @@ stored_words! {
         JourneyRestarted = "journey_restarted",
         ApplePassIssued = "apple_pass_issued",
         GooglePassIssued = "google_pass_issued",
+        /// A device registered for the Apple pass's updates: it is in that device's Wallet.
         ApplePassRegistered = "apple_pass_registered",
+        /// A device unregistered (the pass was removed from it), or APNs said it was gone.
+        ApplePassUnregistered = "apple_pass_unregistered",
+        /// A registration took the pass past the operator's device rule (kept, and a warning).
+        AppleDevicesOverLimit = "apple_devices_over_limit",
+        /// Google's save callback: the pass is in a Google Wallet.
+        GooglePassSaved = "google_pass_saved",
+        /// Google's delete callback: the pass was removed from a Google Wallet.
+        GooglePassDeleted = "google_pass_deleted",
         ApplePassUpdated = "apple_pass_updated",
         GooglePassUpdated = "google_pass_updated",
         ApplePassVoided = "apple_pass_voided",

@@ -7,6 +7,7 @@ pub mod config;
 pub mod credentials;
 pub mod crm;
 pub mod demo;
+pub mod devices;
 pub mod directory;
 pub mod invites;
 pub mod journeys;

@@ -334,7 +334,16 @@ async fn push_one(u: &Updates<'_>, push: &DuePush) -> Result<(), StoreError> {
             PushOutcome::Delivered => delivered += 1,
             PushOutcome::Gone => {
                 tracing::info!(serial = %short(&push.serial), "a device left; it gets no more updates");
-                store.forget_pass_device(*device_id).await?;
+                for pass_id in store.forget_pass_device(*device_id).await? {
+                    if let Some(pass) = store.wallet_pass(pass_id).await? {
+                        let left = store.pass_device_count(pass_id).await?;
+                        let event = crate::devices::on_unregistered(
+                            left,
+                            "APNs says a device no longer takes its updates",
+                        );
+                        crate::devices::record(store, pass.member_id, &[event]).await?;
+                    }
+                }
             }
             PushOutcome::Retry(why) => retry = Some(why),
             PushOutcome::Refused(why) => {

@@ -35,6 +35,8 @@ pub struct AppState {
     pub opens: Arc<crate::journeys::OpenCounter>,
     /// This process's id (`lease::instance_id`): who holds the leases on shared work.
     pub instance: &'static str,
+    /// Google's root keys for its save and delete callbacks, when they are configured.
+    pub google_keys: Option<Arc<crate::devices::GoogleKeys>>,
 }
 
 impl AppState {
@@ -57,6 +59,18 @@ impl AppState {
             google
         };
         google.redemption_issuers = g.redemption_issuers.clone();
+        // Google calls back only over https, and only when we can check what it sends.
+        if g.callback_keys.is_some() && config.http.public_url.starts_with("https://") {
+            google.callback_url = Some(format!(
+                "{}{}",
+                config.http.public_url,
+                crate::wallet::google::CALLBACK_PATH
+            ));
+        }
+        let google_keys = g
+            .callback_keys
+            .as_deref()
+            .map(|source| Arc::new(crate::devices::GoogleKeys::new(source)));
         let credentials = crate::credentials::CredentialSigner::load_or_create(
             &config.journey.credential_key_file,
         )
@@ -71,6 +85,7 @@ impl AppState {
         let mailer = crate::mail::Mailer::new(&config.mail)
             .map_err(|e| WalletError::Config(e.to_string()))?;
         Ok(AppState {
+            google_keys,
             opens: Arc::default(),
             instance: crate::lease::instance_id(),
             mailer: Arc::new(mailer),

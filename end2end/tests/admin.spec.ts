@@ -9,6 +9,7 @@ import { admin, AuditPage, FunnelPage, MembersPage, SettingsPage, StaffPage } fr
 import { AdminLoginPage, signIn } from './fixtures/admin-login-page';
 import { JourneyPage } from './fixtures/admin-journeys-page';
 import { InvitesPage, PosterPage } from './fixtures/admin-invites-page';
+import { passIdentity, zipEntry } from './fixtures/pkpass';
 
 // The operator dashboard under /admin, on a desktop, against the real server (desktop project).
 
@@ -121,7 +122,7 @@ test.describe('journeys in the dashboard', () => {
       'Member matched',
       'SMS sent',
       'Link opened',
-      'Added to Google Wallet',
+      'Sent to Google Wallet',
     ]);
     await expect(journey.passState('Google Wallet')).toContainText('Active');
   });
@@ -276,4 +277,68 @@ test('the member pages have no serious accessibility problems', async ({ page })
   await walkToWallet(page, '07400 123004', '+447400123004', 'Katherine');
   await expect(new WalletPage(page).google).toBeVisible();
   await expectAccessible(page, 'the wallet page');
+});
+
+test('the member page shows where the pass is, and a lost phone voids it and sends a new invite', async ({ page }) => {
+  // Alan Turing: a pass on a phone, as Wallet registers it with the PassKit web service.
+  const { link } = await walkToWallet(page, '07400 123003', '+447400123003', 'Alan');
+  const download = await page.request.post(`${link}/apple`);
+  expect(download.status()).toBe(200);
+  const pass = passIdentity(await download.body());
+  const registration = `/passkit/v1/devices/e2e-phone-0001/registrations/${pass.passType}/${pass.serial}`;
+  const registered = await page.request.post(registration, {
+    headers: { Authorization: `ApplePass ${pass.authToken}` },
+    data: { pushToken: 'e2e0001' },
+  });
+  expect(registered.status()).toBe(201);
+  const before = mailsTo('alan@example.com');
+
+  // The members list, filtered to passes in a wallet, has Alan; his page lists the phone.
+  await signIn(page);
+  const members = new MembersPage(page);
+  await members.open();
+  await page.getByLabel('Pass', { exact: true }).selectOption({ label: 'In a wallet' });
+  await page.getByRole('button', { name: 'Search' }).click();
+  await expect(page).toHaveURL(/[?&]pass=in_wallet/);
+  const row = members.members.getByRole('row').filter({ hasText: 'Alan Turing' });
+  await expect(row).toHaveCount(1);
+  await expect(row.getByTestId('pass-state-cell')).toHaveText('In a wallet');
+  await row.getByRole('link', { name: 'Alan Turing' }).click();
+  await expect(members.mainHeading).toHaveText('Alan Turing');
+  const devices = page.getByTestId('device');
+  await expect(devices).toHaveCount(1);
+  await expect(devices.first()).toContainText('…e-0001');
+  await expect(devices.first()).toContainText('on the device');
+  await page.setViewportSize({ width: 1280, height: 900 });
+  await page.screenshot({ path: 'test-results/member-devices-desktop.png', fullPage: true });
+
+  // Phone lost: a required tick, then every pass is voided and a new invite is emailed.
+  const lost = page.getByTestId('lost-phone');
+  await lost.getByText('Phone lost or stolen?').click();
+  await expect(lost.getByLabel('Email a new invite for the new phone')).toBeChecked();
+  await lost.getByRole('button', { name: 'Void passes' }).click();
+  // The browser holds the form until the tick is there.
+  await expect(page).not.toHaveURL(/[?&](done|error)=/);
+  await lost.getByLabel('The member told us the phone is lost').check();
+  await page.screenshot({ path: 'test-results/member-lost-phone-desktop.png', fullPage: true });
+  await lost.getByRole('button', { name: 'Void passes' }).click();
+  await expect(page).toHaveURL(/[?&]done=phone-lost-invite-sent/);
+  await expect(members.flash).toContainText('a new invite is on its way by email');
+  await expect(page.getByTestId('pass-state').first()).toContainText('Revoked');
+  await expect(page.getByTestId('lost-phone')).toHaveCount(0);
+  await expect.poll(() => mailsTo('alan@example.com')).toBeGreaterThan(before);
+  await expectAccessible(page, 'the member page after a lost phone');
+
+  // The phone is told: its pass lists as changed and is served voided.
+  const latest = await page.request.get(`/passkit/v1/passes/${pass.passType}/${pass.serial}`, {
+    headers: { Authorization: `ApplePass ${pass.authToken}` },
+  });
+  expect(latest.status()).toBe(200);
+  expect(JSON.parse(zipEntry(await latest.body(), 'pass.json').toString('utf8')).voided).toBe(true);
+
+  // On a small screen the devices and the notice wrap instead of running off the page.
+  await page.setViewportSize({ width: 320, height: 800 });
+  await page.screenshot({ path: 'test-results/member-devices-320.png', fullPage: true });
+  const width = await page.evaluate(() => document.documentElement.scrollWidth);
+  expect(width).toBeLessThanOrEqual(320);
 });

@@ -31,6 +31,7 @@ pub fn routes() -> Router<AppState> {
         .route("/admin/journeys.csv", get(journeys_csv))
         .route("/admin/journeys/{id}/resend", post(resend_link))
         .route("/admin/members/{id}/revoke", post(revoke_pass))
+        .route("/admin/members/{id}/lost", post(phone_lost))
         .route("/admin/invites", post(create_invites))
         .route("/admin/invites/{id}/revoke", post(revoke_invite))
         .route("/admin/invites/{id}/resend", post(resend_invite))
@@ -340,6 +341,15 @@ async fn revoke_pass(State(state): State<AppState>, Path(id): Path<String>, p: P
     answer(
         &to,
         admin::revoke_passes(&state, &p.s, member_id, platform, &p.ip).await,
+    )
+}
+
+async fn phone_lost(State(state): State<AppState>, Path(id): Path<String>, p: Posted) -> Answer {
+    let member_id = id_of(&id)?;
+    let on = |k: &str| p.form.get(k).is_some_and(|v| v == "on");
+    answer(
+        &format!("/admin/members/{member_id}"),
+        admin::phone_lost(&state, &p.s, member_id, on("invite"), on("confirm"), &p.ip).await,
     )
 }
 

@@ -4,6 +4,7 @@
 pub mod admin;
 mod dev;
 pub mod error;
+pub mod google;
 pub mod metrics;
 pub mod passkit;
 pub mod security;
@@ -86,6 +87,7 @@ pub fn router(state: AppState) -> Router {
         .route("/webhooks/twilio/status", post(twilio_status))
         .route("/webhooks/crm/{operator}", post(crm_webhook))
         .merge(passkit::routes())
+        .merge(google::routes())
         .merge(admin::routes())
         .leptos_routes_with_context(
             &state,

@@ -112,25 +112,24 @@ async fn register(
     if !valid_device(&device) || reg.push_token.is_empty() || reg.push_token.len() > 200 {
         return Ok((StatusCode::BAD_REQUEST, "bad device or push token").into_response());
     }
-    let new = state
+    let registered = state
         .store
         .register_pass_device(&device, &reg.push_token, pass.id)
         .await?;
-    if !new {
-        return Ok(StatusCode::OK.into_response());
+    let max = match state.store.operator(pass.operator_id).await? {
+        Some(op) => op.max_apple_devices,
+        None => domain::devices::DEFAULT_MAX_APPLE_DEVICES,
+    };
+    let events = domain::devices::on_registered(registered, max);
+    if let Err(e) = domain::devices::record(&state.store, pass.member_id, &events).await {
+        tracing::warn!(error = %e, "a registration was kept but its timeline entry was not");
     }
-    if let Ok(Some(journey)) = state.store.latest_journey_for_member(pass.member_id).await {
-        let _ = state
-            .store
-            .append_event(
-                journey,
-                None,
-                domain::kinds::Event::ApplePassRegistered.as_str(),
-                "a device registered for updates",
-            )
-            .await;
+    Ok(if registered.new {
+        StatusCode::CREATED
+    } else {
+        StatusCode::OK
     }
-    Ok(StatusCode::CREATED.into_response())
+    .into_response())
 }
 
 async fn unregister(
@@ -139,7 +138,12 @@ async fn unregister(
     headers: HeaderMap,
 ) -> Answer {
     let pass = authorised(&state, &headers, &pass_type, &serial).await?;
-    state.store.unregister_pass_device(&device, pass.id).await?;
+    if let Some(left) = state.store.unregister_pass_device(&device, pass.id).await? {
+        let event = domain::devices::on_unregistered(left, "removed from a device");
+        if let Err(e) = domain::devices::record(&state.store, pass.member_id, &[event]).await {
+            tracing::warn!(error = %e, "an unregistration was kept but its timeline entry was not");
+        }
+    }
     Ok(StatusCode::OK.into_response())
 }
 
@@ -160,6 +164,10 @@ async fn updated_serials(
     let since = since
         .passes_updated_since
         .and_then(|tag| tag.trim().parse::<i64>().ok());
+    // The device is still there (its last seen, at most once a minute).
+    if valid_device(&device) {
+        state.store.device_seen(&device).await?;
+    }
     let found = state.store.serials_for_device(&device, since).await?;
     if found.is_empty() {
         return Ok(StatusCode::NO_CONTENT.into_response());

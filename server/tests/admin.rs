@@ -574,7 +574,7 @@ async fn journeys_timeline_funnel_csv_resend_and_revoke_on(d: Dash) {
         "Number entered",
         "Member matched",
         "SMS sent",
-        "Added to Apple Wallet",
+        "Apple pass downloaded",
     ] {
         assert!(html.contains(label), "{label} in the timeline");
     }
@@ -1773,6 +1773,7 @@ async fn every_route_keeps_operators_apart_on(d: Dash) {
         ("/admin/journeys.csv", get("/admin/journeys.csv".into())),
         ("/admin/journeys/{id}/resend", post_a(format!("/admin/journeys/{journey}/resend"))),
         ("/admin/members/{id}/revoke", post_a(format!("/admin/members/{ada}/revoke"))),
+        ("/admin/members/{id}/lost", Call::NotFound(b.post(&format!("/admin/members/{ada}/lost"), &[("confirm", "on"), ("invite", "on")]))),
         ("/admin/invites", post("/admin/invites".into(), &[("kind", "member"), ("member", &ada.to_string())])),
         ("/admin/invites/{id}/revoke", post_a(format!("/admin/invites/{a_invite}/revoke"))),
         ("/admin/invites/{id}/resend", post_a(format!("/admin/invites/{a_invite}/resend"))),
@@ -1790,7 +1791,7 @@ async fn every_route_keeps_operators_apart_on(d: Dash) {
         // The server functions behind the pages, called directly.
         ("/api/admin/journeys", call("/api/admin/journeys", "filter[from]=&filter[to]=&filter[site]=&filter[outcome]=&filter[q]=&filter[page]=0".into())),
         ("/api/admin/journey", call_a("/api/admin/journey", format!("id={journey}"))),
-        ("/api/admin/members", call("/api/admin/members", "q=&page=0".into())),
+        ("/api/admin/members", call("/api/admin/members", "q=&pass=&page=0".into())),
         ("/api/admin/member", call_a("/api/admin/member", format!("id={ada}"))),
         ("/api/admin/poster", call_a("/api/admin/poster", format!("id={a_invite}"))),
         ("/api/admin/invites", call("/api/admin/invites", String::new())),
@@ -1817,6 +1818,7 @@ async fn every_route_keeps_operators_apart_on(d: Dash) {
         // Machines: each has a secret of its own operator, or belongs to no operator.
         ("/access/v1/revocations", Call::Other("the operator's access token (B's finds only B's revocations)", bearer("/access/v1/revocations", &b_token), StatusCode::OK)),
         ("/webhooks/crm/{operator}", Call::Other("the operator's webhook secret (B's secret on A's address)", crm_signed, StatusCode::UNAUTHORIZED)),
+        ("/wallet/google/callback", Call::Other("Google's signature (and no callback keys here)", with_b(plain("POST", "/wallet/google/callback".into())), StatusCode::NOT_FOUND)),
         ("/webhooks/twilio/status", Call::Other("the provider's signature (and no Twilio here)", with_b(common::http::post_form("/webhooks/twilio/status", "MessageSid=SM1&MessageStatus=delivered", None)), StatusCode::NOT_FOUND)),
         ("/passkit/v1/passes/{pass_type}/{serial}", Call::Other("the pass's authentication token", with_b(bearer(&format!("/passkit/v1/passes/{pass_type}/{serial}"), "ApplePass-not-the-token")), StatusCode::UNAUTHORIZED)),
         ("/passkit/v1/devices/{device}/registrations/{pass_type}/{serial}", Call::Other("the pass's authentication token", with_b(plain("POST", format!("/passkit/v1/devices/d1/registrations/{pass_type}/{serial}"))), StatusCode::UNAUTHORIZED)),
@@ -1926,4 +1928,466 @@ async fn every_route_keeps_operators_apart_on(d: Dash) {
         store.invite_rows(d.b, 10).await.unwrap().is_empty(),
         "B made no invite of A's member"
     );
+}
+
+/// Ada's Apple pass as Wallet holds it: (journey, PassKit registration path without the device,
+/// authentication token).
+async fn ada_with_an_apple_pass(d: &Dash) -> (String, String, String) {
+    let journey = common::enter_number(&d.router, &d.token, "07400123001").await;
+    let link = common::texted_link(&d.state).await;
+    let (status, _, _) = common::send(
+        &d.router,
+        Request::post(format!("{link}/apple"))
+            .body(Body::empty())
+            .unwrap(),
+    )
+    .await
+    .parts();
+    assert_eq!(status, StatusCode::OK);
+    let pass = d
+        .state
+        .store
+        .wallet_passes_for_member(ada_id(d).await)
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|p| p.platform == "apple" && p.voided_at.is_none())
+        .expect("Ada's Apple pass");
+    let pass_type = d.state.config.apple_wallet.pass_type_id.clone();
+    (
+        journey,
+        format!("registrations/{pass_type}/{}", pass.serial),
+        pass.auth_token.unwrap(),
+    )
+}
+
+/// A PassKit call from `device` about Ada's pass.
+fn passkit(method: &str, device: &str, path: &str, auth: &str, push_token: &str) -> Request<Body> {
+    Request::builder()
+        .method(method)
+        .uri(format!("/passkit/v1/devices/{device}/{path}"))
+        .header(header::AUTHORIZATION, format!("ApplePass {auth}"))
+        .header(header::CONTENT_TYPE, "application/json")
+        .body(Body::from(format!(r#"{{"pushToken": "{push_token}"}}"#)))
+        .unwrap()
+}
+
+/// Who holds the pass where: each device the pass was added to and removed from is kept and
+/// shown on the member page and the timeline, the members list filters by it, and a device
+/// beyond the operator's rule is a warning for staff.
+#[tokio::test]
+async fn a_members_devices_show_where_the_pass_is_and_the_rule_warns_past_it() {
+    common::each_store(|| async {
+        let d = dashboard_on(common::scoped_store().await, &[]).await;
+        let b = sign_in(&d.router, A_ADMIN).await;
+        let (journey, reg, auth) = ada_with_an_apple_pass(&d).await;
+        let id = ada_id(&d).await;
+        let listed = |state: &'static str| {
+            let (d, b) = (&d, &b);
+            async move {
+                let (status, _, html) =
+                    common::send(&d.router, b.get(&format!("/admin/members?pass={state}")))
+                        .await
+                        .parts();
+                assert_eq!(status, StatusCode::OK);
+                html.contains("Ada Lovelace</a>")
+            }
+        };
+        let member_page = || async {
+            let (status, _, html) = common::send(&d.router, b.get(&format!("/admin/members/{id}")))
+                .await
+                .parts();
+            assert_eq!(status, StatusCode::OK);
+            html
+        };
+        let timeline = || async {
+            let (_, _, html) =
+                common::send(&d.router, b.get(&format!("/admin/journeys/{journey}")))
+                    .await
+                    .parts();
+            html
+        };
+        // Downloaded, not on a device yet.
+        assert!(listed("not_added").await && !listed("in_wallet").await);
+        assert!(!member_page().await.contains("data-testid=\"device\""));
+
+        // A phone and a watch add it; the phone asks again (Wallet does, on every launch).
+        for (device, token, status) in [
+            ("phone-0001", "aa01", StatusCode::CREATED),
+            ("watch-0002", "aa02", StatusCode::CREATED),
+            ("phone-0001", "aa01", StatusCode::OK),
+        ] {
+            let (got, _, _) = common::send(&d.router, passkit("POST", device, &reg, &auth, token))
+                .await
+                .parts();
+            assert_eq!(got, status, "{device}");
+        }
+        let html = member_page().await;
+        assert_eq!(html.matches("data-testid=\"device\"").count(), 2, "{html}");
+        assert_eq!(html.matches("on the device").count(), 2, "{html}");
+        assert!(html.contains("<code>…e-0001</code>") && html.contains("<code>…h-0002</code>"));
+        assert!(!html.contains("device-warning"), "two is within the rule");
+        let t = timeline().await;
+        assert!(t.contains("Added to Apple Wallet"), "{t}");
+        assert!(t.contains("on a first device") && t.contains("on a second device"));
+        assert!(!t.contains("on a third device"), "a repeat adds nothing");
+        assert!(listed("in_wallet").await && !listed("not_added").await);
+
+        // A third device is past the rule of 2: kept (Wallet does not ask), and a warning.
+        let (got, _, _) = common::send(
+            &d.router,
+            passkit("POST", "tablet-0003", &reg, &auth, "aa03"),
+        )
+        .await
+        .parts();
+        assert_eq!(got, StatusCode::CREATED);
+        let html = member_page().await;
+        assert!(
+            html.contains("This pass is on 3 Apple devices; the device rule allows 2."),
+            "{html}"
+        );
+        let t = timeline().await;
+        assert!(t.contains("On more Apple devices than allowed"), "{t}");
+        assert!(t.contains("3 devices; the rule allows 2"), "{t}");
+
+        // The operator allows three: the warning goes.
+        let settings = [
+            ("name", "Northwind Workspace"),
+            ("brand_color", "#1f4fd1"),
+            ("accent_color", "#0b1f4d"),
+            ("default_region", "GB"),
+            ("link_minutes", "10"),
+            ("invite_days", "30"),
+            ("sms_hourly_budget", "500"),
+            ("credential_format", "h10301"),
+            ("max_apple_devices", "3"),
+        ];
+        let (_, headers, _) = common::send(&d.router, b.post("/admin/settings", &settings))
+            .await
+            .parts();
+        assert_eq!(location(&headers), "/admin/settings?done=saved");
+        assert!(!member_page().await.contains("device-warning"));
+        let (_, headers, _) = common::send(
+            &d.router,
+            b.post(
+                "/admin/settings",
+                &[&settings[..8], &[("max_apple_devices", "11")]].concat(),
+            ),
+        )
+        .await
+        .parts();
+        assert_eq!(location(&headers), "/admin/settings?error=bad-number");
+
+        // Removed from every device, one by one: kept, with when; the pass no longer lists
+        // for them, and the member shows as removed.
+        for device in ["phone-0001", "watch-0002", "tablet-0003"] {
+            let (got, _, _) = common::send(&d.router, passkit("DELETE", device, &reg, &auth, ""))
+                .await
+                .parts();
+            assert_eq!(got, StatusCode::OK);
+        }
+        let html = member_page().await;
+        assert_eq!(html.matches("data-testid=\"device\"").count(), 3);
+        assert_eq!(html.matches(": removed ").count(), 3, "{html}");
+        let t = timeline().await;
+        assert!(t.contains("Removed from Apple Wallet"), "{t}");
+        assert!(
+            t.contains("removed from a device; still on 2 devices"),
+            "{t}"
+        );
+        assert!(t.contains("removed from a device; on no device now"), "{t}");
+        let list = format!(
+            "/passkit/v1/devices/phone-0001/{}",
+            reg.rsplit_once('/').unwrap().0
+        );
+        let (got, _, _) = common::send(&d.router, Request::get(list).body(Body::empty()).unwrap())
+            .await
+            .parts();
+        assert_eq!(
+            got,
+            StatusCode::NO_CONTENT,
+            "no pass for a device that removed it"
+        );
+        assert!(listed("removed").await && !listed("in_wallet").await);
+
+        // Added back on the phone: active again, the same device row, a new add on the timeline.
+        let (got, _, _) = common::send(
+            &d.router,
+            passkit("POST", "phone-0001", &reg, &auth, "aa01"),
+        )
+        .await
+        .parts();
+        assert_eq!(got, StatusCode::CREATED);
+        let html = member_page().await;
+        assert_eq!(html.matches("data-testid=\"device\"").count(), 3);
+        assert_eq!(html.matches("on the device").count(), 1, "{html}");
+        assert!(listed("in_wallet").await);
+
+        // Voided: the member shows as voided, whatever devices still hold it.
+        let pass = d
+            .state
+            .store
+            .wallet_passes_for_member(id)
+            .await
+            .unwrap()
+            .into_iter()
+            .find(|p| p.platform == "apple")
+            .unwrap();
+        assert!(d.state.store.void_wallet_pass(pass.id).await.unwrap());
+        assert!(listed("voided").await && !listed("in_wallet").await && !listed("not_added").await);
+        assert!(!member_page().await.contains("device-warning"));
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_journey_that_missed_then_matched_explains_no_miss() {
+    let d = dashboard(&[]).await;
+    let b = sign_in(&d.router, A_STAFF).await;
+    let journey = common::enter_number(&d.router, &d.token, "07400123099").await;
+    let page = || async {
+        let (_, _, html) = common::send(&d.router, b.get(&format!("/admin/journeys/{journey}")))
+            .await
+            .parts();
+        html
+    };
+    assert!(
+        page().await.contains("data-testid=\"miss-reason\""),
+        "a miss explains itself"
+    );
+    // The same journey, a number that matches.
+    let form = format!(
+        "token={}&journey={journey}&region=GB&number=07400123001",
+        d.token
+    );
+    let (status, _, _) = common::send(
+        &d.router,
+        common::http::post_form("/api/submit_number", &form, None),
+    )
+    .await
+    .parts();
+    assert_eq!(status, StatusCode::FOUND);
+    let html = page().await;
+    assert!(
+        html.contains("Number not found"),
+        "the miss stays on the timeline"
+    );
+    assert!(!html.contains("data-testid=\"miss-reason\""), "{html}");
+}
+
+/// Wallet retries, and a registration can come several times at once: the device is added once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_registration_sent_eight_times_at_once_adds_the_device_once() {
+    common::each_store(|| async {
+        let d = std::sync::Arc::new(dashboard_on(common::scoped_store().await, &[]).await);
+        let (journey, reg, auth) = ada_with_an_apple_pass(&d).await;
+        let mut tasks = Vec::new();
+        for _ in 0..8 {
+            let (d, reg, auth) = (d.clone(), reg.clone(), auth.clone());
+            tasks.push(tokio::spawn(async move {
+                common::send(
+                    &d.router,
+                    passkit("POST", "phone-0001", &reg, &auth, "aa01"),
+                )
+                .await
+                .parts()
+                .0
+            }));
+        }
+        let mut created = 0;
+        for task in tasks {
+            match task.await.unwrap() {
+                StatusCode::CREATED => created += 1,
+                StatusCode::OK => {}
+                other => panic!("a registration answered {other}"),
+            }
+        }
+        assert_eq!(created, 1, "one 201, the rest 200");
+        let j = d
+            .state
+            .store
+            .journey_by_public_id(&journey)
+            .await
+            .unwrap()
+            .unwrap();
+        let added = d
+            .state
+            .store
+            .journey_events(j.id)
+            .await
+            .unwrap()
+            .into_iter()
+            .filter(|e| e.kind == "apple_pass_registered")
+            .count();
+        assert_eq!(added, 1, "one add on the timeline");
+        let devices = d
+            .state
+            .store
+            .pass_devices_for_member(ada_id(&d).await)
+            .await
+            .unwrap();
+        assert_eq!(devices.len(), 1);
+    })
+    .await;
+}
+
+/// An APNs stand-in on loopback that records the device tokens it was asked to push to.
+async fn apns_stand_in() -> (String, std::sync::Arc<std::sync::Mutex<Vec<String>>>) {
+    let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let record = seen.clone();
+    let app = Router::new().route(
+        "/3/device/{token}",
+        axum::routing::post(
+            move |axum::extract::Path(token): axum::extract::Path<String>| {
+                let record = record.clone();
+                async move {
+                    record.lock().unwrap().push(token);
+                    StatusCode::OK
+                }
+            },
+        ),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    (base, seen)
+}
+
+/// A lost phone, reported by staff: every pass of the member is voided at once, the devices
+/// holding it are pushed (APNs is asked for each), the generated credential reaches the access
+/// system's revocation feed, and a new invite goes out by email in the same step.
+#[tokio::test]
+async fn a_lost_phone_voids_every_pass_at_once_and_sends_a_new_invite() {
+    common::each_store(|| async {
+        let (apns, pushed) = apns_stand_in().await;
+        let d = dashboard_on(
+            common::scoped_store().await,
+            &[("ELUMO_APNS_BASE_URL", &apns)],
+        )
+        .await;
+        let staff = sign_in(&d.router, A_STAFF).await;
+        let (journey, reg, auth) = ada_with_an_apple_pass(&d).await;
+        for (device, token) in [("phone-0001", "aa01"), ("watch-0002", "aa02")] {
+            let (got, _, _) = common::send(&d.router, passkit("POST", device, &reg, &auth, token))
+                .await
+                .parts();
+            assert_eq!(got, StatusCode::CREATED);
+        }
+        let id = ada_id(&d).await;
+        let live = || async {
+            d.state
+                .store
+                .wallet_passes_for_member(id)
+                .await
+                .unwrap()
+                .iter()
+                .filter(|p| p.voided_at.is_none())
+                .count()
+        };
+        let (_, _, page) = common::send(&d.router, staff.get(&format!("/admin/members/{id}")))
+            .await
+            .parts();
+        assert!(page.contains("Phone lost or stolen?"), "{page}");
+
+        // Without the confirming tick nothing happens.
+        let lost = format!("/admin/members/{id}/lost");
+        let (_, headers, _) = common::send(&d.router, staff.post(&lost, &[("invite", "on")]))
+            .await
+            .parts();
+        assert_eq!(
+            location(&headers),
+            format!("/admin/members/{id}?error=confirm-lost")
+        );
+        assert_eq!(live().await, 1);
+
+        let (_, headers, _) = common::send(
+            &d.router,
+            staff.post(&lost, &[("invite", "on"), ("confirm", "on")]),
+        )
+        .await
+        .parts();
+        assert_eq!(
+            location(&headers),
+            format!("/admin/members/{id}?done=phone-lost-invite-sent")
+        );
+        assert_eq!(live().await, 0, "every pass voided");
+
+        // Both devices are told at once, and fetch the voided pass.
+        let sender = domain::push::sender(&d.state.config, &d.state.apple).unwrap();
+        domain::push::push_due(&domain::push::Updates {
+            store: &d.state.store,
+            apple: sender.as_ref(),
+            google: &d.state.google,
+            public_url: &d.state.config.http.public_url,
+            signer: &d.state.credentials,
+            lease: &domain::push::lease(d.state.instance),
+        })
+        .await
+        .unwrap();
+        let mut tokens = pushed.lock().unwrap().clone();
+        tokens.sort();
+        assert_eq!(tokens, ["aa01", "aa02"]);
+        let serial = reg.rsplit('/').next().unwrap();
+        let pass_type = &d.state.config.apple_wallet.pass_type_id;
+        let r = common::send(
+            &d.router,
+            Request::get(format!("/passkit/v1/passes/{pass_type}/{serial}"))
+                .header(header::AUTHORIZATION, format!("ApplePass {auth}"))
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await;
+        let pass: serde_json::Value =
+            serde_json::from_slice(&common::unzip(&r.body)["pass.json"]).unwrap();
+        assert_eq!(pass["voided"], true);
+
+        // The access system hears of Ada's generated credential.
+        let revoked = d.state.store.access_revocations(d.a, 0, 100).await.unwrap();
+        assert_eq!(revoked.len(), 1, "{revoked:?}");
+        assert_eq!(
+            (revoked[0].external_id.as_str(), revoked[0].source.as_str()),
+            ("nw-1001", "digital")
+        );
+
+        // A new invite is in Ada's mail, and it opens the phone page.
+        let outbox = &d.state.config.mail.outbox_dir;
+        let mails: Vec<String> = std::fs::read_dir(outbox)
+            .unwrap()
+            .map(|e| std::fs::read_to_string(e.unwrap().path()).unwrap())
+            .collect();
+        assert_eq!(mails.len(), 1);
+        assert!(mails[0].contains("ada@example.com"), "{}", mails[0]);
+        let link = mails[0]
+            .lines()
+            .find_map(|l| l.strip_prefix("https://pass.example.test"))
+            .expect("the invite link")
+            .trim()
+            .to_owned();
+        let (status, _, html) =
+            common::send(&d.router, Request::get(&link).body(Body::empty()).unwrap())
+                .await
+                .parts();
+        assert_eq!(status, StatusCode::OK);
+        assert!(html.contains("Get your digital pass"));
+
+        // The timeline and the audit log say who did it.
+        let (_, _, t) = common::send(&d.router, staff.get(&format!("/admin/journeys/{journey}")))
+            .await
+            .parts();
+        assert!(t.contains("phone reported lost by staff@a.example"), "{t}");
+        let audit = d.state.store.audit_entries(d.a, 10, 0).await.unwrap();
+        assert!(audit
+            .iter()
+            .any(|a| a.action == "phone_lost" && a.actor == A_STAFF && a.detail == "voided apple"));
+
+        // Reported twice: nothing left to void, no second invite.
+        let (_, headers, _) = common::send(&d.router, staff.post(&lost, &[("confirm", "on")]))
+            .await
+            .parts();
+        assert_eq!(
+            location(&headers),
+            format!("/admin/members/{id}?error=nothing-to-revoke")
+        );
+    })
+    .await;
 }

@@ -415,6 +415,11 @@ async fn google_wallet_gets_a_save_link_with_a_verifiable_jwt() {
             c["payload"]["genericClasses"][0]["id"],
             format!("{issuer}.northwind")
         );
+        assert_eq!(
+            c["payload"]["genericClasses"][0]["multipleDevicesAndHoldersAllowedStatus"],
+            "ONE_USER_ALL_DEVICES",
+            "one member, all of their devices"
+        );
         assert_eq!(object["barcode"]["value"], "H10301:42:1002");
         assert_eq!(object["header"]["defaultValue"]["value"], "Grace Hopper");
         assert!(p

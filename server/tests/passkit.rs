@@ -308,7 +308,15 @@ async fn the_web_service_answers_as_apple_documents_and_pushes_updates_and_voids
             )
             .await
             .unwrap();
-        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+        // The tag is in milliseconds: the update lands after it by the store's clock.
+        let before = w
+            .state
+            .store
+            .apple_pass_by_serial(&serial)
+            .await
+            .unwrap()
+            .unwrap();
+        clock_passes(before.updated_at).await;
         let (files, _, _) = w.press_apple(&link, Some(&cookie)).await;
         assert_eq!(
             pass_json(&files)["serialNumber"],
@@ -373,7 +381,8 @@ async fn the_web_service_answers_as_apple_documents_and_pushes_updates_and_voids
             .await
             .unwrap()
             .unwrap();
-        tokio::time::sleep(std::time::Duration::from_millis(1_100)).await;
+        // Last-Modified is in whole seconds: the void lands in a second after the last update.
+        clock_passes(pass_row.updated_at / 1000 * 1000 + 999).await;
         assert!(w.state.store.void_wallet_pass(pass_row.id).await.unwrap());
         assert_eq!(w.push().await, 1);
         assert_eq!(
@@ -420,6 +429,33 @@ async fn the_web_service_answers_as_apple_documents_and_pushes_updates_and_voids
         ] {
             assert!(kinds.iter().any(|k| k == kind), "{kind} in {kinds:?}");
         }
+        // The device APNs said was gone is on record as removed, with how many are left.
+        let removed: Vec<String> = w
+            .state
+            .store
+            .journey_events(j)
+            .await
+            .unwrap()
+            .into_iter()
+            .filter(|e| e.kind == "apple_pass_unregistered")
+            .map(|e| e.detail)
+            .collect();
+        assert_eq!(
+            removed,
+            ["APNs says a device no longer takes its updates; still on 1 device"]
+        );
+        let devices = w.state.store.pass_devices_for_member(ada.id).await.unwrap();
+        assert_eq!(devices.len(), 2, "both devices are kept: {devices:?}");
+        assert!(devices
+            .iter()
+            .any(|d| d.device_library_id == "device-two" && d.unregistered_at.is_some()));
     })
     .await;
+}
+
+/// Waits until the store's clock reads later than `ms` (an event's time in milliseconds).
+async fn clock_passes(ms: i64) {
+    while domain::store::now_ms() <= ms {
+        tokio::time::sleep(std::time::Duration::from_millis(1)).await;
+    }
 }

@@ -76,10 +76,114 @@ pub async fn revoke_passes(
     platform: Option<&str>,
     ip: &str,
 ) -> Result<Option<&'static str>, StoreError> {
+    let Some(member) = state.store.member_row(s.operator_id, member_id).await? else {
+        return Ok(None);
+    };
+    let why = format!("revoked by {}", s.email);
+    let voided = void_passes(state, s, &member, platform, &why).await?;
+    if voided.is_empty() {
+        return Ok(Some("nothing-to-revoke"));
+    }
+    s.audit(
+        state,
+        "pass_revoked",
+        &format!("member {}", member.external_id),
+        &voided.join(", "),
+        ip,
+    )
+    .await?;
+    Ok(Some("revoked"))
+}
+
+/// The member's phone is lost: every pass of theirs is voided at once (the devices holding it
+/// are pushed its voided state, and a generated credential is revoked in the access system's
+/// feed, by the void itself); with `invite`, a new invite is emailed in the same step, so the
+/// member can add a new pass on a new phone.
+pub async fn phone_lost(
+    state: &AppState,
+    s: &Session,
+    member_id: i64,
+    invite: bool,
+    confirmed: bool,
+    ip: &str,
+) -> Result<Option<&'static str>, StoreError> {
     let store = &state.store;
     let Some(member) = store.member_row(s.operator_id, member_id).await? else {
         return Ok(None);
     };
+    if !confirmed {
+        return Ok(Some("confirm-lost"));
+    }
+    let why = format!("phone reported lost by {}", s.email);
+    let voided = void_passes(state, s, &member, None, &why).await?;
+    s.audit(
+        state,
+        "phone_lost",
+        &format!("member {}", member.external_id),
+        &if voided.is_empty() {
+            "no live pass".to_owned()
+        } else {
+            format!("voided {}", voided.join(", "))
+        },
+        ip,
+    )
+    .await?;
+    if !invite {
+        return Ok(Some(if voided.is_empty() {
+            "nothing-to-revoke"
+        } else {
+            "phone-lost"
+        }));
+    }
+    let Some(op) = store.operator(s.operator_id).await? else {
+        return Ok(None);
+    };
+    if member.email.as_deref().unwrap_or("").is_empty() {
+        return Ok(Some("phone-lost-no-email"));
+    }
+    let created = match domain::invites::create_for(
+        store,
+        &state.config.http.public_url,
+        s.operator_id,
+        None,
+        Some(member.id),
+        op.invite_days,
+    )
+    .await
+    {
+        Ok(c) => c,
+        Err(domain::invites::InviteError::Store(e)) => return Err(e),
+        Err(_) => return Ok(Some("bad-days")),
+    };
+    let sent = email_member_invite(state, &op, &member, &created.url, op.invite_days).await;
+    if sent {
+        store.mark_invite_sent(created.id).await?;
+    }
+    s.audit(
+        state,
+        "invite_created",
+        &format!("invite {}", created.id),
+        &format!("member {} by email, after a lost phone", member.external_id),
+        ip,
+    )
+    .await?;
+    Ok(Some(if sent {
+        "phone-lost-invite-sent"
+    } else {
+        "mail-failed"
+    }))
+}
+
+/// Voids the member's live passes of `platform` (both when `None`), each with a timeline
+/// entry saying `why`. Returns the platforms voided.
+async fn void_passes(
+    state: &AppState,
+    s: &Session,
+    member: &domain::store::SqlMemberRow,
+    platform: Option<&str>,
+    why: &str,
+) -> Result<Vec<String>, StoreError> {
+    let store = &state.store;
     let mut voided = Vec::new();
     for pass in store.wallet_passes_for_member(member.id).await? {
         if pass.operator_id != s.operator_id || platform.is_some_and(|p| p != pass.platform) {
@@ -93,24 +197,13 @@ pub async fn revoke_passes(
                         j,
                         None,
                         Event::pass_changed(&pass.platform, true).as_str(),
-                        &format!("revoked by {}", s.email),
+                        why,
                     )
                     .await?;
             }
         }
     }
-    if voided.is_empty() {
-        return Ok(Some("nothing-to-revoke"));
-    }
-    s.audit(
-        state,
-        "pass_revoked",
-        &format!("member {}", member.external_id),
-        &voided.join(", "),
-        ip,
-    )
-    .await?;
-    Ok(Some("revoked"))
+    Ok(voided)
 }
 
 fn invite_mail(op: &SqlOperator, first_name: &str, url: &str, days: i64) -> String {
@@ -409,6 +502,14 @@ pub async fn save_settings(
         domain::credentials::PayloadFormat::parse(field(form, "credential_format"))
     {
         op.credential_format = format.as_str().to_owned();
+    }
+    // A form from before the device rule leaves it as it is.
+    if !field(form, "max_apple_devices").is_empty() {
+        let Some(devices) = number("max_apple_devices", 1, domain::devices::MOST_APPLE_DEVICES)
+        else {
+            return Ok("bad-number");
+        };
+        op.max_apple_devices = devices;
     }
     op.link_ttl_secs = Some(link_minutes * 60);
     op.invite_days = invite_days;

@@ -139,6 +139,22 @@ pub struct PassView {
     pub voided: bool,
     pub issued: String,
     pub updated: String,
+    /// The devices the pass was added to (Apple: PassKit registrations), the active ones first.
+    pub devices: Vec<DeviceView>,
+    /// Set when the pass is on more devices than the operator's device rule allows.
+    pub warning: Option<String>,
+    /// Google: what Google's callbacks said last ("Saved to Google Wallet 1 Dec 10:02").
+    pub google: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DeviceView {
+    /// The end of the device's library id, enough to tell two apart.
+    pub device: String,
+    pub added: String,
+    pub last_seen: String,
+    /// When the pass was removed from the device.
+    pub removed: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -187,6 +203,8 @@ pub struct MemberRow {
     /// "Card 200:12345 (physical card)"
     pub credentials: Vec<String>,
     pub passes: Vec<PassView>,
+    /// Where the member's pass stands: a code of `PASS_STATES`.
+    pub pass_state: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -196,6 +214,25 @@ pub struct MemberList {
     pub page: u32,
     pub pages: u32,
     pub q: String,
+    /// The pass state filter (`PASS_STATES`' codes), empty for every member.
+    pub pass: String,
+}
+
+/// The members list's pass states: code (as `domain::devices::PassState` writes it) and label.
+pub const PASS_STATES: [(&str, &str); 4] = [
+    ("not_added", "Not yet added"),
+    ("in_wallet", "In a wallet"),
+    ("removed", "Removed"),
+    ("voided", "Voided"),
+];
+
+/// A pass state's label.
+pub fn pass_state_label(code: &str) -> &'static str {
+    PASS_STATES
+        .iter()
+        .find(|(c, _)| *c == code)
+        .map(|(_, l)| *l)
+        .unwrap_or("Not yet added")
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -256,6 +293,8 @@ pub struct SettingsView {
     pub sms_countries: String,
     pub sms_hourly_budget: i64,
     pub credential_format: String,
+    /// The device rule: Apple devices one pass may be on before staff are warned.
+    pub max_apple_devices: i64,
     /// The kinds of image the operator uploaded (logo, icon).
     pub images: Vec<String>,
 }
@@ -292,6 +331,22 @@ pub fn flash(code: &str) -> Option<(bool, &'static str)> {
             "The pass is revoked: its credential is in the access system's revocation feed now, and wallets on the member's devices show the pass as void within a minute.",
         ),
         "nothing-to-revoke" => (false, "There is no live pass to revoke."),
+        "phone-lost" => (
+            true,
+            "The member's passes are voided: the phone shows them as no longer valid, and the access system has the revocation.",
+        ),
+        "phone-lost-invite-sent" => (
+            true,
+            "The member's passes are voided, and a new invite is on its way by email for the new phone.",
+        ),
+        "confirm-lost" => (
+            false,
+            "Tick \"The member told us the phone is lost\" to void the passes.",
+        ),
+        "phone-lost-no-email" => (
+            false,
+            "The member's passes are voided, but no invite was sent: this member has no email address on record.",
+        ),
         "invite-created" => (true, "The invite is created."),
         "invite-sent" => (true, "The invite is on its way by email."),
         "invites-sent" => (true, "The invites are on their way by email."),

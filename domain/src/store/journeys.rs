@@ -182,8 +182,14 @@ pub struct SqlFunnel {
     pub matched: i64,
     pub delivered: i64,
     pub link_opened: i64,
+    /// Journeys whose Apple pass was downloaded.
     pub apple: i64,
+    /// …and added to a Wallet: a device registered for its updates.
+    pub apple_added: i64,
+    /// Journeys sent on to Google Wallet (the save link).
     pub google: i64,
+    /// …and saved there: Google's save callback.
+    pub google_saved: i64,
 }
 
 /// The outcome a journey shows in the dashboard, derived from its step, its outcome column and
@@ -505,13 +511,17 @@ impl Store {
                   AND COALESCE(o.delivery_status, 'delivered') NOT IN ('failed', 'undelivered')) THEN 1 ELSE 0 END), 0) AS delivered, \
              COALESCE(SUM(CASE WHEN {} THEN 1 ELSE 0 END), 0) AS link_opened, \
              COALESCE(SUM(CASE WHEN {} THEN 1 ELSE 0 END), 0) AS apple, \
-             COALESCE(SUM(CASE WHEN {} THEN 1 ELSE 0 END), 0) AS google \
+             COALESCE(SUM(CASE WHEN {} THEN 1 ELSE 0 END), 0) AS apple_added, \
+             COALESCE(SUM(CASE WHEN {} THEN 1 ELSE 0 END), 0) AS google, \
+             COALESCE(SUM(CASE WHEN {} THEN 1 ELSE 0 END), 0) AS google_saved \
              FROM journeys j WHERE j.operator_id = $1 AND j.started_at >= $2 AND j.started_at < $3",
             has("'number_submitted', 'number_invalid', 'member_not_found', 'member_matched'"),
             has("'member_matched'"),
             has("'link_opened'"),
             has("'apple_pass_issued'"),
+            has("'apple_pass_registered'"),
             has("'google_pass_issued'"),
+            has("'google_pass_saved'"),
         );
         let times_sql = "SELECT MIN(e.at) - j.started_at FROM journeys j \
                          JOIN journey_events e ON e.journey_id = j.id \

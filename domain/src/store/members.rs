@@ -116,17 +116,23 @@ impl Store {
         &self,
         operator_id: i64,
         search: Option<&str>,
+        pass_state: Option<crate::devices::PassState>,
         limit: i64,
         offset: i64,
     ) -> Result<(Vec<SqlMemberRow>, i64)> {
-        let filter = match search {
+        let mut filter = match search {
             Some(s) if is_digits(s) => " AND m.mobile_e164 LIKE $2",
             Some(_) => {
                 " AND (LOWER(m.first_name || ' ' || m.last_name) LIKE $2 \
                          OR LOWER(COALESCE(m.email, '')) LIKE $2 OR LOWER(m.external_id) LIKE $2)"
             }
             None => " AND $2 = $2",
-        };
+        }
+        .to_owned();
+        if let Some(state) = pass_state {
+            filter.push_str(" AND ");
+            filter.push_str(&state.sql());
+        }
         let pattern = search.map(search_pattern).unwrap_or_default();
         let rows_sql = format!(
             "SELECT m.id, m.external_id, m.first_name, m.last_name, m.email, m.mobile_e164, m.source, \

@@ -24,6 +24,8 @@ pub struct SqlOperator {
     pub invite_days: i64,
     /// What the pass's QR code carries (`credentials::PayloadFormat`).
     pub credential_format: String,
+    /// The device rule: how many Apple devices one pass may be on before staff are warned.
+    pub max_apple_devices: i64,
 }
 
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -53,7 +55,8 @@ pub const DEFAULT_SMS_HOURLY_BUDGET: i64 = 3_000;
 const OPERATOR_COLUMNS: &str =
     "id, slug, name, brand_color, accent_color, logo_url, support_email, \
      support_phone, support_url, default_region, digital_facility_code, strict_enumeration, \
-     sms_countries, sms_hourly_budget, link_ttl_secs, invite_days, credential_format";
+     sms_countries, sms_hourly_budget, link_ttl_secs, invite_days, credential_format, \
+     max_apple_devices";
 
 impl Store {
     // ---- operators ----
@@ -114,7 +117,8 @@ impl Store {
             "UPDATE operators SET name = $2, brand_color = $3, accent_color = $4, logo_url = $5, \
                    support_email = $6, support_phone = $7, support_url = $8, default_region = $9, \
                    strict_enumeration = $10, sms_countries = $11, sms_hourly_budget = $12, \
-                   link_ttl_secs = $13, invite_days = $14, credential_format = $15 WHERE id = $1";
+                   link_ttl_secs = $13, invite_days = $14, credential_format = $15, \
+                   max_apple_devices = $16 WHERE id = $1";
         on_pool!(self, |p| sqlx::query(sql)
             .bind(op.id)
             .bind(&op.name)
@@ -131,6 +135,7 @@ impl Store {
             .bind(op.link_ttl_secs)
             .bind(op.invite_days)
             .bind(&op.credential_format)
+            .bind(op.max_apple_devices)
             .execute(p)
             .await
             .map(|r| r.rows_affected()))?;

@@ -18,6 +18,26 @@ pub struct SqlWalletPass {
     pub auth_token: Option<String>,
     pub site_name: Option<String>,
     pub operator_id: i64,
+    /// Google: when a save callback last said the pass is in a wallet.
+    pub wallet_saved_at: Option<i64>,
+    /// Google: when a delete callback last said it was removed from one.
+    pub wallet_removed_at: Option<i64>,
+}
+
+impl SqlWalletPass {
+    /// Google's callbacks say the pass is in a wallet now (saved, and not deleted since).
+    pub fn saved_to_google(&self) -> bool {
+        match (self.wallet_saved_at, self.wallet_removed_at) {
+            (Some(saved), Some(removed)) => saved > removed,
+            (Some(_), None) => true,
+            _ => false,
+        }
+    }
+
+    /// Google's callbacks say the pass was in a wallet and was removed since.
+    pub fn removed_from_google(&self) -> bool {
+        self.wallet_removed_at.is_some() && !self.saved_to_google()
+    }
 }
 
 /// A pass to issue (or issue again).
@@ -34,7 +54,7 @@ pub struct NewWalletPass<'a> {
 }
 
 pub(crate) const PASS_COLUMNS: &str = "id, member_id, credential_id, platform, serial, issued_at, \
-     updated_at, voided_at, auth_token, site_name, operator_id";
+     updated_at, voided_at, auth_token, site_name, operator_id, wallet_saved_at, wallet_removed_at";
 
 impl Store {
     /// One live pass per member and platform: issuing again keeps the serial and authentication
@@ -132,5 +152,56 @@ impl Store {
             .execute(p)
             .await
             .map(|r| r.rows_affected()))?)
+    }
+
+    /// The Google pass with `serial` (the object id's part after the issuer id).
+    pub async fn google_pass_by_serial(&self, serial: &str) -> Result<Option<SqlWalletPass>> {
+        let sql = format!(
+            "SELECT {PASS_COLUMNS} FROM wallet_passes WHERE platform = 'google' AND serial = $1"
+        );
+        Ok(on_read!(self, |p| sqlx::query_as(&sql)
+            .bind(serial)
+            .fetch_optional(p)
+            .await)?)
+    }
+
+    /// Records a verified Google save (`saved`) or delete callback for `pass_id`, once per
+    /// `nonce` (Google may deliver one more than once): the nonce and the pass's state in one
+    /// transaction. Returns whether this nonce was new (and so recorded).
+    pub async fn record_google_callback(
+        &self,
+        nonce: &str,
+        pass_id: i64,
+        saved: bool,
+        at: i64,
+    ) -> Result<bool> {
+        let column = if saved {
+            "wallet_saved_at"
+        } else {
+            "wallet_removed_at"
+        };
+        let update = format!("UPDATE wallet_passes SET {column} = $2 WHERE id = $1");
+        on_pool!(self, |p| {
+            let mut tx = p.write().await?;
+            let new = sqlx::query(
+                "INSERT INTO google_callback_nonces (nonce, at) VALUES ($1, $2) \
+                 ON CONFLICT (nonce) DO NOTHING",
+            )
+            .bind(nonce)
+            .bind(at)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected()
+                == 1;
+            if new {
+                sqlx::query(&update)
+                    .bind(pass_id)
+                    .bind(at)
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            tx.commit().await?;
+            Ok(new)
+        })
     }
 }

@@ -20,15 +20,39 @@ pub struct DuePush {
     pub taken_over_from: Option<String>,
 }
 
+/// What a registration changed: whether the device is newly on the pass (first time, or back
+/// after it unregistered), and how many devices the pass is on now.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Registered {
+    pub new: bool,
+    pub devices: i64,
+}
+
+/// One device a pass is or was on (`pass_registrations` with its device).
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
+pub struct SqlPassDevice {
+    pub pass_id: i64,
+    pub device_library_id: String,
+    /// When the device first registered for the pass.
+    pub first_seen_at: i64,
+    /// When it last registered or asked for its passes' updates.
+    pub last_seen_at: i64,
+    /// When it unregistered (the pass was removed from it), or APNs said it was gone.
+    pub unregistered_at: Option<i64>,
+}
+
+/// A device's listing refreshes its "last seen" at most this often (it asks on every wake).
+const LAST_SEEN_EVERY_MS: i64 = 60_000;
+
 impl Store {
-    /// Registers `device` for `pass_id`'s updates (keeping its newest push token). Returns
-    /// whether the registration is new.
+    /// Registers `device` for `pass_id`'s updates (keeping its newest push token). A device that
+    /// had unregistered is back on the pass; one still registered only refreshes its last seen.
     pub async fn register_pass_device(
         &self,
         device: &str,
         push_token: &str,
         pass_id: i64,
-    ) -> Result<bool> {
+    ) -> Result<Registered> {
         let now = now_ms();
         on_pool!(self, |p| {
             let mut tx = p.write().await?;
@@ -42,32 +66,110 @@ impl Store {
             .bind(now)
             .fetch_one(&mut *tx)
             .await?;
-            let added = sqlx::query(
-                "INSERT INTO pass_registrations (device_id, pass_id, created_at) VALUES ($1, $2, $3) \
-                 ON CONFLICT (device_id, pass_id) DO NOTHING",
+            // Back after it unregistered, new, or a repeat that only refreshes last seen.
+            let back = sqlx::query(
+                "UPDATE pass_registrations SET unregistered_at = NULL, last_seen_at = $3 \
+                 WHERE device_id = $1 AND pass_id = $2 AND unregistered_at IS NOT NULL",
             )
             .bind(device_id)
             .bind(pass_id)
             .bind(now)
             .execute(&mut *tx)
             .await?
-            .rows_affected();
+            .rows_affected()
+                == 1;
+            let added = !back
+                && sqlx::query(
+                    "INSERT INTO pass_registrations (device_id, pass_id, created_at, last_seen_at) \
+                     VALUES ($1, $2, $3, $3) ON CONFLICT (device_id, pass_id) DO NOTHING",
+                )
+                .bind(device_id)
+                .bind(pass_id)
+                .bind(now)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected()
+                    == 1;
+            if !back && !added {
+                sqlx::query(
+                    "UPDATE pass_registrations SET last_seen_at = $3 WHERE device_id = $1 AND pass_id = $2",
+                )
+                .bind(device_id)
+                .bind(pass_id)
+                .bind(now)
+                .execute(&mut *tx)
+                .await?;
+            }
+            let devices: i64 = sqlx::query_scalar(
+                "SELECT COUNT(*) FROM pass_registrations WHERE pass_id = $1 AND unregistered_at IS NULL",
+            )
+            .bind(pass_id)
+            .fetch_one(&mut *tx)
+            .await?;
             tx.commit().await?;
-            Ok(added == 1)
+            Ok(Registered {
+                new: back || added,
+                devices,
+            })
         })
     }
 
-    /// Ends `device`'s registration for `pass_id`. Returns whether there was one.
-    pub async fn unregister_pass_device(&self, device: &str, pass_id: i64) -> Result<bool> {
-        let sql = "DELETE FROM pass_registrations WHERE pass_id = $2 AND device_id IN \
-                   (SELECT id FROM pass_devices WHERE device_library_id = $1)";
-        let n = on_pool!(self, |p| sqlx::query(sql)
+    /// Ends `device`'s registration for `pass_id` (kept, with when it ended). Returns how many
+    /// devices the pass is still on, or `None` when the device was not registered for it.
+    pub async fn unregister_pass_device(&self, device: &str, pass_id: i64) -> Result<Option<i64>> {
+        let now = now_ms();
+        on_pool!(self, |p| {
+            let mut tx = p.write().await?;
+            let ended = sqlx::query(
+                "UPDATE pass_registrations SET unregistered_at = $3 WHERE pass_id = $2 \
+                 AND unregistered_at IS NULL AND device_id IN \
+                 (SELECT id FROM pass_devices WHERE device_library_id = $1)",
+            )
             .bind(device)
             .bind(pass_id)
+            .bind(now)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+            let left: i64 = sqlx::query_scalar(
+                "SELECT COUNT(*) FROM pass_registrations WHERE pass_id = $1 AND unregistered_at IS NULL",
+            )
+            .bind(pass_id)
+            .fetch_one(&mut *tx)
+            .await?;
+            tx.commit().await?;
+            Ok((ended > 0).then_some(left))
+        })
+    }
+
+    /// Every device each of `member_id`'s passes is or was on, by pass and first seen.
+    pub async fn pass_devices_for_member(&self, member_id: i64) -> Result<Vec<SqlPassDevice>> {
+        let sql = "SELECT r.pass_id, d.device_library_id, r.created_at AS first_seen_at, \
+                   COALESCE(r.last_seen_at, r.created_at) AS last_seen_at, r.unregistered_at \
+                   FROM pass_registrations r JOIN pass_devices d ON d.id = r.device_id \
+                   JOIN wallet_passes w ON w.id = r.pass_id WHERE w.member_id = $1 \
+                   ORDER BY r.pass_id, r.created_at, d.id";
+        Ok(on_read!(self, |p| sqlx::query_as(sql)
+            .bind(member_id)
+            .fetch_all(p)
+            .await)?)
+    }
+
+    /// A device asked for its passes' updates: it is still there. Refreshed at most once a
+    /// minute per device, so a device waking often costs no write each time.
+    pub async fn device_seen(&self, device: &str) -> Result<()> {
+        let now = now_ms();
+        let sql = "UPDATE pass_registrations SET last_seen_at = $2 WHERE unregistered_at IS NULL \
+                   AND (last_seen_at IS NULL OR last_seen_at < $3) AND device_id IN \
+                   (SELECT id FROM pass_devices WHERE device_library_id = $1)";
+        on_pool!(self, |p| sqlx::query(sql)
+            .bind(device)
+            .bind(now)
+            .bind(now - LAST_SEEN_EVERY_MS)
             .execute(p)
             .await
-            .map(|r| r.rows_affected()))?;
-        Ok(n > 0)
+            .map(|_| ()))?;
+        Ok(())
     }
 
     /// The serial numbers and update times of the Apple passes of `pass_type` registered on
@@ -80,7 +182,8 @@ impl Store {
         let sql = "SELECT w.serial, w.updated_at FROM wallet_passes w \
                    JOIN pass_registrations r ON r.pass_id = w.id \
                    JOIN pass_devices d ON d.id = r.device_id \
-                   WHERE d.device_library_id = $1 AND w.platform = 'apple' AND w.updated_at > $2 \
+                   WHERE d.device_library_id = $1 AND r.unregistered_at IS NULL \
+                   AND w.platform = 'apple' AND w.updated_at > $2 \
                    ORDER BY w.serial";
         Ok(on_read!(self, |p| sqlx::query_as(sql)
             .bind(device)
@@ -91,7 +194,8 @@ impl Store {
 
     /// How many devices a pass is registered on.
     pub async fn pass_device_count(&self, pass_id: i64) -> Result<i64> {
-        let sql = "SELECT COUNT(*) FROM pass_registrations WHERE pass_id = $1";
+        let sql =
+            "SELECT COUNT(*) FROM pass_registrations WHERE pass_id = $1 AND unregistered_at IS NULL";
         Ok(on_read!(self, |p| sqlx::query_scalar(sql)
             .bind(pass_id)
             .fetch_one(p)
@@ -178,7 +282,8 @@ impl Store {
     async fn push_devices(&self, pass_id: i64) -> Result<Vec<(i64, String)>> {
         Ok(on_pool!(self, |p| sqlx::query_as(
             "SELECT d.id, d.push_token FROM pass_devices d \
-             JOIN pass_registrations r ON r.device_id = d.id WHERE r.pass_id = $1 ORDER BY d.id"
+             JOIN pass_registrations r ON r.device_id = d.id \
+             WHERE r.pass_id = $1 AND r.unregistered_at IS NULL ORDER BY d.id"
         )
         .bind(pass_id)
         .fetch_all(p)
@@ -210,20 +315,17 @@ impl Store {
             .map(|r| r.rows_affected() == 1))?)
     }
 
-    /// APNs says the device's token is no longer valid: the device stops receiving updates.
-    pub async fn forget_pass_device(&self, device_id: i64) -> Result<()> {
-        on_pool!(self, |p| {
-            let mut tx = p.write().await?;
-            sqlx::query("DELETE FROM pass_registrations WHERE device_id = $1")
-                .bind(device_id)
-                .execute(&mut *tx)
-                .await?;
-            sqlx::query("DELETE FROM pass_devices WHERE id = $1")
-                .bind(device_id)
-                .execute(&mut *tx)
-                .await?;
-            tx.commit().await?;
-            Ok(())
-        })
+    /// APNs says the device's token is no longer valid: the device stops receiving updates (its
+    /// registrations end, kept with when). Returns the passes it was on.
+    pub async fn forget_pass_device(&self, device_id: i64) -> Result<Vec<i64>> {
+        let now = now_ms();
+        Ok(on_pool!(self, |p| sqlx::query_scalar(
+            "UPDATE pass_registrations SET unregistered_at = $2 \
+             WHERE device_id = $1 AND unregistered_at IS NULL RETURNING pass_id"
+        )
+        .bind(device_id)
+        .bind(now)
+        .fetch_all(p)
+        .await)?)
     }
 }

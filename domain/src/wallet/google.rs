@@ -7,6 +7,8 @@ use serde_json::json;
 use super::{PassContent, WalletError};
 
 pub const SAVE_URL: &str = "https://pay.google.com/gp/v/save/";
+/// Where Google sends its save and delete callbacks (the class's `callbackOptions.url`).
+pub const CALLBACK_PATH: &str = "/wallet/google/callback";
 
 pub struct GoogleWallet {
     pub issuer_id: String,
@@ -16,6 +18,8 @@ pub struct GoogleWallet {
     pub rest: Option<GoogleRest>,
     /// Smart Tap: the redemption issuers (NFC reader vendors) that may read the pass.
     pub redemption_issuers: Vec<String>,
+    /// Where Google calls back on saves and deletes (`None`: no callbacks).
+    pub callback_url: Option<String>,
 }
 
 impl std::fmt::Debug for GoogleWallet {
@@ -57,6 +61,7 @@ impl GoogleWallet {
             key,
             rest: None,
             redemption_issuers: Vec::new(),
+            callback_url: None,
         })
     }
 
@@ -79,7 +84,14 @@ impl GoogleWallet {
 
     /// The pass class: one per operator.
     pub fn class_json(&self, c: &PassContent) -> serde_json::Value {
-        let mut class = json!({"id": self.class_id(c)});
+        // One member's pass, on all of that member's devices (never passed on to another holder).
+        let mut class = json!({
+            "id": self.class_id(c),
+            "multipleDevicesAndHoldersAllowedStatus": "ONE_USER_ALL_DEVICES",
+        });
+        if let Some(url) = &self.callback_url {
+            class["callbackOptions"] = json!({ "url": url });
+        }
         if !self.redemption_issuers.is_empty() {
             class["enableSmartTap"] = json!(true);
             class["redemptionIssuers"] = json!(self.redemption_issuers);

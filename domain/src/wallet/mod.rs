@@ -1,6 +1,7 @@
 //! Wallet passes: a signed `.pkpass` for Apple Wallet and a signed "Save to Google Wallet" link.
 
 pub mod apple;
+pub mod callbacks;
 pub mod certs;
 pub mod google;
 pub mod images;

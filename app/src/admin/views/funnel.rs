@@ -36,16 +36,18 @@ pub async fn funnel(
         ("Member matched", f.matched),
         ("SMS delivered", f.delivered),
         ("Link opened", f.link_opened),
-        ("Added to Apple Wallet", f.apple),
-        ("Added to Google Wallet", f.google),
+        ("Apple pass downloaded", f.apple),
+        ("Added to Apple Wallet", f.apple_added),
+        ("Sent to Google Wallet", f.google),
+        ("Saved to Google Wallet", f.google_saved),
     ];
     let mut steps: Vec<FunnelStep> = Vec::new();
     let mut biggest: Option<(i64, String)> = None;
     for (i, (label, count)) in counts.iter().enumerate() {
-        // Both wallets follow "link opened".
+        // Both wallets follow "link opened"; an add follows its download.
         let previous = match i {
             0 => None,
-            5 | 6 => Some(counts[4].1),
+            5 | 7 => Some(counts[4].1),
             _ => Some(counts[i - 1].1),
         };
         let from_previous = previous.map(|p| {

@@ -3,7 +3,9 @@
 use super::*;
 use domain::kinds::Event;
 use domain::phone;
-use domain::store::{JourneyQuery, SqlJourneyRow, SqlWalletPass, Store, StoreError, OUTCOMES};
+use domain::store::{
+    JourneyQuery, SqlJourneyRow, SqlPassDevice, SqlWalletPass, Store, StoreError, OUTCOMES,
+};
 
 /// Milliseconds from the journey's start to its first pass in a wallet.
 fn time_to_wallet_ms(r: &SqlJourneyRow) -> Option<i64> {
@@ -184,8 +186,31 @@ pub(super) fn neutralised(v: &str) -> String {
     }
 }
 
-pub(super) fn pass_view(p: &SqlWalletPass) -> PassView {
+/// A pass with its devices (rows of any passes: this pass's are picked) under a rule of `max`.
+pub(super) fn pass_view(p: &SqlWalletPass, devices: &[SqlPassDevice], max: i64) -> PassView {
+    let mut mine: Vec<&SqlPassDevice> = devices.iter().filter(|d| d.pass_id == p.id).collect();
+    mine.sort_by_key(|d| (d.unregistered_at.is_some(), d.first_seen_at));
+    let on = domain::devices::active_on(devices, p.id);
     PassView {
+        devices: mine
+            .into_iter()
+            .map(|d| DeviceView {
+                device: domain::devices::short_device(&d.device_library_id),
+                added: fmt_time(d.first_seen_at),
+                last_seen: fmt_time(d.last_seen_at),
+                removed: d.unregistered_at.map(fmt_time),
+            })
+            .collect(),
+        google: if p.saved_to_google() {
+            p.wallet_saved_at
+                .map(|at| format!("Saved to Google Wallet {}", fmt_time(at)))
+        } else {
+            p.wallet_removed_at
+                .map(|at| format!("Removed from Google Wallet {}", fmt_time(at)))
+        },
+        warning: (p.platform == "apple" && p.voided_at.is_none() && on > max).then(|| {
+            format!("This pass is on {on} Apple devices; the device rule allows {max}. Check with the member that each is theirs.")
+        }),
         platform: if p.platform == "apple" {
             "Apple Wallet"
         } else {
@@ -241,15 +266,12 @@ pub async fn journey(
         })
         .collect();
     let passes = match r.member_id {
-        Some(m) => store
-            .wallet_passes_for_member(m)
-            .await?
-            .iter()
-            .map(pass_view)
-            .collect(),
+        Some(m) => member_passes(store, operator_id, m).await?,
         None => Vec::new(),
     };
-    if r.outcome == "completed" {
+    // The page explains the journey's outcome now: a miss that a later number put right is
+    // on the timeline, not a "why not found".
+    if r.outcome != domain::kinds::Outcome::NotFound.as_str() {
         reason = None;
     }
     Ok(Some(JourneyDetail {
@@ -260,4 +282,23 @@ pub async fn journey(
         reason,
         passes,
     }))
+}
+
+/// A member's passes with their devices, under the operator's device rule.
+pub(super) async fn member_passes(
+    store: &Store,
+    operator_id: i64,
+    member_id: i64,
+) -> Result<Vec<PassView>, StoreError> {
+    let max = match store.operator(operator_id).await? {
+        Some(op) => op.max_apple_devices,
+        None => domain::devices::DEFAULT_MAX_APPLE_DEVICES,
+    };
+    let devices = store.pass_devices_for_member(member_id).await?;
+    Ok(store
+        .wallet_passes_for_member(member_id)
+        .await?
+        .iter()
+        .map(|p| pass_view(p, &devices, max))
+        .collect())
 }

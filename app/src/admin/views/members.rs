@@ -4,7 +4,11 @@ use super::*;
 use domain::phone;
 use domain::store::{SqlMemberRow, Store, StoreError};
 
-async fn member_view(store: &Store, m: &SqlMemberRow) -> Result<MemberRow, StoreError> {
+async fn member_view(
+    store: &Store,
+    operator_id: i64,
+    m: &SqlMemberRow,
+) -> Result<MemberRow, StoreError> {
     let credentials = store
         .credentials_for_member(m.id)
         .await?
@@ -23,12 +27,12 @@ async fn member_view(store: &Store, m: &SqlMemberRow) -> Result<MemberRow, Store
             )
         })
         .collect();
-    let passes = store
-        .wallet_passes_for_member(m.id)
-        .await?
-        .iter()
-        .map(pass_view)
-        .collect();
+    let passes = member_passes(store, operator_id, m.id).await?;
+    let rows = store.wallet_passes_for_member(m.id).await?;
+    let devices = store.pass_devices_for_member(m.id).await?;
+    let pass_state = domain::devices::PassState::of(&rows, &devices)
+        .as_str()
+        .to_owned();
     Ok(MemberRow {
         id: m.id,
         external_id: m.external_id.clone(),
@@ -43,6 +47,7 @@ async fn member_view(store: &Store, m: &SqlMemberRow) -> Result<MemberRow, Store
         problem: m.sync_problem.clone(),
         credentials,
         passes,
+        pass_state,
     })
 }
 
@@ -50,8 +55,10 @@ pub async fn members(
     store: &Store,
     operator_id: i64,
     q: &str,
+    pass: &str,
     page: u32,
 ) -> Result<MemberList, StoreError> {
+    let pass_state = domain::devices::PassState::parse(pass);
     let page = page.max(1);
     let search = q.trim();
     let search = if search.is_empty() {
@@ -72,13 +79,14 @@ pub async fn members(
         .member_rows(
             operator_id,
             search.as_deref(),
+            pass_state,
             PAGE_SIZE,
             (page as i64 - 1) * PAGE_SIZE,
         )
         .await?;
     let mut out = Vec::with_capacity(rows.len());
     for m in &rows {
-        out.push(member_view(store, m).await?);
+        out.push(member_view(store, operator_id, m).await?);
     }
     Ok(MemberList {
         rows: out,
@@ -86,6 +94,9 @@ pub async fn members(
         page,
         pages: ((total + PAGE_SIZE - 1) / PAGE_SIZE).max(1) as u32,
         q: q.to_owned(),
+        pass: pass_state
+            .map(|p| p.as_str().to_owned())
+            .unwrap_or_default(),
     })
 }
 
@@ -104,7 +115,7 @@ pub async fn member(
         .map(journey_row)
         .collect();
     Ok(Some(MemberDetail {
-        member: member_view(store, &m).await?,
+        member: member_view(store, operator_id, &m).await?,
         journeys,
     }))
 }

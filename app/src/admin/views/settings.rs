@@ -30,6 +30,7 @@ pub async fn settings(
         sms_countries: op.sms_countries,
         sms_hourly_budget: op.sms_hourly_budget,
         credential_format: op.credential_format,
+        max_apple_devices: op.max_apple_devices,
         images: store
             .operator_images(operator_id)
             .await?

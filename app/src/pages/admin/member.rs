@@ -3,7 +3,7 @@
 use leptos::prelude::*;
 
 use super::layout::Layout;
-use super::parts::{journey_table, passes_view, revoke_form};
+use super::parts::{journey_table, lost_phone_form, passes_view, revoke_form};
 use super::{param, problem};
 use crate::api::admin::admin_member;
 use crate::types::admin::Admin;
@@ -33,6 +33,7 @@ pub fn AdminMemberPage() -> impl IntoView {
                                 <h2>"Passes"</h2>
                                 {passes_view(m.passes.clone())}
                                 {live.then(|| revoke_form(&me, m.id, format!("/admin/members/{}", m.id)))}
+                                {live.then(|| lost_phone_form(&me, m.id, m.email.as_deref().is_some_and(|e| !e.is_empty())))}
                                 <h2>"Journeys"</h2>
                                 {journey_table(d.journeys)}
                             </Layout>

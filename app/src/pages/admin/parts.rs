@@ -67,6 +67,22 @@ pub(super) fn passes_view(passes: Vec<PassView>) -> impl IntoView {
                     {if p.voided { view! { <span class="badge outcome-sms_failed">"Revoked"</span> }.into_any() }
                      else { view! { <span class="badge outcome-completed">"Active"</span> }.into_any() }}
                     " · issued " {p.issued} " · updated " {p.updated}
+                    {p.google.map(|g| view! { <p class="wallet-state" data-testid="google-state">{g}</p> })}
+                    {p.warning.map(|w| view! { <p class="notice notice-warning" data-testid="device-warning">{w}</p> })}
+                    {(!p.devices.is_empty()).then(|| view! {
+                        <ul class="devices" data-testid="devices" aria-label="Devices">
+                            {p.devices.into_iter().map(|d| {
+                                let state = match &d.removed {
+                                    Some(at) => format!("removed {at}"),
+                                    None => "on the device".to_owned(),
+                                };
+                                let line = format!(": {state} · added {} · last seen {}", d.added, d.last_seen);
+                                view! {
+                                    <li data-testid="device">"Device " <code>{d.device}</code>{line}</li>
+                                }
+                            }).collect_view()}
+                        </ul>
+                    })}
                 </li>
             }).collect_view()}
         </ul>
@@ -87,5 +103,25 @@ pub(super) fn revoke_form(me: &Me, member_id: i64, back: String) -> impl IntoVie
             <input type="hidden" name="back" value=back/>
             <button type="submit" class="button danger" data-testid="revoke-pass">"Revoke pass"</button>
         </form>
+    }
+}
+
+/// "Phone lost": voids every pass of the member at once and, ticked by default when the member
+/// has an email address, emails a new invite for the new phone. A required tick confirms it
+/// (no script needed).
+pub(super) fn lost_phone_form(me: &Me, member_id: i64, has_email: bool) -> impl IntoView {
+    view! {
+        <details class="lost-phone" data-testid="lost-phone">
+            <summary>"Phone lost or stolen?"</summary>
+            <form method="post" action=format!("/admin/members/{member_id}/lost")>
+                <Csrf me=me.clone()/>
+                <p>"Every pass of this member stops working at once: the phone shows it as no longer valid, and the access system's revocation feed has the credential."</p>
+                <label class="check"><input type="checkbox" name="invite" checked=has_email disabled=!has_email/>
+                    {if has_email { "Email a new invite for the new phone" } else { "Email a new invite (no email address on record)" }}</label>
+                <label class="check"><input type="checkbox" name="confirm" required=true/>
+                    "The member told us the phone is lost"</label>
+                <button type="submit" class="button danger" data-testid="mark-lost">"Void passes"</button>
+            </form>
+        </details>
     }
 }

@@ -52,6 +52,8 @@ pub fn AdminSettingsPage() -> impl IntoView {
                                                 <option value=v selected=s.credential_format == v>{l}</option>
                                             }).collect_view()}
                                     </select>
+                                    <label for="s-devices">"Apple devices one pass may be on (1–10; more shows a warning)"</label>
+                                    <input id="s-devices" name="max_apple_devices" type="number" min="1" max="10" value=s.max_apple_devices.to_string()/>
                                 </fieldset>
                                 <fieldset><legend>"Abuse limits"</legend>
                                     <label for="s-countries">"Countries texts may go to (e.g. GB,IE; empty: the default region only)"</label>
