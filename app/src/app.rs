@@ -67,6 +67,7 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/admin/members") view=AdminMembersPage ssr=SsrMode::Async/>
                 <Route path=path!("/admin/members/:id") view=AdminMemberPage ssr=SsrMode::Async/>
                 <Route path=path!("/admin/invites") view=AdminInvitesPage ssr=SsrMode::Async/>
+                <Route path=path!("/admin/messages") view=AdminMessagesPage ssr=SsrMode::Async/>
                 <Route path=path!("/admin/invites/:id/poster") view=AdminPosterPage ssr=SsrMode::Async/>
                 <Route path=path!("/admin/settings") view=AdminSettingsPage ssr=SsrMode::Async/>
                 <Route path=path!("/admin/staff") view=AdminStaffPage ssr=SsrMode::Async/>

@@ -311,6 +311,8 @@ mod tests {
             operator_id: 1,
             wallet_saved_at: None,
             wallet_removed_at: None,
+            message_id: None,
+            message_notifies: false,
         }
     }
 

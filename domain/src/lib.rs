@@ -16,6 +16,7 @@ pub mod lease;
 pub mod limits;
 pub mod links;
 pub mod mail;
+pub mod messages;
 pub mod metrics;
 pub mod phone;
 pub mod private_file;

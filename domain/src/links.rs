@@ -799,6 +799,16 @@ pub async fn content_of(
     };
     let mut content = pass_content(public_url, signer, &operator, &member, &credential, pass);
     content.images = store.operator_images(operator.id).await?;
+    if let Some(id) = pass.message_id {
+        content.message = store
+            .holder_message(id)
+            .await?
+            .map(|m| crate::wallet::PassMessage {
+                id: m.id,
+                body: m.body,
+                notify: pass.message_notifies,
+            });
+    }
     Ok(Some(content))
 }
 
@@ -850,6 +860,7 @@ pub fn pass_content(
         voided: pass.voided_at.is_some(),
         expires_at: member.membership_ends_at,
         images: Vec::new(),
+        message: None,
     }
 }
 

@@ -342,3 +342,23 @@ test('the member page shows where the pass is, and a lost phone voids it and sen
   const width = await page.evaluate(() => document.documentElement.scrollWidth);
   expect(width).toBeLessThanOrEqual(320);
 });
+
+test('staff write to the holders of a site, and see how far the message reached', async ({ page }) => {
+  // A holder of its own: Katherine Johnson's Apple pass at the demo site.
+  const { link } = await walkToWallet(page, '07400 123004', '+447400123004', 'Katherine');
+  expect((await page.request.post(`${link}/apple`)).status()).toBe(200);
+  await signIn(page);
+  await page.goto('/admin/messages');
+  await expect(page.locator('main h1')).toHaveText('Messages to holders');
+  await page.getByLabel('To').selectOption({ label: 'Holders of Northwind Shoreditch' });
+  await page.getByLabel(/^Message/).fill('The lobby door is closed today: use the side entrance.');
+  await page.getByRole('button', { name: 'Send to the passes' }).click();
+  await expect(page).toHaveURL(/[?&]done=message-sent/);
+  const row = page.getByTestId('messages').getByRole('row').filter({ hasText: 'The lobby door is closed today' });
+  await expect(row).toHaveCount(1);
+  await expect(row.getByTestId('reach')).toContainText(/^\d+ pass(es)?: \d+ on an Apple device \(pushed\)/);
+  await expectAccessible(page, 'the messages page');
+  await page.setViewportSize({ width: 320, height: 800 });
+  await page.screenshot({ path: 'test-results/messages-320.png', fullPage: true });
+  expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(320);
+});

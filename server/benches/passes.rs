@@ -84,6 +84,7 @@ fn main() {
         voided: false,
         expires_at: None,
         images: Vec::new(),
+        message: None,
     };
     let secs = std::env::var("BENCH_SECONDS")
         .ok()

@@ -32,6 +32,7 @@ pub fn routes() -> Router<AppState> {
         .route("/admin/journeys/{id}/resend", post(resend_link))
         .route("/admin/members/{id}/revoke", post(revoke_pass))
         .route("/admin/members/{id}/lost", post(phone_lost))
+        .route("/admin/messages", post(send_message))
         .route("/admin/invites", post(create_invites))
         .route("/admin/invites/{id}/revoke", post(revoke_invite))
         .route("/admin/invites/{id}/resend", post(resend_invite))
@@ -350,6 +351,13 @@ async fn phone_lost(State(state): State<AppState>, Path(id): Path<String>, p: Po
     answer(
         &format!("/admin/members/{member_id}"),
         admin::phone_lost(&state, &p.s, member_id, on("invite"), on("confirm"), &p.ip).await,
+    )
+}
+
+async fn send_message(State(state): State<AppState>, p: Posted) -> Answer {
+    answer(
+        "/admin/messages",
+        admin::send_message(&state, &p.s, &p.form, &p.ip).await,
     )
 }
 

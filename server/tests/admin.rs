@@ -1661,6 +1661,7 @@ async fn every_route_keeps_operators_apart_on(d: Dash) {
     let a_invite = store.invite_rows(d.a, 10).await.unwrap()[0].id;
     let a_pass = store.wallet_passes_for_member(ada).await.unwrap()[0].clone();
     let a_name = store.operator(d.a).await.unwrap().unwrap().name;
+    let a_site = store.sites_of(d.a).await.unwrap()[0].id;
     store
         .set_operator_image(d.a, "logo", b"\x89PNG\r\n\x1a\n of operator A", (192, 192))
         .await
@@ -1773,6 +1774,9 @@ async fn every_route_keeps_operators_apart_on(d: Dash) {
         ("/admin/journeys.csv", get("/admin/journeys.csv".into())),
         ("/admin/journeys/{id}/resend", post_a(format!("/admin/journeys/{journey}/resend"))),
         ("/admin/members/{id}/revoke", post_a(format!("/admin/members/{ada}/revoke"))),
+        ("/admin/messages", get("/admin/messages".into())),
+        ("/admin/messages", Call::NotFound(b.post("/admin/messages", &[("to", &format!("site:{a_site}")), ("body", "Taken over")]))),
+        ("/api/admin/messages", call("/api/admin/messages", format!("member={ada}"))),
         ("/admin/members/{id}/lost", Call::NotFound(b.post(&format!("/admin/members/{ada}/lost"), &[("confirm", "on"), ("invite", "on")]))),
         ("/admin/invites", post("/admin/invites".into(), &[("kind", "member"), ("member", &ada.to_string())])),
         ("/admin/invites/{id}/revoke", post_a(format!("/admin/invites/{a_invite}/revoke"))),
@@ -2388,6 +2392,144 @@ async fn a_lost_phone_voids_every_pass_at_once_and_sends_a_new_invite() {
             location(&headers),
             format!("/admin/members/{id}?error=nothing-to-revoke")
         );
+    })
+    .await;
+}
+
+/// Staff write to the holders of a site's passes: each pass takes the message (Apple: a back
+/// field with a changeMessage, so the update is a notification), the devices are pushed, and
+/// the list says how far it reached; bad messages are refused with a reason, and nothing is sent.
+#[tokio::test]
+async fn a_message_reaches_the_holders_of_a_site_and_says_how_far() {
+    common::each_store(|| async {
+        let (apns, pushed) = apns_stand_in().await;
+        let d = dashboard_on(
+            common::scoped_store().await,
+            &[("ELUMO_APNS_BASE_URL", &apns)],
+        )
+        .await;
+        let staff = sign_in(&d.router, A_STAFF).await;
+        let (_, reg, auth) = ada_with_an_apple_pass(&d).await;
+        let (got, _, _) = common::send(
+            &d.router,
+            passkit("POST", "phone-0001", &reg, &auth, "aa01"),
+        )
+        .await
+        .parts();
+        assert_eq!(got, StatusCode::CREATED);
+        let ada_pass = d
+            .state
+            .store
+            .wallet_passes_for_member(ada_id(&d).await)
+            .await
+            .unwrap();
+        let site = d
+            .state
+            .store
+            .sites_of(d.a)
+            .await
+            .unwrap()
+            .into_iter()
+            .find(|s| ada_pass[0].site_name.as_deref() == Some(s.name.as_str()))
+            .expect("the site of Ada's pass");
+        let to = format!("site:{}", site.id);
+        let body = "The lobby door is closed today: use the side entrance on Rivington Street.";
+
+        // Refused with a reason, nothing sent.
+        for (text, code) in [
+            ("   ", "message-empty"),
+            (&"x".repeat(161)[..], "message-too-long"),
+        ] {
+            let (_, headers, _) = common::send(
+                &d.router,
+                staff.post("/admin/messages", &[("to", &to), ("body", text)]),
+            )
+            .await
+            .parts();
+            assert_eq!(location(&headers), format!("/admin/messages?error={code}"));
+        }
+        assert!(d
+            .state
+            .store
+            .holder_messages(d.a, 10)
+            .await
+            .unwrap()
+            .is_empty());
+
+        let (_, headers, _) = common::send(
+            &d.router,
+            staff.post("/admin/messages", &[("to", &to), ("body", body)]),
+        )
+        .await
+        .parts();
+        assert_eq!(location(&headers), "/admin/messages?done=message-sent");
+        let (_, _, html) = common::send(&d.router, staff.get("/admin/messages"))
+            .await
+            .parts();
+        assert!(html.contains(body), "{html}");
+        assert!(
+            html.contains("1 pass: 1 on an Apple device (pushed), 0 Google passes notified"),
+            "{html}"
+        );
+
+        // The phone is pushed and fetches a pass that carries the message as a notification.
+        let sender = domain::push::sender(&d.state.config, &d.state.apple).unwrap();
+        domain::push::push_due(&domain::push::Updates {
+            store: &d.state.store,
+            apple: sender.as_ref(),
+            google: &d.state.google,
+            public_url: &d.state.config.http.public_url,
+            signer: &d.state.credentials,
+            lease: &domain::push::lease(d.state.instance),
+        })
+        .await
+        .unwrap();
+        assert_eq!(pushed.lock().unwrap().clone(), ["aa01"]);
+        let serial = reg.rsplit('/').next().unwrap();
+        let pass_type = &d.state.config.apple_wallet.pass_type_id;
+        let r = common::send(
+            &d.router,
+            Request::get(format!("/passkit/v1/passes/{pass_type}/{serial}"))
+                .header(header::AUTHORIZATION, format!("ApplePass {auth}"))
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await;
+        let pass: serde_json::Value =
+            serde_json::from_slice(&common::unzip(&r.body)["pass.json"]).unwrap();
+        let field = &pass["generic"]["backFields"][0];
+        assert_eq!(field["key"], "message");
+        assert_eq!(field["value"], body);
+        assert_eq!(field["changeMessage"], "%@");
+
+        // A site nobody holds a pass of: refused, not recorded.
+        let empty = d
+            .state
+            .store
+            .insert_site(d.a, "Northwind Empty Floor", None)
+            .await
+            .unwrap();
+        let (_, headers, _) = common::send(
+            &d.router,
+            staff.post(
+                "/admin/messages",
+                &[("to", &format!("site:{empty}")), ("body", "Hello")],
+            ),
+        )
+        .await
+        .parts();
+        assert_eq!(
+            location(&headers),
+            "/admin/messages?error=message-no-passes"
+        );
+        assert_eq!(
+            d.state.store.holder_messages(d.a, 10).await.unwrap().len(),
+            1
+        );
+        let audit = d.state.store.audit_entries(d.a, 10, 0).await.unwrap();
+        assert!(audit
+            .iter()
+            .any(|a| a.action == "message_sent" && a.actor == A_STAFF));
     })
     .await;
 }

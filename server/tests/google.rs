@@ -428,3 +428,72 @@ async fn google_down_means_a_clear_temporary_page_not_a_broken_link() {
     assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
     assert!(body.contains("Temporarily unavailable"), "{body}");
 }
+
+/// Messages to holders reach Google's object as its message: with a notification
+/// (`TEXT_AND_NOTIFY`) three times in 24 hours, then silently (`TEXT`), and the reach says so.
+#[tokio::test]
+async fn a_message_notifies_a_google_pass_three_times_a_day_then_shows_quietly() {
+    let e = env().await;
+    let link = e.link_for("07400123002").await;
+    let (save, _) = e.press_google(&link, None).await;
+    let claims = rs256_claims(
+        save.trim_start_matches("https://pay.google.com/gp/v/save/"),
+        &e.public_pem(),
+    );
+    let object_id = claims["payload"]["genericObjects"][0]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let grace = e
+        .state
+        .store
+        .member_by_external_id(1, "nw-1002")
+        .await
+        .unwrap()
+        .unwrap();
+    let apple = domain::push::sender(&e.state.config, &e.state.apple).unwrap();
+    let mut seen = Vec::new();
+    for n in 1..=4 {
+        let body = format!("Message {n}: the lift is serviced today.");
+        let sent = domain::messages::send(
+            &e.state.store,
+            1,
+            domain::store::MessageScope::Member(grace.id),
+            &body,
+            "staff@northwind.example",
+        )
+        .await
+        .unwrap()
+        .expect("Grace has a live pass");
+        assert_eq!(sent.passes, 1);
+        assert_eq!(
+            (sent.google_notified, sent.google_quiet),
+            if n <= 3 { (1, 0) } else { (0, 1) },
+            "message {n}"
+        );
+        domain::push::push_due(&domain::push::Updates {
+            store: &e.state.store,
+            apple: apple.as_ref(),
+            google: &e.state.google,
+            public_url: &e.state.config.http.public_url,
+            signer: &e.state.credentials,
+            lease: &domain::push::lease(e.state.instance),
+        })
+        .await
+        .unwrap();
+        let object = e.google.objects.lock().unwrap()[&object_id].clone();
+        let message = &object["messages"][0];
+        assert_eq!(message["body"], body.as_str());
+        assert_eq!(message["header"], "Northwind Workspace");
+        seen.push(message["messageType"].as_str().unwrap().to_owned());
+    }
+    assert_eq!(
+        seen,
+        [
+            "TEXT_AND_NOTIFY",
+            "TEXT_AND_NOTIFY",
+            "TEXT_AND_NOTIFY",
+            "TEXT"
+        ]
+    );
+}

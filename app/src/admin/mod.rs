@@ -174,6 +174,66 @@ pub async fn phone_lost(
     }))
 }
 
+/// Sends the messages form's message to the passes it names (`to`: `all`, `site:<id>` or
+/// `member:<id>`, each of the signed-in operator). `None` for another operator's site or member.
+pub async fn send_message(
+    state: &AppState,
+    s: &Session,
+    form: &Form,
+    ip: &str,
+) -> Result<Option<&'static str>, StoreError> {
+    use domain::messages::Refusal;
+    use domain::store::MessageScope;
+    let store = &state.store;
+    let to = field(form, "to");
+    let site;
+    let (scope, target) = match to.split_once(':') {
+        None if to == "all" || to.is_empty() => (MessageScope::Everyone, "every holder".to_owned()),
+        Some(("site", id)) => {
+            let Some(found) = store.site(id.parse().unwrap_or(-1)).await? else {
+                return Ok(None);
+            };
+            if found.operator_id != s.operator_id {
+                return Ok(None);
+            }
+            site = found.name;
+            (MessageScope::Site(&site), format!("site {site}"))
+        }
+        Some(("member", id)) => {
+            let Some(member) = store
+                .member_row(s.operator_id, id.parse().unwrap_or(-1))
+                .await?
+            else {
+                return Ok(None);
+            };
+            (
+                MessageScope::Member(member.id),
+                format!("member {}", member.external_id),
+            )
+        }
+        _ => return Ok(None),
+    };
+    let sent =
+        domain::messages::send(store, s.operator_id, scope, field(form, "body"), &s.email).await?;
+    let back = match sent {
+        Ok(m) => {
+            s.audit(
+                state,
+                "message_sent",
+                &target,
+                &format!("{} passes: {}", m.passes, m.body),
+                ip,
+            )
+            .await?;
+            "message-sent"
+        }
+        Err(Refusal::Empty) => "message-empty",
+        Err(Refusal::TooLong) => "message-too-long",
+        Err(Refusal::NoPasses) => "message-no-passes",
+    };
+    Ok(Some(back))
+}
+
 /// Voids the member's live passes of `platform` (both when `None`), each with a timeline
 /// entry saying `why`. Returns the platforms voided.
 async fn void_passes(

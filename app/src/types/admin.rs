@@ -319,6 +319,29 @@ pub struct AuditRow {
     pub ip: String,
 }
 
+/// `/admin/messages`: where a message can go, and what was sent.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MessagesView {
+    /// (site id, name)
+    pub sites: Vec<(i64, String)>,
+    pub sent: Vec<MessageRow>,
+    /// A member to write to, from the member page (`?member=`): (id, name).
+    pub member: Option<(i64, String)>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MessageRow {
+    pub at: String,
+    pub by: String,
+    /// "Every holder", "Northwind Shoreditch", "Ada Lovelace"
+    pub to: String,
+    pub body: String,
+    /// "3 passes: 2 on Apple devices (pushed), 1 Google pass notified"
+    pub reach: String,
+    /// Set when some Google passes were past their 3 notifications a day.
+    pub quiet: Option<String>,
+}
+
 /// The sentence behind a `?done=` or `?error=` code the dashboard's forms redirect with.
 pub fn flash(code: &str) -> Option<(bool, &'static str)> {
     Some(match code {
@@ -331,6 +354,13 @@ pub fn flash(code: &str) -> Option<(bool, &'static str)> {
             "The pass is revoked: its credential is in the access system's revocation feed now, and wallets on the member's devices show the pass as void within a minute.",
         ),
         "nothing-to-revoke" => (false, "There is no live pass to revoke."),
+        "message-sent" => (
+            true,
+            "The message is on its way to the passes: each wallet shows it when it next updates (its reach is below).",
+        ),
+        "message-empty" => (false, "Write the message first."),
+        "message-too-long" => (false, "A message has at most 160 characters, so the lock screen shows it whole."),
+        "message-no-passes" => (false, "No live pass is there to take the message."),
         "phone-lost" => (
             true,
             "The member's passes are voided: the phone shows them as no longer valid, and the access system has the revocation.",

@@ -22,6 +22,10 @@ pub struct SqlWalletPass {
     pub wallet_saved_at: Option<i64>,
     /// Google: when a delete callback last said it was removed from one.
     pub wallet_removed_at: Option<i64>,
+    /// The newest message staff sent to this pass's holder (`holder_messages`).
+    pub message_id: Option<i64>,
+    /// Google: whether that message comes with a notification (3 a day at most).
+    pub message_notifies: bool,
 }
 
 impl SqlWalletPass {
@@ -54,7 +58,8 @@ pub struct NewWalletPass<'a> {
 }
 
 pub(crate) const PASS_COLUMNS: &str = "id, member_id, credential_id, platform, serial, issued_at, \
-     updated_at, voided_at, auth_token, site_name, operator_id, wallet_saved_at, wallet_removed_at";
+     updated_at, voided_at, auth_token, site_name, operator_id, wallet_saved_at, wallet_removed_at, \
+     message_id, message_notifies";
 
 impl Store {
     /// One live pass per member and platform: issuing again keeps the serial and authentication

@@ -234,6 +234,13 @@ impl AppleWallet {
         if let Some(support) = &c.support {
             back.push(json!({"key": "support", "label": "Support", "value": support}));
         }
+        // A new value with a changeMessage is a lock-screen notification when Wallet updates.
+        if let Some(m) = &c.message {
+            back.insert(
+                0,
+                json!({"key": "message", "label": "Message", "value": m.body, "changeMessage": "%@"}),
+            );
+        }
         let mut pass = json!({
             "formatVersion": 1,
             "passTypeIdentifier": self.pass_type_id,
@@ -409,6 +416,7 @@ mod tests {
             voided: false,
             expires_at: None,
             images,
+            message: None,
         }
     }
 

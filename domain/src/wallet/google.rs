@@ -118,6 +118,14 @@ impl GoogleWallet {
             "barcode": {"type": "QR_CODE", "value": c.barcode_message(), "alternateText": c.credential_display()},
             "textModulesData": modules,
         });
+        if let Some(m) = &c.message {
+            object["messages"] = json!([{
+                "id": format!("message-{}", m.id),
+                "header": c.operator_name,
+                "body": m.body,
+                "messageType": if m.notify { "TEXT_AND_NOTIFY" } else { "TEXT" },
+            }]);
+        }
         if let Some(end) = c.expires_at.and_then(super::rfc3339) {
             object["validTimeInterval"] = json!({"end": {"date": end}});
         }

@@ -29,6 +29,18 @@ pub struct PassContent {
     pub expires_at: Option<i64>,
     /// The operator's own images, (kind, PNG), in place of the generated ones.
     pub images: Vec<(String, Vec<u8>)>,
+    /// The newest message staff sent to the holder.
+    pub message: Option<PassMessage>,
+}
+
+/// A message on the pass: Apple shows it as a notification through the field's
+/// `changeMessage` when it changes; Google through the object's message.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PassMessage {
+    pub id: i64,
+    pub body: String,
+    /// Google: with a notification (`TEXT_AND_NOTIFY`), or silently (`TEXT`) past 3 a day.
+    pub notify: bool,
 }
 
 /// A time as RFC 3339 (what Apple's `expirationDate` and Google's `validTimeInterval` take).

@@ -76,3 +76,71 @@ pub async fn audit(
         })
         .collect())
 }
+
+/// `/admin/messages`: the form's choices and the messages sent, newest first.
+pub async fn messages(
+    store: &Store,
+    operator_id: i64,
+    member: Option<i64>,
+) -> Result<MessagesView, StoreError> {
+    let sites: Vec<(i64, String)> = store
+        .sites_of(operator_id)
+        .await?
+        .into_iter()
+        .map(|s| (s.id, s.name))
+        .collect();
+    let mut sent = Vec::new();
+    for m in store.holder_messages(operator_id, 50).await? {
+        let to = match (&m.site_name, m.member_id) {
+            (Some(site), _) => site.clone(),
+            (None, Some(id)) => match store.member_row(operator_id, id).await? {
+                Some(r) => format!("{} {}", r.first_name, r.last_name)
+                    .trim()
+                    .to_owned(),
+                None => "A member".to_owned(),
+            },
+            (None, None) => "Every holder".to_owned(),
+        };
+        let plural = |n: i64, one: &str, many: &str| {
+            if n == 1 {
+                format!("1 {one}")
+            } else {
+                format!("{n} {many}")
+            }
+        };
+        sent.push(MessageRow {
+            at: fmt_time(m.created_at),
+            by: m.sent_by,
+            to,
+            body: m.body,
+            reach: format!(
+                "{}: {} on an Apple device (pushed), {} notified",
+                plural(m.passes, "pass", "passes"),
+                m.apple_on_devices,
+                plural(m.google_notified, "Google pass", "Google passes")
+            ),
+            quiet: (m.google_quiet > 0).then(|| {
+                format!(
+                    "{} had 3 notifying messages in the last 24 hours (Google's limit): it shows there without a notification.",
+                    plural(m.google_quiet, "Google pass", "Google passes")
+                )
+            }),
+        });
+    }
+    let member = match member {
+        Some(id) => store.member_row(operator_id, id).await?.map(|r| {
+            (
+                r.id,
+                format!("{} {}", r.first_name, r.last_name)
+                    .trim()
+                    .to_owned(),
+            )
+        }),
+        None => None,
+    };
+    Ok(MessagesView {
+        sites,
+        sent,
+        member,
+    })
+}

@@ -59,6 +59,7 @@ pub(super) fn Layout(
                     {link("/admin/funnel", "funnel", "Funnel")}
                     {link("/admin/members", "members", "Members")}
                     {link("/admin/invites", "invites", "Invites")}
+                    {link("/admin/messages", "messages", "Messages")}
                     {admin_links}
                 </nav>
                 <form method="post" action="/admin/logout" class="admin-signout">

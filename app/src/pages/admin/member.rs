@@ -32,6 +32,7 @@ pub fn AdminMemberPage() -> impl IntoView {
                                 {m.problem.clone().map(|p| view! { <p class="notice notice-error">"Sync problem: "{p}</p> })}
                                 <h2>"Passes"</h2>
                                 {passes_view(m.passes.clone())}
+                                {live.then(|| view! { <p><a href=format!("/admin/messages?member={}", m.id) data-testid="message-member">"Send a message to this member's passes"</a></p> })}
                                 {live.then(|| revoke_form(&me, m.id, format!("/admin/members/{}", m.id)))}
                                 {live.then(|| lost_phone_form(&me, m.id, m.email.as_deref().is_some_and(|e| !e.is_empty())))}
                                 <h2>"Journeys"</h2>
