@@ -799,6 +799,13 @@ pub async fn content_of(
     };
     let mut content = pass_content(public_url, signer, &operator, &member, &credential, pass);
     content.images = store.operator_images(operator.id).await?;
+    if let Some(site) = &pass.site_name {
+        content.location = store
+            .site_by_name(operator.id, site)
+            .await?
+            .as_ref()
+            .and_then(crate::wallet::PassLocation::of);
+    }
     if let Some(id) = pass.message_id {
         content.message = store
             .holder_message(id)
@@ -861,6 +868,7 @@ pub fn pass_content(
         expires_at: member.membership_ends_at,
         images: Vec::new(),
         message: None,
+        location: None,
     }
 }
 

@@ -361,4 +361,15 @@ test('staff write to the holders of a site, and see how far the message reached'
   await page.setViewportSize({ width: 320, height: 800 });
   await page.screenshot({ path: 'test-results/messages-320.png', fullPage: true });
   expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(320);
+
+  // The sites' doors, in the settings, on the same small screen.
+  await page.goto('/admin/settings');
+  await expect(page.getByRole('heading', { name: 'Sites at the door' })).toBeVisible();
+  await page.getByTestId('site-form').getByLabel('Latitude').first().fill('51.5246');
+  await page.getByTestId('site-form').getByLabel('Longitude').first().fill('-0.0781');
+  await page.getByTestId('site-form').getByLabel('Entrance (optional)').first().fill('Main entrance');
+  await page.getByTestId('site-form').first().getByRole('button').click();
+  await expect(page).toHaveURL(/[?&]done=site-saved/);
+  await page.screenshot({ path: 'test-results/settings-sites-320.png', fullPage: true });
+  expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(320);
 });

@@ -85,6 +85,7 @@ fn main() {
         expires_at: None,
         images: Vec::new(),
         message: None,
+        location: None,
     };
     let secs = std::env::var("BENCH_SECONDS")
         .ok()

@@ -33,6 +33,7 @@ pub fn routes() -> Router<AppState> {
         .route("/admin/members/{id}/revoke", post(revoke_pass))
         .route("/admin/members/{id}/lost", post(phone_lost))
         .route("/admin/messages", post(send_message))
+        .route("/admin/sites/{id}", post(save_site))
         .route("/admin/invites", post(create_invites))
         .route("/admin/invites/{id}/revoke", post(revoke_invite))
         .route("/admin/invites/{id}/resend", post(resend_invite))
@@ -431,6 +432,15 @@ async fn qr(
     let url = poster_url(state, headers, id).await?;
     let bytes = render(&url).ok_or_else(HttpError::not_found)?;
     Ok(([(header::CONTENT_TYPE, content_type)], bytes).into_response())
+}
+
+async fn save_site(State(state): State<AppState>, Path(id): Path<String>, p: Posted) -> Answer {
+    admin_only(&p.s)?;
+    let id = id_of(&id)?;
+    answer(
+        "/admin/settings",
+        admin::save_site_location(&state, &p.s, id, &p.form, &p.ip).await,
+    )
 }
 
 async fn save_settings(State(state): State<AppState>, p: Posted) -> Answer {

@@ -1774,6 +1774,7 @@ async fn every_route_keeps_operators_apart_on(d: Dash) {
         ("/admin/journeys.csv", get("/admin/journeys.csv".into())),
         ("/admin/journeys/{id}/resend", post_a(format!("/admin/journeys/{journey}/resend"))),
         ("/admin/members/{id}/revoke", post_a(format!("/admin/members/{ada}/revoke"))),
+        ("/admin/sites/{id}", post_a(format!("/admin/sites/{a_site}"))),
         ("/admin/messages", get("/admin/messages".into())),
         ("/admin/messages", Call::NotFound(b.post("/admin/messages", &[("to", &format!("site:{a_site}")), ("body", "Taken over")]))),
         ("/api/admin/messages", call("/api/admin/messages", format!("member={ada}"))),
@@ -2530,6 +2531,124 @@ async fn a_message_reaches_the_holders_of_a_site_and_says_how_far() {
         assert!(audit
             .iter()
             .any(|a| a.action == "message_sent" && a.actor == A_STAFF));
+    })
+    .await;
+}
+
+/// An admin sets where a site's door is: the site's passes update and carry it as their
+/// location, with the entrance in the lock-screen text; a location that is not one is refused
+/// with a reason, and clearing it takes it off the passes.
+#[tokio::test]
+async fn a_sites_door_puts_its_passes_on_the_lock_screen_there() {
+    common::each_store(|| async {
+        let d = dashboard_on(common::scoped_store().await, &[]).await;
+        let admin = sign_in(&d.router, A_ADMIN).await;
+        let (_, reg, auth) = ada_with_an_apple_pass(&d).await;
+        let pass = d
+            .state
+            .store
+            .wallet_passes_for_member(ada_id(&d).await)
+            .await
+            .unwrap()[0]
+            .clone();
+        let site = d
+            .state
+            .store
+            .site_by_name(d.a, pass.site_name.as_deref().unwrap())
+            .await
+            .unwrap()
+            .unwrap();
+        let save = |fields: Vec<(&'static str, &'static str)>| {
+            let req = admin.post(&format!("/admin/sites/{}", site.id), &fields);
+            let router = d.router.clone();
+            async move { location(&common::send(&router, req).await.parts().1) }
+        };
+        let latest = || async {
+            let serial = reg.rsplit('/').next().unwrap();
+            let pass_type = &d.state.config.apple_wallet.pass_type_id;
+            let r = common::send(
+                &d.router,
+                Request::get(format!("/passkit/v1/passes/{pass_type}/{serial}"))
+                    .header(header::AUTHORIZATION, format!("ApplePass {auth}"))
+                    .body(Body::empty())
+                    .unwrap(),
+            )
+            .await;
+            serde_json::from_slice::<serde_json::Value>(&common::unzip(&r.body)["pass.json"])
+                .unwrap()
+        };
+        assert!(latest().await.get("locations").is_none());
+
+        for bad in [
+            vec![("latitude", "91"), ("longitude", "0")],
+            vec![("latitude", "51.5"), ("longitude", "")],
+            vec![("latitude", "north"), ("longitude", "-0.07")],
+        ] {
+            assert_eq!(save(bad).await, "/admin/settings?error=bad-location");
+        }
+        assert!(
+            latest().await.get("locations").is_none(),
+            "nothing refused was saved"
+        );
+
+        let before = pass.updated_at;
+        assert_eq!(
+            save(vec![
+                ("latitude", "51.5246"),
+                ("longitude", "-0.0781"),
+                ("entrance", "Main entrance")
+            ])
+            .await,
+            "/admin/settings?done=site-saved"
+        );
+        let pass_json = latest().await;
+        let at = &pass_json["locations"][0];
+        assert_eq!(at["latitude"], 51.5246);
+        assert_eq!(at["longitude"], -0.0781);
+        assert_eq!(
+            at["relevantText"],
+            format!(
+                "{}, Main entrance: hold your phone to the reader",
+                site.name
+            )
+        );
+        let after = d.state.store.wallet_pass(pass.id).await.unwrap().unwrap();
+        assert!(after.updated_at >= before);
+        assert_eq!(
+            common::scalar(
+                &d._t,
+                &format!(
+                    "SELECT COUNT(*) FROM wallet_passes WHERE id = {} AND push_due_at IS NOT NULL",
+                    pass.id
+                )
+            )
+            .await,
+            1,
+            "the pass is queued for its wallet"
+        );
+        let (_, _, page) = common::send(&d.router, admin.get("/admin/settings"))
+            .await
+            .parts();
+        assert!(page.contains("value=\"51.5246\"") && page.contains("value=\"Main entrance\""));
+
+        // Staff may not move the door.
+        let staff = sign_in(&d.router, A_STAFF).await;
+        let (status, _, _) = common::send(
+            &d.router,
+            staff.post(
+                &format!("/admin/sites/{}", site.id),
+                &[("latitude", "0"), ("longitude", "0")],
+            ),
+        )
+        .await
+        .parts();
+        assert_eq!(status, StatusCode::FORBIDDEN);
+
+        assert_eq!(
+            save(vec![("latitude", ""), ("longitude", "")]).await,
+            "/admin/settings?done=site-saved"
+        );
+        assert!(latest().await.get("locations").is_none(), "cleared");
     })
     .await;
 }

@@ -580,6 +580,59 @@ pub async fn save_settings(
     Ok("saved")
 }
 
+/// Saves where a site's door is (admins only; the caller checked the role): latitude and
+/// longitude in decimal degrees, both or neither, and the entrance's name. `None` for a site
+/// of another operator.
+pub async fn save_site_location(
+    state: &AppState,
+    s: &Session,
+    site_id: i64,
+    form: &Form,
+    ip: &str,
+) -> Result<Option<&'static str>, StoreError> {
+    let degrees = |k: &str, limit: f64| -> Result<Option<f64>, ()> {
+        match field(form, k).replace(',', ".").trim() {
+            "" => Ok(None),
+            v => v
+                .parse::<f64>()
+                .ok()
+                .filter(|d| d.is_finite() && d.abs() <= limit)
+                .map(Some)
+                .ok_or(()),
+        }
+    };
+    let at = match (degrees("latitude", 90.0), degrees("longitude", 180.0)) {
+        (Ok(Some(lat)), Ok(Some(lng))) => Some((lat, lng)),
+        (Ok(None), Ok(None)) => None,
+        _ => return Ok(Some("bad-location")),
+    };
+    let entrance = field(form, "entrance").trim();
+    if entrance.chars().count() > 80 {
+        return Ok(Some("bad-location"));
+    }
+    let entrance = Some(entrance).filter(|e| !e.is_empty());
+    if !state
+        .store
+        .set_site_location(s.operator_id, site_id, at, entrance)
+        .await?
+    {
+        return Ok(None);
+    }
+    let detail = match at {
+        Some((lat, lng)) => format!("{lat}, {lng} {}", entrance.unwrap_or_default()),
+        None => "location removed".to_owned(),
+    };
+    s.audit(
+        state,
+        "site_location_saved",
+        &format!("site {site_id}"),
+        detail.trim(),
+        ip,
+    )
+    .await?;
+    Ok(Some("site-saved"))
+}
+
 /// Adds a staff account to the signed-in admin's operator.
 pub async fn add_staff(
     state: &AppState,

@@ -297,6 +297,18 @@ pub struct SettingsView {
     pub max_apple_devices: i64,
     /// The kinds of image the operator uploaded (logo, icon).
     pub images: Vec<String>,
+    /// The operator's sites, with where each door is.
+    pub sites: Vec<SiteView>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SiteView {
+    pub id: i64,
+    pub name: String,
+    /// Decimal degrees as typed back into the form ("" when unset).
+    pub latitude: String,
+    pub longitude: String,
+    pub entrance: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -359,6 +371,14 @@ pub fn flash(code: &str) -> Option<(bool, &'static str)> {
             "The message is on its way to the passes: each wallet shows it when it next updates (its reach is below).",
         ),
         "message-empty" => (false, "Write the message first."),
+        "site-saved" => (
+            true,
+            "The site is saved: its passes update, and Apple Wallet shows them on the lock screen at the door.",
+        ),
+        "bad-location" => (
+            false,
+            "A location is a latitude (−90 to 90) and a longitude (−180 to 180) in decimal degrees, both or neither, and an entrance name of at most 80 characters.",
+        ),
         "message-too-long" => (false, "A message has at most 160 characters, so the lock screen shows it whole."),
         "message-no-passes" => (false, "No live pass is there to take the message."),
         "phone-lost" => (

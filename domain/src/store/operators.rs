@@ -1,5 +1,6 @@
 //! `operators`, `sites` and `operator_images`: the operator, its settings and look, and its sites.
 
+use super::Begin as _;
 use super::{now_ms, unique_violation, Db, Result, Store, StoreError};
 
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -34,6 +35,10 @@ pub struct SqlSite {
     pub operator_id: i64,
     pub name: String,
     pub address: Option<String>,
+    /// Where the door is (both or neither), and what the entrance is called.
+    pub latitude: Option<f64>,
+    pub longitude: Option<f64>,
+    pub entrance: Option<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -246,7 +251,7 @@ impl Store {
 
     pub async fn site_by_name(&self, operator_id: i64, name: &str) -> Result<Option<SqlSite>> {
         let sql =
-            "SELECT id, operator_id, name, address FROM sites WHERE operator_id = $1 AND name = $2";
+            "SELECT id, operator_id, name, address, latitude, longitude, entrance FROM sites WHERE operator_id = $1 AND name = $2";
         Ok(on_read!(self, |p| sqlx::query_as(sql)
             .bind(operator_id)
             .bind(name)
@@ -279,7 +284,7 @@ impl Store {
     }
 
     pub async fn site(&self, id: i64) -> Result<Option<SqlSite>> {
-        let sql = "SELECT id, operator_id, name, address FROM sites WHERE id = $1";
+        let sql = "SELECT id, operator_id, name, address, latitude, longitude, entrance FROM sites WHERE id = $1";
         Ok(on_read!(self, |p| sqlx::query_as(sql)
             .bind(id)
             .fetch_optional(p)
@@ -288,10 +293,52 @@ impl Store {
 
     pub async fn sites_of(&self, operator_id: i64) -> Result<Vec<SqlSite>> {
         let sql =
-            "SELECT id, operator_id, name, address FROM sites WHERE operator_id = $1 ORDER BY name";
+            "SELECT id, operator_id, name, address, latitude, longitude, entrance FROM sites WHERE operator_id = $1 ORDER BY name";
         Ok(on_read!(self, |p| sqlx::query_as(sql)
             .bind(operator_id)
             .fetch_all(p)
             .await)?)
+    }
+
+    /// Sets where `site_id`'s door is (of `operator_id`; `None` clears it) and queues the live
+    /// passes of the site for an update, so wallets learn the new location. Returns whether the
+    /// site is the operator's.
+    pub async fn set_site_location(
+        &self,
+        operator_id: i64,
+        site_id: i64,
+        at: Option<(f64, f64)>,
+        entrance: Option<&str>,
+    ) -> Result<bool> {
+        let now = now_ms();
+        let changed = on_pool!(self, |p| {
+            let mut tx = p.write().await?;
+            let name: Option<String> = sqlx::query_scalar(
+                "UPDATE sites SET latitude = $3, longitude = $4, entrance = $5 \
+                 WHERE id = $1 AND operator_id = $2 RETURNING name",
+            )
+            .bind(site_id)
+            .bind(operator_id)
+            .bind(at.map(|a| a.0))
+            .bind(at.map(|a| a.1))
+            .bind(entrance)
+            .fetch_optional(&mut *tx)
+            .await?;
+            if let Some(name) = &name {
+                sqlx::query(
+                    "UPDATE wallet_passes SET updated_at = $3, push_due_at = $3 \
+                     WHERE operator_id = $1 AND site_name = $2 AND voided_at IS NULL",
+                )
+                .bind(operator_id)
+                .bind(name)
+                .bind(now)
+                .execute(&mut *tx)
+                .await?;
+            }
+            tx.commit().await?;
+            Ok::<_, sqlx::Error>(name.is_some())
+        })?;
+        self.forget_cached();
+        Ok(changed)
     }
 }

@@ -276,6 +276,13 @@ impl AppleWallet {
             pass["webServiceURL"] = json!(ws.url);
             pass["authenticationToken"] = json!(ws.auth_token);
         }
+        if let Some(l) = &c.location {
+            pass["locations"] = json!([{
+                "latitude": l.latitude,
+                "longitude": l.longitude,
+                "relevantText": l.relevant_text,
+            }]);
+        }
         if c.voided {
             pass["voided"] = json!(true);
         }
@@ -417,6 +424,7 @@ mod tests {
             expires_at: None,
             images,
             message: None,
+            location: None,
         }
     }
 

@@ -31,6 +31,32 @@ pub struct PassContent {
     pub images: Vec<(String, Vec<u8>)>,
     /// The newest message staff sent to the holder.
     pub message: Option<PassMessage>,
+    /// Where the site's door is: Apple shows the pass on the lock screen there.
+    pub location: Option<PassLocation>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct PassLocation {
+    pub latitude: f64,
+    pub longitude: f64,
+    /// "Northwind Shoreditch, main entrance: hold your phone to the reader"
+    pub relevant_text: String,
+}
+
+impl PassLocation {
+    /// The location of `site`, when its coordinates are set.
+    pub fn of(site: &crate::store::SqlSite) -> Option<PassLocation> {
+        let (latitude, longitude) = (site.latitude?, site.longitude?);
+        let place = match site.entrance.as_deref().filter(|e| !e.is_empty()) {
+            Some(entrance) => format!("{}, {entrance}", site.name),
+            None => site.name.clone(),
+        };
+        Some(PassLocation {
+            latitude,
+            longitude,
+            relevant_text: format!("{place}: hold your phone to the reader"),
+        })
+    }
 }
 
 /// A message on the pass: Apple shows it as a notification through the field's

@@ -37,6 +37,18 @@ pub async fn settings(
             .into_iter()
             .map(|(kind, _)| kind)
             .collect(),
+        sites: store
+            .sites_of(operator_id)
+            .await?
+            .into_iter()
+            .map(|s| SiteView {
+                id: s.id,
+                name: s.name,
+                latitude: s.latitude.map(|d| d.to_string()).unwrap_or_default(),
+                longitude: s.longitude.map(|d| d.to_string()).unwrap_or_default(),
+                entrance: s.entrance.unwrap_or_default(),
+            })
+            .collect(),
     }))
 }
 

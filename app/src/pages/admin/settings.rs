@@ -65,6 +65,27 @@ pub fn AdminSettingsPage() -> impl IntoView {
                                 </fieldset>
                                 <button type="submit" class="button primary">"Save settings"</button>
                             </form>
+                            <section class="panel settings" aria-labelledby="sites-title">
+                                <h2 id="sites-title">"Sites at the door"</h2>
+                                <p>"Where each site's door is, in decimal degrees (your map app shows them). Apple Wallet then brings the pass up on the lock screen at the door."</p>
+                                {s.sites.iter().map(|site| {
+                                    let id = site.id;
+                                    view! {
+                                        <form method="post" action=format!("/admin/sites/{id}") class="admin-form site-form" data-testid="site-form">
+                                            <Csrf me=me.clone()/>
+                                            <fieldset><legend>{site.name.clone()}</legend>
+                                                <label for=format!("site-{id}-lat")>"Latitude"</label>
+                                                <input id=format!("site-{id}-lat") name="latitude" inputmode="decimal" placeholder="51.5246" value=site.latitude.clone()/>
+                                                <label for=format!("site-{id}-lng")>"Longitude"</label>
+                                                <input id=format!("site-{id}-lng") name="longitude" inputmode="decimal" placeholder="-0.0781" value=site.longitude.clone()/>
+                                                <label for=format!("site-{id}-entrance")>"Entrance (optional)"</label>
+                                                <input id=format!("site-{id}-entrance") name="entrance" maxlength="80" placeholder="Main entrance" value=site.entrance.clone()/>
+                                                <button type="submit" class="button">{format!("Save {}", site.name)}</button>
+                                            </fieldset>
+                                        </form>
+                                    }
+                                }).collect_view()}
+                            </section>
                             <section class="panel settings" aria-labelledby="images-title">
                                 <h2 id="images-title">"Pass images"</h2>
                                 <p>"PNG files. The logo is at most 480 × 150 pixels; the icon is square, 87 to 1024 pixels; the optional strip (behind the member's name) is 375 to 1125 pixels wide and at most 432 high. Without them, passes use images drawn in your brand colour and no strip."</p>
