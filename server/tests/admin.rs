@@ -2318,17 +2318,7 @@ async fn a_lost_phone_voids_every_pass_at_once_and_sends_a_new_invite() {
         assert_eq!(live().await, 0, "every pass voided");
 
         // Both devices are told at once, and fetch the voided pass.
-        let sender = domain::push::sender(&d.state.config, &d.state.apple).unwrap();
-        domain::push::push_due(&domain::push::Updates {
-            store: &d.state.store,
-            apple: sender.as_ref(),
-            google: &d.state.google,
-            public_url: &d.state.config.http.public_url,
-            signer: &d.state.credentials,
-            lease: &domain::push::lease(d.state.instance),
-        })
-        .await
-        .unwrap();
+        common::push_due(&d.state).await;
         let mut tokens = pushed.lock().unwrap().clone();
         tokens.sort();
         assert_eq!(tokens, ["aa01", "aa02"]);
@@ -2474,17 +2464,7 @@ async fn a_message_reaches_the_holders_of_a_site_and_says_how_far() {
         );
 
         // The phone is pushed and fetches a pass that carries the message as a notification.
-        let sender = domain::push::sender(&d.state.config, &d.state.apple).unwrap();
-        domain::push::push_due(&domain::push::Updates {
-            store: &d.state.store,
-            apple: sender.as_ref(),
-            google: &d.state.google,
-            public_url: &d.state.config.http.public_url,
-            signer: &d.state.credentials,
-            lease: &domain::push::lease(d.state.instance),
-        })
-        .await
-        .unwrap();
+        common::push_due(&d.state).await;
         assert_eq!(pushed.lock().unwrap().clone(), ["aa01"]);
         let serial = reg.rsplit('/').next().unwrap();
         let pass_type = &d.state.config.apple_wallet.pass_type_id;

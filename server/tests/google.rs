@@ -451,7 +451,6 @@ async fn a_message_notifies_a_google_pass_three_times_a_day_then_shows_quietly()
         .await
         .unwrap()
         .unwrap();
-    let apple = domain::push::sender(&e.state.config, &e.state.apple).unwrap();
     let mut seen = Vec::new();
     for n in 1..=4 {
         let body = format!("Message {n}: the lift is serviced today.");
@@ -471,16 +470,7 @@ async fn a_message_notifies_a_google_pass_three_times_a_day_then_shows_quietly()
             if n <= 3 { (1, 0) } else { (0, 1) },
             "message {n}"
         );
-        domain::push::push_due(&domain::push::Updates {
-            store: &e.state.store,
-            apple: apple.as_ref(),
-            google: &e.state.google,
-            public_url: &e.state.config.http.public_url,
-            signer: &e.state.credentials,
-            lease: &domain::push::lease(e.state.instance),
-        })
-        .await
-        .unwrap();
+        common::push_due(&e.state).await;
         let object = e.google.objects.lock().unwrap()[&object_id].clone();
         let message = &object["messages"][0];
         assert_eq!(message["body"], body.as_str());

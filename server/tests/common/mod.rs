@@ -257,3 +257,20 @@ pub fn unzip(bytes: &[u8]) -> std::collections::BTreeMap<String, Vec<u8>> {
     }
     files
 }
+
+/// Runs the wallet update worker's step once, as the server does: claims what is due, pushes
+/// Apple devices and updates Google objects. Returns how many passes it handled.
+#[allow(dead_code)]
+pub async fn push_due(state: &AppState) -> usize {
+    let sender = domain::push::sender(&state.config, &state.apple).unwrap();
+    domain::push::push_due(&domain::push::Updates {
+        store: &state.store,
+        apple: sender.as_ref(),
+        google: &state.google,
+        public_url: &state.config.http.public_url,
+        signer: &state.credentials,
+        lease: &domain::push::lease(state.instance),
+    })
+    .await
+    .unwrap()
+}

@@ -284,16 +284,21 @@ pub async fn journey(
     }))
 }
 
+/// The operator's device rule: Apple devices a pass may be on before staff are warned.
+pub(super) async fn device_rule(store: &Store, operator_id: i64) -> Result<i64, StoreError> {
+    Ok(match store.operator(operator_id).await? {
+        Some(op) => op.max_apple_devices,
+        None => domain::devices::DEFAULT_MAX_APPLE_DEVICES,
+    })
+}
+
 /// A member's passes with their devices, under the operator's device rule.
 pub(super) async fn member_passes(
     store: &Store,
     operator_id: i64,
     member_id: i64,
 ) -> Result<Vec<PassView>, StoreError> {
-    let max = match store.operator(operator_id).await? {
-        Some(op) => op.max_apple_devices,
-        None => domain::devices::DEFAULT_MAX_APPLE_DEVICES,
-    };
+    let max = device_rule(store, operator_id).await?;
     let devices = store.pass_devices_for_member(member_id).await?;
     Ok(store
         .wallet_passes_for_member(member_id)

@@ -4,11 +4,8 @@ use super::*;
 use domain::phone;
 use domain::store::{SqlMemberRow, Store, StoreError};
 
-async fn member_view(
-    store: &Store,
-    operator_id: i64,
-    m: &SqlMemberRow,
-) -> Result<MemberRow, StoreError> {
+/// One member's row, its passes shown under the device rule `max`.
+async fn member_view(store: &Store, max: i64, m: &SqlMemberRow) -> Result<MemberRow, StoreError> {
     let credentials = store
         .credentials_for_member(m.id)
         .await?
@@ -27,9 +24,10 @@ async fn member_view(
             )
         })
         .collect();
-    let passes = member_passes(store, operator_id, m.id).await?;
+    // The member's passes and devices, read once for both the list and the pass state.
     let rows = store.wallet_passes_for_member(m.id).await?;
     let devices = store.pass_devices_for_member(m.id).await?;
+    let passes = rows.iter().map(|p| pass_view(p, &devices, max)).collect();
     let pass_state = domain::devices::PassState::of(&rows, &devices)
         .as_str()
         .to_owned();
@@ -84,9 +82,10 @@ pub async fn members(
             (page as i64 - 1) * PAGE_SIZE,
         )
         .await?;
+    let max = device_rule(store, operator_id).await?;
     let mut out = Vec::with_capacity(rows.len());
     for m in &rows {
-        out.push(member_view(store, operator_id, m).await?);
+        out.push(member_view(store, max, m).await?);
     }
     Ok(MemberList {
         rows: out,
@@ -115,7 +114,7 @@ pub async fn member(
         .map(journey_row)
         .collect();
     Ok(Some(MemberDetail {
-        member: member_view(store, operator_id, &m).await?,
+        member: member_view(store, device_rule(store, operator_id).await?, &m).await?,
         journeys,
     }))
 }
