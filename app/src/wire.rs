@@ -128,6 +128,7 @@ pub fn wallet_page(state: &AppState, token: &str, opened: Opened, user_agent: &s
             credential: r.credential,
             apple_first: r.apple_first,
             ios_chrome: domain::links::is_apple_device(user_agent) && user_agent.contains("CriOS"),
+            other_phone: r.other_phone,
             apple_badge: badge(state, "add-to-apple-wallet"),
             google_badge: badge(state, "add-to-google-wallet"),
         })),

@@ -222,8 +222,41 @@ pub async fn ensure(
         .ok_or(StoreError::Conflict("every card number tried"))
 }
 
+/// A new generated number for a new phone's pass, pending until that pass is added.
+pub async fn generate_pending(
+    store: &Store,
+    operator: &SqlOperator,
+    member: &SqlMember,
+) -> Result<SqlCredential, StoreError> {
+    let facility = u8::try_from(operator.digital_facility_code).unwrap_or(200);
+    for _ in 0..32 {
+        let card: u16 = rand::rng().random_range(1..=u16::MAX);
+        match store
+            .insert_pending_credential(operator.id, member.id, facility, card)
+            .await
+        {
+            Ok(id) => {
+                if let Some(c) = store
+                    .credentials_for_member(member.id)
+                    .await?
+                    .into_iter()
+                    .find(|c| c.id == id)
+                {
+                    return Ok(c);
+                }
+            }
+            // The card number is taken: another.
+            Err(StoreError::Conflict(_)) => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Err(StoreError::Conflict("every card number tried"))
+}
+
 fn pick(all: Vec<SqlCredential>) -> Option<SqlCredential> {
-    let live = all.into_iter().filter(|c| c.revoked_at.is_none());
+    let live = all
+        .into_iter()
+        .filter(|c| c.revoked_at.is_none() && c.pending_at.is_none());
     let (physical, digital): (Vec<_>, Vec<_>) = live.partition(|c| c.source == "physical_card");
     physical
         .into_iter()

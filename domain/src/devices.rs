@@ -313,6 +313,9 @@ mod tests {
             wallet_removed_at: None,
             message_id: None,
             message_notifies: false,
+            journey_id: None,
+            pending_at: None,
+            replaced_by: None,
         }
     }
 

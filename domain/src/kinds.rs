@@ -99,6 +99,9 @@ stored_words! {
         GooglePassSaved = "google_pass_saved",
         /// Google's delete callback: the pass was removed from a Google Wallet.
         GooglePassDeleted = "google_pass_deleted",
+        /// A new phone's pass was added there: the member's previous pass of that platform is
+        /// void now (and a generated credential rotated).
+        PassReplaced = "pass_replaced",
         ApplePassUpdated = "apple_pass_updated",
         GooglePassUpdated = "google_pass_updated",
         ApplePassVoided = "apple_pass_voided",

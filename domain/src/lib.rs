@@ -18,6 +18,7 @@ pub mod links;
 pub mod mail;
 pub mod messages;
 pub mod metrics;
+pub mod new_phone;
 pub mod phone;
 pub mod private_file;
 pub mod push;

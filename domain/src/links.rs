@@ -7,8 +7,8 @@ use crate::kinds::{Event, Step};
 use crate::phone;
 use crate::state::AppState;
 use crate::store::{
-    now_ms, JourneyWrite, NewInvite, NewWalletPass, QueueLinkSms, SqlCredential, SqlJourney,
-    SqlLink, SqlMember, SqlOperator, SqlWalletPass, Store, StoreError,
+    now_ms, JourneyWrite, NewInvite, QueueLinkSms, SqlCredential, SqlJourney, SqlLink, SqlMember,
+    SqlOperator, SqlWalletPass, Store, StoreError,
 };
 use crate::tokens::{hash_token, looks_like_token, Token};
 use crate::wallet::{PassContent, WalletError, WebService};
@@ -56,6 +56,9 @@ pub struct Ready {
     pub credential: Option<String>,
     /// The phone looks like an iPhone or iPad (Apple's button first), else Google's first.
     pub apple_first: bool,
+    /// The member holds a live pass issued on another journey (another phone): adding this
+    /// one in the same wallet replaces it.
+    pub other_phone: bool,
 }
 
 pub struct Found {
@@ -188,8 +191,14 @@ pub async fn open(
         .await?;
     // Message apps fetch links for their previews: before this browser claimed the link, the
     // page shows the first name and nothing of the credential.
+    // Whether the member holds a pass from another journey is no secret worth keeping from a
+    // preview (it shows no number), and the member should know before pressing.
+    let passes = store.wallet_passes_for_member(found.member.id).await?;
+    let other_phone = passes.iter().any(|p| {
+        p.voided_at.is_none() && p.pending_at.is_none() && p.journey_id != Some(found.journey.id)
+    });
     let credential = if found.claimed_here {
-        credentials_preview(store, &found.member).await?
+        credentials_preview(store, &found.member, &passes, found.journey.id).await?
     } else {
         None
     };
@@ -199,6 +208,7 @@ pub async fn open(
         site_name,
         credential,
         apple_first,
+        other_phone,
     })))
 }
 
@@ -212,16 +222,25 @@ async fn site_name_of(store: &Store, invite_id: i64) -> Result<Option<String>, S
     )
 }
 
+/// The number the page shows: what this journey's pass carries, once it has one (a new phone's
+/// is a new number), else the card, else the member's live generated number.
 async fn credentials_preview(
     store: &Store,
     member: &SqlMember,
+    passes: &[crate::store::SqlWalletPass],
+    journey_id: i64,
 ) -> Result<Option<String>, StoreError> {
-    Ok(store
-        .credentials_for_member(member.id)
-        .await?
-        .into_iter()
-        .filter(|c| c.revoked_at.is_none())
-        .min_by_key(|c| if c.source == "physical_card" { 0 } else { 1 })
+    let all = store.credentials_for_member(member.id).await?;
+    let carried = passes
+        .iter()
+        .filter(|p| p.voided_at.is_none() && p.journey_id == Some(journey_id))
+        .find_map(|p| all.iter().find(|c| c.id == p.credential_id));
+    Ok(carried
+        .or_else(|| {
+            all.iter()
+                .filter(|c| c.revoked_at.is_none() && c.pending_at.is_none())
+                .min_by_key(|c| if c.source == "physical_card" { 0 } else { 1 })
+        })
         .map(|c| credentials::display(c.facility_code, c.card_number)))
 }
 
@@ -326,19 +345,20 @@ pub async fn issue(
             )
             .await?;
     }
-    let credential = credentials::ensure(store, &found.operator, &found.member).await?;
     let site_name = site_name_of(store, found.journey.invite_id).await?;
-    let pass = store
-        .upsert_wallet_pass(&NewWalletPass {
-            operator_id: found.operator.id,
-            member_id: found.member.id,
-            credential_id: credential.id,
-            platform: platform.as_str(),
-            new_serial: Token::generate(16).expose(),
-            new_auth_token: Token::generate(24).expose(),
-            site_name: site_name.as_deref(),
-        })
-        .await?;
+    let crate::new_phone::Placed {
+        pass,
+        credential,
+        pending,
+    } = crate::new_phone::place_pass(
+        store,
+        &found.operator,
+        &found.member,
+        platform.as_str(),
+        found.journey.id,
+        site_name.as_deref(),
+    )
+    .await?;
     let mut content = pass_content(
         &state.config.http.public_url,
         &state.credentials,
@@ -349,10 +369,15 @@ pub async fn issue(
     );
     content.images = store.operator_images(found.operator.id).await?;
     let detail = format!(
-        "serial {}, {} credential {}",
+        "serial {}, {} credential {}{}",
         pass.serial,
         credential.source,
-        credentials::display(credential.facility_code, credential.card_number)
+        credentials::display(credential.facility_code, credential.card_number),
+        if pending {
+            "; for a new phone: the pass on the previous one works until this one is added"
+        } else {
+            ""
+        }
     );
     let issued = match platform {
         Platform::Apple => Issued::Apple {

@@ -373,3 +373,56 @@ test('staff write to the holders of a site, and see how far the message reached'
   await page.screenshot({ path: 'test-results/settings-sites-320.png', fullPage: true });
   expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(320);
 });
+
+test('a member moving to a new phone gets a new pass there, and the old phone\'s pass ends once it is added', async ({ page, browser }) => {
+  // Grace Hopper on her old phone: a pass, added to Wallet there.
+  const register = async (device: string, pass: { passType: string; serial: string; authToken: string }) =>
+    page.request.post(`/passkit/v1/devices/${device}/registrations/${pass.passType}/${pass.serial}`, {
+      headers: { Authorization: `ApplePass ${pass.authToken}` },
+      data: { pushToken: `${device}-push` },
+    });
+  const { link: oldLink } = await walkToWallet(page, '07400 123002', '+447400123002', 'Grace');
+  const oldPass = passIdentity(await (await page.request.post(`${oldLink}/apple`)).body());
+  expect((await register('e2e-old-phone', oldPass)).status()).toBe(201);
+
+  // Her new phone, a browser of its own: the invite again. The wallet page says what adding it does.
+  const phone = await browser.newContext({ viewport: { width: 320, height: 800 } });
+  const newPhone = await phone.newPage();
+  const { link } = await walkToWallet(newPhone, '07400 123002', '+447400123002', 'Grace');
+  const notice = newPhone.getByTestId('other-phone');
+  await expect(notice).toHaveText(
+    'You already have this pass on another phone. Once you add it here, the pass on the other phone stops working.',
+  );
+  await newPhone.screenshot({ path: 'test-results/wallet-new-phone-320.png', fullPage: true });
+  expect(await newPhone.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(320);
+  const newPass = passIdentity(await (await newPhone.request.post(`${link}/apple`)).body());
+  expect(newPass.serial).not.toBe(oldPass.serial);
+  expect(newPass.authToken).not.toBe(oldPass.authToken);
+
+  // Staff see it waiting; the old phone's pass still works.
+  await signIn(page);
+  const members = new MembersPage(page);
+  await members.open();
+  await members.members.getByRole('link', { name: 'Grace Hopper' }).click();
+  await expect(page.getByTestId('pass-state').filter({ hasText: 'Waiting to be added on a new phone' })).toHaveCount(1);
+  const fetchOld = async () => {
+    const latest = await page.request.get(`/passkit/v1/passes/${oldPass.passType}/${oldPass.serial}`, {
+      headers: { Authorization: `ApplePass ${oldPass.authToken}` },
+    });
+    expect(latest.status()).toBe(200);
+    return JSON.parse(zipEntry(await latest.body(), 'pass.json').toString('utf8'));
+  };
+  expect((await fetchOld()).voided).toBeUndefined();
+
+  // The new phone adds it: the old pass is void, and the member page says why.
+  expect((await register('e2e-new-phone', newPass)).status()).toBe(201);
+  expect((await fetchOld()).voided).toBe(true);
+  await page.reload();
+  await expect(page.getByTestId('pass-state').filter({ hasText: 'Replaced on a new phone' }).first()).toBeVisible();
+  await expect(page.getByTestId('pass-state').filter({ hasText: 'Waiting to be added on a new phone' })).toHaveCount(0);
+  await expectAccessible(page, 'the member page after a new phone');
+  await page.setViewportSize({ width: 320, height: 800 });
+  await page.screenshot({ path: 'test-results/member-new-phone-320.png', fullPage: true });
+  expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(320);
+  await phone.close();
+});

@@ -80,9 +80,12 @@ async fn callback(State(state): State<AppState>, body: Bytes) -> Result<Response
     } else {
         "Google says it was deleted from a wallet"
     };
-    if let Err(e) =
-        domain::devices::record(&state.store, pass.member_id, &[(event, detail.to_owned())]).await
-    {
+    let mut events = vec![(event, detail.to_owned())];
+    if saved {
+        // A new phone's pass, now in the member's wallet: it replaces the previous one.
+        events.extend(domain::new_phone::on_added(&state.store, &pass).await?);
+    }
+    if let Err(e) = domain::devices::record(&state.store, pass.member_id, &events).await {
         tracing::warn!(error = %e, "a Google callback was kept but its timeline entry was not");
     }
     Ok((StatusCode::OK, "ok").into_response())

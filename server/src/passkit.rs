@@ -120,7 +120,9 @@ async fn register(
         Some(op) => op.max_apple_devices,
         None => domain::devices::DEFAULT_MAX_APPLE_DEVICES,
     };
-    let events = domain::devices::on_registered(registered, max);
+    let mut events = domain::devices::on_registered(registered, max);
+    // A new phone's pass, now on the new phone: it replaces the previous one.
+    events.extend(domain::new_phone::on_added(&state.store, &pass).await?);
     if let Err(e) = domain::devices::record(&state.store, pass.member_id, &events).await {
         tracing::warn!(error = %e, "a registration was kept but its timeline entry was not");
     }

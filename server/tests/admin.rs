@@ -2632,3 +2632,305 @@ async fn a_sites_door_puts_its_passes_on_the_lock_screen_there() {
     })
     .await;
 }
+
+/// One member's press of "Add to Apple Wallet" or "Add to Google Wallet" on a link: the answer,
+/// and the link's claim cookie (for the next press in the same browser).
+async fn press(
+    d: &Dash,
+    link: &str,
+    platform: &str,
+    cookie: Option<&str>,
+) -> (common::http::Reply, Option<String>) {
+    let mut req = Request::post(format!("{link}/{platform}"));
+    if let Some(c) = cookie {
+        req = req.header(header::COOKIE, c);
+    }
+    let r = common::send(&d.router, req.body(Body::empty()).unwrap()).await;
+    let cookie = common::http::set_cookies(&r.headers)
+        .into_iter()
+        .next()
+        .or(cookie.map(str::to_owned));
+    (r, cookie)
+}
+
+/// The pass.json of a `.pkpass` answer.
+fn pass_json(r: &common::http::Reply) -> serde_json::Value {
+    assert_eq!(
+        r.status,
+        StatusCode::OK,
+        "{:?} {}",
+        r.headers.get(header::LOCATION),
+        r.text()
+    );
+    serde_json::from_slice(&common::unzip(&r.body)["pass.json"]).unwrap()
+}
+
+/// The latest pass as Wallet fetches it from the web service.
+async fn fetched(d: &Dash, serial: &str, auth: &str) -> serde_json::Value {
+    let pass_type = &d.state.config.apple_wallet.pass_type_id;
+    let r = common::send(
+        &d.router,
+        Request::get(format!("/passkit/v1/passes/{pass_type}/{serial}"))
+            .header(header::AUTHORIZATION, format!("ApplePass {auth}"))
+            .body(Body::empty())
+            .unwrap(),
+    )
+    .await;
+    pass_json(&r)
+}
+
+/// A member on a new phone: starting again from the invite gives a new pass (a new serial,
+/// token and generated number) while the old phone's pass keeps working; once the new phone
+/// adds it (eight registrations at once, as Wallet retries), the old pass is voided and the old
+/// phone pushed, the old number is in the access system's revocation feed, the member's Google
+/// pass moves to the new number, and the timeline and member page say what happened, once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_new_phone_gets_a_new_pass_that_replaces_the_old_one_once_added() {
+    common::each_store(|| async {
+        let (apns, pushed) = apns_stand_in().await;
+        let d = std::sync::Arc::new(
+            dashboard_on(
+                common::scoped_store().await,
+                &[
+                    ("ELUMO_APNS_BASE_URL", &apns),
+                    ("ELUMO_LIMIT_SMS_PER_NUMBER_PER_MINUTE", "5"),
+                ],
+            )
+            .await,
+        );
+        let staff = sign_in(&d.router, A_STAFF).await;
+        let pass_type = d.state.config.apple_wallet.pass_type_id.clone();
+        let id = ada_id(&d).await;
+
+        // The old phone: an Apple pass, added there, and a Google pass on the same journey.
+        common::enter_number(&d.router, &d.token, "07400123001").await;
+        let link = common::texted_link(&d.state).await;
+        let (_, _, page) = common::send(&d.router, Request::get(&link).body(Body::empty()).unwrap())
+            .await
+            .parts();
+        assert!(page.contains("Your pass is ready") && !page.contains("other-phone"), "{page}");
+        let (r, cookie) = press(&d, &link, "apple", None).await;
+        let old = pass_json(&r);
+        let (old_serial, old_auth) = (
+            old["serialNumber"].as_str().unwrap().to_owned(),
+            old["authenticationToken"].as_str().unwrap().to_owned(),
+        );
+        let old_reg = format!("registrations/{pass_type}/{old_serial}");
+        let (got, _, _) = common::send(
+            &d.router,
+            passkit("POST", "phone-0001", &old_reg, &old_auth, "aa01"),
+        )
+        .await
+        .parts();
+        assert_eq!(got, StatusCode::CREATED);
+        let (r, _) = press(&d, &link, "google", cookie.as_deref()).await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text());
+        let old_number = old["barcodes"][0]["message"].as_str().unwrap().to_owned();
+
+        // The new phone: the invite again, a new journey and text; the page says what adding
+        // it here does; a new pass.
+        let journey = common::enter_number(&d.router, &d.token, "07400123001").await;
+        let link = common::texted_link(&d.state).await;
+        let (_, _, page) = common::send(&d.router, Request::get(&link).body(Body::empty()).unwrap())
+            .await
+            .parts();
+        assert!(
+            page.contains("You already have this pass on another phone. Once you add it here, the pass on the other phone stops working."),
+            "{page}"
+        );
+        let (r, cookie) = press(&d, &link, "apple", None).await;
+        let new = pass_json(&r);
+        let (serial, auth) = (
+            new["serialNumber"].as_str().unwrap().to_owned(),
+            new["authenticationToken"].as_str().unwrap().to_owned(),
+        );
+        assert_ne!(serial, old_serial, "a new serial");
+        assert_ne!(auth, old_auth, "a new authentication token");
+        let new_number = new["barcodes"][0]["message"].as_str().unwrap().to_owned();
+        assert_ne!(new_number, old_number, "a new generated number");
+        // Downloading again on the new phone is the same new pass, not a third.
+        let (r, _) = press(&d, &link, "apple", cookie.as_deref()).await;
+        assert_eq!(pass_json(&r)["serialNumber"], serial.as_str());
+
+        let member_page = || async {
+            let (_, _, html) = common::send(&d.router, staff.get(&format!("/admin/members/{id}")))
+                .await
+                .parts();
+            html
+        };
+        assert!(member_page().await.contains(">Waiting to be added on a new phone<"));
+
+        // Until the new phone adds it, the old phone's pass works and nobody is told anything.
+        assert_eq!(common::push_due(&d.state).await, 0);
+        assert!(pushed.lock().unwrap().is_empty());
+        assert!(fetched(&d, &old_serial, &old_auth).await.get("voided").is_none());
+        assert!(d.state.store.access_revocations(d.a, 0, 10).await.unwrap().is_empty());
+
+        // The new phone adds it; Wallet sends the registration eight times at once.
+        let reg = format!("registrations/{pass_type}/{serial}");
+        let mut tasks = Vec::new();
+        for _ in 0..8 {
+            let (d, reg, auth) = (d.clone(), reg.clone(), auth.clone());
+            tasks.push(tokio::spawn(async move {
+                common::send(&d.router, passkit("POST", "phone-0002", &reg, &auth, "bb02"))
+                    .await
+                    .status
+            }));
+        }
+        for task in tasks {
+            let got = task.await.unwrap();
+            assert!(got == StatusCode::CREATED || got == StatusCode::OK, "{got}");
+        }
+
+        // The old phone is pushed and fetches its pass void; the new one carries the new number.
+        common::push_due(&d.state).await;
+        assert_eq!(pushed.lock().unwrap().clone(), ["aa01"]);
+        assert_eq!(fetched(&d, &old_serial, &old_auth).await["voided"], true);
+        let now = fetched(&d, &serial, &auth).await;
+        assert!(now.get("voided").is_none());
+        assert_eq!(now["barcodes"][0]["message"], new_number.as_str());
+
+        // The access system hears of the old number once; the member's passes carry the new.
+        let revoked = d.state.store.access_revocations(d.a, 0, 10).await.unwrap();
+        assert_eq!(revoked.len(), 1, "{revoked:?}");
+        assert_eq!(revoked[0].source, "digital");
+        assert_eq!(
+            format!("H10301:{}:{}", revoked[0].facility_code, revoked[0].card_number),
+            old_number
+        );
+        let passes = d.state.store.wallet_passes_for_member(id).await.unwrap();
+        let live: Vec<_> = passes.iter().filter(|p| p.voided_at.is_none()).collect();
+        assert_eq!(live.len(), 2, "{passes:?}");
+        assert!(live.iter().all(|p| p.pending_at.is_none()));
+        let credentials = d.state.store.credentials_for_member(id).await.unwrap();
+        let new_credential = credentials
+            .iter()
+            .find(|c| format!("H10301:{}:{}", c.facility_code, c.card_number) == new_number)
+            .unwrap();
+        assert!(new_credential.revoked_at.is_none() && new_credential.pending_at.is_none());
+        assert!(
+            live.iter().all(|p| p.credential_id == new_credential.id),
+            "the Google pass moved to the new number too"
+        );
+
+        // The timeline says it once; the member page shows the old pass replaced.
+        let html = member_page().await;
+        assert_eq!(html.matches(">Replaced on a new phone<").count(), 1, "{html}");
+        assert!(!html.contains("Waiting to be added on a new phone"));
+        assert!(html.contains("holds it, shown as no longer valid"), "{html}");
+        let (_, _, t) = common::send(&d.router, staff.get(&format!("/admin/journeys/{journey}")))
+            .await
+            .parts();
+        assert_eq!(t.matches("Moved to a new phone").count(), 1, "{t}");
+        let old_display = old_number.trim_start_matches("H10301:").split_once(':').unwrap();
+        let new_display = new_number.trim_start_matches("H10301:").split_once(':').unwrap();
+        let line = format!(
+            "the Apple pass added on a new phone replaces serial {old_serial}, which is void now; \
+             the generated credential moved from {} / {:0>5} to {} / {:0>5}",
+            old_display.0, old_display.1, new_display.0, new_display.1
+        );
+        assert!(t.contains(&line), "{line}\n{t}");
+        assert!(t.contains("for a new phone: the pass on the previous one works until this one is added"));
+
+        // The old phone asking again changes nothing: the void stays.
+        let (got, _, _) = common::send(
+            &d.router,
+            passkit("POST", "phone-0001", &old_reg, &old_auth, "aa01"),
+        )
+        .await
+        .parts();
+        assert_eq!(got, StatusCode::OK);
+        assert_eq!(fetched(&d, &old_serial, &old_auth).await["voided"], true);
+    })
+    .await;
+}
+
+/// A member with a physical card moves to a new phone: the new pass carries the card's number,
+/// and when it is added the old pass is voided without a word to the access system (the card,
+/// and the new phone, still open the door).
+#[tokio::test]
+async fn a_new_phone_keeps_the_cards_credential_and_revokes_nothing() {
+    common::each_store(|| async {
+        let (apns, pushed) = apns_stand_in().await;
+        let d = dashboard_on(
+            common::scoped_store().await,
+            &[
+                ("ELUMO_APNS_BASE_URL", &apns),
+                ("ELUMO_LIMIT_SMS_PER_NUMBER_PER_MINUTE", "5"),
+            ],
+        )
+        .await;
+        let pass_type = d.state.config.apple_wallet.pass_type_id.clone();
+        let mut phones = Vec::new();
+        for (device, push_token) in [("phone-0001", "aa01"), ("phone-0002", "bb02")] {
+            common::enter_number(&d.router, &d.token, "07400123002").await;
+            let link = common::texted_link(&d.state).await;
+            let (r, _) = press(&d, &link, "apple", None).await;
+            let pass = pass_json(&r);
+            let serial = pass["serialNumber"].as_str().unwrap().to_owned();
+            let auth = pass["authenticationToken"].as_str().unwrap().to_owned();
+            let reg = format!("registrations/{pass_type}/{serial}");
+            let (got, _, _) =
+                common::send(&d.router, passkit("POST", device, &reg, &auth, push_token))
+                    .await
+                    .parts();
+            assert_eq!(got, StatusCode::CREATED);
+            phones.push((serial, auth, pass["barcodes"][0]["message"].clone()));
+        }
+        assert_ne!(phones[0].0, phones[1].0);
+        assert_eq!(phones[0].2, phones[1].2, "the card's number on both");
+        common::push_due(&d.state).await;
+        assert_eq!(pushed.lock().unwrap().clone(), ["aa01"]);
+        assert_eq!(
+            fetched(&d, &phones[0].0, &phones[0].1).await["voided"],
+            true
+        );
+        assert!(fetched(&d, &phones[1].0, &phones[1].1)
+            .await
+            .get("voided")
+            .is_none());
+        assert!(
+            d.state
+                .store
+                .access_revocations(d.a, 0, 10)
+                .await
+                .unwrap()
+                .is_empty(),
+            "the card still works"
+        );
+        let grace = d
+            .state
+            .store
+            .member_by_external_id(d.a, "nw-1002")
+            .await
+            .unwrap()
+            .unwrap();
+        let credentials = d
+            .state
+            .store
+            .credentials_for_member(grace.id)
+            .await
+            .unwrap();
+        assert!(
+            credentials.iter().all(|c| c.revoked_at.is_none()),
+            "{credentials:?}"
+        );
+        let journey = d
+            .state
+            .store
+            .latest_journey_for_member(grace.id)
+            .await
+            .unwrap()
+            .unwrap();
+        let events = d.state.store.journey_events(journey).await.unwrap();
+        let replaced = events.iter().find(|e| e.kind == "pass_replaced").unwrap();
+        assert!(
+            replaced
+                .detail
+                .ends_with("the card's credential 42 / 01002 stays (the card still works)"),
+            "{}",
+            replaced.detail
+        );
+    })
+    .await;
+}

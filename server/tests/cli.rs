@@ -139,6 +139,7 @@ async fn operator_limits_and_pass_revocation_from_the_command_line() {
             new_serial: "serial-grace",
             new_auth_token: "token-of-graces-pass-01",
             site_name: None,
+            journey_id: None,
         })
         .await
         .unwrap();

@@ -1008,6 +1008,7 @@ async fn a_deactivated_member_cannot_start_a_journey_and_their_passes_are_voided
             new_serial: "serial-ada",
             new_auth_token: "token-of-adas-pass-0001",
             site_name: None,
+            journey_id: None,
         })
         .await
         .unwrap();
@@ -1281,6 +1282,7 @@ async fn a_membership_end_from_the_crm_becomes_the_passes_expiry() {
                 new_serial: &format!("serial-{platform}"),
                 new_auth_token: "token-of-adas-pass-0002",
                 site_name: None,
+                journey_id: None,
             })
             .await
             .unwrap();

@@ -127,6 +127,10 @@ struct Env {
 }
 
 async fn env() -> Env {
+    env_with(&[]).await
+}
+
+async fn env_with(extra: &[(&str, &str)]) -> Env {
     let google = Google::default();
     let app = axum::Router::new()
         .route("/token", axum::routing::post(token))
@@ -138,16 +142,13 @@ async fn env() -> Env {
     let t = common::sqlite_store().await;
     let dir = tempfile::tempdir().unwrap();
     let token_url = format!("{base}/token");
-    let (state, token) = common::demo_state_with(
-        &t,
-        dir.path(),
-        &[
-            ("ELUMO_GOOGLE_MODE", "rest"),
-            ("ELUMO_GOOGLE_API_BASE_URL", &base),
-            ("ELUMO_GOOGLE_TOKEN_URL", &token_url),
-        ],
-    )
-    .await;
+    let mut vars = vec![
+        ("ELUMO_GOOGLE_MODE", "rest"),
+        ("ELUMO_GOOGLE_API_BASE_URL", base.as_str()),
+        ("ELUMO_GOOGLE_TOKEN_URL", token_url.as_str()),
+    ];
+    vars.extend_from_slice(extra);
+    let (state, token) = common::demo_state_with(&t, dir.path(), &vars).await;
     Env {
         router: server::router(state.clone()),
         state,
@@ -485,5 +486,144 @@ async fn a_message_notifies_a_google_pass_three_times_a_day_then_shows_quietly()
             "TEXT_AND_NOTIFY",
             "TEXT"
         ]
+    );
+}
+
+/// The object id in a save link (the link carries only the id).
+fn saved_object(e: &Env, save: &str) -> String {
+    let claims = rs256_claims(
+        save.trim_start_matches("https://pay.google.com/gp/v/save/"),
+        &e.public_pem(),
+    );
+    claims["payload"]["genericObjects"][0]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
+
+/// A member on a new Android phone: starting again from the invite makes a new Google object
+/// with a new generated number while the old one stays ACTIVE; Google's verified save callback
+/// for the new object makes it the member's pass: the old object goes INACTIVE through the API,
+/// the old number is revoked in the access feed, and a delete callback replaces nothing.
+#[tokio::test]
+async fn a_new_phones_google_pass_replaces_the_old_one_when_google_says_it_is_saved() {
+    use domain::wallet::callbacks::{root_keys_json, seal};
+    use openssl::ec::{EcGroup, EcKey};
+    let key = || {
+        EcKey::generate(&EcGroup::from_curve_name(openssl::nid::Nid::X9_62_PRIME256V1).unwrap())
+            .unwrap()
+    };
+    let (root, intermediate) = (key(), key());
+    let keys_dir = tempfile::tempdir().unwrap();
+    let keys = keys_dir.path().join("google-root-keys.json");
+    std::fs::write(&keys, root_keys_json(&root)).unwrap();
+    let e = env_with(&[
+        ("ELUMO_GOOGLE_CALLBACK_KEYS", keys.to_str().unwrap()),
+        ("ELUMO_LIMIT_SMS_PER_NUMBER_PER_MINUTE", "5"),
+    ])
+    .await;
+    let issuer = e.state.config.google_wallet.issuer_id.clone();
+    let callback = |object_id: &str, event: &str, nonce: &str| {
+        let message = json!({
+            "classId": format!("{issuer}.northwind"),
+            "objectId": object_id,
+            "eventType": event,
+            "expTimeMillis": domain::store::now_ms() + 3_600_000,
+            "count": 1,
+            "nonce": nonce,
+        })
+        .to_string();
+        Request::post("/wallet/google/callback")
+            .header(header::CONTENT_TYPE, "application/json")
+            .body(Body::from(seal(
+                &root,
+                &intermediate,
+                domain::store::now_ms() + 3_600_000,
+                &issuer,
+                &message,
+            )))
+            .unwrap()
+    };
+
+    let link = e.link_for("07400123001").await;
+    let (save, _) = e.press_google(&link, None).await;
+    let old = saved_object(&e, &save);
+    let (status, _, _) = e.send(callback(&old, "save", "nonce-old-save")).await;
+    assert_eq!(status, StatusCode::OK);
+
+    let link = e.link_for("07400123001").await;
+    let (save, cookie) = e.press_google(&link, None).await;
+    let new = saved_object(&e, &save);
+    assert_ne!(new, old, "a new object for the new phone");
+    let (again, _) = e.press_google(&link, cookie.as_deref()).await;
+    assert_eq!(
+        saved_object(&e, &again),
+        new,
+        "the same new object when pressed again"
+    );
+    let barcode = |id: &str| e.google.objects.lock().unwrap()[id]["barcode"]["value"].clone();
+    assert_ne!(barcode(&old), barcode(&new), "a new generated number");
+    let state = |id: &str| e.google.objects.lock().unwrap()[id]["state"].clone();
+
+    // Removed from a wallet, or not yet saved: the old object stays the member's pass.
+    let (status, _, _) = e.send(callback(&new, "del", "nonce-new-del")).await;
+    assert_eq!(status, StatusCode::OK);
+    common::push_due(&e.state).await;
+    assert_eq!(state(&old), "ACTIVE");
+    assert!(e
+        .state
+        .store
+        .access_revocations(1, 0, 10)
+        .await
+        .unwrap()
+        .is_empty());
+
+    // Saved on the new phone (and Google delivering it twice): the old object ends, once.
+    for _ in 0..2 {
+        let (status, _, _) = e.send(callback(&new, "save", "nonce-new-save")).await;
+        assert_eq!(status, StatusCode::OK);
+    }
+    common::push_due(&e.state).await;
+    assert_eq!(state(&old), "INACTIVE");
+    assert_eq!(state(&new), "ACTIVE");
+    let revoked = e.state.store.access_revocations(1, 0, 10).await.unwrap();
+    assert_eq!(revoked.len(), 1, "{revoked:?}");
+    assert!(
+        barcode(&old)
+            .as_str()
+            .unwrap()
+            .contains(&revoked[0].card_number.to_string()),
+        "the old number is the one revoked"
+    );
+    let ada = e
+        .state
+        .store
+        .member_by_external_id(1, "nw-1001")
+        .await
+        .unwrap()
+        .unwrap();
+    let j = e
+        .state
+        .store
+        .latest_journey_for_member(ada.id)
+        .await
+        .unwrap()
+        .unwrap();
+    let replaced: Vec<_> = e
+        .state
+        .store
+        .journey_events(j)
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|e| e.kind == "pass_replaced")
+        .collect();
+    assert_eq!(replaced.len(), 1);
+    assert!(
+        replaced[0]
+            .detail
+            .starts_with("the Google pass added on a new phone replaces serial "),
+        "{}",
+        replaced[0].detail
     );
 }

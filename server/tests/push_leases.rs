@@ -28,6 +28,7 @@ async fn voided_pass(store: &domain::store::Store) -> domain::store::SqlWalletPa
             new_serial: "serial-grace",
             new_auth_token: "token-of-graces-pass-01",
             site_name: None,
+            journey_id: None,
         })
         .await
         .unwrap();

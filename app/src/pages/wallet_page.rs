@@ -128,6 +128,11 @@ fn ready(v: WalletView, refused: Option<&'static str>) -> impl IntoView {
                 <p class="lead">"Add it to your phone's wallet, then hold your phone to the reader at the door."</p>
                 {v.credential.map(|c| view! { <p class="credential">"Card " <strong>{c}</strong></p> })}
                 <div class="wallet-buttons">{buttons}</div>
+                {v.other_phone.then(|| view! {
+                    <p class="notice notice-info" role="note" data-testid="other-phone">
+                        "You already have this pass on another phone. Once you add it here, the pass on the other phone stops working."
+                    </p>
+                })}
                 {v.ios_chrome.then(|| view! {
                     <p class="notice notice-info" role="note">
                         "Chrome on iPhone can't add passes to Apple Wallet. Open this link in Safari to add it."

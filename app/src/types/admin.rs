@@ -137,6 +137,10 @@ pub struct SmsView {
 pub struct PassView {
     pub platform: String,
     pub voided: bool,
+    /// Voided because a pass on a new phone replaced it.
+    pub replaced: bool,
+    /// A new phone's pass, not yet added there (the previous pass is still live).
+    pub pending: bool,
     pub issued: String,
     pub updated: String,
     /// The devices the pass was added to (Apple: PassKit registrations), the active ones first.

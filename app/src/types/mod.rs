@@ -186,6 +186,8 @@ pub struct WalletView {
     pub apple_first: bool,
     /// Chrome on iOS cannot add a downloaded pass to Wallet; the page says so.
     pub ios_chrome: bool,
+    /// The member has the pass on another phone: adding it here replaces that one.
+    pub other_phone: bool,
     /// The official badge artwork, when the operator dropped it into the site's `badges/` folder.
     pub apple_badge: Option<String>,
     pub google_badge: Option<String>,

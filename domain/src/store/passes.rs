@@ -26,6 +26,14 @@ pub struct SqlWalletPass {
     pub message_id: Option<i64>,
     /// Google: whether that message comes with a notification (3 a day at most).
     pub message_notifies: bool,
+    /// The journey that issued this pass (none for passes issued before journeys were
+    /// remembered, or by a command): another journey of the member is another phone.
+    pub journey_id: Option<i64>,
+    /// A pass for a new phone, issued while the member's previous pass is live: it replaces
+    /// that one once it is added (see [`Store::activate_pending_pass`]).
+    pub pending_at: Option<i64>,
+    /// The pass that replaced this one on a new phone.
+    pub replaced_by: Option<i64>,
 }
 
 impl SqlWalletPass {
@@ -45,7 +53,7 @@ impl SqlWalletPass {
 }
 
 /// A pass to issue (or issue again).
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct NewWalletPass<'a> {
     pub operator_id: i64,
     pub member_id: i64,
@@ -55,11 +63,24 @@ pub struct NewWalletPass<'a> {
     pub new_serial: &'a str,
     pub new_auth_token: &'a str,
     pub site_name: Option<&'a str>,
+    /// The journey it is issued on.
+    pub journey_id: Option<i64>,
 }
 
 pub(crate) const PASS_COLUMNS: &str = "id, member_id, credential_id, platform, serial, issued_at, \
      updated_at, voided_at, auth_token, site_name, operator_id, wallet_saved_at, wallet_removed_at, \
-     message_id, message_notifies";
+     message_id, message_notifies, journey_id, pending_at, replaced_by";
+
+/// A new phone's pass added: the passes it replaced, voided now.
+#[derive(Debug, Clone)]
+pub struct Replacement {
+    /// The new phone's pass, live now.
+    pub pass: SqlWalletPass,
+    /// The member's previous passes of that platform, voided now.
+    pub replaced: Vec<SqlWalletPass>,
+    /// The member's other passes moved to the new pass's (rotated) credential.
+    pub moved: u64,
+}
 
 impl Store {
     /// One live pass per member and platform: issuing again keeps the serial and authentication
@@ -70,8 +91,9 @@ impl Store {
     pub async fn upsert_wallet_pass(&self, p: &NewWalletPass<'_>) -> Result<SqlWalletPass> {
         let sql = format!(
             "INSERT INTO wallet_passes (operator_id, member_id, credential_id, platform, serial, issued_at, updated_at, \
-             auth_token, site_name) VALUES ($1, $2, $3, $4, $5, $6, $6, $7, $8) \
-             ON CONFLICT (member_id, platform) WHERE voided_at IS NULL DO UPDATE SET credential_id = excluded.credential_id, \
+             auth_token, site_name, journey_id) VALUES ($1, $2, $3, $4, $5, $6, $6, $7, $8, $9) \
+             ON CONFLICT (member_id, platform) WHERE voided_at IS NULL AND pending_at IS NULL \
+             DO UPDATE SET credential_id = excluded.credential_id, \
              updated_at = excluded.updated_at, site_name = excluded.site_name, \
              auth_token = COALESCE(wallet_passes.auth_token, excluded.auth_token), \
              push_due_at = CASE WHEN wallet_passes.credential_id <> excluded.credential_id \
@@ -87,8 +109,144 @@ impl Store {
             .bind(now_ms())
             .bind(p.new_auth_token)
             .bind(p.site_name)
+            .bind(p.journey_id)
             .fetch_one(pool)
             .await)?)
+    }
+
+    /// A pass for a new phone, pending beside the member's live one until it is added there.
+    /// The same journey asking again gets the same pending pass.
+    pub async fn insert_pending_pass(&self, p: &NewWalletPass<'_>) -> Result<SqlWalletPass> {
+        let sql = format!(
+            "INSERT INTO wallet_passes (operator_id, member_id, credential_id, platform, serial, issued_at, updated_at, \
+             auth_token, site_name, journey_id, pending_at) VALUES ($1, $2, $3, $4, $5, $6, $6, $7, $8, $9, $6) \
+             ON CONFLICT (journey_id, platform) WHERE voided_at IS NULL \
+             DO UPDATE SET updated_at = excluded.updated_at, site_name = excluded.site_name \
+             RETURNING {PASS_COLUMNS}"
+        );
+        Ok(on_pool!(self, |pool| sqlx::query_as(&sql)
+            .bind(p.operator_id)
+            .bind(p.member_id)
+            .bind(p.credential_id)
+            .bind(p.platform)
+            .bind(p.new_serial)
+            .bind(now_ms())
+            .bind(p.new_auth_token)
+            .bind(p.site_name)
+            .bind(p.journey_id)
+            .fetch_one(pool)
+            .await)?)
+    }
+
+    /// The same pass downloaded again on the journey it was issued on: it carries
+    /// `credential_id` now (its devices are due a push if that changed).
+    pub async fn reissue_wallet_pass(
+        &self,
+        pass_id: i64,
+        credential_id: i64,
+        site_name: Option<&str>,
+    ) -> Result<Option<SqlWalletPass>> {
+        let sql = format!(
+            "UPDATE wallet_passes SET push_due_at = CASE WHEN credential_id <> $2 THEN $3 ELSE push_due_at END, \
+             credential_id = $2, updated_at = $3, site_name = $4 \
+             WHERE id = $1 AND voided_at IS NULL RETURNING {PASS_COLUMNS}"
+        );
+        Ok(on_pool!(self, |pool| sqlx::query_as(&sql)
+            .bind(pass_id)
+            .bind(credential_id)
+            .bind(now_ms())
+            .bind(site_name)
+            .fetch_optional(pool)
+            .await)?)
+    }
+
+    /// A new phone's pending pass was added there: in one transaction the member's live pass of
+    /// that platform is voided as replaced by it (and so due a push), the pending pass becomes
+    /// the live one, and when its credential is new (a rotated generated one) the member's other
+    /// passes move to it and are due a push. `None` when the pass is not pending (any more):
+    /// repeats and races replace once.
+    pub async fn activate_pending_pass(&self, pass_id: i64) -> Result<Option<Replacement>> {
+        let now = now_ms();
+        let select = format!(
+            "SELECT {PASS_COLUMNS} FROM wallet_passes WHERE id = $1 AND pending_at IS NOT NULL \
+             AND voided_at IS NULL"
+        );
+        let replace = format!(
+            "UPDATE wallet_passes SET voided_at = $4, updated_at = $4, push_due_at = $4, replaced_by = $1 \
+             WHERE member_id = $2 AND platform = $3 AND voided_at IS NULL AND pending_at IS NULL \
+             RETURNING {PASS_COLUMNS}"
+        );
+        let live = format!(
+            "UPDATE wallet_passes SET pending_at = NULL, updated_at = $2 WHERE id = $1 RETURNING {PASS_COLUMNS}"
+        );
+        // A rotated number: the member's other generated numbers end (in the access system's
+        // feed too, if the void did not already end them), the new one is live, and the
+        // member's other live passes carry it.
+        let end_others = "INSERT INTO access_revocations (operator_id, member_id, credential_id, source, \
+             facility_code, card_number, at) SELECT c.operator_id, c.member_id, c.id, c.source, \
+             c.facility_code, c.card_number, $3 FROM credentials c WHERE c.member_id = $1 \
+             AND c.source = 'digital' AND c.revoked_at IS NULL AND c.pending_at IS NULL AND c.id <> $2";
+        let revoke_others = "UPDATE credentials SET revoked_at = $3 WHERE member_id = $1 \
+             AND source = 'digital' AND revoked_at IS NULL AND pending_at IS NULL AND id <> $2";
+        let go_live = "UPDATE credentials SET pending_at = NULL WHERE id = $2 AND member_id = $1 \
+             AND pending_at IS NOT NULL";
+        let move_passes = "UPDATE wallet_passes SET credential_id = $2, updated_at = $3, push_due_at = $3 \
+             WHERE member_id = $1 AND voided_at IS NULL AND pending_at IS NULL AND credential_id <> $2 \
+             AND credential_id IN (SELECT id FROM credentials WHERE member_id = $1 AND source = 'digital')";
+        on_pool!(self, |p| {
+            let mut tx = p.write().await?;
+            // The member's row first: two new phones added at once replace one after the other.
+            sqlx::query(
+                "UPDATE members SET active = active WHERE id = (SELECT member_id FROM wallet_passes WHERE id = $1)",
+            )
+            .bind(pass_id)
+            .execute(&mut *tx)
+            .await?;
+            let Some(pending): Option<SqlWalletPass> = sqlx::query_as(&select)
+                .bind(pass_id)
+                .fetch_optional(&mut *tx)
+                .await?
+            else {
+                tx.commit().await?;
+                return Ok(None);
+            };
+            let replaced: Vec<SqlWalletPass> = sqlx::query_as(&replace)
+                .bind(pass_id)
+                .bind(pending.member_id)
+                .bind(&pending.platform)
+                .bind(now)
+                .fetch_all(&mut *tx)
+                .await?;
+            let pass: SqlWalletPass = sqlx::query_as(&live)
+                .bind(pass_id)
+                .bind(now)
+                .fetch_one(&mut *tx)
+                .await?;
+            let rotated: bool = sqlx::query_scalar(
+                "SELECT COUNT(*) > 0 FROM credentials WHERE id = $1 AND pending_at IS NOT NULL",
+            )
+            .bind(pass.credential_id)
+            .fetch_one(&mut *tx)
+            .await?;
+            let mut moved = 0;
+            if rotated {
+                for statement in [end_others, revoke_others, go_live, move_passes] {
+                    moved = sqlx::query(statement)
+                        .bind(pass.member_id)
+                        .bind(pass.credential_id)
+                        .bind(now)
+                        .execute(&mut *tx)
+                        .await?
+                        .rows_affected();
+                }
+            }
+            tx.commit().await?;
+            Ok(Some(Replacement {
+                pass,
+                replaced,
+                moved,
+            }))
+        })
     }
 
     pub async fn wallet_pass(&self, id: i64) -> Result<Option<SqlWalletPass>> {

@@ -218,6 +218,8 @@ pub(super) fn pass_view(p: &SqlWalletPass, devices: &[SqlPassDevice], max: i64) 
         }
         .to_owned(),
         voided: p.voided_at.is_some(),
+        replaced: p.replaced_by.is_some(),
+        pending: p.pending_at.is_some() && p.voided_at.is_none(),
         issued: fmt_time(p.issued_at),
         updated: fmt_time(p.updated_at),
     }

@@ -91,6 +91,7 @@ pub(super) fn event_label(kind: &str) -> String {
         Event::AppleDevicesOverLimit => "On more Apple devices than allowed",
         Event::GooglePassSaved => "Saved to Google Wallet",
         Event::GooglePassDeleted => "Removed from Google Wallet",
+        Event::PassReplaced => "Moved to a new phone",
         Event::ApplePassUpdated => "Apple pass updated",
         Event::GooglePassUpdated => "Google pass updated",
         Event::ApplePassVoided => "Apple pass voided",

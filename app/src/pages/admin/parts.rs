@@ -64,8 +64,12 @@ pub(super) fn passes_view(passes: Vec<PassView>) -> impl IntoView {
             {passes.into_iter().map(|p| view! {
                 <li data-testid="pass-state">
                     <strong>{p.platform}</strong>": "
-                    {if p.voided { view! { <span class="badge outcome-sms_failed">"Revoked"</span> }.into_any() }
-                     else { view! { <span class="badge outcome-completed">"Active"</span> }.into_any() }}
+                    {match (p.voided, p.replaced, p.pending) {
+                        (true, true, _) => view! { <span class="badge wraps outcome-sms_failed">"Replaced on a new phone"</span> }.into_any(),
+                        (true, false, _) => view! { <span class="badge outcome-sms_failed">"Revoked"</span> }.into_any(),
+                        (false, _, true) => view! { <span class="badge wraps outcome-in_progress">"Waiting to be added on a new phone"</span> }.into_any(),
+                        _ => view! { <span class="badge outcome-completed">"Active"</span> }.into_any(),
+                    }}
                     " · issued " {p.issued} " · updated " {p.updated}
                     {p.google.map(|g| view! { <p class="wallet-state" data-testid="google-state">{g}</p> })}
                     {p.warning.map(|w| view! { <p class="notice notice-warning" data-testid="device-warning">{w}</p> })}
@@ -74,6 +78,7 @@ pub(super) fn passes_view(passes: Vec<PassView>) -> impl IntoView {
                             {p.devices.into_iter().map(|d| {
                                 let state = match &d.removed {
                                     Some(at) => format!("removed {at}"),
+                                    None if p.voided => "holds it, shown as no longer valid".to_owned(),
                                     None => "on the device".to_owned(),
                                 };
                                 let line = format!(": {state} · added {} · last seen {}", d.added, d.last_seen);
