@@ -12,9 +12,11 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
     #[cfg(feature = "ssr")]
     crate::first_load::send_preload_links(&options);
     let style = stylesheet(&options);
+    // The member pages say their language themselves (`PageLang`); the rest is English.
+    let lang = (!member_page()).then_some("en");
     view! {
         <!DOCTYPE html>
-        <html lang="en">
+        <html lang=lang>
             <head>
                 <meta charset="utf-8"/>
                 <meta name="viewport" content="width=device-width, initial-scale=1"/>
@@ -28,6 +30,21 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <App/>
             </body>
         </html>
+    }
+}
+
+/// A member page (`/i/…`, `/l/…`): it sets `<html lang>` to its own language.
+pub(crate) fn member_page() -> bool {
+    #[cfg(feature = "ssr")]
+    {
+        use_context::<http::request::Parts>().is_some_and(|parts| {
+            let path = parts.uri.path();
+            (path.starts_with("/i/") || path.starts_with("/l/")) && !path.contains("/api/")
+        })
+    }
+    #[cfg(not(feature = "ssr"))]
+    {
+        false
     }
 }
 

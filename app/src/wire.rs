@@ -9,8 +9,56 @@ use domain::store::{SqlOperator, StoreError};
 
 use crate::types::{
     AppError, Branding, InvitePage, InviteProblem, InviteView, LinkProblem, SentPage,
-    SubmitOutcome, SupportContact, WalletPage, WalletView,
+    SubmitOutcome, SupportContact, Texts, WalletPage, WalletView,
 };
+
+use domain::i18n::{self, Args};
+
+/// The words of the message groups `groups` (id prefixes) in `lang`, formatted with `args`, and
+/// the languages the switch offers (the operator's enabled ones; every one we have without an
+/// operator).
+pub fn texts(
+    lang: &str,
+    operator: Option<&SqlOperator>,
+    groups: &[&str],
+    args: &Args<'_>,
+) -> Texts {
+    let words = i18n::ids(i18n::SOURCE)
+        .into_iter()
+        .filter(|id| groups.iter().any(|g| id.starts_with(g)))
+        .map(|id| {
+            let text = i18n::t(lang, &id, args);
+            (id, text)
+        })
+        .collect();
+    let enabled = match operator {
+        Some(op) => i18n::enabled(&op.languages),
+        None => i18n::available(),
+    };
+    Texts {
+        lang: lang.to_owned(),
+        words,
+        languages: enabled
+            .into_iter()
+            .map(|tag| (tag.to_owned(), i18n::t(tag, "language-name", &[])))
+            .collect(),
+    }
+}
+
+/// The groups every member page has.
+const COMMON: [&str; 3] = ["page-", "language-", "error-"];
+
+fn groups<'a>(more: &[&'a str]) -> Vec<&'a str> {
+    COMMON.iter().copied().chain(more.iter().copied()).collect()
+}
+
+/// The language of a page about no operator (an unknown invite or link): the browser's, else
+/// English.
+pub fn lang_without_operator(accept_language: Option<&str>) -> &'static str {
+    accept_language
+        .and_then(|h| i18n::from_accept_language(h, &i18n::available()))
+        .unwrap_or(i18n::SOURCE)
+}
 
 impl From<StoreError> for AppError {
     fn from(err: StoreError) -> Self {
@@ -86,9 +134,18 @@ impl From<Answer> for SubmitOutcome {
 }
 
 /// The phone page's data.
-pub fn invite_page(opened: Result<InviteOpened, DomainInviteProblem>) -> InvitePage {
+pub fn invite_page(
+    opened: Result<InviteOpened, DomainInviteProblem>,
+    accept_language: Option<&str>,
+) -> InvitePage {
     match opened {
         Ok(o) => InvitePage::Ready(Box::new(InviteView {
+            texts: texts(
+                o.lang,
+                Some(&o.invite.operator),
+                &groups(&["fine-print", "phone-", "hint-", "notfound-", "support-"]),
+                &[("operator", i18n::text(&o.invite.operator.name))],
+            ),
             branding: (&o.invite.operator).into(),
             default_region: o.invite.operator.default_region.clone(),
             site_name: o.invite.site.map(|s| s.name),
@@ -96,31 +153,134 @@ pub fn invite_page(opened: Result<InviteOpened, DomainInviteProblem>) -> InviteP
             journey: o.journey,
             previous: o.previous.map(Into::into),
         })),
-        Err(problem) => InvitePage::Problem(problem.into()),
+        Err(problem) => InvitePage::Problem(
+            problem.into(),
+            texts(
+                lang_without_operator(accept_language),
+                None,
+                &groups(&["invite-"]),
+                &[],
+            ),
+        ),
     }
 }
 
-/// The "check your messages" page's data.
-pub fn sent_page(sent: Result<Sent, DomainInviteProblem>, notice: Option<String>) -> SentPage {
+/// The "check your messages" page's data; `notice` is the code a form post came back with.
+pub fn sent_page(
+    sent: Result<Sent, DomainInviteProblem>,
+    notice: Option<&str>,
+    switch: Option<&str>,
+    accept_language: Option<&str>,
+) -> SentPage {
     match sent {
-        Ok(s) => SentPage::Ready {
-            branding: (&s.invite.operator).into(),
-            masked_number: s.masked_number,
-            invite_url: format!("/i/{}", s.invite.token),
-            strict: s.invite.operator.strict_enumeration,
-            token: s.invite.token,
-            journey: s.journey.public_id,
-            notice,
-            link_minutes: s.link_minutes,
-        },
-        Err(problem) => SentPage::Problem(problem.into()),
+        Ok(s) => {
+            let op = &s.invite.operator;
+            let lang = i18n::choose(
+                i18n::Asked {
+                    switch,
+                    journey: s.journey.language.as_deref(),
+                    member: None,
+                    accept_language,
+                },
+                &op.languages,
+                &op.default_language,
+            );
+            SentPage::Ready {
+                texts: texts(
+                    lang,
+                    Some(op),
+                    &groups(&["sent-"]),
+                    &[
+                        ("operator", i18n::text(&op.name)),
+                        ("number", i18n::text(&s.masked_number)),
+                        ("minutes", i18n::number(s.link_minutes as i64)),
+                    ],
+                ),
+                branding: op.into(),
+                masked_number: s.masked_number,
+                invite_url: format!("/i/{}", s.invite.token),
+                strict: op.strict_enumeration,
+                token: s.invite.token,
+                journey: s.journey.public_id,
+                notice: notice.and_then(|code| notice_text(lang, code)),
+                link_minutes: s.link_minutes,
+            }
+        }
+        Err(problem) => SentPage::Problem(
+            problem.into(),
+            texts(
+                lang_without_operator(accept_language),
+                None,
+                &groups(&["invite-", "link-"]),
+                &[],
+            ),
+        ),
     }
+}
+
+/// What a notice code in the "check your messages" URL says, in `lang`.
+fn notice_text(lang: &str, code: &str) -> Option<String> {
+    let number = |prefix: &str| {
+        code.strip_prefix(prefix)
+            .and_then(|s| s.parse::<i64>().ok())
+    };
+    let id = match code {
+        "resent" => "notice-resent",
+        "unavailable" => "notice-unavailable",
+        "code-locked" => "notice-code-locked",
+        "code-unavailable" => "notice-code-unavailable",
+        _ => {
+            if let Some(left) = number("code-wrong-") {
+                return Some(i18n::t(
+                    lang,
+                    "notice-code-wrong",
+                    &[("left", i18n::number(left))],
+                ));
+            }
+            if let Some(secs) = number("wait-") {
+                return Some(i18n::t(
+                    lang,
+                    "notice-wait",
+                    &[("seconds", i18n::number(secs))],
+                ));
+            }
+            return None;
+        }
+    };
+    Some(i18n::t(lang, id, &[]))
 }
 
 /// The wallet page's data.
-pub fn wallet_page(state: &AppState, token: &str, opened: Opened, user_agent: &str) -> WalletPage {
+pub fn wallet_page(
+    state: &AppState,
+    token: &str,
+    opened: Opened,
+    user_agent: &str,
+    switch: Option<&str>,
+    accept_language: Option<&str>,
+) -> WalletPage {
+    const WALLET: [&str; 3] = ["wallet-", "restart-", "link-"];
     match opened {
         Opened::Ready(r) => WalletPage::Ready(Box::new(WalletView {
+            texts: {
+                let op = &r.found.operator;
+                let lang = i18n::choose(
+                    i18n::Asked {
+                        switch,
+                        journey: r.found.journey.language.as_deref(),
+                        member: r.found.member.language.as_deref(),
+                        accept_language,
+                    },
+                    &op.languages,
+                    &op.default_language,
+                );
+                texts(
+                    lang,
+                    Some(op),
+                    &groups(&WALLET),
+                    &[("name", i18n::text(&r.found.member.first_name))],
+                )
+            },
             token: token.to_owned(),
             branding: (&r.found.operator).into(),
             first_name: r.found.member.first_name.clone(),
@@ -137,6 +297,26 @@ pub fn wallet_page(state: &AppState, token: &str, opened: Opened, user_agent: &s
             can_restart,
             operator,
         } => WalletPage::Problem {
+            texts: {
+                let lang = match operator.as_deref() {
+                    Some(op) => i18n::choose(
+                        i18n::Asked {
+                            switch,
+                            accept_language,
+                            ..Default::default()
+                        },
+                        &op.languages,
+                        &op.default_language,
+                    ),
+                    None => lang_without_operator(accept_language),
+                };
+                Box::new(texts(
+                    lang,
+                    operator.as_deref(),
+                    &groups(&WALLET),
+                    &[("name", i18n::text(""))],
+                ))
+            },
             problem: problem.into(),
             can_restart,
             branding: operator.as_deref().map(Into::into),

@@ -96,6 +96,7 @@ mod tests {
             synced_at: synced.then_some(1),
             active,
             membership_ends_at: None,
+            language: None,
         }
     }
 

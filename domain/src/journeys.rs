@@ -110,6 +110,9 @@ pub struct InviteOpened {
     pub invite: OpenedInvite,
     pub journey: String,
     pub previous: Option<Answer>,
+    /// The page's language (`i18n::choose`: the switch, the journey's, the invited member's
+    /// from the CRM, the browser's, the operator's default).
+    pub lang: &'static str,
 }
 
 /// What the phone page shows for `token`. Opening the page writes nothing (message apps,
@@ -120,6 +123,7 @@ pub async fn open_invite(
     state: &AppState,
     token: &str,
     journey: Option<&str>,
+    asked: crate::i18n::Asked<'_>,
 ) -> Result<std::result::Result<InviteOpened, InviteProblem>> {
     let store = &state.store;
     let opened = match find_invite(store, token).await? {
@@ -127,7 +131,21 @@ pub async fn open_invite(
         Err(problem) => return Ok(Err(problem)),
     };
     let default_region = opened.operator.default_region.clone();
-    let (journey, previous) = match continuing(store, opened.invite.id, journey).await? {
+    let continued = continuing(store, opened.invite.id, journey).await?;
+    let invited = match opened.invite.member_id {
+        Some(id) => store.member(id).await?,
+        None => None,
+    };
+    let lang = crate::i18n::choose(
+        crate::i18n::Asked {
+            journey: continued.as_ref().and_then(|j| j.language.as_deref()),
+            member: invited.as_ref().and_then(|m| m.language.as_deref()),
+            ..asked
+        },
+        &opened.operator.languages,
+        &opened.operator.default_language,
+    );
+    let (journey, previous) = match continued {
         Some(j) => {
             // Strict mode: what a miss led to is never shown (a match shows nothing either).
             let previous = if strict_miss(&opened.operator, &j)
@@ -135,7 +153,7 @@ pub async fn open_invite(
             {
                 None
             } else {
-                previous_outcome(store, &j, &default_region).await?
+                previous_outcome(store, &j, &default_region, lang).await?
             };
             (j.public_id, previous)
         }
@@ -148,6 +166,7 @@ pub async fn open_invite(
         invite: opened,
         journey,
         previous,
+        lang,
     }))
 }
 
@@ -162,7 +181,12 @@ async fn last_event_detail(store: &Store, journey_id: i64, kind: &str) -> Result
         .map(|e| e.detail))
 }
 
-async fn previous_outcome(store: &Store, j: &SqlJourney, region: &str) -> Result<Option<Answer>> {
+async fn previous_outcome(
+    store: &Store,
+    j: &SqlJourney,
+    region: &str,
+    lang: &str,
+) -> Result<Option<Answer>> {
     let number = j.entered_mobile.clone().unwrap_or_default();
     Ok(match j.outcome.as_deref().and_then(Outcome::parse) {
         Some(Outcome::NotFound) => Some(Answer::NotFound {
@@ -173,6 +197,11 @@ async fn previous_outcome(store: &Store, j: &SqlJourney, region: &str) -> Result
             let message = last_event_detail(store, j.id, Event::NumberInvalid.as_str())
                 .await?
                 .unwrap_or_else(|| phone::PhoneError::Invalid.to_string());
+            // The timeline keeps the English sentence; the page says it in its language.
+            let message = match phone::PhoneError::from_message(&message) {
+                Some(e) => e.in_lang(lang),
+                None => message,
+            };
             Some(Answer::Invalid {
                 message,
                 number,
@@ -183,7 +212,8 @@ async fn previous_outcome(store: &Store, j: &SqlJourney, region: &str) -> Result
             let message = last_event_detail(store, j.id, Event::RateLimited.as_str())
                 .await?
                 .and_then(|d| d.split_once(": ").map(|(_, m)| m.to_owned()))
-                .unwrap_or_else(|| "Too many attempts. Try again later.".to_owned());
+                .filter(|_| lang == crate::i18n::SOURCE)
+                .unwrap_or_else(|| crate::i18n::t(lang, "limit-later", &[]));
             Some(Answer::RateLimited {
                 message,
                 number,
@@ -212,6 +242,7 @@ pub async fn submit_number(
     region: Option<&str>,
     number: &str,
     client_ip: &str,
+    asked: crate::i18n::Asked<'_>,
 ) -> Result<Submitted> {
     let opened = match find_invite(&state.store, token).await? {
         Ok(opened) => opened,
@@ -226,6 +257,12 @@ pub async fn submit_number(
         || opened.operator.default_region.clone(),
         str::to_ascii_uppercase,
     );
+    // The page's language (its form says it), else the browser's, else the operator's default.
+    let lang = crate::i18n::choose(
+        asked,
+        &opened.operator.languages,
+        &opened.operator.default_language,
+    );
     let typed: String = number
         .trim()
         .chars()
@@ -236,13 +273,26 @@ pub async fn submit_number(
     // A racing request may start or move the journey between the read and the write: then the
     // write changes nothing, and the submission reads and decides again.
     for _ in 0..4 {
-        if let Some(done) =
-            submit_once(state, &opened, journey, &region, &typed, &parsed, client_ip).await?
-        {
+        let entered = Entered {
+            region: &region,
+            typed: &typed,
+            parsed: &parsed,
+            lang,
+        };
+        if let Some(done) = submit_once(state, &opened, journey, &entered, client_ip).await? {
             return Ok(done);
         }
     }
     Err(StoreError::Conflict("a journey changing this fast"))
+}
+
+/// What was entered on the page: the region chosen, the number typed and what it parsed to,
+/// and the page's language.
+struct Entered<'a> {
+    region: &'a str,
+    typed: &'a str,
+    parsed: &'a std::result::Result<String, phone::PhoneError>,
+    lang: &'a str,
 }
 
 /// One read, decide and write of a submission; `None` when the journey changed meanwhile.
@@ -250,11 +300,15 @@ async fn submit_once(
     state: &AppState,
     opened: &OpenedInvite,
     wanted: &str,
-    region: &str,
-    typed: &str,
-    parsed: &std::result::Result<String, phone::PhoneError>,
+    entered: &Entered<'_>,
     client_ip: &str,
 ) -> Result<Option<Submitted>> {
+    let Entered {
+        region,
+        typed,
+        parsed,
+        lang,
+    } = *entered;
     let store = &state.store;
     let strict = opened.operator.strict_enumeration;
     let found = match looks_like_token(wanted) {
@@ -288,10 +342,11 @@ async fn submit_once(
         entered_mobile: None,
         started_at: 0,
         updated_at: 0,
+        language: None,
     });
 
     // Read what the decision needs, once.
-    let verdict = match usable_number(&opened.operator, parsed.clone()) {
+    let verdict = match usable_number(&opened.operator, parsed.clone(), lang) {
         Err(invalid) => Verdict::Invalid(invalid),
         Ok(e164) => {
             let with_number = store.members_by_mobile(opened.operator.id, &e164).await?;
@@ -321,6 +376,7 @@ async fn submit_once(
                     &opened.operator,
                     member_id,
                     &e164,
+                    lang,
                 ));
             }
             Err(limited) => peeked = Some(limited),
@@ -394,13 +450,26 @@ async fn submit_once(
         state.sms_wake.notify_one();
     }
     let limited = refused.map(limited_by).or(peeked);
+    if let (Written::Done { journey_id, .. }, true) = (&written, texts_member && limited.is_none())
+    {
+        // The page it was entered on; the sent and wallet pages speak it too.
+        store.set_journey_language(*journey_id, lang).await?;
+    }
     let sent_path = format!(
         "/i/{}/sent?j={}",
         crate::tokens::urlencode(&opened.token),
         j.public_id
     );
     Ok(Some(Submitted {
-        outcome: answer(&verdict, limited.as_ref(), strict, typed, region, sent_path),
+        outcome: answer(
+            &verdict,
+            limited.as_ref(),
+            strict,
+            typed,
+            region,
+            sent_path,
+            lang,
+        ),
         journey: j.public_id,
     }))
 }
@@ -423,7 +492,10 @@ enum Verdict {
 #[derive(Debug, Clone, PartialEq)]
 struct Invalid {
     e164: Option<String>,
+    /// For the timeline (English).
     message: String,
+    /// For the person, in the page's language.
+    shown: String,
 }
 
 impl Verdict {
@@ -442,18 +514,28 @@ impl Verdict {
 fn usable_number(
     operator: &SqlOperator,
     parsed: std::result::Result<String, phone::PhoneError>,
+    lang: &str,
 ) -> std::result::Result<String, Invalid> {
     let e164 = parsed.map_err(|err| Invalid {
         e164: None,
         message: err.to_string(),
+        shown: err.in_lang(lang),
     })?;
     let allowed = crate::limits::allowed_regions(operator);
     if !allowed.contains(&phone::region_of(&e164).unwrap_or_default()) {
+        let countries = allowed.join(", ");
         return Err(Invalid {
             message: format!(
-                "{} can only send texts to mobile numbers from {}.",
+                "{} can only send texts to mobile numbers from {countries}.",
                 operator.name,
-                allowed.join(", ")
+            ),
+            shown: crate::i18n::t(
+                lang,
+                "number-country-not-allowed",
+                &[
+                    ("operator", crate::i18n::text(&operator.name)),
+                    ("countries", crate::i18n::text(&countries)),
+                ],
             ),
             e164: Some(e164),
         });
@@ -482,6 +564,7 @@ fn writes(
         Verdict::Invalid(Invalid {
             e164: None,
             message,
+            ..
         }) => vec![JourneyWrite {
             step: Some(Step::NumberEntered),
             outcome: Some(Outcome::InvalidNumber),
@@ -491,6 +574,7 @@ fn writes(
         Verdict::Invalid(Invalid {
             e164: Some(e164),
             message,
+            ..
         }) => vec![
             submitted(e164),
             JourneyWrite {
@@ -553,18 +637,19 @@ fn answer(
     typed: &str,
     region: &str,
     sent_path: String,
+    lang: &str,
 ) -> Answer {
     let (number, region) = (typed.to_owned(), region.to_owned());
     if let Some(limited) = limited {
         return Answer::RateLimited {
-            message: limited.message(),
+            message: limited.message_in(lang),
             number: number.trim().chars().take(64).collect(),
             region,
         };
     }
     match verdict {
-        Verdict::Invalid(Invalid { message, .. }) => Answer::Invalid {
-            message: message.clone(),
+        Verdict::Invalid(Invalid { shown, .. }) => Answer::Invalid {
+            message: shown.clone(),
             number,
             region,
         },
@@ -675,6 +760,7 @@ mod tests {
             entered_mobile: None,
             started_at: 0,
             updated_at: 0,
+            language: None,
         }
     }
 
@@ -692,6 +778,7 @@ mod tests {
                 synced_at: Some(1),
                 active: true,
                 membership_ends_at: None,
+                language: None,
             }),
         }
     }
@@ -719,7 +806,8 @@ mod tests {
                 false,
                 "07400 123456",
                 "GB",
-                "/sent".into()
+                "/sent".into(),
+                "en"
             ),
             Answer::Matched {
                 next: "/sent".into()
@@ -745,7 +833,15 @@ mod tests {
             w[3].detail,
             "sms_number_minute: Too many attempts. Try again in 30 seconds."
         );
-        let a = answer(&matched(), Some(&LIMITED), false, "x", "GB", "/sent".into());
+        let a = answer(
+            &matched(),
+            Some(&LIMITED),
+            false,
+            "x",
+            "GB",
+            "/sent".into(),
+            "en",
+        );
         assert!(matches!(a, Answer::RateLimited { .. }), "{a:?}");
     }
 
@@ -762,14 +858,22 @@ mod tests {
         assert_eq!(miss.link(false), None);
         assert_eq!(miss.link(true), Some((None, "+447400123099".into())));
         assert_eq!(
-            answer(&miss, None, false, "07400123099", "GB", "/sent".into()),
+            answer(
+                &miss,
+                None,
+                false,
+                "07400123099",
+                "GB",
+                "/sent".into(),
+                "en"
+            ),
             Answer::NotFound {
                 number: "07400123099".into(),
                 region: "GB".into()
             }
         );
         assert_eq!(
-            answer(&miss, None, true, "07400123099", "GB", "/sent".into()),
+            answer(&miss, None, true, "07400123099", "GB", "/sent".into(), "en"),
             Answer::Matched {
                 next: "/sent".into()
             }
@@ -781,6 +885,7 @@ mod tests {
         let typo = Verdict::Invalid(Invalid {
             e164: None,
             message: "too short".into(),
+            shown: "too short".into(),
         });
         let w = writes(&journey(None), "0740", &typo, None);
         assert_eq!(kinds(&w), ["number_invalid"]);
@@ -788,6 +893,7 @@ mod tests {
         let abroad = Verdict::Invalid(Invalid {
             e164: Some("+15555550100".into()),
             message: "only GB".into(),
+            shown: "only GB".into(),
         });
         let w = writes(&journey(Some(3)), "+1 555", &abroad, None);
         assert_eq!(kinds(&w), ["number_submitted", "number_invalid"]);
@@ -798,7 +904,7 @@ mod tests {
         );
         assert_eq!(abroad.link(true), None);
         assert_eq!(
-            answer(&abroad, None, true, "+1 555", "GB", "/sent".into()),
+            answer(&abroad, None, true, "+1 555", "GB", "/sent".into(), "en"),
             Answer::Invalid {
                 message: "only GB".into(),
                 number: "+1 555".into(),

@@ -9,6 +9,7 @@ pub mod crm;
 pub mod demo;
 pub mod devices;
 pub mod directory;
+pub mod i18n;
 pub mod invites;
 pub mod journeys;
 pub mod kinds;

@@ -33,6 +33,20 @@ impl Limited {
         )
     }
 
+    /// [`Limited::message`] in `lang` (`domain::i18n`).
+    pub fn message_in(&self, lang: &str) -> String {
+        use crate::i18n::{number, t};
+        let minutes = (self.retry_after_ms + 59_999) / 60_000;
+        if self.scope == "sms_operator" {
+            return t(lang, "limit-no-texts", &[("minutes", number(minutes))]);
+        }
+        if self.retry_after_ms < 60_000 {
+            let secs = (self.retry_after_ms + 999) / 1000;
+            return t(lang, "limit-seconds", &[("seconds", number(secs))]);
+        }
+        t(lang, "limit-minutes", &[("minutes", number(minutes))])
+    }
+
     pub fn retry_after_secs(&self) -> i64 {
         (self.retry_after_ms + 999) / 1000
     }

@@ -575,6 +575,7 @@ impl LinkText {
         operator: &SqlOperator,
         member_id: Option<i64>,
         to_e164: &str,
+        lang: &str,
     ) -> LinkText {
         let token = Token::generate(32);
         let code = six_digits();
@@ -583,12 +584,7 @@ impl LinkText {
         let url = format!("{public_url}/l/{}", token.expose());
         let minutes = ttl_secs.div_ceil(60);
         // The last line is the WebOTP form, so the page that asked can read the code on Android.
-        let body = format!(
-            "{}: here is your secure link to add your access pass to Apple Wallet or Google Wallet:\n{url}\n\
-             It works for {minutes} minutes. Didn't ask for it? Ignore this message.\n\n@{} #{code}",
-            operator.name,
-            webotp_host(public_url)
-        );
+        let body = sms_body(lang, &operator.name, &url, minutes, public_url, &code);
         let token_hash = token.hash();
         LinkText {
             member_id,
@@ -627,7 +623,16 @@ pub async fn queue_link_after(
     to_e164: &str,
     before: &[JourneyWrite],
 ) -> Result<(), StoreError> {
-    let text = LinkText::new(state, operator, member_id, to_e164);
+    // In the language of the page the journey's number was entered on.
+    let lang = crate::i18n::choose(
+        crate::i18n::Asked {
+            journey: journey.language.as_deref(),
+            ..Default::default()
+        },
+        &operator.languages,
+        &operator.default_language,
+    );
+    let text = LinkText::new(state, operator, member_id, to_e164, lang);
     state
         .store
         .queue_link_sms_after(before, &text.queued(journey.id, operator.id))
@@ -655,6 +660,28 @@ fn six_digits() -> String {
         .try_fill_bytes(&mut n)
         .expect("the operating system's random generator is unavailable");
     format!("{:06}", u32::from_le_bytes(n) % 1_000_000)
+}
+
+/// A link's text in `lang`: the link, how long it works, and the WebOTP line last (so the page
+/// that asked can read the code on Android).
+pub fn sms_body(
+    lang: &str,
+    operator: &str,
+    url: &str,
+    minutes: u64,
+    public_url: &str,
+    code: &str,
+) -> String {
+    let text = crate::i18n::t(
+        lang,
+        "sms-link",
+        &[
+            ("operator", crate::i18n::text(operator)),
+            ("url", crate::i18n::text(url)),
+            ("minutes", crate::i18n::number(minutes as i64)),
+        ],
+    );
+    format!("{text}\n\n@{} #{code}", webotp_host(public_url))
 }
 
 /// The host of the public URL, without scheme or port, as WebOTP wants it.

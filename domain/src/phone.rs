@@ -18,6 +18,31 @@ pub enum PhoneError {
     NotMobile,
 }
 
+impl PhoneError {
+    /// The same sentence in `lang` (`domain::i18n`).
+    pub fn in_lang(&self, lang: &str) -> String {
+        let id = match self {
+            PhoneError::Empty => "number-empty",
+            PhoneError::Unparseable => "number-unparseable",
+            PhoneError::Invalid => "number-invalid",
+            PhoneError::NotMobile => "number-not-mobile",
+        };
+        crate::i18n::t(lang, id, &[])
+    }
+
+    /// The error whose English sentence is `message` (as a journey's timeline keeps it).
+    pub fn from_message(message: &str) -> Option<PhoneError> {
+        [
+            PhoneError::Empty,
+            PhoneError::Unparseable,
+            PhoneError::Invalid,
+            PhoneError::NotMobile,
+        ]
+        .into_iter()
+        .find(|e| e.to_string() == message)
+    }
+}
+
 /// Parses what a person typed, in the context of `region` (ISO 3166 alpha-2, e.g. "GB"), and
 /// returns the number in E.164 form when it is a valid number that can receive SMS.
 pub fn normalise(input: &str, region: &str) -> Result<String, PhoneError> {

@@ -385,6 +385,17 @@ test('a member moving to a new phone gets a new pass there, and the old phone\'s
   const oldPass = passIdentity(await (await page.request.post(`${oldLink}/apple`)).body());
   expect((await register('e2e-old-phone', oldPass)).status()).toBe(201);
 
+  // Other tests gave Grace passes on other journeys too (those wait as new phones' passes):
+  // count what this test adds.
+  await signIn(page);
+  const members = new MembersPage(page);
+  const waiting = async () => {
+    await members.open();
+    await members.members.getByRole('link', { name: 'Grace Hopper' }).click();
+    return page.getByTestId('pass-state').filter({ hasText: 'Waiting to be added on a new phone' }).count();
+  };
+  const before = await waiting();
+
   // Her new phone, a browser of its own: the invite again. The wallet page says what adding it does.
   const phone = await browser.newContext({ viewport: { width: 320, height: 800 } });
   const newPhone = await phone.newPage();
@@ -400,11 +411,7 @@ test('a member moving to a new phone gets a new pass there, and the old phone\'s
   expect(newPass.authToken).not.toBe(oldPass.authToken);
 
   // Staff see it waiting; the old phone's pass still works.
-  await signIn(page);
-  const members = new MembersPage(page);
-  await members.open();
-  await members.members.getByRole('link', { name: 'Grace Hopper' }).click();
-  await expect(page.getByTestId('pass-state').filter({ hasText: 'Waiting to be added on a new phone' })).toHaveCount(1);
+  expect(await waiting()).toBe(before + 1);
   const fetchOld = async () => {
     const latest = await page.request.get(`/passkit/v1/passes/${oldPass.passType}/${oldPass.serial}`, {
       headers: { Authorization: `ApplePass ${oldPass.authToken}` },
@@ -417,9 +424,8 @@ test('a member moving to a new phone gets a new pass there, and the old phone\'s
   // The new phone adds it: the old pass is void, and the member page says why.
   expect((await register('e2e-new-phone', newPass)).status()).toBe(201);
   expect((await fetchOld()).voided).toBe(true);
-  await page.reload();
+  expect(await waiting()).toBe(before);
   await expect(page.getByTestId('pass-state').filter({ hasText: 'Replaced on a new phone' }).first()).toBeVisible();
-  await expect(page.getByTestId('pass-state').filter({ hasText: 'Waiting to be added on a new phone' })).toHaveCount(0);
   await expectAccessible(page, 'the member page after a new phone');
   await page.setViewportSize({ width: 320, height: 800 });
   await page.screenshot({ path: 'test-results/member-new-phone-320.png', fullPage: true });

@@ -2934,3 +2934,86 @@ async fn a_new_phone_keeps_the_cards_credential_and_revokes_nothing() {
     })
     .await;
 }
+
+/// The settings list every language with its text's cost for this operator (segments, GSM-7 or
+/// UCS-2, characters), and admins choose the enabled languages and the default; a default that
+/// is not enabled, or no language at all, is refused with a reason and changes nothing.
+#[tokio::test]
+async fn admins_choose_the_members_languages_and_see_each_texts_segments() {
+    let d = dashboard(&[]).await;
+    let admin = sign_in(&d.router, A_ADMIN).await;
+    let (_, _, html) = common::send(&d.router, admin.get("/admin/settings"))
+        .await
+        .parts();
+    assert_eq!(
+        html.matches("data-testid=\"language-row\"").count(),
+        5,
+        "{html}"
+    );
+    for name in ["English", "Deutsch", "Français", "Español", "Nederlands"] {
+        assert!(html.contains(name), "{name}");
+    }
+    assert!(html.contains("2 segments · GSM-7 · "), "{html}");
+    assert!(
+        !html.contains("· UCS-2 ·"),
+        "no language's text needs UCS-2"
+    );
+    let base = [
+        ("name", "Northwind Workspace"),
+        ("brand_color", "#1f4fd1"),
+        ("accent_color", "#0b7a53"),
+        ("default_region", "GB"),
+        ("link_minutes", "10"),
+        ("invite_days", "30"),
+        ("sms_hourly_budget", "3000"),
+        ("languages_shown", "1"),
+    ];
+    let save = |extra: &[(&'static str, &'static str)]| {
+        let mut fields = base.to_vec();
+        fields.extend_from_slice(extra);
+        let (d, admin) = (&d, &admin);
+        async move {
+            let (_, headers, _) = common::send(&d.router, admin.post("/admin/settings", &fields))
+                .await
+                .parts();
+            location(&headers)
+        }
+    };
+    assert_eq!(
+        save(&[
+            ("language-de", "on"),
+            ("language-fr", "on"),
+            ("default_language", "de")
+        ])
+        .await,
+        "/admin/settings?done=saved"
+    );
+    let op = d.state.store.operator(d.a).await.unwrap().unwrap();
+    assert_eq!(
+        (op.languages.as_str(), op.default_language.as_str()),
+        ("de,fr", "de")
+    );
+    // The phone page follows: no English now, German by default.
+    let (_, _, page) = common::send(
+        &d.router,
+        Request::get(format!("/i/{}", d.token))
+            .header(header::ACCEPT_LANGUAGE, "en-GB")
+            .body(Body::empty())
+            .unwrap(),
+    )
+    .await
+    .parts();
+    assert!(page.contains("<html lang=\"de\""), "{page}");
+    for refused in [
+        vec![("language-fr", "on"), ("default_language", "de")],
+        vec![("default_language", "en")],
+        vec![("language-en", "on"), ("default_language", "xx")],
+    ] {
+        assert_eq!(save(&refused).await, "/admin/settings?error=bad-language");
+    }
+    let op = d.state.store.operator(d.a).await.unwrap().unwrap();
+    assert_eq!(
+        (op.languages.as_str(), op.default_language.as_str()),
+        ("de,fr", "de")
+    );
+}

@@ -1334,6 +1334,7 @@ async fn a_member_a_webhook_adds_during_a_full_sync_is_not_deactivated_by_it() {
             card: None,
             crm_modified_at: None,
             membership_ends_at: None,
+            language: None,
             keep_names: false,
             keep_email: false,
             row_ref: "event e1".into(),
@@ -1357,5 +1358,58 @@ async fn a_member_a_webhook_adds_during_a_full_sync_is_not_deactivated_by_it() {
         assert!(m.active, "{}: the newcomer stays", t.name);
         let ada = store.member_sync(op.id, "nw-1001").await.unwrap().unwrap();
         assert!(!ada.active, "{}: members the run did not see leave", t.name);
+    }
+}
+
+/// A member's language from the CRM: an import's `language` column (a region counts as its
+/// language, `de-AT` is `de`), kept on the member; a value we have no language for is ignored;
+/// a source without the column leaves the language as it is.
+#[tokio::test]
+async fn a_members_language_comes_from_the_crm() {
+    for t in common::stores().await {
+        let store = &t.store;
+        let op = northwind(store).await;
+        let csv = "external_id,first_name,last_name,email,mobile,language\n\
+                   nw-1001,Ada,Lovelace,ada@example.com,+447400123001,de-AT\n\
+                   nw-1002,Grace,Hopper,grace@example.com,+447400123002,klingon\n\
+                   nw-1003,Alan,Turing,alan@example.com,+447400123003,NL\n";
+        let file = FileSource::parse(csv.as_bytes(), Format::Csv, &Default::default()).unwrap();
+        sync(store, &op, &file, &opts(SyncMode::Incremental, "cli-1"))
+            .await
+            .unwrap();
+        let language = |id: &'static str| async move {
+            store
+                .member_by_external_id(op.id, id)
+                .await
+                .unwrap()
+                .unwrap()
+                .language
+        };
+        assert_eq!(
+            language("nw-1001").await.as_deref(),
+            Some("de"),
+            "{}",
+            t.name
+        );
+        assert_eq!(language("nw-1002").await, None, "{}", t.name);
+        assert_eq!(
+            language("nw-1003").await.as_deref(),
+            Some("nl"),
+            "{}",
+            t.name
+        );
+        // A later import without the column keeps it.
+        let csv = "external_id,first_name,last_name,email,mobile\n\
+                   nw-1001,Ada,Lovelace,ada@example.com,+447400123001\n";
+        let file = FileSource::parse(csv.as_bytes(), Format::Csv, &Default::default()).unwrap();
+        sync(store, &op, &file, &opts(SyncMode::Incremental, "cli-1"))
+            .await
+            .unwrap();
+        assert_eq!(
+            language("nw-1001").await.as_deref(),
+            Some("de"),
+            "{}",
+            t.name
+        );
     }
 }

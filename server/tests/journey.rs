@@ -142,7 +142,7 @@ async fn a_match_sends_one_text_with_one_link_and_the_page_issues_nothing() {
             1,
             "exactly one link: {body}"
         );
-        assert!(body.contains("10 minutes"));
+        assert!(body.contains("It works for 10 min."), "{body}");
 
         let link = p.link_path().await;
         let token = link.trim_start_matches("/l/");

@@ -27,9 +27,10 @@ async fn env(extra: &[(&str, &str)]) -> Env {
 impl Env {
     async fn submit_from(&self, ip: &str, number: &str) -> SubmitOutcome {
         let InvitePage::Ready(v) = app::wire::invite_page(
-            domain::journeys::open_invite(&self.state, &self.token, None)
+            domain::journeys::open_invite(&self.state, &self.token, None, Default::default())
                 .await
                 .unwrap(),
+            None,
         ) else {
             panic!("usable invite")
         };
@@ -40,6 +41,7 @@ impl Env {
             Some("GB"),
             number,
             ip,
+            Default::default(),
         )
         .await
         .unwrap()
@@ -221,9 +223,10 @@ async fn strict_mode_answers_a_miss_like_a_match_and_sends_nothing() {
             .await
             .unwrap();
         let InvitePage::Ready(v) = app::wire::invite_page(
-            domain::journeys::open_invite(&e.state, &e.token, None)
+            domain::journeys::open_invite(&e.state, &e.token, None, Default::default())
                 .await
                 .unwrap(),
+            None,
         ) else {
             panic!()
         };
@@ -234,6 +237,7 @@ async fn strict_mode_answers_a_miss_like_a_match_and_sends_nothing() {
             Some("GB"),
             "07400123099",
             "10.1.1.1",
+            Default::default(),
         )
         .await
         .unwrap()
@@ -246,6 +250,8 @@ async fn strict_mode_answers_a_miss_like_a_match_and_sends_nothing() {
             domain::journeys::sent(&e.state, &e.token, &v.journey)
                 .await
                 .unwrap(),
+            None,
+            None,
             None,
         );
         let app::types::SentPage::Ready {
@@ -292,9 +298,10 @@ async fn a_limited_form_post_shows_the_message_on_the_page() {
         let mut location = String::new();
         for _ in 0..2 {
             let InvitePage::Ready(v) = app::wire::invite_page(
-                domain::journeys::open_invite(&e.state, &e.token, None)
+                domain::journeys::open_invite(&e.state, &e.token, None, Default::default())
                     .await
                     .unwrap(),
+                None,
             ) else {
                 panic!()
             };
@@ -336,9 +343,10 @@ async fn found_and_not_found_answers_take_at_least_the_floor() {
         let router = server::router(e.state.clone());
         for number in ["07400123001", "07400123099"] {
             let InvitePage::Ready(v) = app::wire::invite_page(
-                domain::journeys::open_invite(&e.state, &e.token, None)
+                domain::journeys::open_invite(&e.state, &e.token, None, Default::default())
                     .await
                     .unwrap(),
+                None,
             ) else {
                 panic!()
             };
@@ -464,17 +472,26 @@ async fn submit_on(
     typed: &str,
 ) -> SubmitOutcome {
     let InvitePage::Ready(v) = app::wire::invite_page(
-        domain::journeys::open_invite(state, token, None)
+        domain::journeys::open_invite(state, token, None, Default::default())
             .await
             .unwrap(),
+        None,
     ) else {
         panic!("usable invite")
     };
-    domain::journeys::submit_number(state, token, &v.journey, Some("GB"), typed, ip)
-        .await
-        .unwrap()
-        .outcome
-        .into()
+    domain::journeys::submit_number(
+        state,
+        token,
+        &v.journey,
+        Some("GB"),
+        typed,
+        ip,
+        Default::default(),
+    )
+    .await
+    .unwrap()
+    .outcome
+    .into()
 }
 
 #[tokio::test]

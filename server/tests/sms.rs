@@ -129,9 +129,10 @@ impl Env {
     /// A matched journey whose text waits in the outbox; returns its public id.
     async fn matched(&self, number: &str) -> String {
         let page = app::wire::invite_page(
-            domain::journeys::open_invite(&self.state, &self.token, None)
+            domain::journeys::open_invite(&self.state, &self.token, None, Default::default())
                 .await
                 .unwrap(),
+            None,
         );
         let app::types::InvitePage::Ready(v) = page else {
             panic!("invite usable")
@@ -143,6 +144,7 @@ impl Env {
             Some("GB"),
             number,
             "127.0.0.1",
+            Default::default(),
         )
         .await
         .unwrap()

@@ -266,18 +266,34 @@ async fn void_passes(
     Ok(voided)
 }
 
-fn invite_mail(op: &SqlOperator, first_name: &str, url: &str, days: i64) -> String {
-    format!(
-        "Hello {first_name},\n\n{name} invites you to add your access pass to Apple Wallet or Google Wallet.\n\n\
-         Open this link on your phone:\n{url}\n\n\
-         You'll enter the mobile number on your {name} profile, and we'll text you a secure link to your pass.\n\
-         The invite works for {days} days.\n\n{support}",
-        name = op.name,
-        support = match (&op.support_email, &op.support_phone) {
-            (Some(e), _) => format!("Questions? Contact {e}."),
-            (None, Some(p)) => format!("Questions? Call {p}."),
-            _ => String::new(),
-        }
+/// The invite email in `lang`: its subject and body.
+fn invite_mail(
+    lang: &str,
+    op: &SqlOperator,
+    first_name: &str,
+    url: &str,
+    days: i64,
+) -> (String, String) {
+    use domain::i18n::{number, t, text};
+    let operator = [("operator", text(&op.name))];
+    let body = t(
+        lang,
+        "mail-body",
+        &[
+            ("operator", text(&op.name)),
+            ("name", text(first_name)),
+            ("url", text(url)),
+            ("days", number(days)),
+        ],
+    );
+    let support = match (&op.support_email, &op.support_phone) {
+        (Some(e), _) => t(lang, "mail-support-email", &[("email", text(e))]),
+        (None, Some(p)) => t(lang, "mail-support-phone", &[("phone", text(p))]),
+        _ => String::new(),
+    };
+    (
+        t(lang, "mail-subject", &operator),
+        format!("{body}\n\n{support}"),
     )
 }
 
@@ -291,11 +307,25 @@ async fn email_member_invite(
     let Some(email) = member.email.as_deref().filter(|e| !e.is_empty()) else {
         return false;
     };
+    // The member's language from the CRM, else the operator's default.
+    let language = match state.store.member(member.id).await {
+        Ok(found) => found.and_then(|m| m.language),
+        Err(_) => None,
+    };
+    let lang = domain::i18n::choose(
+        domain::i18n::Asked {
+            member: language.as_deref(),
+            ..Default::default()
+        },
+        &op.languages,
+        &op.default_language,
+    );
+    let (subject, body) = invite_mail(lang, op, &member.first_name, url, days);
     let mail = Mail {
         to_name: &format!("{} {}", member.first_name, member.last_name),
         to_email: email,
-        subject: &format!("Your {} access pass", op.name),
-        body: invite_mail(op, &member.first_name, url, days),
+        subject: &subject,
+        body,
     };
     match state.mailer.send(&state.config.mail.from, &mail).await {
         Ok(()) => true,
@@ -570,6 +600,21 @@ pub async fn save_settings(
             return Ok("bad-number");
         };
         op.max_apple_devices = devices;
+    }
+    // A form from before languages could be chosen leaves them as they are.
+    if field(form, "languages_shown") == "1" {
+        let chosen: Vec<&str> = domain::i18n::available()
+            .into_iter()
+            .filter(|tag| field(form, &format!("language-{tag}")) == "on")
+            .collect();
+        let Some(default) = domain::i18n::known(field(form, "default_language")) else {
+            return Ok("bad-language");
+        };
+        if chosen.is_empty() || !chosen.contains(&default) {
+            return Ok("bad-language");
+        }
+        op.languages = chosen.join(",");
+        op.default_language = default.to_owned();
     }
     op.link_ttl_secs = Some(link_minutes * 60);
     op.invite_days = invite_days;

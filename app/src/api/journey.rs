@@ -35,6 +35,18 @@ fn client_ip() -> String {
         .unwrap_or_else(|| "unknown".to_owned())
 }
 
+/// The browser's `Accept-Language` header.
+#[cfg(feature = "ssr")]
+pub(crate) fn accept_language() -> Option<String> {
+    use_context::<http::request::Parts>().and_then(|parts| {
+        parts
+            .headers
+            .get(http::header::ACCEPT_LANGUAGE)
+            .and_then(|v| v.to_str().ok())
+            .map(|v| v.chars().take(200).collect())
+    })
+}
+
 #[cfg(feature = "ssr")]
 fn set_status(code: u16) {
     if let (Some(res), Ok(status)) = (
@@ -47,13 +59,24 @@ fn set_status(code: u16) {
 
 /// The phone page's data for an invite token.
 #[server(endpoint = "get_invite")]
-pub async fn get_invite(token: String, journey: Option<String>) -> Result<InvitePage, AppError> {
+pub async fn get_invite(
+    token: String,
+    journey: Option<String>,
+    lang: Option<String>,
+) -> Result<InvitePage, AppError> {
+    let accept = accept_language();
+    let asked = domain::i18n::Asked {
+        switch: lang.as_deref(),
+        accept_language: accept.as_deref(),
+        ..Default::default()
+    };
     let page = crate::wire::invite_page(
-        domain::journeys::open_invite(&state()?, &token, journey.as_deref()).await?,
+        domain::journeys::open_invite(&state()?, &token, journey.as_deref(), asked).await?,
+        accept.as_deref(),
     );
     match page {
-        InvitePage::Problem(crate::types::InviteProblem::Unknown) => set_status(404),
-        InvitePage::Problem(crate::types::InviteProblem::Expired) => set_status(410),
+        InvitePage::Problem(crate::types::InviteProblem::Unknown, _) => set_status(404),
+        InvitePage::Problem(crate::types::InviteProblem::Expired, _) => set_status(410),
         InvitePage::Ready(_) => {}
     }
     Ok(page)
@@ -66,20 +89,41 @@ pub async fn submit_number(
     journey: String,
     region: String,
     number: String,
+    #[server(default)] lang: Option<String>,
 ) -> Result<SubmitOutcome, AppError> {
     let state = state()?;
     let started = std::time::Instant::now();
+    // The language of the page it was entered on (its hidden field), when it says.
+    let accept = accept_language();
+    let asked = domain::i18n::Asked {
+        switch: lang.as_deref(),
+        accept_language: accept.as_deref(),
+        ..Default::default()
+    };
+    let lang = lang.as_deref().and_then(domain::i18n::known);
     // Only the regions the form offers; anything else means the operator's default.
     let region = crate::types::dial_code(&region)
         .is_some()
         .then_some(region.as_str());
-    let submitted =
-        domain::journeys::submit_number(&state, &token, &journey, region, &number, &client_ip())
-            .await?;
+    let submitted = domain::journeys::submit_number(
+        &state,
+        &token,
+        &journey,
+        region,
+        &number,
+        &client_ip(),
+        asked,
+    )
+    .await?;
     domain::metrics::submission(outcome_label(&submitted.outcome));
     // Found and not-found answers take the same time, so timing does not tell them apart.
     state.answer_floor(started).await;
-    let outcome = SubmitOutcome::from(submitted.outcome);
+    let mut outcome = SubmitOutcome::from(submitted.outcome);
+    // The next page speaks the language this one did.
+    let lang_param = lang.map(|l| format!("&lang={l}")).unwrap_or_default();
+    if let SubmitOutcome::Matched { next } = &mut outcome {
+        next.push_str(&lang_param);
+    }
     if wants_page() {
         let to = match &outcome {
             SubmitOutcome::Matched { next } => next.clone(),
@@ -88,7 +132,7 @@ pub async fn submit_number(
             | SubmitOutcome::NotFound { .. }
             | SubmitOutcome::RateLimited { .. } => {
                 format!(
-                    "/i/{}?j={}",
+                    "/i/{}?j={}{lang_param}",
                     domain::tokens::urlencode(&token),
                     domain::tokens::urlencode(&submitted.journey)
                 )
@@ -119,47 +163,19 @@ pub async fn get_sent(
     token: String,
     journey: String,
     notice: Option<String>,
+    lang: Option<String>,
 ) -> Result<SentPage, AppError> {
-    let notice = notice.as_deref().and_then(notice_text);
+    let accept = accept_language();
     let page = crate::wire::sent_page(
         domain::journeys::sent(&state()?, &token, &journey).await?,
-        notice,
+        notice.as_deref(),
+        lang.as_deref(),
+        accept.as_deref(),
     );
-    if let SentPage::Problem(_) = page {
+    if let SentPage::Problem(..) = page {
         set_status(404);
     }
     Ok(page)
-}
-
-#[cfg(feature = "ssr")]
-/// What a notice code in the "check your messages" URL says.
-fn notice_text(code: &str) -> Option<String> {
-    let number = |prefix: &str| {
-        code.strip_prefix(prefix)
-            .and_then(|s| s.parse::<u32>().ok())
-    };
-    Some(match code {
-        "resent" => "We've sent you a new link. Earlier links no longer work.".to_owned(),
-        "unavailable" => {
-            "We can't send another text for this request. Start again from the QR code.".to_owned()
-        }
-        "code-locked" => {
-            "Too many wrong codes. Open the link in the text, or ask for a new text.".to_owned()
-        }
-        "code-unavailable" => "That code no longer works. Ask for a new text.".to_owned(),
-        _ => {
-            if let Some(left) = number("code-wrong-") {
-                format!(
-                    "That code isn't right. You have {left} more {}.",
-                    if left == 1 { "try" } else { "tries" }
-                )
-            } else if let Some(secs) = number("wait-") {
-                format!("Please wait {secs} seconds before asking for another text.")
-            } else {
-                return None;
-            }
-        }
-    })
 }
 
 /// Sends a new link for a matched journey, after a short wait.

@@ -7,7 +7,7 @@ use leptos::prelude::*;
 use crate::types::{AppError, WalletPage};
 
 #[server(endpoint = "get_wallet")]
-pub async fn get_wallet(token: String) -> Result<WalletPage, AppError> {
+pub async fn get_wallet(token: String, lang: Option<String>) -> Result<WalletPage, AppError> {
     use http::header;
     let state = crate::api::current_state().ok_or(AppError::Unavailable)?;
     let parts = use_context::<http::request::Parts>();
@@ -26,7 +26,15 @@ pub async fn get_wallet(token: String) -> Result<WalletPage, AppError> {
             tracing::error!(error = %err, "wallet page failed");
             AppError::Unavailable
         })?;
-    let page = crate::wire::wallet_page(&state, &token, opened, &user_agent);
+    let accept = header_str(header::ACCEPT_LANGUAGE);
+    let page = crate::wire::wallet_page(
+        &state,
+        &token,
+        opened,
+        &user_agent,
+        lang.as_deref(),
+        accept.as_deref(),
+    );
     if let Some(res) = use_context::<leptos_axum::ResponseOptions>() {
         res.insert_header(
             header::CACHE_CONTROL,

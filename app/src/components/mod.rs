@@ -1,6 +1,7 @@
 //! Pieces the pages share.
 
 mod brand_header;
+mod language_switch;
 mod live_refresh;
 mod not_found_notice;
 mod phone_form;
@@ -11,6 +12,7 @@ mod unavailable_view;
 mod web_otp;
 
 pub use brand_header::BrandHeader;
+pub use language_switch::{LanguageSwitch, PageLang};
 pub use live_refresh::LiveRefresh;
 pub use not_found_notice::NotFoundNotice;
 pub use phone_form::PhoneForm;

@@ -1,25 +1,33 @@
 use leptos::prelude::*;
 
+use crate::types::Texts;
+
 /// The seed's "not found" answer: the number was not recognised, try again or contact support,
 /// and keep the profile's mobile number current.
 #[component]
-pub fn NotFoundNotice(operator: String, support: Option<(String, String)>) -> impl IntoView {
+pub fn NotFoundNotice(
+    operator: String,
+    support: Option<(String, String)>,
+    texts: Texts,
+) -> impl IntoView {
+    let _ = operator;
     view! {
         <div class="notice notice-error" role="alert" data-testid="not-found">
-            <h2>"We couldn't find that number"</h2>
+            <h2>{texts.t("notfound-heading")}</h2>
             <p>
-                "The number you entered isn't registered for a digital pass with " {operator.clone()}
-                ". Check it and try again"
+                {texts.t("notfound-body")}
                 {match support {
-                    Some((href, label)) => view! {
-                        ", or contact support: " <a href=href>{label}</a> "."
-                    }.into_any(),
-                    None => view! { ", or contact your building's front desk." }.into_any(),
+                    Some((href, label)) => {
+                        // A support page's link says what it is in the page's language.
+                        let label = if href.starts_with("http") { texts.t("support-contact") } else { label };
+                        view! { {texts.t("notfound-support")} " " <a href=href>{label}</a> "." }.into_any()
+                    }
+                    None => view! { {texts.t("notfound-front-desk")} }.into_any(),
                 }}
             </p>
             <p class="tip">
-                <strong>"Tip: "</strong>
-                "make sure your profile with " {operator} " holds your current mobile number."
+                <strong>{texts.t("notfound-tip-label")} " "</strong>
+                {texts.t("notfound-tip")}
             </p>
         </div>
     }

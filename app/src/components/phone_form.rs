@@ -7,7 +7,7 @@ use leptos::prelude::*;
 
 use crate::api::journey::{submit_number, SubmitNumber};
 use crate::components::NotFoundNotice;
-use crate::types::{quick_check, SubmitOutcome, REGIONS};
+use crate::types::{quick_check, SubmitOutcome, Texts, REGIONS};
 
 #[island]
 pub fn PhoneForm(
@@ -19,7 +19,10 @@ pub fn PhoneForm(
     number: String,
     error: Option<String>,
     not_found: bool,
+    /// The form's words in the page's language (the island carries no translations of its own).
+    texts: Texts,
 ) -> impl IntoView {
+    let t = StoredValue::new(texts);
     let number = RwSignal::new(number);
     let region = RwSignal::new(region);
     let error = RwSignal::new(error);
@@ -44,7 +47,7 @@ pub fn PhoneForm(
             }
             not_found.set(false);
             if let Err(hint) = quick_check(&number.get_untracked()) {
-                error.set(Some(hint.message().to_owned()));
+                error.set(Some(t.with_value(|t| t.t(hint.key()))));
                 if let Some(el) = input.get_untracked() {
                     let _ = el.focus();
                 }
@@ -53,12 +56,14 @@ pub fn PhoneForm(
             error.set(None);
             pending.set(true);
             let (token, journey) = (token.clone(), journey.clone());
+            let lang = t.with_value(|t| t.lang.clone());
             leptos::task::spawn_local(async move {
                 let answer = submit_number(
                     token,
                     journey,
                     region.get_untracked(),
                     number.get_untracked(),
+                    Some(lang),
                 )
                 .await;
                 match answer {
@@ -88,8 +93,9 @@ pub fn PhoneForm(
         <form class="phone-form" method="post" action=action node_ref=form on:submit=on_submit>
             <input type="hidden" name="token" value=token/>
             <input type="hidden" name="journey" value=journey/>
+            <input type="hidden" name="lang" value=t.with_value(|t| t.lang.clone())/>
             <div class="field">
-                <label for="region">"Country"</label>
+                <label for="region">{t.with_value(|t| t.t("phone-country"))}</label>
                 <select
                     id="region"
                     name="region"
@@ -109,7 +115,7 @@ pub fn PhoneForm(
                 </select>
             </div>
             <div class="field">
-                <label for="number">"Mobile number"</label>
+                <label for="number">{t.with_value(|t| t.t("phone-number"))}</label>
                 <input
                     id="number"
                     name="number"
@@ -127,16 +133,16 @@ pub fn PhoneForm(
                     aria-invalid=move || if error.get().is_some() { "true" } else { "false" }
                     aria-describedby="number-help number-error"
                 />
-                <p id="number-help" class="help">"The mobile number on your membership profile."</p>
+                <p id="number-help" class="help">{t.with_value(|t| t.t("phone-number-help"))}</p>
                 <p id="number-error" class="field-error" role="alert" aria-live="assertive">
                     {move || error.get()}
                 </p>
             </div>
             <Show when=move || not_found.get()>
-                <NotFoundNotice operator=operator.clone() support=support.clone()/>
+                <NotFoundNotice operator=operator.clone() support=support.clone() texts=t.get_value()/>
             </Show>
             <button type="submit" class="button primary" aria-busy=move || pending.get().to_string()>
-                {move || if pending.get() { "Checking…" } else { "Text me my pass link" }}
+                {move || t.with_value(|t| if pending.get() { t.t("phone-checking") } else { t.t("phone-submit") })}
             </button>
         </form>
     }

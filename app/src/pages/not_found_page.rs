@@ -8,6 +8,8 @@ pub fn NotFoundPage() -> impl IntoView {
         res.set_status(http::StatusCode::NOT_FOUND);
     }
     view! {
+        // Under the member pages' addresses the shell leaves the language to the page.
+        {crate::app::member_page().then(|| view! { <crate::components::PageLang lang="en".to_owned()/> })}
         <Title text="Page not found · elumo pass"/>
         <main class="page">
             <section class="card">

@@ -3,7 +3,9 @@ use leptos_meta::Title;
 use leptos_router::hooks::{use_params_map, use_query_map};
 
 use crate::api::journey::get_invite;
-use crate::components::{BrandHeader, PhoneForm, ProblemView, UnavailableView};
+use crate::components::{
+    BrandHeader, LanguageSwitch, PageLang, PhoneForm, ProblemView, UnavailableView,
+};
 use crate::pages::brand_style;
 use crate::types::{InvitePage, SubmitOutcome};
 
@@ -16,10 +18,11 @@ pub fn PhonePage() -> impl IntoView {
         .unwrap_or_default();
     let query = use_query_map().read_untracked();
     let journey = query.get("j");
+    let lang = query.get("lang");
     // A form post without JavaScript that failed on our side comes back with `__err` (Leptos's
     // redirect to the page that posted): say so, never "not found".
     let failed = query.get("__err").is_some();
-    let page = get_invite(token, journey);
+    let page = get_invite(token, journey.clone(), lang);
     view! {
         <Suspense fallback=|| ()>
             {Suspend::new(async move {
@@ -31,18 +34,22 @@ pub fn PhonePage() -> impl IntoView {
                             Some(SubmitOutcome::RateLimited { message, number, region }) => (number, region, Some(message), false),
                             _ => (String::new(), v.default_region.clone(), None, false),
                         };
-                        let error = error.or_else(|| failed.then(|| crate::types::AppError::Unavailable.to_string()));
+                        let t = v.texts.clone();
+                        let error = error.or_else(|| failed.then(|| t.t("error-unavailable")));
                         let style = brand_style(&v.branding);
+                        let base = match &journey {
+                            Some(j) => format!("/i/{}?j={}&", v.token, j),
+                            None => format!("/i/{}?", v.token),
+                        };
                         view! {
-                            <Title text=format!("Get your pass · {}", v.branding.name)/>
+                            <PageLang lang=t.lang.clone()/>
+                            <Title text=format!("{} · {}", t.t("phone-title"), v.branding.name)/>
                             <main class="page" style=style>
                                 <BrandHeader name=v.branding.name.clone() site=v.site_name.clone().unwrap_or_default()/>
+                                <LanguageSwitch texts=t.clone() base=base/>
                                 <section class="card">
-                                    <h1>"Get your digital pass"</h1>
-                                    <p class="lead">
-                                        "Enter the mobile number on your " {v.branding.name.clone()}
-                                        " profile. We'll text you a secure link to add your pass to Apple Wallet or Google Wallet."
-                                    </p>
+                                    <h1>{t.t("phone-heading")}</h1>
+                                    <p class="lead">{t.t("phone-lead")}</p>
                                     <PhoneForm
                                         token=v.token.clone()
                                         journey=v.journey.clone()
@@ -52,15 +59,17 @@ pub fn PhonePage() -> impl IntoView {
                                         number=number
                                         error=error
                                         not_found=not_found
+                                        texts=t.clone()
                                     />
                                 </section>
-                                <p class="fine-print">"We only use your number to send you this link."</p>
+                                <p class="fine-print">{t.t("fine-print")}</p>
                             </main>
                         }.into_any()
                     }
-                    Ok(InvitePage::Problem(problem)) => view! {
-                        <Title text="Invitation unavailable · elumo pass"/>
-                        <main class="page"><ProblemView problem/></main>
+                    Ok(InvitePage::Problem(problem, t)) => view! {
+                        <PageLang lang=t.lang.clone()/>
+                        <Title text=format!("{} · {}", t.t("invite-unavailable-title"), t.t("page-suffix"))/>
+                        <main class="page"><ProblemView problem texts=t/></main>
                     }.into_any(),
                     Err(e) => view! { <UnavailableView error=e/> }.into_any(),
                 }

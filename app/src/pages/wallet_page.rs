@@ -3,7 +3,7 @@ use leptos_meta::Title;
 use leptos_router::hooks::use_params_map;
 
 use crate::api::wallet::get_wallet;
-use crate::components::{BrandHeader, UnavailableView};
+use crate::components::{BrandHeader, LanguageSwitch, PageLang, UnavailableView};
 use crate::pages::brand_style;
 use crate::types::{LinkProblem, WalletPage as Page, WalletView};
 
@@ -15,36 +15,38 @@ pub fn WalletPage() -> impl IntoView {
         .read_untracked()
         .get("token")
         .unwrap_or_default();
-    let page = get_wallet(token.clone());
+    let query = leptos_router::hooks::use_query_map().read_untracked();
+    let page = get_wallet(token.clone(), query.get("lang"));
     // Why "Start again" did not start again, when it did not.
-    let refused = leptos_router::hooks::use_query_map()
-        .read_untracked()
-        .get("restart")
-        .and_then(|r| restart_refused_text(&r));
+    let refused = query.get("restart").and_then(|r| restart_refused_key(&r));
     view! {
         <Suspense fallback=|| ()>
             {Suspend::new(async move {
                 match page.await {
                     Ok(Page::Ready(v)) => ready(*v, refused).into_any(),
-                    Ok(Page::Problem { problem, can_restart, branding }) => {
+                    Ok(Page::Problem { problem, can_restart, branding, texts }) => {
+                        let t = *texts;
                         let style = branding.as_ref().map(brand_style).unwrap_or_default();
-                        let (title, body) = problem_text(problem);
+                        let key = problem_key(problem);
+                        let (title, body) = (t.t(&format!("{key}-title")), t.t(&format!("{key}-body")));
                         view! {
-                            <Title text=format!("{title} · elumo pass")/>
+                            <PageLang lang=t.lang.clone()/>
+                            <Title text=format!("{title} · {}", t.t("page-suffix"))/>
                             <main class="page" style=style>
                                 {branding.map(|b| view! { <BrandHeader name=b.name/> })}
+                                <LanguageSwitch texts=t.clone() base=format!("/l/{token}?")/>
                                 <section class="card" data-testid="link-problem">
                                     <h1>{title}</h1>
-                                    {refused.map(|r| view! { <p class="notice notice-error" role="alert">{r}</p> })}
+                                    {refused.map(|r| view! { <p class="notice notice-error" role="alert">{t.t(r)}</p> })}
                                     <p>{body}</p>
                                     {if can_restart {
                                         view! {
                                             <form method="post" action=format!("/l/{token}/restart")>
-                                                <button type="submit" class="button primary">"Start again"</button>
+                                                <button type="submit" class="button primary">{t.t("restart-button")}</button>
                                             </form>
                                         }.into_any()
                                     } else {
-                                        view! { <p>"Scan the QR code from your building or workspace again to start over."</p> }.into_any()
+                                        view! { <p>{t.t("restart-scan-again")}</p> }.into_any()
                                     }}
                                 </section>
                             </main>
@@ -57,40 +59,42 @@ pub fn WalletPage() -> impl IntoView {
     }
 }
 
-fn restart_refused_text(code: &str) -> Option<&'static str> {
+/// Why "Start again" did not start again: the message id.
+fn restart_refused_key(code: &str) -> Option<&'static str> {
     Some(match code {
-        "usable" => "This link still works: add your pass with the buttons below.",
-        "invite-gone" => "The invite this link came from no longer works. Ask your building or workspace for a new QR code.",
-        "not-eligible" => "We can't start again from this link. Contact your building's front desk.",
-        "too-often" => "You've started again too often today. Try again tomorrow, or contact your building's front desk.",
+        "usable" => "restart-usable",
+        "invite-gone" => "restart-invite-gone",
+        "not-eligible" => "restart-not-eligible",
+        "too-often" => "restart-too-often",
         _ => return None,
     })
 }
 
-fn problem_text(problem: LinkProblem) -> (&'static str, &'static str) {
+fn problem_key(problem: LinkProblem) -> &'static str {
     match problem {
-        LinkProblem::Unknown => ("This link isn't valid", "We couldn't find this link. Check that you opened the whole link from the text message."),
-        LinkProblem::Expired => ("This link has expired", "For your security, pass links only work for a few minutes."),
-        LinkProblem::Replaced => ("This link was replaced", "We sent you a newer link; only the newest one works. Open the latest text from us, or start again."),
-        LinkProblem::Used => ("This link was already used", "This link was opened to add a pass on another device or browser. For your security it only works there."),
-        LinkProblem::NotEligible => ("Your pass isn't available", "Your membership doesn't allow a digital pass right now. Contact your building's front desk."),
+        LinkProblem::Unknown => "link-unknown",
+        LinkProblem::Expired => "link-expired",
+        LinkProblem::Replaced => "link-replaced",
+        LinkProblem::Used => "link-used",
+        LinkProblem::NotEligible => "link-not-eligible",
     }
 }
 
 fn ready(v: WalletView, refused: Option<&'static str>) -> impl IntoView {
     let style = brand_style(&v.branding);
+    let t = v.texts.clone();
     let apple = view! {
         <form method="post" action=format!("/l/{}/apple", v.token)>
             {match v.apple_badge.clone() {
                 Some(src) => view! {
                     <button type="submit" class="wallet-art" data-testid="add-apple">
-                        <img src=src alt="Add to Apple Wallet"/>
+                        <img src=src alt=t.t("wallet-add-apple")/>
                     </button>
                 }.into_any(),
                 None => view! {
                     <button type="submit" class="wallet-badge apple" data-testid="add-apple">
                         <WalletGlyph/>
-                        <span><small>"Add to"</small>" Apple Wallet"</span>
+                        <span><small>{t.t("wallet-add-to")}</small>" "{t.t("wallet-apple")}</span>
                     </button>
                 }.into_any(),
             }}
@@ -101,13 +105,13 @@ fn ready(v: WalletView, refused: Option<&'static str>) -> impl IntoView {
             {match v.google_badge.clone() {
                 Some(src) => view! {
                     <button type="submit" class="wallet-art" data-testid="add-google">
-                        <img src=src alt="Add to Google Wallet"/>
+                        <img src=src alt=t.t("wallet-add-google")/>
                     </button>
                 }.into_any(),
                 None => view! {
                     <button type="submit" class="wallet-badge google" data-testid="add-google">
                         <WalletGlyph/>
-                        <span><small>"Add to"</small>" Google Wallet"</span>
+                        <span><small>{t.t("wallet-add-to")}</small>" "{t.t("wallet-google")}</span>
                     </button>
                 }.into_any(),
             }}
@@ -119,26 +123,28 @@ fn ready(v: WalletView, refused: Option<&'static str>) -> impl IntoView {
         view! { {google} {apple} }.into_any()
     };
     view! {
-        <Title text=format!("Add your pass · {}", v.branding.name)/>
+        <PageLang lang=t.lang.clone()/>
+        <Title text=format!("{} · {}", t.t("wallet-title"), v.branding.name)/>
         <main class="page" style=style>
             <BrandHeader name=v.branding.name.clone() site=v.site_name.clone().unwrap_or_default()/>
+            <LanguageSwitch texts=t.clone() base=format!("/l/{}?", v.token)/>
             <section class="card" data-testid="wallet">
-                <h1>{format!("Your pass is ready, {}", v.first_name)}</h1>
-                {refused.map(|r| view! { <p class="notice notice-info" role="note">{r}</p> })}
-                <p class="lead">"Add it to your phone's wallet, then hold your phone to the reader at the door."</p>
-                {v.credential.map(|c| view! { <p class="credential">"Card " <strong>{c}</strong></p> })}
+                <h1>{t.t("wallet-heading")}</h1>
+                {refused.map(|r| view! { <p class="notice notice-info" role="note">{t.t(r)}</p> })}
+                <p class="lead">{t.t("wallet-lead")}</p>
+                {v.credential.map(|c| view! { <p class="credential">{t.t("wallet-card")} " " <strong>{c}</strong></p> })}
                 <div class="wallet-buttons">{buttons}</div>
                 {v.other_phone.then(|| view! {
                     <p class="notice notice-info" role="note" data-testid="other-phone">
-                        "You already have this pass on another phone. Once you add it here, the pass on the other phone stops working."
+                        {t.t("wallet-other-phone")}
                     </p>
                 })}
                 {v.ios_chrome.then(|| view! {
                     <p class="notice notice-info" role="note">
-                        "Chrome on iPhone can't add passes to Apple Wallet. Open this link in Safari to add it."
+                        {t.t("wallet-ios-chrome")}
                     </p>
                 })}
-                <p class="help">"This link works only on this phone and for a few minutes."</p>
+                <p class="help">{t.t("wallet-help")}</p>
             </section>
         </main>
     }

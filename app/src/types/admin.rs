@@ -303,6 +303,22 @@ pub struct SettingsView {
     pub images: Vec<String>,
     /// The operator's sites, with where each door is.
     pub sites: Vec<SiteView>,
+    /// Every language there is, whether members may read it, and its text's cost.
+    pub languages: Vec<LanguageView>,
+    pub default_language: String,
+}
+
+/// A language in the settings: its tag, its own name, whether it is enabled, and how many SMS
+/// segments its link text takes with this operator's name and link.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LanguageView {
+    pub tag: String,
+    pub name: String,
+    pub enabled: bool,
+    pub segments: usize,
+    /// `GSM-7` or `UCS-2`.
+    pub encoding: String,
+    pub characters: usize,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -432,6 +448,10 @@ pub fn flash(code: &str) -> Option<(bool, &'static str)> {
             "The email could not be sent. The invite exists; try Re-send in a minute.",
         ),
         "choose-members" => (false, "Choose at least one member."),
+        "bad-language" => (
+            false,
+            "Enable at least one language, and make the default one of those enabled.",
+        ),
         "bad-days" => (false, "An invite lasts between 1 and 366 days."),
         "duplicate-email" => (false, "There is already an account with this email."),
         "weak-password" => (false, "A password needs at least 12 characters."),

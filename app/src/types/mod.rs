@@ -9,6 +9,24 @@ pub use regions::{dial_code, Region, REGIONS};
 
 use serde::{Deserialize, Serialize};
 
+/// A page's words in its language, formatted by the server (`domain::i18n`); the browser gets
+/// them with the page, so the WASM carries no translations.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Texts {
+    /// The page's language tag (`<html lang>`).
+    pub lang: String,
+    pub words: std::collections::BTreeMap<String, String>,
+    /// What the language switch offers: each enabled language's tag and its own name.
+    pub languages: Vec<(String, String)>,
+}
+
+impl Texts {
+    /// The message `id`, or the id itself when the page was not given it.
+    pub fn t(&self, id: &str) -> String {
+        self.words.get(id).cloned().unwrap_or_else(|| id.to_owned())
+    }
+}
+
 /// The operator's face on the phone pages.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Branding {
@@ -50,6 +68,7 @@ pub struct InviteView {
     pub journey: String,
     /// Set when the page shows the answer to an earlier submission (the no-JavaScript path).
     pub previous: Option<SubmitOutcome>,
+    pub texts: Texts,
 }
 
 /// Why an invite page cannot be used.
@@ -135,7 +154,7 @@ impl leptos::server_fn::error::FromServerFnError for AppError {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub enum InvitePage {
     Ready(Box<InviteView>),
-    Problem(InviteProblem),
+    Problem(InviteProblem, Texts),
 }
 
 /// The "check your messages" page's data. (A wire type built once per request: its size does
@@ -155,8 +174,9 @@ pub enum SentPage {
         strict: bool,
         /// How long the texted link works.
         link_minutes: u64,
+        texts: Texts,
     },
-    Problem(InviteProblem),
+    Problem(InviteProblem, Texts),
 }
 
 /// Why an SMS link cannot be used.
@@ -188,6 +208,7 @@ pub struct WalletView {
     pub ios_chrome: bool,
     /// The member has the pass on another phone: adding it here replaces that one.
     pub other_phone: bool,
+    pub texts: Texts,
     /// The official badge artwork, when the operator dropped it into the site's `badges/` folder.
     pub apple_badge: Option<String>,
     pub google_badge: Option<String>,
@@ -200,6 +221,7 @@ pub enum WalletPage {
         problem: LinkProblem,
         can_restart: bool,
         branding: Option<Branding>,
+        texts: Box<Texts>,
     },
 }
 

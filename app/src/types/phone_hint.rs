@@ -11,6 +11,17 @@ pub enum PhoneHint {
 }
 
 impl PhoneHint {
+    /// The hint's message id (`domain/locales/*.ftl`); the page gives the island its words.
+    pub fn key(self) -> &'static str {
+        match self {
+            PhoneHint::Empty => "hint-empty",
+            PhoneHint::Letters => "hint-letters",
+            PhoneHint::TooShort => "hint-too-short",
+            PhoneHint::TooLong => "hint-too-long",
+            PhoneHint::MisplacedPlus => "hint-misplaced-plus",
+        }
+    }
+
     pub fn message(self) -> &'static str {
         match self {
             PhoneHint::Empty => "Enter your mobile number.",

@@ -184,6 +184,11 @@ impl Checker {
             card,
             crm_modified_at: raw.modified_at,
             membership_ends_at: raw.membership_ends,
+            language: raw
+                .language
+                .as_deref()
+                .and_then(crate::i18n::known)
+                .map(str::to_owned),
             row_ref: raw.row_ref,
         })
     }

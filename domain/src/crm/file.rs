@@ -42,6 +42,10 @@ const FIELDS: &[(&str, &[&str])] = &[
         "membership_ends",
         &["membership_ends", "membership_end", "ends_at", "end_date"],
     ),
+    (
+        "language",
+        &["language", "lang", "locale", "preferred_language"],
+    ),
 ];
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -161,6 +165,7 @@ impl Columns {
             card_number: get("card_number"),
             modified_at: get("modified_at").and_then(|t| parse_time(&t)),
             membership_ends: get("membership_ends").and_then(|t| super::parse_end(&t)),
+            language: get("language"),
             malformed: None,
         }
     }

@@ -75,6 +75,8 @@ pub fn fields(settings: &HubSpotSettings) -> FieldMap {
         card_number: settings.card_number_property.as_deref().map(prop),
         modified_at: Some("/updatedAt".into()),
         membership_ends: settings.membership_end_property.as_deref().map(prop),
+        // HubSpot's own contact property for the preferred language.
+        language: Some(prop("hs_language")),
     }
 }
 

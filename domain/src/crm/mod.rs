@@ -37,6 +37,8 @@ pub struct RawMember {
     pub modified_at: Option<i64>,
     /// When the membership ends, in milliseconds.
     pub membership_ends: Option<i64>,
+    /// The member's language as the source has it (`de`, `de-AT`, `German` is not one).
+    pub language: Option<String>,
     /// The source could not read this row; why.
     pub malformed: Option<String>,
     /// Whether the source carries names / an email at all: a file without those columns (or an
@@ -111,6 +113,8 @@ pub struct FieldMap {
     pub modified_at: Option<String>,
     /// When the membership ends (a date or a time): passes expire then.
     pub membership_ends: Option<String>,
+    /// The member's language (a tag such as `de`): their pages, texts and emails use it.
+    pub language: Option<String>,
 }
 
 impl Default for FieldMap {
@@ -127,6 +131,7 @@ impl Default for FieldMap {
             card_number: Some("/card_number".into()),
             modified_at: Some("/updated_at".into()),
             membership_ends: Some("/membership_ends".into()),
+            language: Some("/language".into()),
         }
     }
 }
@@ -228,6 +233,7 @@ impl FieldMap {
                 .as_deref()
                 .and_then(at)
                 .and_then(|t| parse_time(&t)),
+            language: self.language.as_deref().and_then(at),
             membership_ends: self
                 .membership_ends
                 .as_deref()

@@ -10,6 +10,7 @@ use std::time::Duration;
 use tokio::io::AsyncWriteExt as _;
 use tokio::sync::{watch, Mutex, Notify};
 
+pub mod segments;
 pub mod twilio;
 
 use crate::retry::{BoxFuture, RetryPolicy};

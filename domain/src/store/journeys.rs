@@ -17,6 +17,8 @@ pub struct SqlJourney {
     pub entered_mobile: Option<String>,
     pub started_at: i64,
     pub updated_at: i64,
+    /// The language of the page the number was entered on (the text went out in it).
+    pub language: Option<String>,
 }
 
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -143,7 +145,7 @@ where
 }
 
 const JOURNEY_COLUMNS: &str = "id, public_id, operator_id, invite_id, member_id, step, outcome, \
-     entered_mobile, started_at, updated_at";
+     entered_mobile, started_at, updated_at, language";
 
 /// What the journey list is narrowed to. Times are milliseconds, `to` exclusive.
 #[derive(Debug, Clone, Default)]
@@ -324,6 +326,19 @@ impl Store {
             tx.commit().await?;
             Ok(journey)
         })
+    }
+
+    /// The language a journey's number was entered in (its text went out in it).
+    pub async fn set_journey_language(&self, journey_id: i64, language: &str) -> Result<()> {
+        let sql = "UPDATE journeys SET language = $2 WHERE id = $1 \
+                   AND (language IS NULL OR language <> $2)";
+        on_pool!(self, |p| sqlx::query(sql)
+            .bind(journey_id)
+            .bind(language)
+            .execute(p)
+            .await
+            .map(|_| ()))?;
+        Ok(())
     }
 
     pub async fn journey_by_public_id(&self, public_id: &str) -> Result<Option<SqlJourney>> {

@@ -15,6 +15,8 @@ pub struct SqlMember {
     pub active: bool,
     /// When the membership ends (passes expire then), if the CRM says.
     pub membership_ends_at: Option<i64>,
+    /// The member's language, when the CRM says (a tag we have a file for).
+    pub language: Option<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -46,7 +48,7 @@ pub struct SqlMemberRow {
 
 const MEMBER_COLUMNS: &str =
     "id, operator_id, external_id, first_name, last_name, email, mobile_e164, synced_at, active, \
-     membership_ends_at";
+     membership_ends_at, language";
 
 impl Store {
     pub async fn member_by_external_id(

@@ -27,6 +27,10 @@ pub struct SqlOperator {
     pub credential_format: String,
     /// The device rule: how many Apple devices one pass may be on before staff are warned.
     pub max_apple_devices: i64,
+    /// The languages members may read, comma-separated tags (`domain::i18n::enabled`).
+    pub languages: String,
+    /// The language when nothing else decides.
+    pub default_language: String,
 }
 
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -61,7 +65,7 @@ const OPERATOR_COLUMNS: &str =
     "id, slug, name, brand_color, accent_color, logo_url, support_email, \
      support_phone, support_url, default_region, digital_facility_code, strict_enumeration, \
      sms_countries, sms_hourly_budget, link_ttl_secs, invite_days, credential_format, \
-     max_apple_devices";
+     max_apple_devices, languages, default_language";
 
 impl Store {
     // ---- operators ----
@@ -123,7 +127,7 @@ impl Store {
                    support_email = $6, support_phone = $7, support_url = $8, default_region = $9, \
                    strict_enumeration = $10, sms_countries = $11, sms_hourly_budget = $12, \
                    link_ttl_secs = $13, invite_days = $14, credential_format = $15, \
-                   max_apple_devices = $16 WHERE id = $1";
+                   max_apple_devices = $16, languages = $17, default_language = $18 WHERE id = $1";
         on_pool!(self, |p| sqlx::query(sql)
             .bind(op.id)
             .bind(&op.name)
@@ -141,6 +145,8 @@ impl Store {
             .bind(op.invite_days)
             .bind(&op.credential_format)
             .bind(op.max_apple_devices)
+            .bind(&op.languages)
+            .bind(&op.default_language)
             .execute(p)
             .await
             .map(|r| r.rows_affected()))?;

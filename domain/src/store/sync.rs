@@ -26,6 +26,8 @@ pub struct SyncRecord {
     pub crm_modified_at: Option<i64>,
     /// When the membership ends (milliseconds), if the CRM says.
     pub membership_ends_at: Option<i64>,
+    /// The member's language, when the source names one we have (`domain::i18n::known`).
+    pub language: Option<String>,
     /// The source says nothing of names / email: a known member keeps theirs.
     pub keep_names: bool,
     pub keep_email: bool,
@@ -284,6 +286,16 @@ macro_rules! write_page {
                         old.id
                     }
                 };
+                if rec.language.is_some() {
+                    sqlx::query(
+                        "UPDATE members SET language = $2 WHERE id = $1 \
+                         AND (language IS NULL OR language <> $2)",
+                    )
+                    .bind(member_id)
+                    .bind(&rec.language)
+                    .execute(&mut *$tx)
+                    .await?;
+                }
                 if let Some(card) = rec.card {
                     let live: Vec<(i64, i64, i64)> = sqlx::query_as(
                         "SELECT id, facility_code, card_number FROM credentials \

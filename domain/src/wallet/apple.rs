@@ -23,46 +23,40 @@ pub struct AppleWallet {
     pub nfc_public_key: Option<String>,
 }
 
-/// The labels' translations: Wallet shows the pass in the phone's language when it has one.
-const STRINGS: &[(&str, &[(&str, &str)])] = &[
-    (
-        "en",
-        &[
-            ("MEMBER", "MEMBER"),
-            ("SITE", "SITE"),
-            ("CARD", "CARD"),
-            ("Access credential", "Access credential"),
-            ("Support", "Support"),
-        ],
-    ),
-    (
-        "de",
-        &[
-            ("MEMBER", "MITGLIED"),
-            ("SITE", "STANDORT"),
-            ("CARD", "KARTE"),
-            ("Access credential", "Zugangsberechtigung"),
-            ("Support", "Hilfe"),
-        ],
-    ),
-    (
-        "fr",
-        &[
-            ("MEMBER", "MEMBRE"),
-            ("SITE", "SITE"),
-            ("CARD", "CARTE"),
-            ("Access credential", "Identifiant d’accès"),
-            ("Support", "Assistance"),
-        ],
-    ),
+/// The labels' translations, one `<lang>.lproj/pass.strings` per language we have: Wallet shows
+/// the pass in the phone's language when it has one. The keys are the labels pass.json carries.
+pub const LABELS: &[(&str, &str)] = &[
+    ("MEMBER", "pass-member"),
+    ("SITE", "pass-site"),
+    ("CARD", "pass-card"),
+    ("Access credential", "pass-credential"),
+    ("Support", "pass-support"),
+    ("Message", "pass-message"),
 ];
+
+/// `(language, [(label, translation)])` for every language (`domain::i18n`).
+fn strings() -> Vec<(&'static str, Vec<(&'static str, String)>)> {
+    crate::i18n::available()
+        .into_iter()
+        .map(|lang| {
+            let pairs = LABELS
+                .iter()
+                .map(|(label, id)| (*label, crate::i18n::t(lang, id, &[])))
+                .collect();
+            (lang, pairs)
+        })
+        .collect()
+}
 
 /// A `pass.strings` file: `"key" = "value";` lines, UTF-16 with a byte-order mark, as Apple
 /// documents for strings files.
-fn strings_file(pairs: &[(&str, &str)]) -> Vec<u8> {
+fn strings_file(pairs: &[(&str, String)]) -> Vec<u8> {
     let text: String = pairs
         .iter()
-        .map(|(k, v)| format!("\"{k}\" = \"{v}\";\n"))
+        .map(|(k, v)| {
+            let v = v.replace('\\', "\\\\").replace('"', "\\\"");
+            format!("\"{k}\" = \"{v}\";\n")
+        })
         .collect();
     let mut out = vec![0xFF, 0xFE];
     for unit in text.encode_utf16() {
@@ -193,8 +187,8 @@ fn constant_files(
             files.insert(format!("{kind}{scale}.png"), png.clone());
         }
     }
-    for (lang, pairs) in STRINGS {
-        files.insert(format!("{lang}.lproj/pass.strings"), strings_file(pairs));
+    for (lang, pairs) in strings() {
+        files.insert(format!("{lang}.lproj/pass.strings"), strings_file(&pairs));
     }
     Ok(files)
 }
@@ -361,7 +355,7 @@ mod tests {
 
     #[test]
     fn strings_files_are_utf16_with_a_byte_order_mark() {
-        let bytes = strings_file(&[("CARD", "KARTE")]);
+        let bytes = strings_file(&[("CARD", "KARTE".to_owned())]);
         assert_eq!(&bytes[..2], &[0xFF, 0xFE]);
         let units: Vec<u16> = bytes[2..]
             .chunks(2)

@@ -102,17 +102,29 @@ impl GoogleWallet {
     /// The pass object, with its state: ACTIVE, or INACTIVE once voided.
     pub fn object_json(&self, c: &PassContent) -> serde_json::Value {
         let text = |v: &str| json!({"defaultValue": {"language": "en", "value": v}});
-        let mut modules =
-            vec![json!({"id": "credential", "header": "Card", "body": c.credential_display()})];
+        let mut modules = vec![json!({
+            "id": "credential",
+            "header": crate::i18n::t("en", "pass-card-google", &[]),
+            "localizedHeader": localized("pass-card-google"),
+            "body": c.credential_display(),
+        })];
         if let Some(site) = &c.site_name {
-            modules.insert(0, json!({"id": "site", "header": "Site", "body": site}));
+            modules.insert(
+                0,
+                json!({
+                    "id": "site",
+                    "header": crate::i18n::t("en", "pass-site-google", &[]),
+                    "localizedHeader": localized("pass-site-google"),
+                    "body": site,
+                }),
+            );
         }
         let mut object = json!({
             "id": self.object_id(c),
             "classId": self.class_id(c),
             "state": if c.voided { "INACTIVE" } else { "ACTIVE" },
             "cardTitle": text(&c.operator_name),
-            "subheader": text("Member"),
+            "subheader": localized("pass-member-google"),
             "header": text(&c.member_name),
             "hexBackgroundColor": c.brand_color,
             "barcode": {"type": "QR_CODE", "value": c.barcode_message(), "alternateText": c.credential_display()},
@@ -320,4 +332,18 @@ impl GoogleRest {
                 .await?,
         )
     }
+}
+
+/// A Google `LocalizedString` of message `id`: English by default, and every other language we
+/// have as a translated value (Google shows the one the phone speaks).
+fn localized(id: &str) -> serde_json::Value {
+    let translated: Vec<serde_json::Value> = crate::i18n::available()
+        .into_iter()
+        .filter(|lang| *lang != crate::i18n::SOURCE)
+        .map(|lang| json!({"language": lang, "value": crate::i18n::t(lang, id, &[])}))
+        .collect();
+    json!({
+        "defaultValue": {"language": "en", "value": crate::i18n::t("en", id, &[])},
+        "translatedValues": translated,
+    })
 }

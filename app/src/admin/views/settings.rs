@@ -7,11 +7,37 @@ pub async fn settings(
     store: &Store,
     operator_id: i64,
     default_link_secs: u64,
+    public_url: &str,
 ) -> Result<Option<SettingsView>, StoreError> {
     let Some(op) = store.operator(operator_id).await? else {
         return Ok(None);
     };
+    let minutes = op
+        .link_ttl_secs
+        .map(|s| s as u64)
+        .unwrap_or(default_link_secs)
+        .div_ceil(60);
+    let enabled = domain::i18n::enabled(&op.languages);
+    // A link as long as the real ones (43 characters of token).
+    let url = format!("{public_url}/l/{}", "x".repeat(43));
+    let languages = domain::i18n::available()
+        .into_iter()
+        .map(|tag| {
+            let body = domain::links::sms_body(tag, &op.name, &url, minutes, public_url, "123456");
+            let count = domain::sms::segments::count(&body);
+            LanguageView {
+                tag: tag.to_owned(),
+                name: domain::i18n::t(tag, "language-name", &[]),
+                enabled: enabled.contains(&tag),
+                segments: count.segments,
+                encoding: count.encoding.as_str().to_owned(),
+                characters: count.units,
+            }
+        })
+        .collect();
     Ok(Some(SettingsView {
+        languages,
+        default_language: op.default_language.clone(),
         name: op.name,
         brand_color: op.brand_color,
         accent_color: op.accent_color,

@@ -13,6 +13,7 @@ pub async fn admin_settings() -> Result<Admin<SettingsView>, AppError> {
             &state.store,
             s.operator_id,
             state.config.journey.link_ttl_secs,
+            &state.config.http.public_url,
         )
         .await?,
     )?;

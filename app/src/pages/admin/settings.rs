@@ -55,6 +55,35 @@ pub fn AdminSettingsPage() -> impl IntoView {
                                     <label for="s-devices">"Apple devices one pass may be on (1–10; more shows a warning)"</label>
                                     <input id="s-devices" name="max_apple_devices" type="number" min="1" max="10" value=s.max_apple_devices.to_string()/>
                                 </fieldset>
+                                <fieldset data-testid="languages"><legend>"Members' languages"</legend>
+                                    <input type="hidden" name="languages_shown" value="1"/>
+                                    <p class="help">"Members read the pages, the text, the invite email and the pass in their language: the CRM's, else their phone's, else the default. Each text must stay within two SMS segments; one character outside the GSM alphabet makes it UCS-2 (70 characters a segment instead of 160)."</p>
+                                    <div class="table-wrap">
+                                        <table class="admin-table">
+                                            <caption class="visually-hidden">"Languages and their text's length"</caption>
+                                            <thead><tr><th scope="col">"Language"</th><th scope="col">"Text message"</th></tr></thead>
+                                            <tbody>
+                                                {s.languages.iter().map(|l| {
+                                                    let id = format!("s-lang-{}", l.tag);
+                                                    let class = if l.segments > 2 { "notice-error" } else { "" };
+                                                    let cost = format!("{} segment{} · {} · {} characters", l.segments, if l.segments == 1 { "" } else { "s" }, l.encoding, l.characters);
+                                                    view! {
+                                                        <tr data-testid="language-row">
+                                                            <td><label class="check"><input id=id type="checkbox" name=format!("language-{}", l.tag) checked=l.enabled/>" " {l.name.clone()} " (" {l.tag.clone()} ")"</label></td>
+                                                            <td data-testid="sms-segments" class=class>{cost}</td>
+                                                        </tr>
+                                                    }
+                                                }).collect_view()}
+                                            </tbody>
+                                        </table>
+                                    </div>
+                                    <label for="s-default-language">"Default language"</label>
+                                    <select id="s-default-language" name="default_language">
+                                        {s.languages.iter().map(|l| view! {
+                                            <option value=l.tag.clone() selected=s.default_language == l.tag>{l.name.clone()}</option>
+                                        }).collect_view()}
+                                    </select>
+                                </fieldset>
                                 <fieldset><legend>"Abuse limits"</legend>
                                     <label for="s-countries">"Countries texts may go to (e.g. GB,IE; empty: the default region only)"</label>
                                     <input id="s-countries" name="sms_countries" value=s.sms_countries.clone()/>
