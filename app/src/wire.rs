@@ -143,7 +143,14 @@ pub fn invite_page(
             texts: texts(
                 o.lang,
                 Some(&o.invite.operator),
-                &groups(&["fine-print", "phone-", "hint-", "notfound-", "support-"]),
+                &groups(&[
+                    "fine-print",
+                    "phone-",
+                    "hint-",
+                    "notfound-",
+                    "support-",
+                    "country-",
+                ]),
                 &[("operator", i18n::text(&o.invite.operator.name))],
             ),
             branding: (&o.invite.operator).into(),

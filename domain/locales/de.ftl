@@ -22,6 +22,36 @@ phone-number-help = Die Handynummer in Ihrem Mitgliedsprofil.
 phone-submit = Link per SMS senden
 phone-checking = Wird geprüft…
 
+## Länder im Telefonformular
+
+country-au = Australien
+country-at = Österreich
+country-be = Belgien
+country-ca = Kanada
+country-dk = Dänemark
+country-fi = Finnland
+country-fr = Frankreich
+country-de = Deutschland
+country-hk = Hongkong
+country-in = Indien
+country-ie = Irland
+country-it = Italien
+country-jp = Japan
+country-lu = Luxemburg
+country-nl = Niederlande
+country-nz = Neuseeland
+country-no = Norwegen
+country-pl = Polen
+country-pt = Portugal
+country-sg = Singapur
+country-za = Südafrika
+country-es = Spanien
+country-se = Schweden
+country-ch = Schweiz
+country-ae = Vereinigte Arabische Emirate
+country-gb = Vereinigtes Königreich
+country-us = Vereinigte Staaten
+
 ## Im Browser geprüft, bevor etwas gesendet wird
 
 hint-empty = Geben Sie Ihre Handynummer ein.

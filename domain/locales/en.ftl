@@ -22,6 +22,36 @@ phone-number-help = The mobile number on your membership profile.
 phone-submit = Text me my pass link
 phone-checking = Checking…
 
+## Countries the phone form offers
+
+country-au = Australia
+country-at = Austria
+country-be = Belgium
+country-ca = Canada
+country-dk = Denmark
+country-fi = Finland
+country-fr = France
+country-de = Germany
+country-hk = Hong Kong
+country-in = India
+country-ie = Ireland
+country-it = Italy
+country-jp = Japan
+country-lu = Luxembourg
+country-nl = Netherlands
+country-nz = New Zealand
+country-no = Norway
+country-pl = Poland
+country-pt = Portugal
+country-sg = Singapore
+country-za = South Africa
+country-es = Spain
+country-se = Sweden
+country-ch = Switzerland
+country-ae = United Arab Emirates
+country-gb = United Kingdom
+country-us = United States
+
 ## Checked in the browser, before anything is sent
 
 hint-empty = Enter your mobile number.

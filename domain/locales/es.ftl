@@ -22,6 +22,36 @@ phone-number-help = El número de móvil de su perfil de miembro.
 phone-submit = Enviarme el enlace por SMS
 phone-checking = Comprobando…
 
+## Países del formulario
+
+country-au = Australia
+country-at = Austria
+country-be = Bélgica
+country-ca = Canadá
+country-dk = Dinamarca
+country-fi = Finlandia
+country-fr = Francia
+country-de = Alemania
+country-hk = Hong Kong
+country-in = India
+country-ie = Irlanda
+country-it = Italia
+country-jp = Japón
+country-lu = Luxemburgo
+country-nl = Países Bajos
+country-nz = Nueva Zelanda
+country-no = Noruega
+country-pl = Polonia
+country-pt = Portugal
+country-sg = Singapur
+country-za = Sudáfrica
+country-es = España
+country-se = Suecia
+country-ch = Suiza
+country-ae = Emiratos Árabes Unidos
+country-gb = Reino Unido
+country-us = Estados Unidos
+
 ## Se comprueba en el navegador, antes de enviar nada
 
 hint-empty = Escriba su número de móvil.

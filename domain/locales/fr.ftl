@@ -22,6 +22,36 @@ phone-number-help = Le numéro de mobile de votre profil de membre.
 phone-submit = Recevoir mon lien par SMS
 phone-checking = Vérification…
 
+## Pays proposés dans le formulaire
+
+country-au = Australie
+country-at = Autriche
+country-be = Belgique
+country-ca = Canada
+country-dk = Danemark
+country-fi = Finlande
+country-fr = France
+country-de = Allemagne
+country-hk = Hong Kong
+country-in = Inde
+country-ie = Irlande
+country-it = Italie
+country-jp = Japon
+country-lu = Luxembourg
+country-nl = Pays-Bas
+country-nz = Nouvelle-Zélande
+country-no = Norvège
+country-pl = Pologne
+country-pt = Portugal
+country-sg = Singapour
+country-za = Afrique du Sud
+country-es = Espagne
+country-se = Suède
+country-ch = Suisse
+country-ae = Émirats arabes unis
+country-gb = Royaume-Uni
+country-us = États-Unis
+
 ## Vérifié dans le navigateur, avant tout envoi
 
 hint-empty = Saisissez votre numéro de mobile.

@@ -22,6 +22,36 @@ phone-number-help = Het mobiele nummer in uw ledenprofiel.
 phone-submit = Stuur mij de link per sms
 phone-checking = Controleren…
 
+## Landen in het formulier
+
+country-au = Australië
+country-at = Oostenrijk
+country-be = België
+country-ca = Canada
+country-dk = Denemarken
+country-fi = Finland
+country-fr = Frankrijk
+country-de = Duitsland
+country-hk = Hongkong
+country-in = India
+country-ie = Ierland
+country-it = Italië
+country-jp = Japan
+country-lu = Luxemburg
+country-nl = Nederland
+country-nz = Nieuw-Zeeland
+country-no = Noorwegen
+country-pl = Polen
+country-pt = Portugal
+country-sg = Singapore
+country-za = Zuid-Afrika
+country-es = Spanje
+country-se = Zweden
+country-ch = Zwitserland
+country-ae = Verenigde Arabische Emiraten
+country-gb = Verenigd Koninkrijk
+country-us = Verenigde Staten
+
 ## In de browser gecontroleerd, voordat er iets wordt verstuurd
 
 hint-empty = Vul uw mobiele nummer in.

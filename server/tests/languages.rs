@@ -89,6 +89,19 @@ async fn the_phone_page_speaks_the_browsers_language_else_the_operators_default(
         assert!(html.contains("Ihr digitaler Pass"), "{html}");
         assert!(html.contains("Link per SMS senden"));
         assert!(!html.contains("Get your digital pass"));
+        // The countries too, in German order (Österreich among the O's, after Norwegen).
+        let uk = html
+            .find("Vereinigtes Königreich (+44)")
+            .expect("the UK in German");
+        let (norway, austria, poland) = (
+            html.find("Norwegen (+47)").unwrap(),
+            html.find("Österreich (+43)").unwrap(),
+            html.find("Polen (+48)").unwrap(),
+        );
+        assert!(
+            norway < austria && austria < poland && poland < uk,
+            "{html}"
+        );
 
         let (_, html) = e.page(&invite, Some("nl-BE, fr;q=0.5")).await;
         assert_eq!(lang_of(&html), "nl");
