@@ -36,6 +36,7 @@ pub fn texts(
         None => i18n::available(),
     };
     Texts {
+        countries: Vec::new(),
         lang: lang.to_owned(),
         words,
         languages: enabled
@@ -43,6 +44,42 @@ pub fn texts(
             .map(|tag| (tag.to_owned(), i18n::t(tag, "language-name", &[])))
             .collect(),
     }
+}
+
+/// The phone form's countries named in `lang`, in that language's alphabetical order (accents
+/// folded, so Österreich sorts with the O's), each labelled with its calling code.
+fn countries(lang: &str) -> Vec<(String, String)> {
+    let mut named: Vec<(String, String, String)> = crate::types::REGIONS
+        .iter()
+        .map(|r| {
+            let id = format!("country-{}", r.code.to_ascii_lowercase());
+            let name = i18n::t(lang, &id, &[]);
+            let name = if name == id { r.name.to_owned() } else { name };
+            (
+                fold(&name),
+                r.code.to_owned(),
+                format!("{name} (+{})", r.dial),
+            )
+        })
+        .collect();
+    named.sort();
+    named
+        .into_iter()
+        .map(|(_, code, label)| (code, label))
+        .collect()
+}
+
+fn fold(name: &str) -> String {
+    name.chars()
+        .map(|c| match c {
+            'Á' | 'À' | 'Ä' | 'Â' | 'á' | 'à' | 'ä' | 'â' => 'a',
+            'É' | 'È' | 'Ê' | 'Ë' | 'é' | 'è' | 'ê' | 'ë' => 'e',
+            'Í' | 'Ì' | 'Î' | 'Ï' | 'í' | 'ì' | 'î' | 'ï' => 'i',
+            'Ó' | 'Ò' | 'Ö' | 'Ô' | 'ó' | 'ò' | 'ö' | 'ô' => 'o',
+            'Ú' | 'Ù' | 'Ü' | 'Û' | 'ú' | 'ù' | 'ü' | 'û' => 'u',
+            c => c.to_ascii_lowercase(),
+        })
+        .collect()
 }
 
 /// The groups every member page has.
@@ -140,19 +177,15 @@ pub fn invite_page(
 ) -> InvitePage {
     match opened {
         Ok(o) => InvitePage::Ready(Box::new(InviteView {
-            texts: texts(
-                o.lang,
-                Some(&o.invite.operator),
-                &groups(&[
-                    "fine-print",
-                    "phone-",
-                    "hint-",
-                    "notfound-",
-                    "support-",
-                    "country-",
-                ]),
-                &[("operator", i18n::text(&o.invite.operator.name))],
-            ),
+            texts: Texts {
+                countries: countries(o.lang),
+                ..texts(
+                    o.lang,
+                    Some(&o.invite.operator),
+                    &groups(&["fine-print", "phone-", "hint-", "notfound-", "support-"]),
+                    &[("operator", i18n::text(&o.invite.operator.name))],
+                )
+            },
             branding: (&o.invite.operator).into(),
             default_region: o.invite.operator.default_region.clone(),
             site_name: o.invite.site.map(|s| s.name),

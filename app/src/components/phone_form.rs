@@ -7,7 +7,7 @@ use leptos::prelude::*;
 
 use crate::api::journey::{submit_number, SubmitNumber};
 use crate::components::NotFoundNotice;
-use crate::types::{quick_check, SubmitOutcome, Texts, REGIONS};
+use crate::types::{quick_check, SubmitOutcome, Texts};
 
 #[island]
 pub fn PhoneForm(
@@ -102,12 +102,13 @@ pub fn PhoneForm(
                     autocomplete="tel-country-code"
                     on:change:target=move |ev| region.set(ev.target().value())
                 >
-                    {countries(&t.get_value())
+                    {t.with_value(|t| t.countries.clone())
                         .into_iter()
-                        .map(|(r, name)| {
+                        .map(|(code, label)| {
+                            let here = code.clone();
                             view! {
-                                <option value=r.code selected=move || region.get() == r.code>
-                                    {format!("{name} (+{})", r.dial)}
+                                <option value=code selected=move || region.get() == here>
+                                    {label}
                                 </option>
                             }
                         })
@@ -146,36 +147,4 @@ pub fn PhoneForm(
             </button>
         </form>
     }
-}
-
-/// The form's countries named in the page's language, in its alphabetical order (accents
-/// folded, so Österreich sorts with the O's).
-fn countries(t: &Texts) -> Vec<(&'static crate::types::Region, String)> {
-    let mut named: Vec<_> = REGIONS
-        .iter()
-        .map(|r| {
-            let id = format!("country-{}", r.code.to_ascii_lowercase());
-            let name = t
-                .words
-                .get(&id)
-                .cloned()
-                .unwrap_or_else(|| r.name.to_owned());
-            (r, name)
-        })
-        .collect();
-    named.sort_by_cached_key(|(_, name)| fold(name));
-    named
-}
-
-fn fold(name: &str) -> String {
-    name.chars()
-        .map(|c| match c {
-            'Á' | 'À' | 'Ä' | 'Â' | 'á' | 'à' | 'ä' | 'â' => 'a',
-            'É' | 'È' | 'Ê' | 'Ë' | 'é' | 'è' | 'ê' | 'ë' => 'e',
-            'Í' | 'Ì' | 'Î' | 'Ï' | 'í' | 'ì' | 'î' | 'ï' => 'i',
-            'Ó' | 'Ò' | 'Ö' | 'Ô' | 'ó' | 'ò' | 'ö' | 'ô' => 'o',
-            'Ú' | 'Ù' | 'Ü' | 'Û' | 'ú' | 'ù' | 'ü' | 'û' => 'u',
-            c => c.to_ascii_lowercase(),
-        })
-        .collect()
 }

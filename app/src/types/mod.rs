@@ -18,6 +18,9 @@ pub struct Texts {
     pub words: std::collections::BTreeMap<String, String>,
     /// What the language switch offers: each enabled language's tag and its own name.
     pub languages: Vec<(String, String)>,
+    /// The phone form's countries: code and label ("Österreich (+43)"), in the language's
+    /// alphabetical order (sorted by the server, so the browser carries no table or collation).
+    pub countries: Vec<(String, String)>,
 }
 
 impl Texts {
