@@ -452,8 +452,11 @@ async fn submit_once(
     let limited = refused.map(limited_by).or(peeked);
     if let (Written::Done { journey_id, .. }, true) = (&written, texts_member && limited.is_none())
     {
-        // The page it was entered on; the sent and wallet pages speak it too.
-        store.set_journey_language(*journey_id, lang).await?;
+        // The page it was entered on; the sent and wallet pages speak it too. The text is
+        // already queued in it: a failure here only leaves later pages to the browser's language.
+        if let Err(e) = store.set_journey_language(*journey_id, lang).await {
+            tracing::warn!(error = %e, "the journey's language was not kept");
+        }
     }
     let sent_path = format!(
         "/i/{}/sent?j={}",

@@ -1,4 +1,5 @@
 import { test, expect, type Page } from '@playwright/test';
+import AxeBuilder from '@axe-core/playwright';
 import { demoInvitePath } from './fixtures/phone-page';
 import { linkSentTo, outboxMark } from './fixtures/outbox';
 
@@ -8,6 +9,15 @@ import { linkSentTo, outboxMark } from './fixtures/outbox';
 
 const HINT_LETTERS = 'Eine Telefonnummer hat nur Ziffern. Entfernen Sie alle Buchstaben.';
 const NUMBER_INVALID = 'Diese Nummer ist für das gewählte Land nicht gültig. Prüfen Sie das Land und die Ziffern.';
+
+/** No accessibility violation of serious or critical impact (a page's language among them). */
+async function expectAccessible(page: Page, what: string) {
+  const results = await new AxeBuilder({ page }).analyze();
+  const serious = results.violations
+    .filter((v) => v.impact === 'serious' || v.impact === 'critical')
+    .map((v) => `${v.id} (${v.impact}): ${v.nodes.map((n) => JSON.stringify(n.target)).join(', ')}`);
+  expect(serious, `serious or critical axe violations on ${what}:\n${serious.join('\n')}`).toEqual([]);
+}
 
 async function fitsNarrowScreen(page: Page, name: string) {
   await page.setViewportSize({ width: 320, height: 760 });
@@ -27,6 +37,7 @@ for (const js of [true, false]) {
       await expect(page.getByRole('heading', { level: 1 })).toHaveText('Ihr digitaler Pass');
       if (js) await expect(page.locator('form.phone-form')).toHaveAttribute('data-hydrated', 'true');
       await fitsNarrowScreen(page, `de-phone-${tag}`);
+      if (js) await expectAccessible(page, 'the German phone page');
 
       // The browser's own check speaks German (JavaScript on: the island's words came with the
       // page), and so does the server's.
@@ -52,6 +63,7 @@ for (const js of [true, false]) {
       await expect(page.locator('html')).toHaveAttribute('lang', 'de');
       await expect(page.getByRole('heading', { level: 1 })).toHaveText('Ihr Pass ist bereit, Ada');
       await fitsNarrowScreen(page, `de-wallet-${tag}`);
+      if (js) await expectAccessible(page, 'the German wallet page');
     });
   });
 }
