@@ -5,12 +5,7 @@ use crate::types::Texts;
 /// The seed's "not found" answer: the number was not recognised, try again or contact support,
 /// and keep the profile's mobile number current.
 #[component]
-pub fn NotFoundNotice(
-    operator: String,
-    support: Option<(String, String)>,
-    texts: Texts,
-) -> impl IntoView {
-    let _ = operator;
+pub fn NotFoundNotice(support: Option<(String, String)>, texts: Texts) -> impl IntoView {
     view! {
         <div class="notice notice-error" role="alert" data-testid="not-found">
             <h2>{texts.t("notfound-heading")}</h2>

@@ -13,7 +13,6 @@ use crate::types::{quick_check, SubmitOutcome, Texts};
 pub fn PhoneForm(
     token: String,
     journey: String,
-    operator: String,
     support: Option<(String, String)>,
     region: String,
     number: String,
@@ -140,7 +139,7 @@ pub fn PhoneForm(
                 </p>
             </div>
             <Show when=move || not_found.get()>
-                <NotFoundNotice operator=operator.clone() support=support.clone() texts=t.get_value()/>
+                <NotFoundNotice support=support.clone() texts=t.get_value()/>
             </Show>
             <button type="submit" class="button primary" aria-busy=move || pending.get().to_string()>
                 {move || t.with_value(|t| if pending.get() { t.t("phone-checking") } else { t.t("phone-submit") })}

@@ -53,7 +53,6 @@ pub fn PhonePage() -> impl IntoView {
                                     <PhoneForm
                                         token=v.token.clone()
                                         journey=v.journey.clone()
-                                        operator=v.branding.name.clone()
                                         support=v.branding.support.link()
                                         region=region
                                         number=number

@@ -100,18 +100,7 @@ impl Store {
              THEN excluded.updated_at ELSE wallet_passes.push_due_at END \
              RETURNING {PASS_COLUMNS}"
         );
-        Ok(on_pool!(self, |pool| sqlx::query_as(&sql)
-            .bind(p.operator_id)
-            .bind(p.member_id)
-            .bind(p.credential_id)
-            .bind(p.platform)
-            .bind(p.new_serial)
-            .bind(now_ms())
-            .bind(p.new_auth_token)
-            .bind(p.site_name)
-            .bind(p.journey_id)
-            .fetch_one(pool)
-            .await)?)
+        self.insert_pass(&sql, p).await
     }
 
     /// A pass for a new phone, pending beside the member's live one until it is added there.
@@ -124,7 +113,13 @@ impl Store {
              DO UPDATE SET updated_at = excluded.updated_at, site_name = excluded.site_name \
              RETURNING {PASS_COLUMNS}"
         );
-        Ok(on_pool!(self, |pool| sqlx::query_as(&sql)
+        self.insert_pass(&sql, p).await
+    }
+
+    /// Runs an insert of `p` whose parameters are, in order: operator, member, credential,
+    /// platform, serial, now, token, site, journey.
+    async fn insert_pass(&self, sql: &str, p: &NewWalletPass<'_>) -> Result<SqlWalletPass> {
+        Ok(on_pool!(self, |pool| sqlx::query_as(sql)
             .bind(p.operator_id)
             .bind(p.member_id)
             .bind(p.credential_id)
