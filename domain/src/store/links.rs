@@ -106,16 +106,16 @@ impl Store {
             write_journey!(tx, q.journey_id, now, before);
             let sms_id = write_link!(tx, q.journey_id, now, q);
             if q.member_id.is_some() {
-                sqlx::query(
-                    "UPDATE journeys SET step = 'sms_queued', updated_at = $2 WHERE id = $1",
-                )
-                .bind(q.journey_id)
-                .bind(now)
-                .execute(&mut *tx)
-                .await?;
-                sqlx::query("INSERT INTO journey_events (journey_id, at, kind, detail) VALUES ($1, $2, 'sms_queued', $3)")
+                sqlx::query("UPDATE journeys SET step = $3, updated_at = $2 WHERE id = $1")
                     .bind(q.journey_id)
                     .bind(now)
+                    .bind(crate::kinds::Step::SmsQueued.as_str())
+                    .execute(&mut *tx)
+                    .await?;
+                sqlx::query(super::journeys::EVENT_SQL)
+                    .bind(q.journey_id)
+                    .bind(now)
+                    .bind(crate::kinds::Event::SmsQueued.as_str())
                     .bind(q.detail)
                     .execute(&mut *tx)
                     .await?;

@@ -131,8 +131,8 @@ impl Store {
     ) -> Result<bool> {
         let now = now_ms();
         let step = match done.status {
-            "sent" => Some("sms_sent"),
-            "failed" => Some("sms_failed"),
+            "sent" => Some(crate::kinds::Step::SmsSent.as_str()),
+            "failed" => Some(crate::kinds::Step::SmsFailed.as_str()),
             _ => None,
         };
         // Once the provider has the text (or it was given up), the link and code in clear are
