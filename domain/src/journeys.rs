@@ -315,15 +315,37 @@ async fn submit_once(
         true => store.journey_by_public_id(wanted).await?,
         false => None,
     };
+    // Read what the decision needs, once.
+    let verdict = match usable_number(&opened.operator, parsed.clone(), lang) {
+        Err(invalid) => Verdict::Invalid(invalid),
+        Ok(e164) => {
+            let with_number = store.members_by_mobile(opened.operator.id, &e164).await?;
+            let invited = match opened.invite.member_id {
+                Some(id) => store.member(id).await?,
+                None => None,
+            };
+            match directory::decide(&e164, &with_number, invited.as_ref()) {
+                Lookup::Matched(member) => Verdict::Matched { e164, member },
+                Lookup::Miss(miss) => Verdict::Missed { e164, miss },
+            }
+        }
+    };
     // The journey this continues, or the public id of the one it starts: the id the page
     // handed out when it is free. A journey that matched a member stays that member's: any other
-    // number is a journey of its own, so nothing sent later changes what the earlier link
-    // issues. In strict mode the same holds for a journey that missed, so a miss and a match
-    // answer a second number alike.
+    // number, or its number now on another member, is a journey of its own, so nothing sent
+    // later changes what the earlier link issues. In strict mode the same holds for a journey
+    // that missed, so a miss and a match answer a second number alike.
     let free = looks_like_token(wanted) && found.is_none();
     let continued = found.filter(|j| {
         let bound = j.member_id.is_some() || (strict && j.entered_mobile.is_some());
+        // The member the number now belongs to (the CRM may have moved it) must be the one
+        // the journey matched.
+        let same_member = match (&verdict, j.member_id) {
+            (Verdict::Matched { member, .. }, Some(id)) => member.id == id,
+            _ => true,
+        };
         j.invite_id == opened.invite.id
+            && same_member
             && !(bound && parsed.as_ref().ok() != j.entered_mobile.as_ref())
     });
     let fresh_id = if free {
@@ -344,25 +366,10 @@ async fn submit_once(
         updated_at: 0,
         language: None,
     });
+    if let Verdict::Missed { e164, miss } = &verdict {
+        tracing::info!(journey = %j.public_id, reason = miss.as_str(), number = %phone::mask(e164), "directory miss");
+    }
 
-    // Read what the decision needs, once.
-    let verdict = match usable_number(&opened.operator, parsed.clone(), lang) {
-        Err(invalid) => Verdict::Invalid(invalid),
-        Ok(e164) => {
-            let with_number = store.members_by_mobile(opened.operator.id, &e164).await?;
-            let invited = match opened.invite.member_id {
-                Some(id) => store.member(id).await?,
-                None => None,
-            };
-            match directory::decide(&e164, &with_number, invited.as_ref()) {
-                Lookup::Matched(member) => Verdict::Matched { e164, member },
-                Lookup::Miss(miss) => {
-                    tracing::info!(journey = %j.public_id, reason = miss.as_str(), number = %phone::mask(&e164), "directory miss");
-                    Verdict::Missed { e164, miss }
-                }
-            }
-        }
-    };
     // The text the verdict sends (strict mode's miss: a stand-in link, no text), and its limits.
     let (mut texts, mut link, mut peeked) = (Vec::new(), None, None);
     if let Some((member_id, e164)) = verdict.link(strict) {
@@ -386,17 +393,22 @@ async fn submit_once(
     // a few addresses at 9 a.m.; someone trying numbers mostly misses), and stops every attempt
     // once reached, whatever the number, so its answer tells nothing.
     let gate = crate::limits::submission_limits(state, client_ip, &opened.invite);
-    let texts_member = link.as_ref().is_some_and(|l| l.member_id.is_some());
+    // A link (a member's, or strict mode's stand-in, which must count as a member's would) is
+    // only checked against the address; should its text be refused, the address counts it after
+    // all, so one address repeating a number cannot spend a poster's ceiling.
+    let texts_link = link.is_some();
     // Decide, then commit: every write of this submission in one transaction.
     let writes = writes(&j, typed, &verdict, peeked.as_ref());
     let gate_counts = [
-        if texts_member {
+        if texts_link {
             gate[0].check()
         } else {
             gate[0].count()
         },
         gate[1].count(),
     ];
+    let address_hit = [gate[0].count()];
+    let on_text_refused: &[crate::store::Count<'_>] = if texts_link { &address_hit } else { &[] };
     let text_counts: Vec<_> = texts.iter().map(crate::limits::Limit::count).collect();
     let limited_by = |r: Refusal| {
         if r.gate {
@@ -437,6 +449,7 @@ async fn submit_once(
             gate: &gate_counts,
             writes: &writes,
             texts: &text_counts,
+            on_text_refused,
             link: link.as_ref().map(|l| l.queued(j.id, opened.operator.id)),
             refused: &refused_writes,
         })
@@ -450,8 +463,8 @@ async fn submit_once(
         state.sms_wake.notify_one();
     }
     let limited = refused.map(limited_by).or(peeked);
-    if let (Written::Done { journey_id, .. }, true) = (&written, texts_member && limited.is_none())
-    {
+    // Strict mode's stand-in keeps the language too, or the next pages would tell it apart.
+    if let (Written::Done { journey_id, .. }, true) = (&written, texts_link && limited.is_none()) {
         // The page it was entered on; the sent and wallet pages speak it too. The text is
         // already queued in it: a failure here only leaves later pages to the browser's language.
         if let Err(e) = store.set_journey_language(*journey_id, lang).await {

@@ -1,6 +1,7 @@
 //! The SMS link: its token, the wallet page behind it, and issuing passes from it. Opening the
-//! link only reads (message apps fetch links for previews); a button press (a POST) binds the
-//! link to that browser with a cookie and issues the pass.
+//! link issues nothing (message apps fetch links for previews) and records only the first
+//! opening; a button press (a POST) binds the link to that browser with a cookie and issues the
+//! pass.
 
 use crate::credentials;
 use crate::kinds::{Event, Step};
@@ -164,7 +165,7 @@ pub async fn find(
     }))
 }
 
-/// What the wallet page shows. Reading only, but the journey records that the link was opened.
+/// What the wallet page shows. Issues nothing; the journey records the first opening.
 pub async fn open(
     state: &AppState,
     token: &str,
@@ -178,10 +179,8 @@ pub async fn open(
     let apple_first = is_apple_device(user_agent) || !user_agent.contains("Android");
     let store = &state.store;
     store
-        .append_event(
+        .link_opened(
             found.journey.id,
-            Some(Step::LinkOpened.as_str()),
-            Event::LinkOpened.as_str(),
             if apple_first {
                 "apple device"
             } else {

@@ -8,13 +8,19 @@ use domain::state::AppState;
 use leptos::prelude::*;
 
 /// The texts the local sender wrote, for development: only with `ELUMO_ENV=development`, only
-/// with the local outbox sender, only to a loopback client, and read from the sender's own file
-/// (never from the database, which may hold a real provider's messages).
+/// with the local outbox sender, only to a loopback client that no proxy forwarded, and read from
+/// the sender's own file (never from the database, which may hold a real provider's messages).
 pub async fn outbox(State(state): State<AppState>, req: Request<Body>) -> Response {
-    let loopback = req
-        .extensions()
-        .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
-        .is_some_and(|c| c.0.ip().is_loopback());
+    // Behind a local tunnel or proxy every client arrives from loopback: a forwarded request
+    // is someone else's.
+    let forwarded = ["forwarded", "x-forwarded-for", "x-real-ip"]
+        .iter()
+        .any(|h| req.headers().contains_key(*h));
+    let loopback = !forwarded
+        && req
+            .extensions()
+            .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+            .is_some_and(|c| c.0.ip().is_loopback());
     if state.config.env != domain::config::Environment::Development
         || state.sms.name() != "outbox-file"
         || !loopback

@@ -2704,12 +2704,13 @@ async fn a_new_phone_gets_a_new_pass_that_replaces_the_old_one_once_added() {
 
         // The old phone: an Apple pass, added there, and a Google pass on the same journey.
         common::enter_number(&d.router, &d.token, "07400123001").await;
-        let link = common::texted_link(&d.state).await;
-        let (_, _, page) = common::send(&d.router, Request::get(&link).body(Body::empty()).unwrap())
-            .await
-            .parts();
+        let old_link = common::texted_link(&d.state).await;
+        let (_, _, page) =
+            common::send(&d.router, Request::get(&old_link).body(Body::empty()).unwrap())
+                .await
+                .parts();
         assert!(page.contains("Your pass is ready") && !page.contains("other-phone"), "{page}");
-        let (r, cookie) = press(&d, &link, "apple", None).await;
+        let (r, old_cookie) = press(&d, &old_link, "apple", None).await;
         let old = pass_json(&r);
         let (old_serial, old_auth) = (
             old["serialNumber"].as_str().unwrap().to_owned(),
@@ -2723,7 +2724,7 @@ async fn a_new_phone_gets_a_new_pass_that_replaces_the_old_one_once_added() {
         .await
         .parts();
         assert_eq!(got, StatusCode::CREATED);
-        let (r, _) = press(&d, &link, "google", cookie.as_deref()).await;
+        let (r, _) = press(&d, &old_link, "google", old_cookie.as_deref()).await;
         assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text());
         let old_number = old["barcodes"][0]["message"].as_str().unwrap().to_owned();
 
@@ -2841,6 +2842,22 @@ async fn a_new_phone_gets_a_new_pass_that_replaces_the_old_one_once_added() {
         .parts();
         assert_eq!(got, StatusCode::OK);
         assert_eq!(fetched(&d, &old_serial, &old_auth).await["voided"], true);
+
+        // The old phone's browser still holds its claimed link: pressing it again issues
+        // nothing, so the old phone cannot take the pass back from the new one.
+        let passes = d.state.store.wallet_passes_for_member(id).await.unwrap().len();
+        for platform in ["apple", "google"] {
+            let (r, _) = press(&d, &old_link, platform, old_cookie.as_deref()).await;
+            assert_eq!(r.status, StatusCode::SEE_OTHER, "{platform}: {}", r.text());
+            let to = r.headers[header::LOCATION].to_str().unwrap();
+            assert!(!to.contains("pay.google.com"), "{to}");
+        }
+        assert_eq!(
+            d.state.store.wallet_passes_for_member(id).await.unwrap().len(),
+            passes,
+            "no pass was issued"
+        );
+        assert!(fetched(&d, &serial, &auth).await.get("voided").is_none());
     })
     .await;
 }

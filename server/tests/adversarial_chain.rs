@@ -1033,3 +1033,258 @@ async fn control_characters_in_a_number_or_a_journey_id_get_a_clear_answer() {
         assert_eq!(r.status, StatusCode::SEE_OTHER, "{} {}", e.t.name, r.text());
     }
 }
+
+// ---- from a second review: what the first fixes left open ----
+
+/// One address repeating a member's number (a text refused each time after the first) must not
+/// spend a poster's ceiling for the whole building: an attempt that texts nobody counts against
+/// the address, which stops it long before the poster.
+#[tokio::test]
+async fn one_address_repeating_a_members_number_cannot_lock_a_poster() {
+    for t in common::stores().await {
+        let e = env_on(t, &[("ELUMO_LIMIT_SUBMISSIONS_PER_POSTER", "30")]).await;
+        for _ in 0..30 {
+            let j = e.open().await;
+            e.submit_from("192.0.2.50", &j, ADA).await;
+        }
+        let j = e.open().await;
+        let next = e.submit_from("192.0.2.51", &j, GRACE).await;
+        assert!(
+            next.contains("/sent?j="),
+            "another member at the poster goes on ({}): {next} {}",
+            e.t.name,
+            e.get(&next, None).await.text()
+        );
+        let next = e
+            .submit_from("192.0.2.50", &e.open().await, KATHERINE)
+            .await;
+        assert!(
+            e.get(&next, None)
+                .await
+                .text()
+                .contains("Too many attempts"),
+            "the repeating address is stopped ({})",
+            e.t.name
+        );
+    }
+}
+
+/// Strict mode: a miss and a match count alike against the address, so how soon an address is
+/// stopped says nothing of the numbers it sent.
+#[tokio::test]
+async fn strict_mode_counts_a_miss_and_a_match_alike_against_the_address() {
+    for t in common::stores().await {
+        let e = env_on(t, &[("ELUMO_LIMIT_SUBMISSIONS_PER_IP", "2")]).await;
+        e.state
+            .store
+            .set_operator_limits(1, true, "", 500)
+            .await
+            .unwrap();
+        let mut third = Vec::new();
+        for (ip, numbers) in [
+            ("192.0.2.60", [ADA, "+447400123091", "+447400123092"]),
+            (
+                "192.0.2.61",
+                ["+447400123093", "+447400123094", "+447400123095"],
+            ),
+        ] {
+            let mut last = String::new();
+            for number in numbers {
+                let j = e.open().await;
+                last = e.submit_from(ip, &j, number).await;
+            }
+            let html = e.get(&last, None).await.text();
+            third.push((shape(&last), html.contains("Too many attempts")));
+        }
+        assert_eq!(third[0], third[1], "({})", e.t.name);
+    }
+}
+
+/// Strict mode: the sent page and the reopened phone page speak the language a number was
+/// entered in, for a miss as for a match.
+#[tokio::test]
+async fn strict_mode_keeps_the_language_of_a_miss_as_of_a_match() {
+    for t in common::stores().await {
+        let e = env_on(t, &[]).await;
+        let mut op = e.state.store.operator(1).await.unwrap().unwrap();
+        op.languages = "en,de".to_owned();
+        op.default_language = "en".to_owned();
+        e.state.store.update_operator_settings(&op).await.unwrap();
+        e.state
+            .store
+            .set_operator_limits(1, true, "", 500)
+            .await
+            .unwrap();
+        let mut langs = Vec::new();
+        for number in [ADA, UNKNOWN] {
+            let j = e.open().await;
+            let r = e
+                .post(
+                    "/api/submit_number",
+                    &format!(
+                        "token={}&journey={j}&region=GB&number={}&lang=de",
+                        e.token,
+                        number.replace('+', "%2B")
+                    ),
+                    None,
+                )
+                .await;
+            let j = j_of(&r.location());
+            let sent = e.get(&format!("/i/{}/sent?j={j}", e.token), None).await;
+            let reopened = e.get(&format!("/i/{}?j={j}", e.token), None).await;
+            let lang = |html: &str| {
+                html.split("<html")
+                    .nth(1)
+                    .and_then(|h| h.split("lang=\"").nth(1))
+                    .and_then(|h| h.split('"').next())
+                    .unwrap_or_default()
+                    .to_owned()
+            };
+            langs.push((lang(&sent.text()), lang(&reopened.text())));
+        }
+        assert_eq!(langs[0], langs[1], "({})", e.t.name);
+    }
+}
+
+/// Opening the link again (a refresh, a previewer, the wallet page after the download) writes
+/// nothing and never takes the journey back from "pass issued".
+#[tokio::test]
+async fn opening_a_link_again_writes_nothing_and_keeps_the_journeys_step() {
+    for t in common::stores().await {
+        let e = env_on(t, &[]).await;
+        let a = e.open().await;
+        e.submit(&a, ADA).await;
+        let (link, _) = e.text_to(ADA).await;
+        assert_eq!(e.get(&link, None).await.status, StatusCode::OK);
+        let events = e.events(&a).await.len();
+        Env::pass_json(&e.post(&format!("{link}/apple"), "", None).await);
+        let issued = e.events(&a).await.len();
+        assert!(issued > events);
+        assert_eq!(e.journey(&a).await.step, "pass_issued");
+        for _ in 0..3 {
+            e.get(&link, None).await;
+        }
+        assert_eq!(e.journey(&a).await.step, "pass_issued", "({})", e.t.name);
+        assert_eq!(e.events(&a).await.len(), issued, "({})", e.t.name);
+        // Before the press, many opens are one "link opened".
+        let b = e.open().await;
+        e.submit(&b, GRACE).await;
+        let (link, _) = e.text_to(GRACE).await;
+        for _ in 0..3 {
+            e.get(&link, None).await;
+        }
+        let opened = e
+            .events(&b)
+            .await
+            .iter()
+            .filter(|(kind, _)| kind == "link_opened")
+            .count();
+        assert_eq!(opened, 1, "({})", e.t.name);
+    }
+}
+
+/// The CRM moved a number from one member to another: the same number on the first member's
+/// matched journey starts a journey of its own for the second.
+#[tokio::test]
+async fn a_number_that_moved_to_another_member_starts_a_journey_of_its_own() {
+    for t in common::stores().await {
+        let e = env_on(t, &[("ELUMO_LIMIT_SMS_PER_NUMBER_PER_MINUTE", "5")]).await;
+        let (ada, grace) = (e.member_id(ADA).await, e.member_id(GRACE).await);
+        let a = e.open().await;
+        e.submit(&a, ADA).await;
+        common::sql(
+            &e.t,
+            &format!("UPDATE members SET mobile_e164 = NULL WHERE id = {ada}"),
+        )
+        .await;
+        common::sql(
+            &e.t,
+            &format!("UPDATE members SET mobile_e164 = '{ADA}' WHERE id = {grace}"),
+        )
+        .await;
+        let next = e.submit(&a, ADA).await;
+        assert!(next.contains("/sent?j="), "{next}");
+        let g = j_of(&next);
+        assert_ne!(g, a, "({}) a journey of its own", e.t.name);
+        assert_eq!(e.journey(&a).await.member_id, Some(ada));
+        assert_eq!(e.journey(&g).await.member_id, Some(grace));
+        let matched = e
+            .events(&a)
+            .await
+            .iter()
+            .filter(|(kind, _)| kind == "member_matched")
+            .count();
+        assert_eq!(matched, 1, "Ada's journey matched only Ada");
+    }
+}
+
+/// Behind a local tunnel or proxy every client is loopback: a forwarded request never sees the
+/// development outbox.
+#[tokio::test]
+async fn the_dev_outbox_refuses_a_forwarded_request() {
+    let e = env_on(common::sqlite_store().await, &[]).await;
+    let a = e.open().await;
+    e.submit(&a, ADA).await;
+    e.texts().await;
+    for (name, value) in [
+        ("x-forwarded-for", "203.0.113.8"),
+        ("forwarded", "for=203.0.113.8"),
+    ] {
+        let mut req = Request::get("/dev/outbox")
+            .header(name, value)
+            .body(Body::empty())
+            .unwrap();
+        common::http::from(&mut req, "127.0.0.1");
+        let (status, _, html) = common::send(&e.router, req).await.parts();
+        assert_eq!(status, StatusCode::NOT_FOUND, "{name}");
+        assert!(!html.contains("/l/"));
+    }
+}
+
+/// A fresh start is for a link replaced by a newer text or claimed by another browser too, and
+/// never once the invite itself has expired.
+#[tokio::test]
+async fn restart_follows_a_replaced_or_claimed_link_but_not_an_expired_invite() {
+    for t in common::stores().await {
+        let e = env_on(t, &[("ELUMO_LIMIT_SMS_PER_NUMBER_PER_MINUTE", "100")]).await;
+        // Replaced: the same number again texts a new link; the first can start again.
+        let a = e.open().await;
+        e.submit(&a, ADA).await;
+        let (first, _) = e.text_to(ADA).await;
+        e.submit(&a, ADA).await;
+        let (second, _) = e.text_to(ADA).await;
+        assert_ne!(first, second);
+        let r = e.post(&format!("{first}/restart"), "", None).await;
+        assert!(
+            r.location().starts_with("/i/"),
+            "{} {}",
+            e.t.name,
+            r.location()
+        );
+
+        // Claimed by another browser: this one can start again.
+        let r = e.post(&format!("{second}/apple"), "", None).await;
+        assert_eq!(r.status, StatusCode::OK);
+        let r = e.post(&format!("{second}/restart"), "", None).await;
+        assert!(
+            r.location().starts_with("/i/"),
+            "{} {}",
+            e.t.name,
+            r.location()
+        );
+
+        // The invite expired: no fresh invite from its links.
+        let k = e.open().await;
+        e.submit(&k, KATHERINE).await;
+        let (k_link, _) = e.text_to(KATHERINE).await;
+        common::sql(&e.t, "UPDATE link_tokens SET expires_at = 1").await;
+        common::sql(&e.t, "UPDATE invites SET expires_at = 1").await;
+        let r = e.post(&format!("{k_link}/restart"), "", None).await;
+        assert!(
+            !r.location().starts_with("/i/"),
+            "{} {}",
+            e.t.name,
+            r.location()
+        );
+    }
+}

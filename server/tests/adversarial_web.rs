@@ -249,6 +249,7 @@ async fn every_html_answer_carries_a_policy_its_inline_scripts_satisfy() {
     for uri in [
         format!("/i/{}?j=some-journey", a.token),
         format!("/i/{}/sent?j=some-journey", a.token),
+        format!("/l/{}", "a".repeat(43)),
         "/admin/login".to_owned(),
         "/admin".to_owned(),
     ] {

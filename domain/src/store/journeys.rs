@@ -404,6 +404,41 @@ impl Store {
         })
     }
 
+    /// The journey's link was opened: recorded once, while the journey waits for it (a refresh,
+    /// a previewer or the page after the download writes nothing, and never takes the journey
+    /// back from a later step). True when recorded.
+    pub async fn link_opened(&self, journey_id: i64, detail: &str) -> Result<bool> {
+        use crate::kinds::{Event, Step};
+        let now = now_ms();
+        let update = "UPDATE journeys SET step = $2, updated_at = $3 WHERE id = $1 \
+                      AND step IN ($4, $5, $6, $7)";
+        on_pool!(self, |p| {
+            let mut tx = p.write().await?;
+            let n = sqlx::query(update)
+                .bind(journey_id)
+                .bind(Step::LinkOpened.as_str())
+                .bind(now)
+                .bind(Step::Matched.as_str())
+                .bind(Step::SmsQueued.as_str())
+                .bind(Step::SmsSent.as_str())
+                .bind(Step::SmsFailed.as_str())
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+            if n == 1 {
+                sqlx::query(EVENT_SQL)
+                    .bind(journey_id)
+                    .bind(now)
+                    .bind(Event::LinkOpened.as_str())
+                    .bind(detail)
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            tx.commit().await?;
+            Ok(n == 1)
+        })
+    }
+
     pub async fn journey_events(&self, journey_id: i64) -> Result<Vec<SqlJourneyEvent>> {
         let sql = "SELECT id, journey_id, at, kind, detail FROM journey_events WHERE journey_id = $1 ORDER BY id";
         Ok(on_read!(self, |p| sqlx::query_as(sql)

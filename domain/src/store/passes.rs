@@ -171,6 +171,9 @@ impl Store {
              WHERE member_id = $2 AND platform = $3 AND voided_at IS NULL AND pending_at IS NULL \
              RETURNING {PASS_COLUMNS}"
         );
+        let end_replaced_links = "UPDATE link_tokens SET revoked_at = $2 WHERE revoked_at IS NULL \
+             AND journey_id IN (SELECT journey_id FROM wallet_passes WHERE replaced_by = $1) \
+             AND journey_id <> (SELECT COALESCE(journey_id, -1) FROM wallet_passes WHERE id = $1)";
         let live = format!(
             "UPDATE wallet_passes SET pending_at = NULL, updated_at = $2 WHERE id = $1 RETURNING {PASS_COLUMNS}"
         );
@@ -211,6 +214,13 @@ impl Store {
                 .bind(&pending.platform)
                 .bind(now)
                 .fetch_all(&mut *tx)
+                .await?;
+            // The old phone's links end with its pass: a browser there that still holds a
+            // claimed link cannot issue a pass again and take the place back.
+            sqlx::query(end_replaced_links)
+                .bind(pass_id)
+                .bind(now)
+                .execute(&mut *tx)
                 .await?;
             let pass: SqlWalletPass = sqlx::query_as(&live)
                 .bind(pass_id)

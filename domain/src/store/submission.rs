@@ -49,6 +49,8 @@ pub struct Submission<'a> {
     pub writes: &'a [JourneyWrite],
     /// Counted for the text; one refusing means no link.
     pub texts: &'a [Count<'a>],
+    /// Counted as well when a text's limit refused (the attempt texted nobody after all).
+    pub on_text_refused: &'a [Count<'a>],
     /// The link (its `journey_id` is the submission's; `body` empty for strict mode's stand-in).
     pub link: Option<QueueLinkSms<'a>>,
     /// What the journey records when a limit refuses (after the verdict's writes when the
@@ -434,6 +436,9 @@ impl Store {
                     index: if index < gate { index } else { index - gate },
                     retry_after_ms,
                 });
+            if refused.is_some_and(|r| !r.gate) {
+                count_hits!(tx, s.on_text_refused, now);
+            }
             let mut writes: Vec<JourneyWrite> = match refused {
                 Some(r) if r.gate => Vec::new(),
                 _ => s.writes.to_vec(),
