@@ -113,6 +113,9 @@ pub struct LimitsConfig {
     pub sms_per_number_per_minute: i64,
     pub sms_per_number_per_day: i64,
     pub submissions_per_ip_per_10_minutes: i64,
+    /// Every submission from one address, a member's included: a building's members behind one
+    /// address fit, and one address cannot spend a poster's ceiling.
+    pub submissions_per_ip_all_per_10_minutes: i64,
     pub submissions_per_invite_per_hour: i64,
     /// A poster (one invite for a whole building) has only this ceiling: sized for a 9 a.m. rush.
     pub submissions_per_poster_per_hour: i64,
@@ -301,6 +304,7 @@ impl Config {
                 }),
             }
         };
+        let per_ip = number("ELUMO_LIMIT_SUBMISSIONS_PER_IP", 10)?.max(1);
         let flag = |name: &'static str, default: bool| -> Result<bool, ConfigError> {
             match var(name).as_deref().map(str::trim) {
                 None => Ok(default),
@@ -409,8 +413,12 @@ impl Config {
                     .max(1) as i64,
                 sms_per_number_per_day: number("ELUMO_LIMIT_SMS_PER_NUMBER_PER_DAY", 5)?.max(1)
                     as i64,
-                submissions_per_ip_per_10_minutes: number("ELUMO_LIMIT_SUBMISSIONS_PER_IP", 10)?
-                    .max(1) as i64,
+                submissions_per_ip_per_10_minutes: per_ip as i64,
+                submissions_per_ip_all_per_10_minutes: number(
+                    "ELUMO_LIMIT_SUBMISSIONS_PER_IP_ALL",
+                    10 * per_ip,
+                )?
+                .max(1) as i64,
                 submissions_per_invite_per_hour: number("ELUMO_LIMIT_SUBMISSIONS_PER_INVITE", 20)?
                     .max(1) as i64,
                 submissions_per_poster_per_hour: number(

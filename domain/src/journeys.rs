@@ -229,6 +229,9 @@ async fn previous_outcome(
 pub struct Submitted {
     pub outcome: Answer,
     pub journey: String,
+    /// Seconds until the limit that refused frees up, when nothing of the journey was written
+    /// (an address past its own limit starts none): the page says it without a journey to read.
+    pub unwritten_wait_secs: Option<i64>,
 }
 
 /// Checks a submitted number and moves the journey on. The journey starts here, with the first
@@ -250,6 +253,7 @@ pub async fn submit_number(
             return Ok(Submitted {
                 outcome: Answer::InviteGone { problem },
                 journey: journey.to_owned(),
+                unwritten_wait_secs: None,
             })
         }
     };
@@ -394,8 +398,9 @@ async fn submit_once(
     // once reached, whatever the number, so its answer tells nothing.
     let gate = crate::limits::submission_limits(state, client_ip, &opened.invite);
     // A link (a member's, or strict mode's stand-in, which must count as a member's would) is
-    // only checked against the address; should its text be refused, the address counts it after
-    // all, so one address repeating a number cannot spend a poster's ceiling.
+    // only checked against the address's misses; should its text be refused, the address counts
+    // it after all. Every attempt counts against the address's ceiling, so neither repeating a
+    // number nor inventing new ones lets one address spend a poster's ceiling.
     let texts_link = link.is_some();
     // Decide, then commit: every write of this submission in one transaction.
     let writes = writes(&j, typed, &verdict, peeked.as_ref());
@@ -406,6 +411,7 @@ async fn submit_once(
             gate[0].count()
         },
         gate[1].count(),
+        gate[2].count(),
     ];
     let address_hit = [gate[0].count()];
     let on_text_refused: &[crate::store::Count<'_>] = if texts_link { &address_hit } else { &[] };
@@ -450,13 +456,17 @@ async fn submit_once(
             writes: &writes,
             texts: &text_counts,
             on_text_refused,
+            address_gates: 2,
             link: link.as_ref().map(|l| l.queued(j.id, opened.operator.id)),
             refused: &refused_writes,
         })
         .await?;
-    let refused = match written {
+    let (refused, unwritten) = match written {
         Written::Changed => return Ok(None),
-        Written::Done { refused, .. } => refused,
+        Written::Done {
+            refused,
+            journey_id,
+        } => (refused, journey_id.is_none()),
     };
     if refused.is_none() && link.as_ref().is_some_and(|l| l.member_id.is_some()) {
         metrics::counter!(crate::metrics::SMS_QUEUED).increment(1);
@@ -464,7 +474,14 @@ async fn submit_once(
     }
     let limited = refused.map(limited_by).or(peeked);
     // Strict mode's stand-in keeps the language too, or the next pages would tell it apart.
-    if let (Written::Done { journey_id, .. }, true) = (&written, texts_link && limited.is_none()) {
+    if let (
+        Written::Done {
+            journey_id: Some(journey_id),
+            ..
+        },
+        true,
+    ) = (&written, texts_link && limited.is_none())
+    {
         // The page it was entered on; the sent and wallet pages speak it too. The text is
         // already queued in it: a failure here only leaves later pages to the browser's language.
         if let Err(e) = store.set_journey_language(*journey_id, lang).await {
@@ -487,6 +504,10 @@ async fn submit_once(
             lang,
         ),
         journey: j.public_id,
+        unwritten_wait_secs: limited
+            .as_ref()
+            .filter(|_| unwritten)
+            .map(crate::limits::Limited::retry_after_secs),
     }))
 }
 

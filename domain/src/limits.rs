@@ -145,11 +145,13 @@ impl Limit {
     }
 }
 
-/// What a number submission from `client_ip` on `invite` counts against. A member invite is one
-/// person's and keeps its own per-invite limit; a poster is a whole building's, so it only has a
-/// ceiling sized for a 9 a.m. rush (`submissions_per_poster_per_hour`) and relies on the
-/// per-address and per-number limits: two people cannot lock it.
-pub fn submission_limits(state: &AppState, client_ip: &str, invite: &SqlInvite) -> [Limit; 2] {
+/// What a number submission from `client_ip` on `invite` counts against: the address's attempts
+/// that text nobody (`submit_ip`), every attempt from the address (`submit_ip_all`, sized for a
+/// building behind one address), then the invite's. A member invite is one person's and keeps its
+/// own per-invite limit; a poster is a whole building's, so it only has a ceiling sized for a
+/// 9 a.m. rush (`submissions_per_poster_per_hour`) and relies on the per-address and per-number
+/// limits: two people cannot lock it.
+pub fn submission_limits(state: &AppState, client_ip: &str, invite: &SqlInvite) -> [Limit; 3] {
     let l = state.config.limits;
     let (scope, max) = if invite.member_id.is_some() {
         ("submit_invite", l.submissions_per_invite_per_hour)
@@ -161,6 +163,12 @@ pub fn submission_limits(state: &AppState, client_ip: &str, invite: &SqlInvite) 
             scope: "submit_ip",
             key: address_key(client_ip),
             max: l.submissions_per_ip_per_10_minutes,
+            window_ms: 600_000,
+        },
+        Limit {
+            scope: "submit_ip_all",
+            key: address_key(client_ip),
+            max: l.submissions_per_ip_all_per_10_minutes,
             window_ms: 600_000,
         },
         Limit {

@@ -545,7 +545,7 @@ pub async fn queue_link(
     if let Err(limited) = crate::limits::sms(state, operator, to_e164, real).await? {
         state
             .store
-            .append_event(journey.id, None, Event::RateLimited.as_str(), limited.scope)
+            .append_event_once(journey.id, Event::RateLimited.as_str(), limited.scope)
             .await?;
         return Ok(Err(limited));
     }

@@ -13,10 +13,7 @@ use leptos::prelude::*;
 pub async fn outbox(State(state): State<AppState>, req: Request<Body>) -> Response {
     // Behind a local tunnel or proxy every client arrives from loopback: a forwarded request
     // is someone else's.
-    let forwarded = ["forwarded", "x-forwarded-for", "x-real-ip"]
-        .iter()
-        .any(|h| req.headers().contains_key(*h));
-    let loopback = !forwarded
+    let loopback = !crate::security::forwarded(req.headers())
         && req
             .extensions()
             .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()

@@ -124,12 +124,14 @@ fn status_class(status: StatusCode) -> &'static str {
 }
 
 /// The scrape. Allowed by the connection's own address (a proxy's `X-Forwarded-For` is not
-/// asked: whoever can reach the port could write it).
+/// asked: whoever can reach the port could write it), and never through a proxy: a request
+/// that a proxy forwarded (it names a client) is a client's from outside.
 pub async fn scrape(State(state): State<AppState>, req: Request<Body>) -> Response {
     let peer = req
         .extensions()
         .get::<ConnectInfo<SocketAddr>>()
-        .map(|ConnectInfo(addr)| addr.ip());
+        .map(|ConnectInfo(addr)| addr.ip())
+        .filter(|_| !crate::security::forwarded(req.headers()));
     if !peer.is_some_and(|ip| state.config.metrics.allows(ip)) {
         return super::static_or_not_found(State(state), req).await;
     }

@@ -10,6 +10,15 @@ use axum::response::Response;
 use leptos::nonce::Nonce;
 use leptos::prelude::{provide_context, use_context};
 
+/// True when the request came through a proxy or tunnel (it names a client or hop): a surface
+/// allowed by the connection's own address (`/metrics`, `/dev/outbox`) refuses it, since behind
+/// a proxy on the same host every client's connection is loopback.
+pub fn forwarded(headers: &axum::http::HeaderMap) -> bool {
+    ["forwarded", "x-forwarded-for", "x-real-ip"]
+        .iter()
+        .any(|h| headers.contains_key(*h))
+}
+
 /// The request's CSP nonce, kept in its extensions for the page render.
 #[derive(Clone)]
 pub struct RequestNonce(pub Nonce);

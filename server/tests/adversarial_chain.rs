@@ -1288,3 +1288,138 @@ async fn restart_follows_a_replaced_or_claimed_link_but_not_an_expired_invite() 
         );
     }
 }
+
+// ---- from a third look: what the second review's fixes left open ----
+
+/// Strict mode: one address inventing numbers (each answered as a match, none texted) cannot
+/// spend a poster's ceiling either: every attempt counts against the address's own ceiling.
+#[tokio::test]
+async fn strict_mode_one_address_inventing_numbers_cannot_lock_a_poster() {
+    for t in common::stores().await {
+        let e = env_on(t, &[("ELUMO_LIMIT_SUBMISSIONS_PER_POSTER", "150")]).await;
+        e.state
+            .store
+            .set_operator_limits(1, true, "", 500)
+            .await
+            .unwrap();
+        for i in 0..150 {
+            let j = e.open().await;
+            e.submit_from("192.0.2.70", &j, &format!("+447400125{i:03}"))
+                .await;
+        }
+        let j = e.open().await;
+        let next = e.submit_from("192.0.2.71", &j, GRACE).await;
+        let page = e.get(&next, None).await.text();
+        assert!(
+            next.contains("/sent?j=") && !page.contains("Too many attempts"),
+            "the poster is still open ({}): {next}",
+            e.t.name
+        );
+        let j = e.open().await;
+        let next = e.submit_from("192.0.2.70", &j, "+447400126001").await;
+        assert!(
+            e.get(&next, None)
+                .await
+                .text()
+                .contains("Too many attempts"),
+            "the inventing address is stopped ({}): {next}",
+            e.t.name
+        );
+    }
+}
+
+/// Behind a reverse proxy on the same host every client is loopback: a forwarded scrape of
+/// `/metrics` (which tells a texted match from strict mode's stand-in) gets the not-found page.
+#[tokio::test]
+async fn metrics_refuse_a_forwarded_request() {
+    let e = env_on(common::sqlite_store().await, &[]).await;
+    let scrape = |forwarded: Option<(&str, &str)>| {
+        let mut req = Request::get("/metrics");
+        if let Some((name, value)) = forwarded {
+            req = req.header(name, value);
+        }
+        let mut req = req.body(Body::empty()).unwrap();
+        common::http::from(&mut req, "127.0.0.1");
+        req
+    };
+    let (status, _, text) = common::send(&e.router, scrape(None)).await.parts();
+    assert_eq!(status, StatusCode::OK, "loopback itself may scrape");
+    assert!(text.contains("elumo_"));
+    for forwarded in [
+        ("x-forwarded-for", "203.0.113.9"),
+        ("forwarded", "for=203.0.113.9"),
+        ("x-real-ip", "203.0.113.9"),
+    ] {
+        let (status, _, text) = common::send(&e.router, scrape(Some(forwarded)))
+            .await
+            .parts();
+        assert_eq!(status, StatusCode::NOT_FOUND, "{forwarded:?}");
+        assert!(!text.contains("elumo_sms"));
+    }
+}
+
+/// A request refused again and again writes nothing more: "send again" pressed fifty times adds
+/// one line to the timeline, and an address past its limit starts no journeys, while the page
+/// without JavaScript still says why.
+#[tokio::test]
+async fn refused_requests_write_nothing_more() {
+    for t in common::stores().await {
+        let e = env_on(t, &[]).await;
+        let a = e.open().await;
+        e.submit(&a, ADA).await;
+        let before = e.events(&a).await.len();
+        for _ in 0..50 {
+            e.post(
+                "/api/resend_link",
+                &format!("token={}&journey={a}", e.token),
+                None,
+            )
+            .await;
+        }
+        let after = e.events(&a).await.len();
+        assert!(after <= before + 1, "({}) {before} → {after}", e.t.name);
+
+        for _ in 0..10 {
+            let j = e.open().await;
+            e.submit_from("192.0.2.80", &j, UNKNOWN).await;
+        }
+        let journeys = e.scalar("SELECT COUNT(*) FROM journeys").await;
+        let events = e.scalar("SELECT COUNT(*) FROM journey_events").await;
+        let mut last = String::new();
+        for _ in 0..40 {
+            let j = e.open().await;
+            last = e.submit_from("192.0.2.80", &j, UNKNOWN).await;
+        }
+        assert_eq!(
+            (
+                e.scalar("SELECT COUNT(*) FROM journeys").await,
+                e.scalar("SELECT COUNT(*) FROM journey_events").await
+            ),
+            (journeys, events),
+            "({})",
+            e.t.name
+        );
+        let page = e.get(&last, None).await.text();
+        assert!(page.contains("Too many attempts"), "({}) {last}", e.t.name);
+    }
+}
+
+/// "Send again" after the pass was issued sends a new link but leaves the journey finished.
+#[tokio::test]
+async fn send_again_after_the_pass_keeps_the_journey_finished() {
+    for t in common::stores().await {
+        let e = env_on(t, &[("ELUMO_LIMIT_SMS_PER_NUMBER_PER_MINUTE", "5")]).await;
+        let a = e.open().await;
+        e.submit(&a, ADA).await;
+        let (link, _) = e.text_to(ADA).await;
+        Env::pass_json(&e.post(&format!("{link}/apple"), "", None).await);
+        assert_eq!(e.journey(&a).await.step, "pass_issued");
+        e.post(
+            "/api/resend_link",
+            &format!("token={}&journey={a}", e.token),
+            None,
+        )
+        .await;
+        assert_eq!(e.journey(&a).await.step, "pass_issued", "({})", e.t.name);
+    }
+}

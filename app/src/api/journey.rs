@@ -63,6 +63,7 @@ pub async fn get_invite(
     token: String,
     journey: Option<String>,
     lang: Option<String>,
+    #[server(default)] wait: Option<i64>,
 ) -> Result<InvitePage, AppError> {
     let accept = accept_language();
     let asked = domain::i18n::Asked {
@@ -70,10 +71,25 @@ pub async fn get_invite(
         accept_language: accept.as_deref(),
         ..Default::default()
     };
-    let page = crate::wire::invite_page(
+    let mut page = crate::wire::invite_page(
         domain::journeys::open_invite(&state()?, &token, journey.as_deref(), asked).await?,
         accept.as_deref(),
     );
+    // A limit stopped a number before its journey started (nothing of it was written): the page
+    // a form post without JavaScript comes back to says so all the same, and for how long.
+    if let (InvitePage::Ready(v), Some(secs)) = (&mut page, wait) {
+        if v.previous.is_none() {
+            let limited = domain::limits::Limited {
+                scope: "submit_ip",
+                retry_after_ms: secs.clamp(1, 86_400) * 1000,
+            };
+            v.previous = Some(SubmitOutcome::RateLimited {
+                message: limited.message_in(&v.texts.lang),
+                number: String::new(),
+                region: v.default_region.clone(),
+            });
+        }
+    }
     match page {
         InvitePage::Problem(crate::types::InviteProblem::Unknown, _) => set_status(404),
         InvitePage::Problem(crate::types::InviteProblem::Expired, _) => set_status(410),
@@ -118,6 +134,7 @@ pub async fn submit_number(
     domain::metrics::submission(outcome_label(&submitted.outcome));
     // Found and not-found answers take the same time, so timing does not tell them apart.
     state.answer_floor(started).await;
+    let wait = submitted.unwritten_wait_secs;
     let mut outcome = SubmitOutcome::from(submitted.outcome);
     // The next page speaks the language this one did.
     let lang_param = lang.map(|l| format!("&lang={l}")).unwrap_or_default();
@@ -128,15 +145,17 @@ pub async fn submit_number(
         let to = match &outcome {
             SubmitOutcome::Matched { next } => next.clone(),
             SubmitOutcome::InviteGone { .. } => format!("/i/{}", domain::tokens::urlencode(&token)),
-            SubmitOutcome::Invalid { .. }
-            | SubmitOutcome::NotFound { .. }
-            | SubmitOutcome::RateLimited { .. } => {
-                format!(
-                    "/i/{}?j={}{lang_param}",
-                    domain::tokens::urlencode(&token),
-                    domain::tokens::urlencode(&submitted.journey)
-                )
-            }
+            SubmitOutcome::Invalid { .. } | SubmitOutcome::NotFound { .. } => format!(
+                "/i/{}?j={}{lang_param}",
+                domain::tokens::urlencode(&token),
+                domain::tokens::urlencode(&submitted.journey)
+            ),
+            SubmitOutcome::RateLimited { .. } => format!(
+                "/i/{}?j={}{lang_param}{}",
+                domain::tokens::urlencode(&token),
+                domain::tokens::urlencode(&submitted.journey),
+                wait.map(|s| format!("&wait={s}")).unwrap_or_default()
+            ),
         };
         leptos_axum::redirect(&to);
     }

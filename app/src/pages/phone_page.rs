@@ -22,7 +22,8 @@ pub fn PhonePage() -> impl IntoView {
     // A form post without JavaScript that failed on our side comes back with `__err` (Leptos's
     // redirect to the page that posted): say so, never "not found".
     let failed = query.get("__err").is_some();
-    let page = get_invite(token, journey.clone(), lang);
+    let wait = query.get("wait").and_then(|w| w.parse::<i64>().ok());
+    let page = get_invite(token, journey.clone(), lang, wait);
     view! {
         <Suspense fallback=|| ()>
             {Suspend::new(async move {

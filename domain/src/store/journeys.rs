@@ -439,6 +439,24 @@ impl Store {
         })
     }
 
+    /// Appends an event (the step unchanged) unless the journey's newest event already is the
+    /// same kind and detail: a request refused again and again adds one line, not one a request.
+    pub async fn append_event_once(&self, journey_id: i64, kind: &str, detail: &str) -> Result<()> {
+        let now = now_ms();
+        let sql = "INSERT INTO journey_events (journey_id, at, kind, detail) SELECT $1, $2, $3, $4 \
+                   WHERE NOT EXISTS (SELECT 1 FROM journey_events e WHERE e.id = \
+                   (SELECT MAX(id) FROM journey_events WHERE journey_id = $1) AND e.kind = $3 AND e.detail = $4)";
+        on_pool!(self, |p| sqlx::query(sql)
+            .bind(journey_id)
+            .bind(now)
+            .bind(kind)
+            .bind(detail)
+            .execute(p)
+            .await
+            .map(|_| ()))?;
+        Ok(())
+    }
+
     pub async fn journey_events(&self, journey_id: i64) -> Result<Vec<SqlJourneyEvent>> {
         let sql = "SELECT id, journey_id, at, kind, detail FROM journey_events WHERE journey_id = $1 ORDER BY id";
         Ok(on_read!(self, |p| sqlx::query_as(sql)

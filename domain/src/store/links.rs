@@ -106,12 +106,16 @@ impl Store {
             write_journey!(tx, q.journey_id, now, before);
             let sms_id = write_link!(tx, q.journey_id, now, q);
             if q.member_id.is_some() {
-                sqlx::query("UPDATE journeys SET step = $3, updated_at = $2 WHERE id = $1")
-                    .bind(q.journey_id)
-                    .bind(now)
-                    .bind(crate::kinds::Step::SmsQueued.as_str())
-                    .execute(&mut *tx)
-                    .await?;
+                // A journey that issued its pass stays finished: a new link is not a new journey.
+                sqlx::query(
+                    "UPDATE journeys SET step = $3, updated_at = $2 WHERE id = $1 AND step <> $4",
+                )
+                .bind(q.journey_id)
+                .bind(now)
+                .bind(crate::kinds::Step::SmsQueued.as_str())
+                .bind(crate::kinds::Step::PassIssued.as_str())
+                .execute(&mut *tx)
+                .await?;
                 sqlx::query(super::journeys::EVENT_SQL)
                     .bind(q.journey_id)
                     .bind(now)

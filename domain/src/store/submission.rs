@@ -51,6 +51,9 @@ pub struct Submission<'a> {
     pub texts: &'a [Count<'a>],
     /// Counted as well when a text's limit refused (the attempt texted nobody after all).
     pub on_text_refused: &'a [Count<'a>],
+    /// The first `address_gates` limits of `gate` are the client address's own: their refusal
+    /// starts no journey, and repeats nothing on a journey that already says so.
+    pub address_gates: usize,
     /// The link (its `journey_id` is the submission's; `body` empty for strict mode's stand-in).
     pub link: Option<QueueLinkSms<'a>>,
     /// What the journey records when a limit refuses (after the verdict's writes when the
@@ -61,9 +64,10 @@ pub struct Submission<'a> {
 /// How a submission's transaction ended.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Written {
-    /// Committed: the journey's id, and the limit that refused, if one did.
+    /// Committed: the journey's id (none when a limit before the verdict stopped a journey that
+    /// did not exist yet: nothing of it was written), and the limit that refused, if one did.
     Done {
-        journey_id: i64,
+        journey_id: Option<i64>,
         refused: Option<Refusal>,
     },
     /// The journey's public id is taken, or the journey changed since it was read: nothing was
@@ -439,6 +443,29 @@ impl Store {
             if refused.is_some_and(|r| !r.gate) {
                 count_hits!(tx, s.on_text_refused, now);
             }
+            // The address's own limit writes nothing more once it has said so: a journey that
+            // does not exist yet is not started (an address past its limit adds no rows), and one
+            // whose outcome already is "rate limited" stays as it is. (An invite's or poster's
+            // ceiling is recorded: the dashboard shows who it stopped.)
+            if refused.is_some_and(|r| r.gate && r.index < s.address_gates) {
+                let said = match s.journey {
+                    SubmittedJourney::New { .. } => true,
+                    SubmittedJourney::Read { outcome, .. } => {
+                        outcome == Some(Outcome::RateLimited.as_str())
+                    }
+                };
+                if said {
+                    tx.commit().await?;
+                    let journey_id = match s.journey {
+                        SubmittedJourney::Read { id, .. } => Some(id),
+                        SubmittedJourney::New { .. } => None,
+                    };
+                    return Ok(Written::Done {
+                        journey_id,
+                        refused,
+                    });
+                }
+            }
             let mut writes: Vec<JourneyWrite> = match refused {
                 Some(r) if r.gate => Vec::new(),
                 _ => s.writes.to_vec(),
@@ -470,7 +497,7 @@ impl Store {
                 };
                 tx.commit().await?;
                 return Ok(Written::Done {
-                    journey_id,
+                    journey_id: Some(journey_id),
                     refused,
                 });
             }
@@ -542,7 +569,7 @@ impl Store {
             }
             tx.commit().await?;
             Ok(Written::Done {
-                journey_id,
+                journey_id: Some(journey_id),
                 refused,
             })
         })
@@ -600,7 +627,7 @@ impl Store {
             (false, _) => None,
             (true, None) => Some(Written::Changed),
             (true, Some(journey_id)) => Some(Written::Done {
-                journey_id,
+                journey_id: Some(journey_id),
                 refused: None,
             }),
         })
