@@ -5,7 +5,7 @@ import * as path from 'node:path';
 import { PhonePage, numbers } from './fixtures/phone-page';
 import { WalletPage, pressGoogle } from './fixtures/wallet-page';
 import { linkSentTo, outboxMark } from './fixtures/outbox';
-import { admin, AuditPage, FunnelPage, MembersPage, SettingsPage, StaffPage } from './fixtures/admin-page';
+import { admin, AuditPage, FunnelPage, MemberPage, MembersPage, MessagesPage, SettingsPage, StaffPage } from './fixtures/admin-page';
 import { AdminLoginPage, signIn } from './fixtures/admin-login-page';
 import { JourneyPage } from './fixtures/admin-journeys-page';
 import { InvitesPage, PosterPage } from './fixtures/admin-invites-page';
@@ -304,28 +304,25 @@ test('the member page shows where the pass is, and a lost phone voids it and sen
   await expect(row).toHaveCount(1);
   await expect(row.getByTestId('pass-state-cell')).toHaveText('In a wallet');
   await row.getByRole('link', { name: 'Alan Turing' }).click();
-  await expect(members.mainHeading).toHaveText('Alan Turing');
-  const devices = page.getByTestId('device');
-  await expect(devices).toHaveCount(1);
-  await expect(devices.first()).toContainText('…e-0001');
-  await expect(devices.first()).toContainText('on the device');
+  const member = new MemberPage(page);
+  await expect(member.mainHeading).toHaveText('Alan Turing');
+  await expect(member.devices).toHaveCount(1);
+  await expect(member.devices.first()).toContainText('…e-0001');
+  await expect(member.devices.first()).toContainText('on the device');
   await page.setViewportSize({ width: 1280, height: 900 });
   await page.screenshot({ path: 'test-results/member-devices-desktop.png', fullPage: true });
 
   // Phone lost: a required tick, then every pass is voided and a new invite is emailed.
-  const lost = page.getByTestId('lost-phone');
-  await lost.getByText('Phone lost or stolen?').click();
-  await expect(lost.getByLabel('Email a new invite for the new phone')).toBeChecked();
-  await lost.getByRole('button', { name: 'Void passes' }).click();
+  await member.reportLostPhone(false);
+  await expect(member.lostPhone.getByLabel('Email a new invite for the new phone')).toBeChecked();
   // The browser holds the form until the tick is there.
   await expect(page).not.toHaveURL(/[?&](done|error)=/);
-  await lost.getByLabel('The member told us the phone is lost').check();
   await page.screenshot({ path: 'test-results/member-lost-phone-desktop.png', fullPage: true });
-  await lost.getByRole('button', { name: 'Void passes' }).click();
+  await member.reportLostPhone(true);
   await expect(page).toHaveURL(/[?&]done=phone-lost-invite-sent/);
-  await expect(members.flash).toContainText('a new invite is on its way by email');
-  await expect(page.getByTestId('pass-state').first()).toContainText('Revoked');
-  await expect(page.getByTestId('lost-phone')).toHaveCount(0);
+  await expect(member.flash).toContainText('a new invite is on its way by email');
+  await expect(member.passStates.first()).toContainText('Revoked');
+  await expect(member.lostPhone).toHaveCount(0);
   await expect.poll(() => mailsTo('alan@example.com')).toBeGreaterThan(before);
   await expectAccessible(page, 'the member page after a lost phone');
 
@@ -348,13 +345,12 @@ test('staff write to the holders of a site, and see how far the message reached'
   const { link } = await walkToWallet(page, '07400 123004', '+447400123004', 'Katherine');
   expect((await page.request.post(`${link}/apple`)).status()).toBe(200);
   await signIn(page);
-  await page.goto('/admin/messages');
-  await expect(page.locator('main h1')).toHaveText('Messages to holders');
-  await page.getByLabel('To').selectOption({ label: 'Holders of Northwind Shoreditch' });
-  await page.getByLabel(/^Message/).fill('The lobby door is closed today: use the side entrance.');
-  await page.getByRole('button', { name: 'Send to the passes' }).click();
+  const messages = new MessagesPage(page);
+  await messages.open();
+  await expect(messages.mainHeading).toHaveText('Messages to holders');
+  await messages.send('Holders of Northwind Shoreditch', 'The lobby door is closed today: use the side entrance.');
   await expect(page).toHaveURL(/[?&]done=message-sent/);
-  const row = page.getByTestId('messages').getByRole('row').filter({ hasText: 'The lobby door is closed today' });
+  const row = messages.row('The lobby door is closed today');
   await expect(row).toHaveCount(1);
   await expect(row.getByTestId('reach')).toContainText(/^\d+ pass(es)?: \d+ on an Apple device \(pushed\)/);
   await expectAccessible(page, 'the messages page');
@@ -363,12 +359,10 @@ test('staff write to the holders of a site, and see how far the message reached'
   expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(320);
 
   // The sites' doors, in the settings, on the same small screen.
-  await page.goto('/admin/settings');
+  const settings = new SettingsPage(page);
+  await settings.open();
   await expect(page.getByRole('heading', { name: 'Sites at the door' })).toBeVisible();
-  await page.getByTestId('site-form').getByLabel('Latitude').first().fill('51.5246');
-  await page.getByTestId('site-form').getByLabel('Longitude').first().fill('-0.0781');
-  await page.getByTestId('site-form').getByLabel('Entrance (optional)').first().fill('Main entrance');
-  await page.getByTestId('site-form').first().getByRole('button').click();
+  await settings.placeFirstSite('51.5246', '-0.0781', 'Main entrance');
   await expect(page).toHaveURL(/[?&]done=site-saved/);
   await page.screenshot({ path: 'test-results/settings-sites-320.png', fullPage: true });
   expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(320);
@@ -389,10 +383,11 @@ test('a member moving to a new phone gets a new pass there, and the old phone\'s
   // count what this test adds.
   await signIn(page);
   const members = new MembersPage(page);
+  const member = new MemberPage(page);
   const waiting = async () => {
     await members.open();
     await members.members.getByRole('link', { name: 'Grace Hopper' }).click();
-    return page.getByTestId('pass-state').filter({ hasText: 'Waiting to be added on a new phone' }).count();
+    return member.passesIn('Waiting to be added on a new phone').count();
   };
   const before = await waiting();
 
@@ -425,7 +420,7 @@ test('a member moving to a new phone gets a new pass there, and the old phone\'s
   expect((await register('e2e-new-phone', newPass)).status()).toBe(201);
   expect((await fetchOld()).voided).toBe(true);
   expect(await waiting()).toBe(before);
-  await expect(page.getByTestId('pass-state').filter({ hasText: 'Replaced on a new phone' }).first()).toBeVisible();
+  await expect(member.passesIn('Replaced on a new phone').first()).toBeVisible();
   await expectAccessible(page, 'the member page after a new phone');
   await page.setViewportSize({ width: 320, height: 800 });
   await page.screenshot({ path: 'test-results/member-new-phone-320.png', fullPage: true });
