@@ -456,7 +456,7 @@ async fn submit_once(
             writes: &writes,
             texts: &text_counts,
             on_text_refused,
-            address_gates: 2,
+            address_gates: crate::limits::ADDRESS_LIMITS,
             link: link.as_ref().map(|l| l.queued(j.id, opened.operator.id)),
             refused: &refused_writes,
         })

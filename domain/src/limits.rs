@@ -145,6 +145,9 @@ impl Limit {
     }
 }
 
+/// How many of [`submission_limits`] come first and are the client address's own.
+pub const ADDRESS_LIMITS: usize = 2;
+
 /// What a number submission from `client_ip` on `invite` counts against: the address's attempts
 /// that text nobody (`submit_ip`), every attempt from the address (`submit_ip_all`, sized for a
 /// building behind one address), then the invite's. A member invite is one person's and keeps its
