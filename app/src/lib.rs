@@ -1,6 +1,6 @@
 //! elumo pass: the Leptos app. Pages and the phone-form island compile for both the browser and
-//! the server; the dashboard's server side (`admin`) and the server functions' bodies sit behind the `ssr`
-//! feature, over the `domain` crate (which the browser never compiles).
+//! the server; the dashboard's pages as data (`admin::views`) and the server functions' bodies
+//! sit behind the `ssr` feature, over the `domain` crate (which the browser never compiles).
 #![recursion_limit = "256"]
 
 pub mod api;

@@ -119,6 +119,18 @@ impl From<&SqlOperator> for Branding {
     }
 }
 
+impl From<domain::dashboard::passwords::ResetState> for crate::types::admin::ResetState {
+    fn from(r: domain::dashboard::passwords::ResetState) -> Self {
+        use domain::dashboard::passwords::ResetState as R;
+        match r {
+            R::Ready { email } => Self::Ready { email },
+            R::Used => Self::Used,
+            R::Expired => Self::Expired,
+            R::Invalid => Self::Invalid,
+        }
+    }
+}
+
 impl From<DomainInviteProblem> for InviteProblem {
     fn from(p: DomainInviteProblem) -> Self {
         match p {

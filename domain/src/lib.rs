@@ -6,6 +6,7 @@
 pub mod config;
 pub mod credentials;
 pub mod crm;
+pub mod dashboard;
 pub mod demo;
 pub mod devices;
 pub mod directory;

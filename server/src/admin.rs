@@ -5,7 +5,7 @@
 //! bound to a pre-session cookie, the second its link's token; `browser` guards the origin of
 //! every `/admin` form.
 
-use app::admin::{self, Form, Session};
+use app::admin::views;
 use app::types::admin::JourneyFilter;
 use axum::extract::{FromRequestParts, Path, Query, State};
 use axum::http::{header, request::Parts, HeaderMap, HeaderValue, Method, StatusCode};
@@ -13,6 +13,8 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::Router;
+use domain::dashboard::{self as admin, Form};
+use domain::staff::Session;
 use domain::state::AppState;
 use leptos::prelude::*;
 
@@ -391,7 +393,7 @@ async fn resend_invite(State(state): State<AppState>, Path(id): Path<String>, p:
 async fn poster_url(state: &AppState, headers: &HeaderMap, id: &str) -> Result<String, HttpError> {
     let s = signed_in(state, headers).await?;
     let id = id_of(id)?;
-    let poster = admin::views::poster(
+    let poster = views::poster(
         &state.store,
         &state.config.http.public_url,
         s.operator_id,
@@ -408,7 +410,7 @@ async fn qr_svg(
     headers: HeaderMap,
 ) -> Answer {
     qr(&state, &headers, &id, "image/svg+xml", |url| {
-        admin::views::qr_svg(url).map(String::into_bytes)
+        views::qr_svg(url).map(String::into_bytes)
     })
     .await
 }
@@ -418,7 +420,7 @@ async fn qr_png(
     Path(id): Path<String>,
     headers: HeaderMap,
 ) -> Answer {
-    qr(&state, &headers, &id, "image/png", admin::views::qr_png).await
+    qr(&state, &headers, &id, "image/png", views::qr_png).await
 }
 
 /// A poster's QR code drawn by `render`, for the signed-in operator only.
@@ -443,11 +445,16 @@ async fn save_site(State(state): State<AppState>, Path(id): Path<String>, p: Pos
     )
 }
 
+/// The countries the phone form offers: the settings' region and text countries are among them.
+fn regions() -> Vec<&'static str> {
+    app::types::REGIONS.iter().map(|r| r.code).collect()
+}
+
 async fn save_settings(State(state): State<AppState>, p: Posted) -> Answer {
     admin_only(&p.s)?;
     answer(
         "/admin/settings",
-        admin::save_settings(&state, &p.s, &p.form, &p.ip)
+        admin::save_settings(&state, &p.s, &p.form, &regions(), &p.ip)
             .await
             .map(Some),
     )
@@ -512,6 +519,7 @@ async fn reset_password(
             // Only a token that looks like ours gets this far, so it is safe in a header.
             ResetOutcome::Retry(code) => see_other(&format!("/admin/reset/{token}?error={code}")),
             ResetOutcome::Refused(reset) => {
+                let reset = app::types::admin::ResetState::from(reset);
                 let (title, text) = reset.problem().unwrap_or_default();
                 let status = StatusCode::from_u16(reset.status()).unwrap_or(StatusCode::NOT_FOUND);
                 page(status, title, text)
@@ -550,7 +558,7 @@ async fn journeys_csv(
         q: q.q,
         page: 1,
     };
-    let csv = admin::views::journeys_csv(&state.store, s.operator_id, &filter).await?;
+    let csv = views::journeys_csv(&state.store, s.operator_id, &filter).await?;
     let _ = s
         .audit(
             &state,

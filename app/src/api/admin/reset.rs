@@ -10,7 +10,9 @@ use crate::types::AppError;
 #[server(endpoint = "admin/reset")]
 pub async fn admin_reset(token: String) -> Result<ResetState, AppError> {
     let state = crate::api::current_state().ok_or(AppError::Unavailable)?;
-    let reset = crate::admin::passwords::reset_state(&state, &token).await?;
+    let reset: ResetState = domain::dashboard::passwords::reset_state(&state, &token)
+        .await?
+        .into();
     if reset.status() != 200 {
         super::ssr::set_status(reset.status());
     }

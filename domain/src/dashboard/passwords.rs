@@ -2,13 +2,24 @@
 //! ended) and the owner's one-time reset link by email (30 minutes, used once, only its hash
 //! kept).
 
-use crate::admin::{Form, Session};
-use crate::types::admin::ResetState;
-use domain::mail::Mail;
-use domain::staff as auth;
-use domain::state::AppState;
-use domain::store::{now_ms, StoreError};
-use domain::tokens::{hash_token, looks_like_token, Token};
+use super::{Form, Session};
+use crate::mail::Mail;
+use crate::staff as auth;
+use crate::state::AppState;
+use crate::store::{now_ms, StoreError};
+use crate::tokens::{hash_token, looks_like_token, Token};
+
+/// Whether a password reset link can be used.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ResetState {
+    /// Usable: the account it sets a password for.
+    Ready {
+        email: String,
+    },
+    Used,
+    Expired,
+    Invalid,
+}
 
 /// How long a reset link works.
 pub const RESET_MINUTES: i64 = 30;
@@ -203,7 +214,7 @@ pub async fn use_reset(
     auth::forget_failures(state, &staff.email).await?;
     state
         .store
-        .audit(&domain::store::Audit {
+        .audit(&crate::store::Audit {
             operator_id: staff.operator_id,
             staff_id: Some(staff.id),
             actor: &staff.email,
