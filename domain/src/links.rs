@@ -192,9 +192,15 @@ pub async fn open(
     // page shows the first name and nothing of the credential.
     // Whether the member holds a pass from another journey is no secret worth keeping from a
     // preview (it shows no number), and the member should know before pressing.
+    // The notice says the other phone's pass stops working, which holds for a pass of the same
+    // wallet (a new phone replaces per platform): it names the wallet this page offers first.
     let passes = store.wallet_passes_for_member(found.member.id).await?;
+    let first = if apple_first { "apple" } else { "google" };
     let other_phone = passes.iter().any(|p| {
-        p.voided_at.is_none() && p.pending_at.is_none() && p.journey_id != Some(found.journey.id)
+        p.platform == first
+            && p.voided_at.is_none()
+            && p.pending_at.is_none()
+            && p.journey_id != Some(found.journey.id)
     });
     let credential = if found.claimed_here {
         credentials_preview(store, &found.member, &passes, found.journey.id).await?

@@ -1423,3 +1423,31 @@ async fn send_again_after_the_pass_keeps_the_journey_finished() {
         assert_eq!(e.journey(&a).await.step, "pass_issued", "({})", e.t.name);
     }
 }
+
+/// The wallet page's "the pass on the other phone stops working" holds only for a pass of the
+/// wallet the page offers first (a new phone replaces per platform): a member whose other phone
+/// holds a Google pass is not told that on an iPhone, and is on an Android phone.
+#[tokio::test]
+async fn the_other_phone_notice_speaks_only_of_the_same_wallet() {
+    for t in common::stores().await {
+        let e = env_on(t, &[("ELUMO_LIMIT_SMS_PER_NUMBER_PER_MINUTE", "5")]).await;
+        let a = e.open().await;
+        e.submit(&a, ADA).await;
+        let (old_link, _) = e.text_to(ADA).await;
+        let r = e.post(&format!("{old_link}/google"), "", None).await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text());
+        let b = e.open().await;
+        e.submit(&b, ADA).await;
+        let (link, _) = e.text_to(ADA).await;
+        let iphone = e.get(&link, None).await.text();
+        assert!(iphone.contains("Your pass is ready"), "{iphone}");
+        assert!(!iphone.contains("other-phone"), "({}) {iphone}", e.t.name);
+        let mut req = common::http::get(&link, None);
+        req.headers_mut().insert(
+            header::USER_AGENT,
+            "Mozilla/5.0 (Linux; Android 14; Pixel 7)".parse().unwrap(),
+        );
+        let android = e.send(req, "198.51.100.1").await.text();
+        assert!(android.contains("other-phone"), "({}) {android}", e.t.name);
+    }
+}
