@@ -121,6 +121,11 @@ pub struct LimitsConfig {
     pub submissions_per_poster_per_hour: i64,
     /// Found and not-found answers take at least this long, so timing does not tell them apart.
     pub answer_floor_ms: u64,
+    /// REST API requests one key may make per minute.
+    pub api_requests_per_key_per_minute: i64,
+    /// How old an event must be before the API's events feed lists it (see
+    /// `Store::event_page`): a feed read at once never skips an event committed a moment late.
+    pub api_events_settle_ms: i64,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -427,6 +432,10 @@ impl Config {
                 )?
                 .max(1) as i64,
                 answer_floor_ms: number("ELUMO_ANSWER_FLOOR_MS", 250)?.min(5_000),
+                api_requests_per_key_per_minute: number("ELUMO_LIMIT_API_PER_KEY_PER_MINUTE", 600)?
+                    .max(1) as i64,
+                api_events_settle_ms: number("ELUMO_API_EVENTS_SETTLE_MS", 2_000)?.min(60_000)
+                    as i64,
             },
             apple_wallet: AppleWalletConfig {
                 pass_type_id: var("ELUMO_APPLE_PASS_TYPE_ID")

@@ -3,6 +3,8 @@
 //! member directory and CRM sync, credentials, wallets, SMS, mail and pushes, configuration.
 //! `app` uses it only under its `ssr` feature and `server` directly: the browser never compiles it.
 
+pub mod api;
+pub mod api_keys;
 pub mod config;
 pub mod credentials;
 pub mod crm;

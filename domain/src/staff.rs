@@ -351,7 +351,8 @@ async fn write_audit(
         .store
         .audit(&Audit {
             operator_id,
-            staff_id: Some(staff_id),
+            // An API key acts without a staff account (`api_keys::Caller::as_session`).
+            staff_id: (staff_id > 0).then_some(staff_id),
             actor,
             action,
             target,

@@ -50,6 +50,8 @@ pub fn routes() -> Router<AppState> {
         .route("/admin/staff", post(add_staff))
         .route("/admin/staff/{id}", post(update_staff))
         .route("/admin/staff/{id}/reset", post(send_reset))
+        .route("/admin/api-keys", post(create_api_key))
+        .route("/admin/api-keys/{id}/revoke", post(revoke_api_key))
         .route("/admin/account/password", post(change_password))
         .route("/admin/reset/{token}", post(reset_password))
 }
@@ -434,6 +436,43 @@ async fn qr(
     let url = poster_url(state, headers, id).await?;
     let bytes = render(&url).ok_or_else(HttpError::not_found)?;
     Ok(([(header::CONTENT_TYPE, content_type)], bytes).into_response())
+}
+
+/// Makes an API key and shows it, once: only its hash is kept.
+async fn create_api_key(State(state): State<AppState>, p: Posted) -> Answer {
+    admin_only(&p.s)?;
+    let name = p.form.get("name").map(String::as_str).unwrap_or("");
+    let write = p.form.get("scope").map(String::as_str) == Some("write");
+    let Ok(made) = domain::api_keys::create(&state, &p.s, name, write, &p.ip).await? else {
+        return Ok(result("/admin/api-keys", "key-name"));
+    };
+    let key = made.key.expose().to_owned();
+    let mut res = page(
+        StatusCode::OK,
+        "Your new API key",
+        view! {
+            "Copy it now into the system that will use it: it is not shown again. "
+            <code class="new-key" data-testid="new-key">{key}</code>
+            " Send it as "<code>"Authorization: Bearer …"</code>". "
+            <a href="/admin/api-keys">"Back to API keys"</a>
+        },
+    );
+    res.headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    Ok(res)
+}
+
+async fn revoke_api_key(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    p: Posted,
+) -> Answer {
+    admin_only(&p.s)?;
+    let id = id_of(&id)?;
+    answer(
+        "/admin/api-keys",
+        domain::api_keys::revoke(&state, &p.s, id, &p.ip).await,
+    )
 }
 
 async fn save_site(State(state): State<AppState>, Path(id): Path<String>, p: Posted) -> Answer {

@@ -2,6 +2,7 @@
 //! `router(state)` is what tests build and drive without a network.
 
 pub mod admin;
+pub mod api;
 mod dev;
 pub mod error;
 pub mod google;
@@ -89,6 +90,7 @@ pub fn router(state: AppState) -> Router {
         .merge(passkit::routes())
         .merge(google::routes())
         .merge(admin::routes())
+        .merge(api::routes())
         .leptos_routes_with_context(
             &state,
             routes,

@@ -1640,6 +1640,15 @@ fn every_route() -> std::collections::BTreeSet<String> {
     for (path, _) in leptos::server_fn::axum::server_fn_paths() {
         all.insert(path.to_owned());
     }
+    // The REST API's resources are routed with their OpenAPI description.
+    for (path, item) in &server::api::openapi().paths.paths {
+        let doc = serde_json::to_value(item).unwrap();
+        for method in ["get", "put", "post", "delete", "patch"] {
+            if doc.get(method).is_some() {
+                all.insert(format!("{} {path}", method.to_uppercase()));
+            }
+        }
+    }
     all
 }
 
@@ -1727,6 +1736,53 @@ async fn every_route_keeps_operators_apart_on(d: Dash) {
             .body(Body::empty())
             .unwrap()
     };
+    let b_key = domain::api_keys::create(
+        &d.state,
+        &domain::staff::Session {
+            id_hash: String::new(),
+            staff_id: 0,
+            operator_id: d.b,
+            email: B_ADMIN.into(),
+            role: domain::staff::Role::Admin,
+            csrf: String::new(),
+        },
+        "B's integration",
+        true,
+        "203.0.113.2",
+    )
+    .await
+    .unwrap()
+    .unwrap()
+    .key
+    .expose()
+    .to_owned();
+    // A's key, made without an audit line (A's log is checked below).
+    let a_key_id = store
+        .insert_api_key(&domain::store::NewApiKey {
+            operator_id: d.a,
+            name: "A's integration",
+            prefix: "elumo_aaaaaa",
+            key_hash: &domain::tokens::hash_token("elumo_of-operator-a"),
+            scopes: "read",
+            created_by: A_ADMIN,
+        })
+        .await
+        .unwrap();
+    let a_member = store.member(ada).await.unwrap().unwrap().external_id;
+    let api = |method: &str, uri: String, body: Option<&str>| {
+        let req = Request::builder()
+            .method(method)
+            .uri(uri)
+            .header(header::AUTHORIZATION, format!("Bearer {b_key}"));
+        match body {
+            Some(b) => req
+                .header(header::CONTENT_TYPE, "application/json")
+                .body(Body::from(b.to_owned())),
+            None => req.body(Body::empty()),
+        }
+        .unwrap()
+    };
+    const B_KEY: &str = "the operator's API key (B's key with A's ids)";
     let b_cookie = b.cookie.clone();
     let with_b = |mut req: Request<Body>| {
         req.headers_mut()
@@ -1790,6 +1846,10 @@ async fn every_route_keeps_operators_apart_on(d: Dash) {
         ("/admin/staff", post("/admin/staff".into(), &[("email", A_STAFF), ("role", "admin")])),
         ("/admin/staff/{id}", Call::NotFound(b.post(&format!("/admin/staff/{a_staff}"), &[("role", "admin"), ("disabled", "on")]))),
         ("/admin/staff/{id}/reset", post_a(format!("/admin/staff/{a_staff}/reset"))),
+        ("/admin/api-keys", get("/admin/api-keys".into())),
+        ("/admin/api-keys", post("/admin/api-keys".into(), &[("name", "B's key"), ("scope", "write")])),
+        ("/admin/api-keys/{id}/revoke", post_a(format!("/admin/api-keys/{a_key_id}/revoke"))),
+        ("/api/admin/api_keys", call("/api/admin/api_keys", String::new())),
         ("/admin/account/password", post("/admin/account/password".into(), &[("current", "wrong"), ("password", "another long password")])),
         ("/admin/reset/{token}", post("/admin/reset/AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA".into(), &[("password", "another long password")])),
         ("/admin/login", Call::Other("the staff member's email and password", login_req(A_ADMIN, "not the password"), StatusCode::SEE_OTHER)),
@@ -1840,6 +1900,28 @@ async fn every_route_keeps_operators_apart_on(d: Dash) {
         ("/healthz", Call::Other("nothing (liveness)", with_b(plain("GET", "/healthz".into())), StatusCode::OK)),
         ("/readyz", Call::Other("nothing (readiness)", with_b(plain("GET", "/readyz".into())), StatusCode::OK)),
         ("/admin/logout", Call::Other("the session it ends (B's own)", b.post("/admin/logout", &[]), StatusCode::SEE_OTHER)),
+        // The REST API: B's key finds none of A's things, and its lists hold only B's.
+        ("GET /v1/members", Call::Other(B_KEY, api("GET", "/v1/members".into(), None), StatusCode::OK)),
+        ("GET /v1/members/{external_id}", Call::Other(B_KEY, api("GET", format!("/v1/members/{a_member}"), None), StatusCode::NOT_FOUND)),
+        ("POST /v1/members/{external_id}/deactivate", Call::Other(B_KEY, api("POST", format!("/v1/members/{a_member}/deactivate"), None), StatusCode::NOT_FOUND)),
+        ("PUT /v1/members/{external_id}", Call::Other("the operator's API key (B's own member; tests/api.rs: A's external id from B's key makes B's own)", api("PUT", "/v1/members/b-2".into(), Some(r#"{"first_name":"Mallory","last_name":"B","mobile":"+447400999003"}"#)), StatusCode::CREATED)),
+        ("GET /v1/invites", Call::Other(B_KEY, api("GET", "/v1/invites".into(), None), StatusCode::OK)),
+        ("POST /v1/invites", Call::Other(B_KEY, api("POST", "/v1/invites".into(), Some(&format!(r#"{{"kind":"poster","site_id":{a_site}}}"#))), StatusCode::UNPROCESSABLE_ENTITY)),
+        ("GET /v1/invites/{id}", Call::Other(B_KEY, api("GET", format!("/v1/invites/{a_invite}"), None), StatusCode::NOT_FOUND)),
+        ("POST /v1/invites/{id}/revoke", Call::Other(B_KEY, api("POST", format!("/v1/invites/{a_invite}/revoke"), None), StatusCode::NOT_FOUND)),
+        ("GET /v1/invites/{id}/qr.svg", Call::Other(B_KEY, api("GET", format!("/v1/invites/{a_invite}/qr.svg"), None), StatusCode::NOT_FOUND)),
+        ("GET /v1/invites/{id}/qr.png", Call::Other(B_KEY, api("GET", format!("/v1/invites/{a_invite}/qr.png"), None), StatusCode::NOT_FOUND)),
+        ("GET /v1/journeys", Call::Other(B_KEY, api("GET", "/v1/journeys".into(), None), StatusCode::OK)),
+        ("GET /v1/journeys/{id}", Call::Other(B_KEY, api("GET", format!("/v1/journeys/{journey}"), None), StatusCode::NOT_FOUND)),
+        ("GET /v1/passes", Call::Other(B_KEY, api("GET", format!("/v1/passes?member_external_id={a_member}"), None), StatusCode::OK)),
+        ("POST /v1/passes/{id}/void", Call::Other(B_KEY, api("POST", format!("/v1/passes/{}/void", a_pass.id), None), StatusCode::NOT_FOUND)),
+        ("GET /v1/sites", Call::Other(B_KEY, api("GET", "/v1/sites".into(), None), StatusCode::OK)),
+        ("GET /v1/events", Call::Other(B_KEY, api("GET", "/v1/events".into(), None), StatusCode::OK)),
+        ("/v1/openapi.json", Call::Other("nothing (the API's public description)", with_b(plain("GET", "/v1/openapi.json".into())), StatusCode::OK)),
+        ("/v1/docs", Call::Other("nothing (the API's public docs)", with_b(plain("GET", "/v1/docs".into())), StatusCode::OK)),
+        ("/v1", Call::Other("nothing (no such route)", with_b(plain("GET", "/v1".into())), StatusCode::NOT_FOUND)),
+        ("/v1/", Call::Other("nothing (no such route)", with_b(plain("GET", "/v1/".into())), StatusCode::NOT_FOUND)),
+        ("/v1/{*rest}", Call::Other("nothing (no such route)", api("GET", "/v1/members/x/y/z".into(), None), StatusCode::NOT_FOUND)),
     ];
 
     // Every route has its row, and every row a route.
@@ -3033,4 +3115,108 @@ async fn admins_choose_the_members_languages_and_see_each_texts_segments() {
         (op.languages.as_str(), op.default_language.as_str()),
         ("de,fr", "de")
     );
+}
+
+/// An admin makes an API key in the dashboard: shown once, listed afterwards by its name and
+/// first characters only, usable at once, and revoked from the same page; staff cannot make
+/// keys, and another operator's admin cannot revoke one.
+#[tokio::test]
+async fn api_keys_are_made_shown_once_and_revoked_in_the_dashboard() {
+    let d = dashboard(&[]).await;
+    let admin = sign_in(&d.router, A_ADMIN).await;
+    let (status, _, html) = common::send(&d.router, admin.get("/admin/api-keys"))
+        .await
+        .parts();
+    assert_eq!(status, StatusCode::OK, "{html}");
+    assert!(html.contains("No keys yet."));
+
+    let nameless = common::send(
+        &d.router,
+        admin.post("/admin/api-keys", &[("name", "  "), ("scope", "read")]),
+    )
+    .await;
+    assert_eq!(nameless.location(), "/admin/api-keys?error=key-name");
+
+    let (status, headers, html) = common::send(
+        &d.router,
+        admin.post(
+            "/admin/api-keys",
+            &[("name", "Door controller"), ("scope", "write")],
+        ),
+    )
+    .await
+    .parts();
+    assert_eq!(status, StatusCode::OK, "{html}");
+    assert_eq!(headers[header::CACHE_CONTROL], "no-store");
+    let key = html
+        .split("data-testid=\"new-key\" class=\"new-key\">")
+        .nth(1)
+        .unwrap_or_else(|| panic!("{html}"))
+        .split('<')
+        .next()
+        .unwrap()
+        .to_owned();
+    assert!(key.starts_with("elumo_") && key.len() > 40, "{key}");
+    let api = |key: &str| {
+        Request::get("/v1/sites")
+            .header(header::AUTHORIZATION, format!("Bearer {key}"))
+            .body(Body::empty())
+            .unwrap()
+    };
+    assert_eq!(
+        common::send(&d.router, api(&key)).await.status,
+        StatusCode::OK
+    );
+
+    // The list names the key and its first characters, never the key itself.
+    let (_, _, html) = common::send(&d.router, admin.get("/admin/api-keys"))
+        .await
+        .parts();
+    assert!(html.contains("Door controller") && html.contains("read write"));
+    assert!(html.contains(&key[..12]) && !html.contains(&key));
+    let id = d.state.store.api_keys_of(d.a).await.unwrap()[0].id;
+
+    // Staff may not make keys; another operator's admin cannot revoke this one.
+    let staff = sign_in(&d.router, A_STAFF).await;
+    let (status, _, _) = common::send(
+        &d.router,
+        staff.post("/admin/api-keys", &[("name", "mine"), ("scope", "write")]),
+    )
+    .await
+    .parts();
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    assert_eq!(
+        common::send(&d.router, staff.get("/admin/api-keys"))
+            .await
+            .status,
+        StatusCode::FORBIDDEN
+    );
+    let other = sign_in(&d.router, B_ADMIN).await;
+    let (status, _, _) = common::send(
+        &d.router,
+        other.post(&format!("/admin/api-keys/{id}/revoke"), &[]),
+    )
+    .await
+    .parts();
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert_eq!(
+        common::send(&d.router, api(&key)).await.status,
+        StatusCode::OK
+    );
+
+    let revoked = common::send(
+        &d.router,
+        admin.post(&format!("/admin/api-keys/{id}/revoke"), &[]),
+    )
+    .await;
+    assert_eq!(revoked.location(), "/admin/api-keys?done=key-revoked");
+    assert_eq!(
+        common::send(&d.router, api(&key)).await.status,
+        StatusCode::UNAUTHORIZED
+    );
+    let audit = d.state.store.audit_entries(d.a, 10, 0).await.unwrap();
+    assert!(audit
+        .iter()
+        .any(|a| a.action == "api_key_created" && a.actor == A_ADMIN));
+    assert!(audit.iter().any(|a| a.action == "api_key_revoked"));
 }

@@ -341,6 +341,21 @@ pub struct StaffRow {
     pub is_me: bool,
 }
 
+/// An API key as the dashboard lists it (never the key itself).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ApiKeyRow {
+    pub id: i64,
+    pub name: String,
+    /// The key's first characters.
+    pub prefix: String,
+    /// `read` or `read write`.
+    pub scopes: String,
+    pub created_by: String,
+    pub created: String,
+    pub last_used: Option<String>,
+    pub revoked: Option<String>,
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct AuditRow {
     pub at: String,
@@ -386,6 +401,11 @@ pub fn flash(code: &str) -> Option<(bool, &'static str)> {
             "The pass is revoked: its credential is in the access system's revocation feed now, and wallets on the member's devices show the pass as void within a minute.",
         ),
         "nothing-to-revoke" => (false, "There is no live pass to revoke."),
+        "key-revoked" => (
+            true,
+            "The key is revoked: requests with it are refused from now on.",
+        ),
+        "key-name" => (false, "Give the key a name (up to 80 characters), so you know what uses it."),
         "message-sent" => (
             true,
             "The message is on its way to the passes: each wallet shows it when it next updates (its reach is below).",

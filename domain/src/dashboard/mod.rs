@@ -297,7 +297,7 @@ fn invite_mail(
     )
 }
 
-async fn email_member_invite(
+pub(crate) async fn email_member_invite(
     state: &AppState,
     op: &SqlOperator,
     member: &crate::store::SqlMemberRow,

@@ -30,6 +30,7 @@ pub struct SqlInviteRow {
     pub channel: String,
     pub site_name: Option<String>,
     pub member_id: Option<i64>,
+    pub member_external_id: Option<String>,
     pub first_name: Option<String>,
     pub last_name: Option<String>,
     pub email: Option<String>,
@@ -93,7 +94,7 @@ impl Store {
 
     pub async fn invite_rows(&self, operator_id: i64, limit: i64) -> Result<Vec<SqlInviteRow>> {
         let sql = format!(
-            "SELECT i.id, i.channel, s.name AS site_name, i.member_id, m.first_name, m.last_name, m.email, \
+            "SELECT i.id, i.channel, s.name AS site_name, i.member_id, m.external_id AS member_external_id, m.first_name, m.last_name, m.email, \
              i.expires_at, i.revoked_at, i.created_at, i.sent_at, i.print_token, i.label, \
              (SELECT COUNT(*) FROM journeys j WHERE j.invite_id = i.id) AS journeys \
              FROM invites i LEFT JOIN sites s ON s.id = i.site_id LEFT JOIN members m ON m.id = i.member_id \
@@ -110,7 +111,7 @@ impl Store {
         operator_id: i64,
         invite_id: i64,
     ) -> Result<Option<SqlInviteRow>> {
-        let sql = "SELECT i.id, i.channel, s.name AS site_name, i.member_id, m.first_name, m.last_name, m.email, \
+        let sql = "SELECT i.id, i.channel, s.name AS site_name, i.member_id, m.external_id AS member_external_id, m.first_name, m.last_name, m.email, \
              i.expires_at, i.revoked_at, i.created_at, i.sent_at, i.print_token, i.label, \
              (SELECT COUNT(*) FROM journeys j WHERE j.invite_id = i.id) AS journeys \
              FROM invites i LEFT JOIN sites s ON s.id = i.site_id LEFT JOIN members m ON m.id = i.member_id \
@@ -187,5 +188,27 @@ impl Store {
             .await
             .map(|r| r.rows_affected()))?;
         Ok(())
+    }
+
+    /// A page of the operator's invites, newest first, before the invite `before` (0 for the
+    /// first page).
+    pub async fn invite_page(
+        &self,
+        operator_id: i64,
+        before: i64,
+        limit: i64,
+    ) -> Result<Vec<SqlInviteRow>> {
+        let sql = format!(
+            "SELECT i.id, i.channel, s.name AS site_name, i.member_id, m.external_id AS member_external_id, m.first_name, m.last_name, m.email, \
+             i.expires_at, i.revoked_at, i.created_at, i.sent_at, i.print_token, i.label, \
+             (SELECT COUNT(*) FROM journeys j WHERE j.invite_id = i.id) AS journeys \
+             FROM invites i LEFT JOIN sites s ON s.id = i.site_id LEFT JOIN members m ON m.id = i.member_id \
+             WHERE i.operator_id = $1 AND ($2 = 0 OR i.id < $2) ORDER BY i.id DESC LIMIT {limit}"
+        );
+        Ok(on_read!(self, |p| sqlx::query_as(&sql)
+            .bind(operator_id)
+            .bind(before)
+            .fetch_all(p)
+            .await)?)
     }
 }

@@ -30,6 +30,16 @@ pub struct SqlJourneyEvent {
     pub detail: String,
 }
 
+/// An event of the operator's events feed.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct SqlFeedEvent {
+    pub id: i64,
+    pub public_id: String,
+    pub at: i64,
+    pub kind: String,
+    pub detail: String,
+}
+
 /// One step of a journey: the journey row moves on and the event log gains a line, atomically.
 #[derive(Debug, Clone, Default)]
 pub struct Advance<'a> {
@@ -163,6 +173,7 @@ pub struct SqlJourneyRow {
     pub id: i64,
     pub public_id: String,
     pub member_id: Option<i64>,
+    pub member_external_id: Option<String>,
     pub first_name: Option<String>,
     pub last_name: Option<String>,
     pub entered_mobile: Option<String>,
@@ -221,7 +232,7 @@ pub const OUTCOMES: [&str; 7] = [
 
 fn journey_select() -> String {
     format!(
-        "SELECT j.id, j.public_id, j.member_id, m.first_name, m.last_name, j.entered_mobile, \
+        "SELECT j.id, j.public_id, j.member_id, m.external_id AS member_external_id, m.first_name, m.last_name, j.entered_mobile, \
          s.name AS site_name, i.channel, j.step, {OUTCOME_SQL} AS outcome, j.started_at, j.updated_at, \
          (SELECT MIN(e.at) FROM journey_events e WHERE e.journey_id = j.id AND e.kind = 'apple_pass_issued') AS apple_at, \
          (SELECT MIN(e.at) FROM journey_events e WHERE e.journey_id = j.id AND e.kind = 'google_pass_issued') AS google_at \
@@ -612,5 +623,27 @@ impl Store {
             times.sort_unstable();
             Ok((funnel, times))
         })
+    }
+
+    // ---- the REST API ----
+
+    /// The operator's journey events after the event `after`, oldest first, with their journey's
+    /// public id: the events feed.
+    pub async fn event_page(
+        &self,
+        operator_id: i64,
+        after: i64,
+        limit: i64,
+    ) -> Result<Vec<SqlFeedEvent>> {
+        let sql = format!(
+            "SELECT e.id, j.public_id, e.at, e.kind, e.detail FROM journey_events e \
+             JOIN journeys j ON j.id = e.journey_id \
+             WHERE j.operator_id = $1 AND e.id > $2 ORDER BY e.id LIMIT {limit}"
+        );
+        Ok(on_read!(self, |p| sqlx::query_as(&sql)
+            .bind(operator_id)
+            .bind(after)
+            .fetch_all(p)
+            .await)?)
     }
 }

@@ -187,4 +187,43 @@ impl Store {
             .fetch_all(p)
             .await)?)
     }
+
+    // ---- the REST API ----
+
+    /// A page of the operator's members in id order, after the member `after` (0 for the first
+    /// page): a cursor that neither skips nor repeats a member while others are added.
+    pub async fn member_page(
+        &self,
+        operator_id: i64,
+        after: i64,
+        limit: i64,
+        search: Option<&str>,
+        active: Option<bool>,
+    ) -> Result<Vec<SqlMember>> {
+        let mut filter = match search {
+            Some(s) if is_digits(s) => " AND mobile_e164 LIKE $3",
+            Some(_) => {
+                " AND (LOWER(first_name || ' ' || last_name) LIKE $3 \
+                   OR LOWER(COALESCE(email, '')) LIKE $3 OR LOWER(external_id) LIKE $3)"
+            }
+            None => " AND $3 = $3",
+        }
+        .to_owned();
+        filter.push_str(match active {
+            Some(true) => " AND active",
+            Some(false) => " AND NOT active",
+            None => "",
+        });
+        let pattern = search.map(search_pattern).unwrap_or_default();
+        let sql = format!(
+            "SELECT {MEMBER_COLUMNS} FROM members WHERE operator_id = $1 AND id > $2{filter} \
+             ORDER BY id LIMIT {limit}"
+        );
+        Ok(on_read!(self, |p| sqlx::query_as(&sql)
+            .bind(operator_id)
+            .bind(after)
+            .bind(&pattern)
+            .fetch_all(p)
+            .await)?)
+    }
 }

@@ -191,6 +191,7 @@ fn search_pattern(s: &str) -> String {
     }
 }
 
+mod api_keys;
 mod audit;
 mod batch;
 mod cache;
@@ -209,6 +210,7 @@ mod passkit;
 mod staff;
 mod submission;
 mod sync;
+pub use api_keys::*;
 pub use audit::*;
 pub use credentials::*;
 pub use crm::*;

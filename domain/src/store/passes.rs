@@ -52,6 +52,14 @@ impl SqlWalletPass {
     }
 }
 
+/// A pass with its member's external id, as the REST API lists it.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct SqlPassRow {
+    #[sqlx(flatten)]
+    pub pass: SqlWalletPass,
+    pub external_id: String,
+}
+
 /// A pass to issue (or issue again).
 #[derive(Debug, Clone, Default)]
 pub struct NewWalletPass<'a> {
@@ -371,5 +379,27 @@ impl Store {
             tx.commit().await?;
             Ok(new)
         })
+    }
+
+    /// A page of the operator's passes in id order after the pass `after`, of one member when
+    /// `member_id` says so.
+    pub async fn pass_page(
+        &self,
+        operator_id: i64,
+        after: i64,
+        limit: i64,
+        member_id: Option<i64>,
+    ) -> Result<Vec<SqlPassRow>> {
+        let sql = format!(
+            "SELECT {PASS_COLUMNS}, (SELECT m.external_id FROM members m WHERE m.id = wallet_passes.member_id) \
+             AS external_id FROM wallet_passes WHERE operator_id = $1 AND id > $2 \
+             AND ($3 = 0 OR member_id = $3) ORDER BY id LIMIT {limit}"
+        );
+        Ok(on_read!(self, |p| sqlx::query_as(&sql)
+            .bind(operator_id)
+            .bind(after)
+            .bind(member_id.unwrap_or(0))
+            .fetch_all(p)
+            .await)?)
     }
 }

@@ -94,6 +94,24 @@ pub async fn staff(store: &Store, operator_id: i64, me: i64) -> Result<Vec<Staff
         .collect())
 }
 
+pub async fn api_keys(store: &Store, operator_id: i64) -> Result<Vec<ApiKeyRow>, StoreError> {
+    Ok(store
+        .api_keys_of(operator_id)
+        .await?
+        .into_iter()
+        .map(|k| ApiKeyRow {
+            id: k.id,
+            name: k.name,
+            prefix: k.prefix,
+            scopes: k.scopes,
+            created_by: k.created_by,
+            created: fmt_time(k.created_at),
+            last_used: k.last_used_at.map(fmt_time),
+            revoked: k.revoked_at.map(fmt_time),
+        })
+        .collect())
+}
+
 pub async fn audit(
     store: &Store,
     operator_id: i64,

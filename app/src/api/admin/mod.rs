@@ -4,6 +4,7 @@
 //! What the dashboard changes goes through the form routes in the server crate (with CSRF).
 
 mod account;
+mod api_keys;
 mod audit;
 mod funnel;
 mod invites;
@@ -18,6 +19,7 @@ mod settings;
 mod staff;
 
 pub use account::{admin_account, AdminAccount};
+pub use api_keys::{admin_api_keys, AdminApiKeys};
 pub use audit::{admin_audit, AdminAudit};
 pub use funnel::{admin_funnel, AdminFunnel};
 pub use invites::{admin_invites, AdminInvites};

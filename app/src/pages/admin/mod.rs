@@ -3,6 +3,7 @@
 //! here with `?done=` or `?error=`.
 
 mod account;
+mod api_keys;
 mod audit;
 mod funnel;
 mod invites;
@@ -20,6 +21,7 @@ mod sign_in;
 mod staff;
 
 pub use account::AdminAccountPage;
+pub use api_keys::AdminApiKeysPage;
 pub use audit::AdminAuditPage;
 pub use funnel::AdminFunnelPage;
 pub use invites::AdminInvitesPage;

@@ -1,0 +1,17 @@
+-- Keys an operator's systems use for the REST API under /v1. The key itself is shown once, when
+-- it is made; only its SHA-256 is kept (a key is 32 random bytes: no slow hash is needed to make
+-- guessing it hopeless). `prefix` is the key's first characters, for telling keys apart.
+-- `scopes` is `read` or `read write`.
+CREATE TABLE api_keys (
+    id           INTEGER PRIMARY KEY AUTOINCREMENT,
+    operator_id  INTEGER NOT NULL REFERENCES operators(id),
+    name         TEXT NOT NULL,
+    prefix       TEXT NOT NULL,
+    key_hash     TEXT NOT NULL UNIQUE,
+    scopes       TEXT NOT NULL,
+    created_by   TEXT NOT NULL,
+    created_at   INTEGER NOT NULL,
+    last_used_at INTEGER,
+    revoked_at   INTEGER
+);
+CREATE INDEX api_keys_by_operator ON api_keys (operator_id, id);
