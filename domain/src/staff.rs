@@ -57,6 +57,11 @@ pub enum LoginError {
     TooManyAttempts {
         minutes: i64,
     },
+    /// The right password, but the operator's staff sign in through its provider: the slug of
+    /// the operator, for the single sign-on link.
+    SsoRequired {
+        operator: String,
+    },
 }
 
 impl LoginError {
@@ -65,6 +70,7 @@ impl LoginError {
             LoginError::Invalid => "invalid".into(),
             LoginError::Locked { minutes } => format!("locked-{minutes}"),
             LoginError::TooManyAttempts { minutes } => format!("limited-{minutes}"),
+            LoginError::SsoRequired { .. } => "sso-required".into(),
         }
     }
 }
@@ -228,6 +234,25 @@ pub async fn login(
         }
     };
     store.forget_hits(FAILED_SCOPE, &key, false).await?;
+    // Told only after the right password, so a guesser learns nothing of the operator.
+    if crate::sso::required(state, staff.operator_id).await? {
+        audit_as(
+            state,
+            &staff,
+            "sign_in_refused",
+            "",
+            "password sign-in while single sign-on is required",
+            ip,
+        )
+        .await?;
+        let operator = state
+            .store
+            .operator(staff.operator_id)
+            .await?
+            .map(|o| o.slug)
+            .unwrap_or_default();
+        return Ok(Err(LoginError::SsoRequired { operator }));
+    }
     let secret = Token::generate(32);
     let csrf = Token::generate(24);
     store

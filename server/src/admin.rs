@@ -29,6 +29,9 @@ type Answer = Result<Response, HttpError>;
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/admin/login", post(login))
+        .route("/admin/sso", get(sso_start))
+        .route("/admin/sso/callback", get(sso_callback))
+        .route("/admin/security/sso", post(save_sso))
         .route("/admin/logout", post(logout))
         .route("/admin/journeys.csv", get(journeys_csv))
         .route("/admin/journeys/{id}/resend", post(resend_link))
@@ -89,7 +92,9 @@ pub async fn browser(
         );
         return res;
     }
-    let holds_secret = path == "/admin/login" || path.starts_with("/admin/reset/");
+    let holds_secret = path == "/admin/login"
+        || path.starts_with("/admin/reset/")
+        || path.starts_with("/admin/sso");
     let mut new_cookie = None;
     if method == Method::GET && path == "/admin/login" {
         let cookies = req
@@ -304,9 +309,134 @@ async fn login(
                     .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
                 res
             }
+            Err(domain::staff::LoginError::SsoRequired { operator }) => see_other(&format!(
+                "/admin/login?error=sso-required&operator={}",
+                domain::tokens::urlencode(&operator)
+            )),
             Err(e) => see_other(&format!("/admin/login?error={}", e.code())),
         },
     )
+}
+
+/// A page that sends the browser on to `to` at once (with a link, should it not). A redirect
+/// would do for a link, but the sign-in page's single sign-on form is a form: a browser applies
+/// the page's `form-action 'self'` to a form's redirects, and the provider is another site.
+fn onward(title: &str, to: &str) -> Response {
+    let html = view! {
+        <!DOCTYPE html>
+        <html lang="en">
+            <head>
+                <meta http-equiv="refresh" content=format!("0;url={to}")/>
+                <meta name="viewport" content="width=device-width"/>
+                <title>{title.to_owned()}</title>
+                <link rel="stylesheet" href="/admin.css"/>
+            </head>
+            <body>
+                <main class="admin-login">
+                    <section class="card">
+                        <h1>{title.to_owned()}</h1>
+                        <p><a href=to.to_owned() data-testid="onward">"Continue"</a></p>
+                    </section>
+                </main>
+            </body>
+        </html>
+    }
+    .to_html();
+    let mut res = (
+        [
+            (header::CONTENT_TYPE, "text/html; charset=utf-8"),
+            (header::CACHE_CONTROL, "no-store"),
+        ],
+        html,
+    )
+        .into_response();
+    res.headers_mut().insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("no-referrer"),
+    );
+    res
+}
+
+#[derive(serde::Deserialize)]
+struct SsoStart {
+    #[serde(default)]
+    operator: String,
+}
+
+/// Single sign-on, step one: the operator's provider, with a sign-in under way in the store and
+/// its `state` in a cookie of this browser.
+async fn sso_start(
+    State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
+    Query(q): Query<SsoStart>,
+) -> Answer {
+    Ok(match domain::sso::start(&state, &q.operator, &ip).await? {
+        Ok(started) => {
+            let mut res = onward(
+                "Taking you to your organisation's sign-in",
+                &started.authorize_url,
+            );
+            if let Ok(v) = HeaderValue::from_str(&started.set_cookie) {
+                res.headers_mut().append(header::SET_COOKIE, v);
+            }
+            res
+        }
+        Err(e) => sso_refused(&state, e),
+    })
+}
+
+fn sso_refused(state: &AppState, e: domain::oidc::OidcError) -> Response {
+    let mut res = page(
+        StatusCode::FORBIDDEN,
+        "Single sign-on did not sign you in",
+        view! {
+            {e.message()}" "<a href="/admin/login">"Back to sign-in"</a>
+        },
+    );
+    if let Ok(v) = HeaderValue::from_str(&domain::sso::clear_cookie(&state.config.http.public_url))
+    {
+        res.headers_mut().append(header::SET_COOKIE, v);
+    }
+    res
+}
+
+/// Single sign-on, step two: the provider sends the browser back with a code. A session is made
+/// for the operator's staff member whose verified email the ID token names.
+async fn sso_callback(
+    State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
+    headers: HeaderMap,
+    Query(callback): Query<domain::sso::Callback>,
+) -> Answer {
+    let cookie = headers.get(header::COOKIE).and_then(|v| v.to_str().ok());
+    Ok(
+        match domain::sso::complete(&state, cookie, &callback, &ip).await? {
+            Ok((secret, _)) => {
+                // Not a redirect: after a chain of redirects that began on the provider's site,
+                // a browser withholds the SameSite=Strict session cookie from the next request.
+                let mut res = onward("Signed in", "/admin");
+                let public = &state.config.http.public_url;
+                for cookie in [
+                    domain::staff::session_cookie(public, &secret),
+                    domain::sso::clear_cookie(public),
+                ] {
+                    if let Ok(v) = HeaderValue::from_str(&cookie) {
+                        res.headers_mut().append(header::SET_COOKIE, v);
+                    }
+                }
+                res
+            }
+            Err(e) => sso_refused(&state, e),
+        },
+    )
+}
+
+async fn save_sso(State(state): State<AppState>, p: Posted) -> Answer {
+    admin_only(&p.s)?;
+    Ok(result(
+        "/admin/security",
+        domain::sso::save_settings(&state, &p.s, &p.form, &p.ip).await?,
+    ))
 }
 
 async fn logout(State(state): State<AppState>, p: Posted) -> Answer {

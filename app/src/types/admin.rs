@@ -341,6 +341,20 @@ pub struct StaffRow {
     pub is_me: bool,
 }
 
+/// The sign-in settings at `/admin/security`: single sign-on (the client secret is never sent
+/// back, only whether one is saved).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SecurityView {
+    /// The operator's id in sign-in links (`/admin/login?operator=…`).
+    pub slug: String,
+    pub issuer: String,
+    pub client_id: String,
+    pub secret_saved: bool,
+    pub require_sso: bool,
+    /// The redirect URI to register at the provider.
+    pub callback_url: String,
+}
+
 /// An API key as the dashboard lists it (never the key itself).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ApiKeyRow {
@@ -401,6 +415,14 @@ pub fn flash(code: &str) -> Option<(bool, &'static str)> {
             "The pass is revoked: its credential is in the access system's revocation feed now, and wallets on the member's devices show the pass as void within a minute.",
         ),
         "nothing-to-revoke" => (false, "There is no live pass to revoke."),
+        "sso-saved" => (true, "Single sign-on is saved."),
+        "sso-off" => (true, "Single sign-on is off: staff sign in with their passwords."),
+        "sso-bad-issuer" => (false, "The issuer must be a full https:// URL, like https://login.example.com."),
+        "sso-incomplete" => (false, "Set the issuer, the client ID and the client secret first."),
+        "sso-unreachable" => (
+            false,
+            "The provider did not answer at that issuer (its /.well-known/openid-configuration). Nothing was saved: requiring single sign-on now would lock your team out.",
+        ),
         "key-revoked" => (
             true,
             "The key is revoked: requests with it are refused from now on.",
@@ -592,6 +614,10 @@ pub fn login_text(code: &str) -> Option<String> {
     match code {
         "expired" => Some("Your session ended. Sign in again to continue.".into()),
         "signed-out" => Some("You have signed out.".into()),
+        "sso-required" => Some(
+            "Your organisation signs its staff in with single sign-on. Continue with it below."
+                .into(),
+        ),
         _ => None,
     }
 }

@@ -4,6 +4,7 @@
 #![allow(dead_code)]
 
 pub mod http;
+pub mod oidc;
 pub mod postgres;
 pub mod spawned;
 

@@ -94,6 +94,28 @@ pub async fn staff(store: &Store, operator_id: i64, me: i64) -> Result<Vec<Staff
         .collect())
 }
 
+pub async fn security(
+    store: &Store,
+    operator_id: i64,
+    public_url: &str,
+) -> Result<Option<SecurityView>, StoreError> {
+    let Some(op) = store.operator(operator_id).await? else {
+        return Ok(None);
+    };
+    let sso = store.sso_settings(operator_id).await?.unwrap_or_default();
+    Ok(Some(SecurityView {
+        slug: op.slug,
+        issuer: sso.oidc_issuer.clone().unwrap_or_default(),
+        client_id: sso.oidc_client_id.clone().unwrap_or_default(),
+        secret_saved: sso
+            .oidc_client_secret
+            .as_deref()
+            .is_some_and(|s| !s.is_empty()),
+        require_sso: sso.require_sso,
+        callback_url: domain::sso::redirect_uri(public_url),
+    }))
+}
+
 pub async fn api_keys(store: &Store, operator_id: i64) -> Result<Vec<ApiKeyRow>, StoreError> {
     Ok(store
         .api_keys_of(operator_id)

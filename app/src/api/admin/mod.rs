@@ -15,6 +15,7 @@ mod members;
 mod messages;
 mod poster;
 mod reset;
+mod security;
 mod settings;
 mod staff;
 
@@ -30,6 +31,7 @@ pub use members::{admin_members, AdminMembers};
 pub use messages::{admin_messages, AdminMessages};
 pub use poster::{admin_poster, AdminPoster};
 pub use reset::{admin_reset, AdminReset};
+pub use security::{admin_security, AdminSecurity};
 pub use settings::{admin_settings, AdminSettings};
 pub use staff::{admin_staff, AdminStaff};
 

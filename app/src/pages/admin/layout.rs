@@ -45,6 +45,7 @@ pub(super) fn Layout(
         view! {
             {link("/admin/settings", "settings", "Settings")}
             {link("/admin/staff", "staff", "Staff")}
+            {link("/admin/security", "security", "Sign-in")}
             {link("/admin/api-keys", "api-keys", "API keys")}
             {link("/admin/audit", "audit", "Audit log")}
         }

@@ -33,6 +33,8 @@ fn login_form_token() -> String {
 pub fn AdminLoginPage() -> impl IntoView {
     let message = crate::types::admin::login_text(&query("error"));
     let done = crate::types::admin::login_done_text(&query("done"));
+    let operator = query("operator");
+    let sso_first = !operator.is_empty();
     view! {
         <Title text="Sign in · elumo pass dashboard"/>
         <Stylesheet href="/admin.css"/>
@@ -42,6 +44,12 @@ pub fn AdminLoginPage() -> impl IntoView {
                 <p class="lead">"Sign in with your staff account."</p>
                 {done.map(|m| view! { <p class="notice notice-ok" role="status" data-testid="login-done">{m}</p> })}
                 {message.map(|m| view! { <p class="notice notice-error" role="alert" data-testid="login-error">{m}</p> })}
+                <form method="get" action="/admin/sso" class="admin-form" data-testid="sso-sign-in">
+                    <label for="sso-operator">"Organisation ID, for single sign-on"</label>
+                    <input id="sso-operator" name="operator" value=operator autocomplete="organization" required/>
+                    <button type="submit" class=if sso_first { "button primary" } else { "button" }>"Continue with single sign-on"</button>
+                </form>
+                <p class="lead">"Or with your email and password:"</p>
                 <form method="post" action="/admin/login" class="admin-form">
                     <input type="hidden" name="csrf" value=login_form_token()/>
                     <label for="email">"Email"</label>
