@@ -92,6 +92,7 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/admin/security") view=AdminSecurityPage ssr=SsrMode::Async/>
                 <Route path=path!("/admin/audit") view=AdminAuditPage ssr=SsrMode::Async/>
                 <Route path=path!("/admin/account") view=AdminAccountPage ssr=SsrMode::Async/>
+                <Route path=path!("/admin/account/mfa") view=AdminMfaPage ssr=SsrMode::Async/>
                 <Route path=path!("/admin/reset/:token") view=AdminResetPage ssr=SsrMode::Async/>
             </Routes>
         </Router>

@@ -9,7 +9,7 @@ use argon2::Argon2;
 
 use crate::state::AppState;
 use crate::store::{Audit, SqlStaff, StoreError};
-use crate::tokens::{hash_token, Token};
+use crate::tokens::hash_token;
 
 /// A signed-in staff member: who, for which operator, and the token their forms must carry.
 #[derive(Debug, Clone)]
@@ -140,12 +140,16 @@ pub fn clear_cookie(public_url: &str) -> String {
     cookie(public_url, "", "; Max-Age=0")
 }
 
-/// The limit that failed sign-ins count against, per email (as typed) and address.
-const FAILED_SCOPE: &str = "admin_login_failed";
+/// The limit that failed sign-ins count against, per email (as typed) and address. Wrong
+/// second-factor codes count here too (`mfa::verify_code`).
+pub(crate) const FAILED_SCOPE: &str = "admin_login_failed";
+
+/// Sign-in attempts (passwords and second-factor codes) per client address.
+pub(crate) const IP_SCOPE: &str = "admin_login_ip";
 
 /// The key of an email's failures from one address. The email is typed by anyone, so it is
 /// kept as a digest; the digest comes first so a reset can forget every address at once.
-fn failure_key(email: &str, ip: &str) -> String {
+pub(crate) fn failure_key(email: &str, ip: &str) -> String {
     // IPv6 by /64, as every limit counts addresses.
     format!("{}:{}", hash_token(email), crate::limits::address_key(ip))
 }
@@ -158,7 +162,7 @@ pub async fn forget_failures(state: &AppState, email: &str) -> Result<(), StoreE
         .await
 }
 
-fn minutes(ms: i64) -> i64 {
+pub(crate) fn minutes(ms: i64) -> i64 {
     (ms + 59_999) / 60_000
 }
 
@@ -174,13 +178,13 @@ pub async fn login(
     email: &str,
     password: &str,
     ip: &str,
-) -> Result<Result<(String, Session), LoginError>, StoreError> {
+) -> Result<Result<crate::mfa::SignIn, LoginError>, StoreError> {
     let store = &state.store;
     let cfg = state.config.admin;
     let email = email.trim().to_lowercase();
     if let Some(ms) = store
         .hit(
-            "admin_login_ip",
+            IP_SCOPE,
             &crate::limits::address_key(ip),
             cfg.logins_per_ip,
             15 * 60_000,
@@ -233,7 +237,6 @@ pub async fn login(
             }));
         }
     };
-    store.forget_hits(FAILED_SCOPE, &key, false).await?;
     // Told only after the right password, so a guesser learns nothing of the operator.
     if crate::sso::required(state, staff.operator_id).await? {
         audit_as(
@@ -253,21 +256,9 @@ pub async fn login(
             .unwrap_or_default();
         return Ok(Err(LoginError::SsoRequired { operator }));
     }
-    let secret = Token::generate(32);
-    let csrf = Token::generate(24);
-    store
-        .insert_session(&secret.hash(), &staff, csrf.expose(), ip)
-        .await?;
-    audit_as(state, &staff, "signed_in", "", "", ip).await?;
-    let session = Session {
-        id_hash: secret.hash(),
-        staff_id: staff.id,
-        operator_id: staff.operator_id,
-        email: staff.email.clone(),
-        role: Role::parse(&staff.role).unwrap_or(Role::Staff),
-        csrf: csrf.expose().to_owned(),
-    };
-    Ok(Ok((secret.expose().to_owned(), session)))
+    // The failures are forgotten, and the session opened, by `after_password`: not before a
+    // second factor's code, where the account has one.
+    crate::mfa::after_password(state, &staff, ip).await.map(Ok)
 }
 
 // ---- the sign-in form's CSRF token ----

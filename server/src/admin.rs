@@ -29,6 +29,13 @@ type Answer = Result<Response, HttpError>;
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/admin/login", post(login))
+        .route("/admin/login/code", get(code_page).post(login_code))
+        .route("/admin/account/mfa/start", post(mfa_start))
+        .route("/admin/account/mfa/confirm", post(mfa_confirm))
+        .route("/admin/account/mfa/off", post(mfa_off))
+        .route("/admin/account/mfa/recovery", post(mfa_recovery))
+        .route("/admin/security/mfa", post(mfa_required))
+        .route("/admin/staff/{id}/mfa-reset", post(mfa_reset))
         .route("/admin/sso", get(sso_start))
         .route("/admin/sso/callback", get(sso_callback))
         .route("/admin/security/sso", post(save_sso))
@@ -92,7 +99,22 @@ pub async fn browser(
         );
         return res;
     }
-    let holds_secret = path == "/admin/login"
+    if enrolment_only(&state, path, req.headers()).await {
+        return if method == Method::GET || method == Method::HEAD {
+            see_other("/admin/account/mfa?error=mfa-enrol-first")
+        } else {
+            page(
+                StatusCode::FORBIDDEN,
+                "Set up your second factor first",
+                view! {
+                    "Your team requires a code from an authenticator app at sign-in. "
+                    <a href="/admin/account/mfa">"Set it up"</a>
+                },
+            )
+        };
+    }
+    let holds_secret = path.starts_with("/admin/login")
+        || path.starts_with("/admin/account/mfa")
         || path.starts_with("/admin/reset/")
         || path.starts_with("/admin/sso");
     let mut new_cookie = None;
@@ -136,6 +158,28 @@ pub async fn browser(
         headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     }
     res
+}
+
+/// Whether the request's session may only set up a second factor (its operator requires one the
+/// account lacks) and `path` is not part of that: setting it up, signing out, signing in.
+async fn enrolment_only(state: &AppState, path: &str, headers: &HeaderMap) -> bool {
+    let open = [
+        "/admin/account/mfa",
+        "/admin/logout",
+        "/admin/login",
+        "/admin/reset/",
+        "/admin/sso",
+    ];
+    if open.iter().any(|p| path.starts_with(p)) {
+        return false;
+    }
+    let cookie = headers.get(header::COOKIE).and_then(|v| v.to_str().ok());
+    match domain::staff::session_from_cookie_header(state, cookie).await {
+        Ok(Some(s)) => domain::mfa::session_must_enrol(state, &s)
+            .await
+            .unwrap_or(false),
+        _ => false,
+    }
 }
 
 /// The client's address ("unknown" without a connection, as in tests), through trusted proxies.
@@ -297,24 +341,215 @@ async fn login(
     let password = form.get("password").map(String::as_str).unwrap_or("");
     Ok(
         match domain::staff::login(&state, email, password, &ip).await? {
-            Ok((secret, _)) => {
-                let mut res = see_other("/admin");
-                if let Ok(v) = HeaderValue::from_str(&domain::staff::session_cookie(
-                    &state.config.http.public_url,
-                    &secret,
-                )) {
-                    res.headers_mut().insert(header::SET_COOKIE, v);
-                }
-                res.headers_mut()
-                    .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-                res
-            }
+            Ok(next) => signed_in_answer(&state, next),
             Err(domain::staff::LoginError::SsoRequired { operator }) => see_other(&format!(
                 "/admin/login?error=sso-required&operator={}",
                 domain::tokens::urlencode(&operator)
             )),
             Err(e) => see_other(&format!("/admin/login?error={}", e.code())),
         },
+    )
+}
+
+fn with_cookie(mut res: Response, cookie: &str) -> Response {
+    if let Ok(v) = HeaderValue::from_str(cookie) {
+        res.headers_mut().append(header::SET_COOKIE, v);
+    }
+    res.headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    res
+}
+
+/// Where a right password leads: the dashboard; the setup of a second factor (the operator
+/// requires one the account lacks); or the code step (the account has one).
+fn signed_in_answer(state: &AppState, next: domain::mfa::SignIn) -> Response {
+    use domain::mfa::SignIn;
+    let public = &state.config.http.public_url;
+    match next {
+        SignIn::SignedIn { secret, .. } => with_cookie(
+            see_other("/admin"),
+            &domain::staff::session_cookie(public, &secret),
+        ),
+        SignIn::MustEnrol { secret, .. } => with_cookie(
+            see_other("/admin/account/mfa?error=mfa-enrol-first"),
+            &domain::staff::session_cookie(public, &secret),
+        ),
+        SignIn::SecondFactor { token } => with_cookie(
+            see_other("/admin/login/code"),
+            &domain::mfa::challenge_cookie(public, &token),
+        ),
+    }
+}
+
+/// The code step's page: one field for the authenticator's code or a recovery code, with the
+/// sign-in form's token (the pre-session cookie is still this browser's).
+async fn code_page(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Query(q): Query<Vec<(String, String)>>,
+) -> Answer {
+    let public = state.config.http.public_url.clone();
+    let cookie = headers.get(header::COOKIE).and_then(|v| v.to_str().ok());
+    let token = domain::mfa::challenge_cookie_value(&public, cookie).unwrap_or("");
+    let Some(login) = domain::staff::login_cookie_value(&public, cookie) else {
+        return Ok(see_other("/admin/login?error=code-expired"));
+    };
+    if !domain::mfa::challenge_open(&state, token).await? {
+        return Ok(see_other("/admin/login?error=code-expired"));
+    }
+    let csrf = domain::staff::login_form_token(login);
+    let wrong = q.iter().any(|(k, v)| k == "error" && v == "wrong-code");
+    let html = view! {
+        <!DOCTYPE html>
+        <html lang="en">
+            <head>
+                <meta name="viewport" content="width=device-width"/>
+                <title>"Your code · elumo pass dashboard"</title>
+                <link rel="stylesheet" href="/admin.css"/>
+            </head>
+            <body>
+                <main class="admin-login">
+                    <section class="card">
+                        <h1>"Your code"</h1>
+                        <p class="lead">"Open your authenticator app and type the 6-digit code it shows for this dashboard. Lost your phone? Type one of your recovery codes."</p>
+                        {wrong.then(|| view! {
+                            <p class="notice notice-error" role="alert" data-testid="login-error">"That code is not right, or was used already. Wait for the next code and try again."</p>
+                        })}
+                        <form method="post" action="/admin/login/code" class="admin-form">
+                            <input type="hidden" name="csrf" value=csrf/>
+                            <label for="code">"Code"</label>
+                            <input id="code" name="code" autocomplete="one-time-code" inputmode="text" autocapitalize="off" spellcheck="false" maxlength="20" required autofocus/>
+                            <button type="submit" class="button primary">"Continue"</button>
+                        </form>
+                        <p><a href="/admin/login">"Start again"</a></p>
+                    </section>
+                </main>
+            </body>
+        </html>
+    }
+    .to_html();
+    Ok((
+        [
+            (header::CONTENT_TYPE, "text/html; charset=utf-8"),
+            (header::CACHE_CONTROL, "no-store"),
+        ],
+        html,
+    )
+        .into_response())
+}
+
+/// The code step's form: the same origin and sign-in form checks as `login`, then the code.
+async fn login_code(
+    State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
+    headers: HeaderMap,
+    axum::extract::Form(fields): axum::extract::Form<Vec<(String, String)>>,
+) -> Answer {
+    let (form, _) = split_form(fields);
+    let public = state.config.http.public_url.clone();
+    if domain::staff::foreign_origin(&public, &headers) {
+        return Ok(another_site());
+    }
+    let cookie = headers.get(header::COOKIE).and_then(|v| v.to_str().ok());
+    let offered = form.get("csrf").map(String::as_str).unwrap_or("");
+    if !domain::staff::login_form_ok(&public, cookie, offered) {
+        return Ok(see_other("/admin/login?error=code-expired"));
+    }
+    let token = domain::mfa::challenge_cookie_value(&public, cookie).unwrap_or("");
+    let entered = form.get("code").map(String::as_str).unwrap_or("");
+    use domain::mfa::CodeError;
+    Ok(
+        match domain::mfa::verify_code(&state, token, entered, &ip).await? {
+            Ok(ok) => {
+                let to = match ok.recovery_left {
+                    Some(n) if n <= 3 => "/admin/account/mfa?error=recovery-low",
+                    _ => "/admin",
+                };
+                let res = with_cookie(
+                    see_other(to),
+                    &domain::staff::session_cookie(&public, &ok.secret),
+                );
+                with_cookie(res, &domain::mfa::clear_challenge_cookie(&public))
+            }
+            Err(CodeError::Wrong) => see_other("/admin/login/code?error=wrong-code"),
+            Err(e) => with_cookie(
+                see_other(&format!("/admin/login?error={}", e.code())),
+                &domain::mfa::clear_challenge_cookie(&public),
+            ),
+        },
+    )
+}
+
+/// The recovery codes, shown once (after setup, or when new ones are made).
+fn recovery_codes_page(codes: &[String]) -> Response {
+    let list = codes.to_vec();
+    let mut res = page(
+        StatusCode::OK,
+        "Your recovery codes",
+        view! {
+            "Keep these somewhere safe (a password manager, or printed). Each signs you in once if you lose your phone; they are not shown again. "
+            <code class="recovery-codes" data-testid="recovery-codes">{list.join(" ")}</code>
+            " "<a href="/admin/account/mfa">"Done"</a>
+        },
+    );
+    res.headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    res
+}
+
+fn code_of(form: &Form) -> &str {
+    form.get("code").map(String::as_str).unwrap_or("")
+}
+
+async fn mfa_start(State(state): State<AppState>, p: Posted) -> Answer {
+    Ok(
+        match domain::mfa::begin_enrolment(&state, &p.s, &p.ip).await? {
+            Ok(_) => see_other("/admin/account/mfa"),
+            Err(code) => result("/admin/account/mfa", code),
+        },
+    )
+}
+
+async fn mfa_confirm(State(state): State<AppState>, p: Posted) -> Answer {
+    Ok(
+        match domain::mfa::confirm_enrolment(&state, &p.s, code_of(&p.form), &p.ip).await? {
+            Ok(codes) => recovery_codes_page(&codes),
+            Err(code) => result("/admin/account/mfa", code),
+        },
+    )
+}
+
+async fn mfa_off(State(state): State<AppState>, p: Posted) -> Answer {
+    Ok(result(
+        "/admin/account/mfa",
+        domain::mfa::turn_off(&state, &p.s, code_of(&p.form), &p.ip).await?,
+    ))
+}
+
+async fn mfa_recovery(State(state): State<AppState>, p: Posted) -> Answer {
+    Ok(
+        match domain::mfa::renew_recovery_codes(&state, &p.s, code_of(&p.form), &p.ip).await? {
+            Ok(codes) => recovery_codes_page(&codes),
+            Err(code) => result("/admin/account/mfa", code),
+        },
+    )
+}
+
+async fn mfa_required(State(state): State<AppState>, p: Posted) -> Answer {
+    admin_only(&p.s)?;
+    let on = p.form.contains_key("require_mfa");
+    Ok(result(
+        "/admin/security",
+        domain::mfa::set_required(&state, &p.s, on, &p.ip).await?,
+    ))
+}
+
+async fn mfa_reset(State(state): State<AppState>, Path(id): Path<String>, p: Posted) -> Answer {
+    admin_only(&p.s)?;
+    let id = id_of(&id)?;
+    answer(
+        "/admin/staff",
+        domain::mfa::reset_for(&state, &p.s, id, &p.ip).await,
     )
 }
 

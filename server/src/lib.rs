@@ -633,6 +633,9 @@ async fn write_opens(state: AppState, mut stop: tokio::sync::watch::Receiver<boo
             if let Err(err) = state.store.forget_ended_windows().await {
                 tracing::warn!(error = %err, "could not delete ended limit windows");
             }
+            if let Err(err) = state.store.forget_ended_mfa_challenges().await {
+                tracing::warn!(error = %err, "could not delete ended sign-in challenges");
+            }
         }
         if stopping || *stop.borrow() {
             return;

@@ -1847,6 +1847,15 @@ async fn every_route_keeps_operators_apart_on(d: Dash) {
         ("/admin/staff/{id}", Call::NotFound(b.post(&format!("/admin/staff/{a_staff}"), &[("role", "admin"), ("disabled", "on")]))),
         ("/admin/staff/{id}/reset", post_a(format!("/admin/staff/{a_staff}/reset"))),
         ("/admin/security", get("/admin/security".into())),
+        ("/admin/security/mfa", post("/admin/security/mfa".into(), &[])),
+        ("/admin/account/mfa", get("/admin/account/mfa".into())),
+        ("/api/admin/mfa", call("/api/admin/mfa", String::new())),
+        ("/admin/account/mfa/start", post("/admin/account/mfa/start".into(), &[])),
+        ("/admin/account/mfa/confirm", post("/admin/account/mfa/confirm".into(), &[("code", "000000")])),
+        ("/admin/account/mfa/off", post("/admin/account/mfa/off".into(), &[("code", "000000")])),
+        ("/admin/account/mfa/recovery", post("/admin/account/mfa/recovery".into(), &[("code", "000000")])),
+        ("/admin/staff/{id}/mfa-reset", post_a(format!("/admin/staff/{a_staff}/mfa-reset"))),
+        ("/admin/login/code", Call::Other("the code step's challenge (none in this browser)", with_b(plain("GET", "/admin/login/code".into())), StatusCode::SEE_OTHER)),
         ("/api/admin/security", call("/api/admin/security", String::new())),
         ("/admin/security/sso", post("/admin/security/sso".into(), &[("issuer", ""), ("client_id", "")])),
         ("/admin/sso", Call::Other("the organisation's own provider (A has none; B's session counts for nothing)", with_b(plain("GET", "/admin/sso?operator=northwind".into())), StatusCode::FORBIDDEN)),
@@ -3224,4 +3233,184 @@ async fn api_keys_are_made_shown_once_and_revoked_in_the_dashboard() {
         .iter()
         .any(|a| a.action == "api_key_created" && a.actor == A_ADMIN));
     assert!(audit.iter().any(|a| a.action == "api_key_revoked"));
+}
+
+/// The value of `name` in a page's `data-testid="…"` element.
+fn testid_text(html: &str, id: &str) -> String {
+    let at = html
+        .find(&format!("data-testid=\"{id}\""))
+        .unwrap_or_else(|| panic!("{id} in {html}"));
+    let rest = &html[at..];
+    let start = rest.find('>').unwrap() + 1;
+    rest[start..start + rest[start..].find('<').unwrap()].to_owned()
+}
+
+/// A second factor through the dashboard, as a browser walks it: set up on the account page
+/// (QR code and key, confirmed with a first code, recovery codes shown once), then asked for at
+/// every password sign-in on a page of its own; a wrong code sends back to it, a right one or a
+/// recovery code signs in. An admin cannot require it before having one; once it is required,
+/// a colleague without one may only set it up (pages redirect there, forms and server functions
+/// are refused).
+#[tokio::test]
+async fn a_second_factor_is_set_up_and_asked_for_through_the_dashboard() {
+    use domain::totp::{code_at, Secret};
+    let now = || domain::store::now_ms() / 1000;
+    let d = dashboard(&[]).await;
+    let staff = sign_in(&d.router, A_STAFF).await;
+    let page = common::send(&d.router, staff.get("/admin/account/mfa"))
+        .await
+        .text();
+    assert!(testid_text(&page, "mfa-state").starts_with("Off"), "{page}");
+    let started = common::send(&d.router, staff.post("/admin/account/mfa/start", &[])).await;
+    assert_eq!(started.location(), "/admin/account/mfa");
+    let page = common::send(&d.router, staff.get("/admin/account/mfa"))
+        .await
+        .text();
+    assert!(page.contains("<svg"), "the QR code is drawn in the page");
+    let key = testid_text(&page, "mfa-secret");
+    let secret = Secret::from_base32(&key.replace(' ', "")).expect("a base32 key");
+    let wrong = common::send(
+        &d.router,
+        staff.post("/admin/account/mfa/confirm", &[("code", "000000")]),
+    )
+    .await;
+    assert_eq!(wrong.location(), "/admin/account/mfa?error=wrong-code");
+    let (status, headers, page) = common::send(
+        &d.router,
+        staff.post(
+            "/admin/account/mfa/confirm",
+            &[("code", &code_at(&secret, now()))],
+        ),
+    )
+    .await
+    .parts();
+    assert_eq!(status, StatusCode::OK, "{page}");
+    assert_eq!(headers[header::CACHE_CONTROL], "no-store");
+    let codes: Vec<String> = testid_text(&page, "recovery-codes")
+        .split_whitespace()
+        .map(str::to_owned)
+        .collect();
+    assert_eq!(codes.len(), 10);
+    let page = common::send(&d.router, staff.get("/admin/account/mfa"))
+        .await
+        .text();
+    assert!(testid_text(&page, "mfa-state").contains("10 recovery codes left"));
+
+    // The password alone now leads to the code step, in this browser only.
+    let pre = "test-pre-session-cookie-value";
+    let password_step = common::send(&d.router, login_req(A_STAFF, PASSWORD)).await;
+    assert_eq!(password_step.location(), "/admin/login/code");
+    let challenge = password_step.cookie().expect("the code step's cookie");
+    assert!(challenge.starts_with("__Host-elumo_mfa="), "{challenge}");
+    assert!(common::http::set_cookies(&password_step.headers)
+        .iter()
+        .all(|c| !c.starts_with("__Host-elumo_admin=")));
+    let browser = format!("__Host-elumo_login={pre}; {challenge}");
+    let code_page = common::send(
+        &d.router,
+        common::http::get("/admin/login/code", Some(&browser)),
+    )
+    .await;
+    assert_eq!(code_page.status, StatusCode::OK);
+    assert!(code_page.text().contains("autocomplete=\"one-time-code\""));
+    let no_challenge = common::send(
+        &d.router,
+        common::http::get(
+            "/admin/login/code",
+            Some(&format!("__Host-elumo_login={pre}")),
+        ),
+    )
+    .await;
+    assert_eq!(no_challenge.location(), "/admin/login?error=code-expired");
+    let csrf = domain::staff::login_form_token(pre);
+    let send_code = |code: String| {
+        common::http::post_form(
+            "/admin/login/code",
+            &encode(&[("csrf", &csrf), ("code", &code)]),
+            Some(&browser),
+        )
+    };
+    let wrong = common::send(&d.router, send_code("123456".into())).await;
+    assert_eq!(wrong.location(), "/admin/login/code?error=wrong-code");
+    let wrong_page = common::send(
+        &d.router,
+        common::http::get("/admin/login/code?error=wrong-code", Some(&browser)),
+    )
+    .await;
+    assert!(wrong_page.text().contains("That code is not right"));
+    // The next step's code (the setup used this one's).
+    let right = common::send(&d.router, send_code(code_at(&secret, now() + 30))).await;
+    assert_eq!(right.location(), "/admin", "{}", right.text());
+    let session = common::http::set_cookies(&right.headers)
+        .into_iter()
+        .find(|c| c.starts_with("__Host-elumo_admin="))
+        .expect("a session");
+    let home = common::send(&d.router, common::http::get("/admin", Some(&session))).await;
+    assert_eq!(home.status, StatusCode::OK);
+    // The same challenge is used up.
+    let again = common::send(&d.router, send_code(code_at(&secret, now() + 30))).await;
+    assert_eq!(again.location(), "/admin/login?error=code-expired");
+
+    // A recovery code, typed as people type them, signs in once.
+    let second = common::send(&d.router, login_req(A_STAFF, PASSWORD)).await;
+    let browser = format!("__Host-elumo_login={pre}; {}", second.cookie().unwrap());
+    let recovery = common::send(
+        &d.router,
+        common::http::post_form(
+            "/admin/login/code",
+            &encode(&[
+                ("csrf", &csrf),
+                ("code", &format!(" {} ", codes[0].to_uppercase())),
+            ]),
+            Some(&browser),
+        ),
+    )
+    .await;
+    assert_eq!(recovery.location(), "/admin", "{}", recovery.text());
+
+    // An admin without a factor cannot require one of everybody.
+    let admin = sign_in(&d.router, A_ADMIN).await;
+    let refused = common::send(
+        &d.router,
+        admin.post("/admin/security/mfa", &[("require_mfa", "on")]),
+    )
+    .await;
+    assert_eq!(refused.location(), "/admin/security?error=mfa-self-first");
+    // Required (as once the admin has one): the admin's password alone opens only the setup.
+    d.state.store.set_require_mfa(d.a, true).await.unwrap();
+    let enrol = common::send(&d.router, login_req(A_ADMIN, PASSWORD)).await;
+    assert_eq!(enrol.location(), "/admin/account/mfa?error=mfa-enrol-first");
+    let only = enrol.cookie().unwrap();
+    let home = common::send(&d.router, common::http::get("/admin", Some(&only))).await;
+    assert_eq!(home.location(), "/admin/account/mfa?error=mfa-enrol-first");
+    let setup = common::send(
+        &d.router,
+        common::http::get("/admin/account/mfa", Some(&only)),
+    )
+    .await;
+    assert_eq!(setup.status, StatusCode::OK);
+    assert!(testid_text(&setup.text(), "mfa-state").starts_with("Your team requires"));
+    let server_fn = common::send(
+        &d.router,
+        Request::post("/api/admin/journeys")
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .header(header::COOKIE, &only)
+            .body(Body::from("filter[from]=&filter[to]=&filter[site]=&filter[outcome]=&filter[q]=&filter[page]=0"))
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(server_fn.status, StatusCode::FORBIDDEN);
+    let csv = common::send(
+        &d.router,
+        common::http::get("/admin/journeys.csv", Some(&only)),
+    )
+    .await;
+    assert_eq!(csv.location(), "/admin/account/mfa?error=mfa-enrol-first");
+    let audit = d.state.store.audit_entries(d.a, 100, 0).await.unwrap();
+    for action in ["mfa_enabled", "mfa_challenged", "mfa_failed"] {
+        assert!(
+            audit.iter().any(|a| a.action == action),
+            "{action}: {audit:?}"
+        );
+    }
 }

@@ -337,6 +337,8 @@ pub struct StaffRow {
     pub email: String,
     pub role: String,
     pub disabled: bool,
+    /// Signs in with a code from an authenticator app too.
+    pub mfa: bool,
     pub created: String,
     pub is_me: bool,
 }
@@ -353,6 +355,22 @@ pub struct SecurityView {
     pub require_sso: bool,
     /// The redirect URI to register at the provider.
     pub callback_url: String,
+    /// Every password sign-in needs a code from an authenticator app.
+    pub require_mfa: bool,
+}
+
+/// The second factor at `/admin/account/mfa`, as its owner sees it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MfaView {
+    /// When it was turned on, if it is.
+    pub enabled_since: Option<String>,
+    /// Recovery codes not yet used.
+    pub recovery_left: i64,
+    /// The operator requires one.
+    pub required: bool,
+    /// Setting up: the secret to type (grouped) and the QR code (SVG markup drawn by the server).
+    pub setup_secret: Option<String>,
+    pub setup_qr_svg: Option<String>,
 }
 
 /// An API key as the dashboard lists it (never the key itself).
@@ -416,6 +434,18 @@ pub fn flash(code: &str) -> Option<(bool, &'static str)> {
         ),
         "nothing-to-revoke" => (false, "There is no live pass to revoke."),
         "sso-saved" => (true, "Single sign-on is saved."),
+        "wrong-code" => (false, "That code is not right, or was used already. Wait for the next code and try again."),
+        "code-tries" => (false, "Too many wrong codes. Wait a few minutes and try again."),
+        "mfa-already-on" => (false, "Your account has a second factor already."),
+        "mfa-setup-expired" => (false, "Setting up took too long or was started again: scan the newest QR code."),
+        "mfa-not-on" => (false, "Your account has no second factor to change."),
+        "mfa-disabled" => (true, "The second factor is off: you sign in with your password alone."),
+        "mfa-reset" => (true, "Their second factor is removed: they set a new one up at their next sign-in (or sign in with their password alone, if your team does not require one)."),
+        "mfa-enrol-first" => (false, "Your team requires a code from an authenticator app at sign-in. Set it up here to use the dashboard."),
+        "mfa-required" => (true, "Every password sign-in now needs a code from an authenticator app. Staff without one set it up at their next sign-in."),
+        "mfa-not-required" => (true, "A second factor is no longer required (staff who have one keep using it)."),
+        "mfa-self-first" => (false, "Set up your own second factor first (your account page), then require it of everyone."),
+        "recovery-low" => (false, "You have few recovery codes left: make new ones below."),
         "sso-off" => (true, "Single sign-on is off: staff sign in with their passwords."),
         "sso-bad-issuer" => (false, "The issuer must be a full https:// URL, like https://login.example.com."),
         "sso-incomplete" => (false, "Set the issuer, the client ID and the client secret first."),
@@ -614,6 +644,7 @@ pub fn login_text(code: &str) -> Option<String> {
     match code {
         "expired" => Some("Your session ended. Sign in again to continue.".into()),
         "signed-out" => Some("You have signed out.".into()),
+        "code-expired" => Some("The sign-in took too long. Sign in again.".into()),
         "sso-required" => Some(
             "Your organisation signs its staff in with single sign-on. Continue with it below."
                 .into(),

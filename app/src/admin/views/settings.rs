@@ -79,12 +79,20 @@ pub async fn settings(
 }
 
 pub async fn staff(store: &Store, operator_id: i64, me: i64) -> Result<Vec<StaffRow>, StoreError> {
+    let with_mfa: Vec<i64> = store
+        .mfa_overview(operator_id)
+        .await?
+        .into_iter()
+        .filter(|m| m.totp_enabled_at.is_some())
+        .map(|m| m.staff_id)
+        .collect();
     Ok(store
         .staff_of(operator_id)
         .await?
         .into_iter()
         .map(|s| StaffRow {
             id: s.id,
+            mfa: with_mfa.contains(&s.id),
             email: s.email,
             role: s.role,
             disabled: s.disabled_at.is_some(),
@@ -113,6 +121,7 @@ pub async fn security(
             .is_some_and(|s| !s.is_empty()),
         require_sso: sso.require_sso,
         callback_url: domain::sso::redirect_uri(public_url),
+        require_mfa: store.operator_requires_mfa(operator_id).await?,
     }))
 }
 

@@ -13,6 +13,7 @@ mod journeys;
 mod member;
 mod members;
 mod messages;
+mod mfa;
 mod poster;
 mod reset;
 mod security;
@@ -29,6 +30,7 @@ pub use journeys::{admin_journeys, AdminJourneys};
 pub use member::{admin_member, AdminMember};
 pub use members::{admin_members, AdminMembers};
 pub use messages::{admin_messages, AdminMessages};
+pub use mfa::{admin_mfa, AdminMfa};
 pub use poster::{admin_poster, AdminPoster};
 pub use reset::{admin_reset, AdminReset};
 pub use security::{admin_security, AdminSecurity};
@@ -55,6 +57,19 @@ mod ssr {
 
     /// The signed-in staff member, or `SignIn`. A page asking is sent to the sign-in form.
     pub async fn session(admin_only: bool) -> Result<(AppState, Session, Me), AppError> {
+        session_with(admin_only, false).await
+    }
+
+    /// `session` for the second factor's setup page, which a session restricted to setting one
+    /// up may read too.
+    pub async fn session_enrolling() -> Result<(AppState, Session, Me), AppError> {
+        session_with(false, true).await
+    }
+
+    async fn session_with(
+        admin_only: bool,
+        enrolling: bool,
+    ) -> Result<(AppState, Session, Me), AppError> {
         let state = crate::api::current_state().ok_or(AppError::Unavailable)?;
         let parts = use_context::<http::request::Parts>();
         let cookie = parts
@@ -65,6 +80,12 @@ mod ssr {
             // A page answers with a redirect to the sign-in form; a direct call gets 401.
             return Err(AppError::SignIn);
         };
+        // A session that may only set up a second factor reads nothing else (the setup page
+        // asks through `session_enrolling`).
+        if !enrolling && domain::mfa::session_must_enrol(&state, &session).await? {
+            set_status(403);
+            return Err(AppError::Forbidden);
+        }
         if admin_only && !session.is_admin() {
             set_status(403);
             return Err(AppError::Forbidden);

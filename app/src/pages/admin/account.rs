@@ -17,6 +17,11 @@ pub fn AdminAccountPage() -> impl IntoView {
                 match data.await {
                     Ok(Admin { me, .. }) => view! {
                         <Layout me=me.clone() current="account" title="Your account".to_owned()>
+                            <section class="panel" aria-labelledby="mfa-title">
+                                <h2 id="mfa-title">"Second factor"</h2>
+                                <p>"Ask for a code from an authenticator app at every sign-in, so a stolen password is not enough. "
+                                   <a href="/admin/account/mfa">"Set up or change your second factor"</a></p>
+                            </section>
                             <section class="panel" aria-labelledby="password-title">
                                 <h2 id="password-title">"Change your password"</h2>
                                 <p>"Changing it signs you out on every other device and browser."</p>

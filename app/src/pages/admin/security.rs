@@ -34,6 +34,13 @@ pub fn AdminSecurityPage() -> impl IntoView {
                                 <button type="submit" class="button primary">"Save single sign-on"</button>
                             </form>
                             <p>"Leave the issuer and client ID empty and save to turn single sign-on off."</p>
+                            <h2>"Second factor"</h2>
+                            <p>"Staff who sign in with a password can add a code from an authenticator app (their account page). You can require it of everyone: staff without one set it up at their next sign-in, before anything else."</p>
+                            <form method="post" action="/admin/security/mfa" class="admin-form" data-testid="mfa-form">
+                                <Csrf me=me.clone()/>
+                                <label class="check"><input type="checkbox" name="require_mfa" checked=v.require_mfa/>" Require a second factor for password sign-ins"</label>
+                                <button type="submit" class="button primary">"Save"</button>
+                            </form>
                         </Layout>
                     }.into_any(),
                     Err(e) => problem(e),

@@ -17,7 +17,7 @@ pub fn AdminStaffPage() -> impl IntoView {
                     Ok(Admin { me, data: rows }) => view! {
                         <Layout me=me.clone() current="staff" title="Staff".to_owned()>
                             <div class="table-wrap"><table class="admin-table" data-testid="staff">
-                                <thead><tr><th scope="col">"Email"</th><th scope="col">"Role"</th><th scope="col">"State"</th><th scope="col">"Change"</th></tr></thead>
+                                <thead><tr><th scope="col">"Email"</th><th scope="col">"Role"</th><th scope="col">"State"</th><th scope="col">"Second factor"</th><th scope="col">"Change"</th></tr></thead>
                                 <tbody>
                                     {rows.into_iter().map(|s| {
                                         let id = s.id;
@@ -26,6 +26,14 @@ pub fn AdminStaffPage() -> impl IntoView {
                                                 <td>{s.email.clone()}</td>
                                                 <td>{s.role.clone()}</td>
                                                 <td>{if s.disabled { "Disabled" } else { "Active" }}</td>
+                                                <td>{if s.mfa { "On" } else { "Off" }}
+                                                    {(s.mfa && !s.is_me).then(|| view! {
+                                                        <form method="post" action=format!("/admin/staff/{id}/mfa-reset") class="inline-form">
+                                                            <Csrf me=me.clone()/>
+                                                            <button type="submit" class="button small">"Reset"<span class="visually-hidden">{format!(" the second factor of {}", s.email)}</span></button>
+                                                        </form>
+                                                    })}
+                                                </td>
                                                 <td>{if s.is_me { view! { <span>"You · "<a href="/admin/account">"change your password"</a></span> }.into_any() } else { view! {
                                                     <form method="post" action=format!("/admin/staff/{id}/reset") class="inline-form">
                                                         <Csrf me=me.clone()/>
