@@ -89,6 +89,8 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/admin/settings") view=AdminSettingsPage ssr=SsrMode::Async/>
                 <Route path=path!("/admin/staff") view=AdminStaffPage ssr=SsrMode::Async/>
                 <Route path=path!("/admin/api-keys") view=AdminApiKeysPage ssr=SsrMode::Async/>
+                <Route path=path!("/admin/webhooks") view=AdminWebhooksPage ssr=SsrMode::Async/>
+                <Route path=path!("/admin/webhooks/:id") view=AdminWebhookPage ssr=SsrMode::Async/>
                 <Route path=path!("/admin/security") view=AdminSecurityPage ssr=SsrMode::Async/>
                 <Route path=path!("/admin/audit") view=AdminAuditPage ssr=SsrMode::Async/>
                 <Route path=path!("/admin/account") view=AdminAccountPage ssr=SsrMode::Async/>

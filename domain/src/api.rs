@@ -183,6 +183,21 @@ pub async fn void_pass(
     if !store.void_wallet_pass(pass.id).await? {
         return Ok(Some(false));
     }
+    let member = store.member(pass.member_id).await?;
+    crate::webhooks::emit(
+        store,
+        Some(&state.webhooks_wake),
+        caller.operator_id,
+        crate::webhooks::EventType::PassVoided,
+        serde_json::json!({
+            "pass_id": pass.id,
+            "platform": pass.platform,
+            "serial": pass.serial,
+            "member_external_id": member.map(|m| m.external_id),
+            "reason": format!("voided by {}", caller.actor()),
+        }),
+    )
+    .await;
     if let Some(j) = store.latest_journey_for_member(pass.member_id).await? {
         store
             .append_event(

@@ -53,17 +53,41 @@ pub fn on_unregistered(left: i64, why: &str) -> (Event, String) {
     (Event::ApplePassUnregistered, format!("{why}; {still}"))
 }
 
-/// Writes `events` on the journey of `member_id` that issued them (the member's latest).
-pub async fn record(store: &Store, member_id: i64, events: &[(Event, String)]) -> Result<()> {
+/// Writes `events` on the journey of the pass's member that issued them (the member's latest),
+/// and tells the operator's webhooks of a pass added to or removed from a wallet.
+pub async fn record(store: &Store, pass: &SqlWalletPass, events: &[(Event, String)]) -> Result<()> {
     if events.is_empty() {
         return Ok(());
     }
-    if let Some(journey) = store.latest_journey_for_member(member_id).await? {
+    if let Some(journey) = store.latest_journey_for_member(pass.member_id).await? {
         for (event, detail) in events {
             store
                 .append_event(journey, None, event.as_str(), detail)
                 .await?;
         }
+    }
+    use crate::webhooks::EventType;
+    for (event, detail) in events {
+        let kind = match event {
+            Event::ApplePassRegistered | Event::GooglePassSaved => EventType::PassAdded,
+            Event::ApplePassUnregistered | Event::GooglePassDeleted => EventType::PassRemoved,
+            _ => continue,
+        };
+        let member = store.member(pass.member_id).await?;
+        crate::webhooks::emit(
+            store,
+            None,
+            pass.operator_id,
+            kind,
+            serde_json::json!({
+                "pass_id": pass.id,
+                "platform": pass.platform,
+                "serial": pass.serial,
+                "member_external_id": member.map(|m| m.external_id),
+                "detail": detail,
+            }),
+        )
+        .await;
     }
     Ok(())
 }

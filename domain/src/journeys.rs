@@ -473,6 +473,23 @@ async fn submit_once(
         state.sms_wake.notify_one();
     }
     let limited = refused.map(limited_by).or(peeked);
+    // The operator's systems hear of a miss (a help desk can open a ticket); strict mode's
+    // answer to the person does not change what the operator is told.
+    if let (Verdict::Missed { e164, miss }, None, false) = (&verdict, &limited, unwritten) {
+        crate::webhooks::emit(
+            store,
+            Some(&state.webhooks_wake),
+            opened.operator.id,
+            crate::webhooks::EventType::MemberNotFound,
+            serde_json::json!({
+                "journey_id": j.public_id,
+                "mobile": e164,
+                "reason": miss.as_str(),
+                "invite_id": opened.invite.id,
+            }),
+        )
+        .await;
+    }
     // Strict mode's stand-in keeps the language too, or the next pages would tell it apart.
     if let (
         Written::Done {

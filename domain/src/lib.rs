@@ -37,3 +37,4 @@ pub mod store;
 pub mod tokens;
 pub mod totp;
 pub mod wallet;
+pub mod webhooks;

@@ -416,6 +416,30 @@ pub async fn issue(
             &detail,
         )
         .await?;
+    let data = serde_json::json!({
+        "journey_id": found.journey.public_id,
+        "member_external_id": found.member.external_id,
+        "pass_id": pass.id,
+        "platform": platform.as_str(),
+        "serial": pass.serial,
+        "site": site_name,
+        "credential_source": credential.source,
+        "replaces_a_pass_on_another_phone": pending,
+    });
+    let wake = Some(&*state.webhooks_wake);
+    let operator = found.operator.id;
+    use crate::webhooks::{emit, EventType};
+    if found.journey.step != Step::PassIssued.as_str() {
+        emit(
+            store,
+            wake,
+            operator,
+            EventType::JourneyCompleted,
+            data.clone(),
+        )
+        .await;
+    }
+    emit(store, wake, operator, EventType::PassIssued, data).await;
     Ok(issued)
 }
 

@@ -341,7 +341,7 @@ async fn push_one(u: &Updates<'_>, push: &DuePush) -> Result<(), StoreError> {
                             left,
                             "APNs says a device no longer takes its updates",
                         );
-                        crate::devices::record(store, pass.member_id, &[event]).await?;
+                        crate::devices::record(store, &pass, &[event]).await?;
                     }
                 }
             }

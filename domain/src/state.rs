@@ -25,6 +25,9 @@ pub struct AppState {
     pub sms: Arc<dyn SmsSender>,
     /// Wakes the SMS worker when a message is queued.
     pub sms_wake: Arc<Notify>,
+    /// Wakes the webhook worker when a message is queued.
+    #[from_ref(skip)]
+    pub webhooks_wake: Arc<Notify>,
     pub apple: Arc<AppleWallet>,
     pub google: Arc<GoogleWallet>,
     /// Email for member invites: SMTP, or the local `.eml` outbox.
@@ -95,6 +98,7 @@ impl AppState {
             store,
             sms,
             sms_wake: Arc::new(Notify::new()),
+            webhooks_wake: Arc::new(Notify::new()),
             apple: Arc::new(apple),
             google: Arc::new(google),
         })

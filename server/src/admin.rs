@@ -60,6 +60,10 @@ pub fn routes() -> Router<AppState> {
         .route("/admin/staff", post(add_staff))
         .route("/admin/staff/{id}", post(update_staff))
         .route("/admin/staff/{id}/reset", post(send_reset))
+        .route("/admin/webhooks", post(add_webhook))
+        .route("/admin/webhooks/settings", post(webhook_settings))
+        .route("/admin/webhooks/{id}", post(change_webhook))
+        .route("/admin/webhooks/deliveries/{id}/again", post(webhook_again))
         .route("/admin/api-keys", post(create_api_key))
         .route("/admin/api-keys/{id}/revoke", post(revoke_api_key))
         .route("/admin/account/password", post(change_password))
@@ -801,6 +805,94 @@ async fn qr(
     let url = poster_url(state, headers, id).await?;
     let bytes = render(&url).ok_or_else(HttpError::not_found)?;
     Ok(([(header::CONTENT_TYPE, content_type)], bytes).into_response())
+}
+
+/// Adds a webhook endpoint and shows its signing secret, once.
+async fn add_webhook(
+    State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
+    headers: HeaderMap,
+    axum::extract::Form(fields): axum::extract::Form<Vec<(String, String)>>,
+) -> Answer {
+    let events: Vec<String> = fields
+        .iter()
+        .filter(|(k, _)| k == "event")
+        .map(|(_, v)| v.clone())
+        .collect();
+    let (form, _) = split_form(fields);
+    let s = guarded(&state, &headers, &form, true).await?;
+    let url = form.get("url").map(String::as_str).unwrap_or("");
+    let description = form.get("description").map(String::as_str).unwrap_or("");
+    let chosen: Vec<&str> = events.iter().map(String::as_str).collect();
+    Ok(
+        match domain::webhooks::add_endpoint(&state, &s, url, description, &chosen, &ip).await? {
+            Ok(made) => {
+                let to = format!("/admin/webhooks/{}", made.id);
+                let mut res = page(
+                    StatusCode::OK,
+                    "Your webhook's signing secret",
+                    view! {
+                        "Copy it now into the receiver: it checks each message's "<code>"webhook-signature"</code>
+                        " with it (Standard Webhooks), and it is not shown again. "
+                        <code class="new-key" data-testid="webhook-secret">{made.secret}</code>
+                        " "<a href=to>"See the endpoint"</a>
+                    },
+                );
+                res.headers_mut()
+                    .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+                res
+            }
+            Err(words) => page(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "This endpoint cannot be added",
+                view! { {words}" "<a href="/admin/webhooks">"Back to webhooks"</a> },
+            ),
+        },
+    )
+}
+
+async fn webhook_settings(State(state): State<AppState>, p: Posted) -> Answer {
+    admin_only(&p.s)?;
+    let allow = p.form.contains_key("allow_private");
+    Ok(result(
+        "/admin/webhooks",
+        domain::webhooks::set_allow_private(&state, &p.s, allow, &p.ip).await?,
+    ))
+}
+
+async fn change_webhook(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    p: Posted,
+) -> Answer {
+    admin_only(&p.s)?;
+    let id = id_of(&id)?;
+    let action = p.form.get("action").map(String::as_str).unwrap_or("");
+    let to = if action == "delete" {
+        "/admin/webhooks".to_owned()
+    } else {
+        format!("/admin/webhooks/{id}")
+    };
+    answer(
+        &to,
+        domain::webhooks::change_endpoint(&state, &p.s, id, action, &p.ip).await,
+    )
+}
+
+async fn webhook_again(State(state): State<AppState>, Path(id): Path<String>, p: Posted) -> Answer {
+    admin_only(&p.s)?;
+    let id = id_of(&id)?;
+    let endpoint = p
+        .form
+        .get("endpoint")
+        .and_then(|e| e.parse::<i64>().ok())
+        .unwrap_or(0);
+    let sent = domain::webhooks::send_again(&state, &p.s, id, &p.ip).await?;
+    sent.ok_or_else(HttpError::not_found)?;
+    Ok(result(
+        &format!("/admin/webhooks/{endpoint}"),
+        "webhook-resent",
+    ))
 }
 
 /// Makes an API key and shows it, once: only its hash is kept.

@@ -85,7 +85,7 @@ async fn callback(State(state): State<AppState>, body: Bytes) -> Result<Response
         // A new phone's pass, now in the member's wallet: it replaces the previous one.
         events.extend(domain::new_phone::on_added(&state.store, &pass).await?);
     }
-    if let Err(e) = domain::devices::record(&state.store, pass.member_id, &events).await {
+    if let Err(e) = domain::devices::record(&state.store, &pass, &events).await {
         tracing::warn!(error = %e, "a Google callback was kept but its timeline entry was not");
     }
     Ok((StatusCode::OK, "ok").into_response())

@@ -571,6 +571,13 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
         Duration::from_secs(5),
         stop_tx.subscribe(),
     ));
+    let webhooks = tokio::spawn(domain::webhooks::run_worker(
+        store.clone(),
+        domain::webhooks::production(&state),
+        domain::lease::Lease::new(state.instance, domain::lease::DEFAULT_TTL_MS),
+        state.webhooks_wake.clone(),
+        stop_tx.subscribe(),
+    ));
     let opens = tokio::spawn(write_opens(state.clone(), stop_tx.subscribe()));
     let checkpoints = tokio::spawn(checkpoints(store.clone(), stop_tx.subscribe()));
     let upkeep = tokio::spawn(metrics::run_upkeep(metrics_handle, stop_tx.subscribe()));
@@ -607,6 +614,7 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
     }
     let _ = syncer.await;
     let _ = pusher.await;
+    let _ = webhooks.await;
     let _ = opens.await;
     let _ = checkpoints.await;
     let _ = upkeep.await;

@@ -123,7 +123,7 @@ async fn register(
     let mut events = domain::devices::on_registered(registered, max);
     // A new phone's pass, now on the new phone: it replaces the previous one.
     events.extend(domain::new_phone::on_added(&state.store, &pass).await?);
-    if let Err(e) = domain::devices::record(&state.store, pass.member_id, &events).await {
+    if let Err(e) = domain::devices::record(&state.store, &pass, &events).await {
         tracing::warn!(error = %e, "a registration was kept but its timeline entry was not");
     }
     Ok(if registered.new {
@@ -142,7 +142,7 @@ async fn unregister(
     let pass = authorised(&state, &headers, &pass_type, &serial).await?;
     if let Some(left) = state.store.unregister_pass_device(&device, pass.id).await? {
         let event = domain::devices::on_unregistered(left, "removed from a device");
-        if let Err(e) = domain::devices::record(&state.store, pass.member_id, &[event]).await {
+        if let Err(e) = domain::devices::record(&state.store, &pass, &[event]).await {
             tracing::warn!(error = %e, "an unregistration was kept but its timeline entry was not");
         }
     }

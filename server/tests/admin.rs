@@ -1769,6 +1769,22 @@ async fn every_route_keeps_operators_apart_on(d: Dash) {
         .await
         .unwrap();
     let a_member = store.member(ada).await.unwrap().unwrap().external_id;
+    // A's webhook endpoint with one delivery in its log.
+    let a_endpoint = store
+        .insert_endpoint(
+            d.a,
+            "https://hooks.a.example/elumo",
+            "A's receiver",
+            "member.not_found",
+            "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
+        )
+        .await
+        .unwrap();
+    store
+        .enqueue_webhook(d.a, "member.not_found", "{}", "msg_of_operator_a")
+        .await
+        .unwrap();
+    let a_delivery = store.deliveries_of(d.a, a_endpoint, 1).await.unwrap()[0].id;
     let api = |method: &str, uri: String, body: Option<&str>| {
         let req = Request::builder()
             .method(method)
@@ -1860,6 +1876,14 @@ async fn every_route_keeps_operators_apart_on(d: Dash) {
         ("/admin/security/sso", post("/admin/security/sso".into(), &[("issuer", ""), ("client_id", "")])),
         ("/admin/sso", Call::Other("the organisation's own provider (A has none; B's session counts for nothing)", with_b(plain("GET", "/admin/sso?operator=northwind".into())), StatusCode::FORBIDDEN)),
         ("/admin/sso/callback", Call::Other("the sign-in under way in this browser (none)", with_b(plain("GET", "/admin/sso/callback?code=x&state=y".into())), StatusCode::FORBIDDEN)),
+        ("/admin/webhooks", get("/admin/webhooks".into())),
+        ("/admin/webhooks", Call::Other("B's admin session (B's own endpoint; its host cannot be looked up here)", b.post("/admin/webhooks", &[("url", "https://hooks.b.example/x"), ("event", "pass.issued")]), StatusCode::UNPROCESSABLE_ENTITY)),
+        ("/admin/webhooks/:id", get_a(format!("/admin/webhooks/{a_endpoint}"))),
+        ("/api/admin/webhooks", call("/api/admin/webhooks", String::new())),
+        ("/api/admin/webhook", call_a("/api/admin/webhook", format!("id={a_endpoint}"))),
+        ("/admin/webhooks/settings", post("/admin/webhooks/settings".into(), &[])),
+        ("/admin/webhooks/{id}", Call::NotFound(b.post(&format!("/admin/webhooks/{a_endpoint}"), &[("action", "delete")]))),
+        ("/admin/webhooks/deliveries/{id}/again", Call::NotFound(b.post(&format!("/admin/webhooks/deliveries/{a_delivery}/again"), &[("endpoint", &a_endpoint.to_string())]))),
         ("/admin/api-keys", get("/admin/api-keys".into())),
         ("/admin/api-keys", post("/admin/api-keys".into(), &[("name", "B's key"), ("scope", "write")])),
         ("/admin/api-keys/{id}/revoke", post_a(format!("/admin/api-keys/{a_key_id}/revoke"))),
@@ -3412,5 +3436,161 @@ async fn a_second_factor_is_set_up_and_asked_for_through_the_dashboard() {
             audit.iter().any(|a| a.action == action),
             "{action}: {audit:?}"
         );
+    }
+}
+
+/// Webhooks in the dashboard: an admin adds an endpoint (a refused URL says why; the signing
+/// secret is shown once), sees its delivery log with each attempt's answer, sends a delivery
+/// again, switches it off and on; an endpoint the worker switched off is announced on every page.
+#[tokio::test]
+async fn webhooks_are_added_logged_sent_again_and_announced_in_the_dashboard() {
+    let d = dashboard(&[]).await;
+    let admin = sign_in(&d.router, A_ADMIN).await;
+    let (status, _, html) = common::send(
+        &d.router,
+        admin.post(
+            "/admin/webhooks",
+            &[
+                ("url", "http://127.0.0.1:9/hook"),
+                ("event", "member.not_found"),
+            ],
+        ),
+    )
+    .await
+    .parts();
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(html.contains("loopback"), "{html}");
+    let allowed = common::send(
+        &d.router,
+        admin.post("/admin/webhooks/settings", &[("allow_private", "on")]),
+    )
+    .await;
+    assert_eq!(
+        allowed.location(),
+        "/admin/webhooks?done=webhook-settings-saved"
+    );
+    let (status, headers, html) = common::send(
+        &d.router,
+        admin.post(
+            "/admin/webhooks",
+            &[
+                ("url", "http://127.0.0.1:9/hook"),
+                ("description", "Help desk"),
+                ("event", "member.not_found"),
+                ("event", "pass.voided"),
+            ],
+        ),
+    )
+    .await
+    .parts();
+    assert_eq!(status, StatusCode::OK, "{html}");
+    assert_eq!(headers[header::CACHE_CONTROL], "no-store");
+    let secret = testid_text(&html, "webhook-secret");
+    assert!(secret.starts_with("whsec_"), "{secret}");
+    let endpoint = d.state.store.endpoints_of(d.a).await.unwrap()[0].clone();
+    assert_eq!(endpoint.events, "member.not_found,pass.voided");
+    let list = common::send(&d.router, admin.get("/admin/webhooks"))
+        .await
+        .text();
+    assert!(list.contains("http://127.0.0.1:9/hook") && !list.contains(&secret));
+
+    // A miss is queued for it; the receiver is down: the log says so.
+    common::enter_number(&d.router, &d.token, "07400123099").await;
+    domain::webhooks::deliver_due_as(
+        &d.state.store,
+        false,
+        &domain::lease::Lease::new("test", 60_000),
+        domain::store::now_ms(),
+    )
+    .await
+    .unwrap();
+    let page = common::send(
+        &d.router,
+        admin.get(&format!("/admin/webhooks/{}", endpoint.id)),
+    )
+    .await
+    .text();
+    assert!(
+        page.contains("member.not_found") && page.contains("queued (1 attempt)"),
+        "{page}"
+    );
+    assert!(page.contains("could not connect"), "{page}");
+    let delivery = d
+        .state
+        .store
+        .deliveries_of(d.a, endpoint.id, 1)
+        .await
+        .unwrap()[0]
+        .id;
+    let again = common::send(
+        &d.router,
+        admin.post(
+            &format!("/admin/webhooks/deliveries/{delivery}/again"),
+            &[("endpoint", &endpoint.id.to_string())],
+        ),
+    )
+    .await;
+    assert_eq!(
+        again.location(),
+        format!("/admin/webhooks/{}?done=webhook-resent", endpoint.id)
+    );
+    assert_eq!(
+        d.state
+            .store
+            .deliveries_of(d.a, endpoint.id, 10)
+            .await
+            .unwrap()
+            .len(),
+        2
+    );
+    let off = common::send(
+        &d.router,
+        admin.post(
+            &format!("/admin/webhooks/{}", endpoint.id),
+            &[("action", "disable")],
+        ),
+    )
+    .await;
+    assert_eq!(
+        off.location(),
+        format!("/admin/webhooks/{}?done=webhook-disabled", endpoint.id)
+    );
+    let page = common::send(
+        &d.router,
+        admin.get(&format!("/admin/webhooks/{}", endpoint.id)),
+    )
+    .await
+    .text();
+    assert!(testid_text(&page, "webhook-state").starts_with("Off since"));
+
+    // Switched off by the worker after a day of failures: every page says so to admins.
+    d.state
+        .store
+        .set_endpoint_enabled(d.a, endpoint.id, true, "")
+        .await
+        .unwrap();
+    d.state
+        .store
+        .set_endpoint_enabled(
+            d.a,
+            endpoint.id,
+            false,
+            domain::webhooks::attempts::DISABLED_REASON,
+        )
+        .await
+        .unwrap();
+    let home = common::send(&d.router, admin.get("/admin")).await.text();
+    assert!(testid_text(&home, "webhook-notice").contains("1 webhook endpoint was stopped"));
+    let staff = sign_in(&d.router, A_STAFF).await;
+    let home = common::send(&d.router, staff.get("/admin")).await.text();
+    assert!(!home.contains("webhook-notice"), "staff cannot act on it");
+    let audit = d.state.store.audit_entries(d.a, 50, 0).await.unwrap();
+    for action in [
+        "webhook_added",
+        "webhook_resent",
+        "webhook_disabled",
+        "webhook_settings_saved",
+    ] {
+        assert!(audit.iter().any(|a| a.action == action), "{action}");
     }
 }

@@ -12,6 +12,9 @@ pub struct Me {
     pub operator: String,
     /// When 80% or more of the operator's hourly text budget is used, or it ran out: what to say.
     pub sms_budget: Option<String>,
+    /// Webhook endpoints switched off after a day of failures (admins).
+    #[serde(default)]
+    pub webhook_notice: Option<String>,
 }
 
 /// A dashboard page's data with the staff member who asked.
@@ -373,6 +376,49 @@ pub struct MfaView {
     pub setup_qr_svg: Option<String>,
 }
 
+/// The webhooks page: the operator's endpoints, whether they may be on private networks, and the
+/// event types there are.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct WebhooksView {
+    pub endpoints: Vec<EndpointRow>,
+    pub allow_private: bool,
+    pub event_types: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EndpointRow {
+    pub id: i64,
+    pub url: String,
+    pub description: String,
+    pub events: Vec<String>,
+    /// "Active", "Failing since …", or "Disabled …: why".
+    pub state: String,
+    pub disabled: bool,
+}
+
+/// One endpoint and its newest deliveries.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EndpointView {
+    pub endpoint: EndpointRow,
+    pub deliveries: Vec<DeliveryRow>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DeliveryRow {
+    pub id: i64,
+    pub event_type: String,
+    pub message_id: String,
+    /// queued, sending, delivered or failed.
+    pub status: String,
+    pub attempts: i64,
+    pub status_code: Option<i64>,
+    pub latency_ms: Option<i64>,
+    pub error: Option<String>,
+    pub created: String,
+    /// When it was delivered, or when the next attempt is due.
+    pub when: String,
+}
+
 /// An API key as the dashboard lists it (never the key itself).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ApiKeyRow {
@@ -453,6 +499,12 @@ pub fn flash(code: &str) -> Option<(bool, &'static str)> {
             false,
             "The provider did not answer at that issuer (its /.well-known/openid-configuration). Nothing was saved: requiring single sign-on now would lock your team out.",
         ),
+        "webhook-enabled" => (true, "The endpoint is on again: new events are sent to it."),
+        "webhook-disabled" => (true, "The endpoint is off: no events are sent to it until you turn it on."),
+        "webhook-deleted" => (true, "The endpoint and its delivery log are deleted."),
+        "webhook-resent" => (true, "The message is queued to be sent again, with a new webhook-id."),
+        "webhook-settings-saved" => (true, "Webhook settings saved."),
+        "webhook-bad" => (false, "That is not something an endpoint can do."),
         "key-revoked" => (
             true,
             "The key is revoked: requests with it are refused from now on.",

@@ -379,6 +379,24 @@ async fn run_leased(
         problems: store.sync_problems(run_id).await?,
         duplicate_event: false,
     };
+    let c = &report.counts;
+    if c.created + c.updated + c.deactivated > 0 {
+        crate::webhooks::emit(
+            store,
+            None,
+            operator.id,
+            crate::webhooks::EventType::MemberSynced,
+            serde_json::json!({
+                "source": source,
+                "sync_run": run_id,
+                "created": c.created,
+                "updated": c.updated,
+                "deactivated": c.deactivated,
+                "rejected": c.rejected,
+            }),
+        )
+        .await;
+    }
     Ok(report)
 }
 

@@ -161,6 +161,22 @@ pub async fn apply(
             dry_run: false,
         })
         .await?;
+    if !result.duplicate_event && result.created + result.updated + result.deactivated > 0 {
+        crate::webhooks::emit(
+            store,
+            None,
+            operator.id,
+            crate::webhooks::EventType::MemberSynced,
+            serde_json::json!({
+                "source": "webhook",
+                "member_external_id": records.first().map(|r| r.external_id.clone()),
+                "created": result.created,
+                "updated": result.updated,
+                "deactivated": result.deactivated,
+            }),
+        )
+        .await;
+    }
     Ok(Ok(if result.duplicate_event {
         Applied::Duplicate
     } else {

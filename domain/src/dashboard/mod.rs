@@ -251,6 +251,20 @@ async fn void_passes(
         }
         if store.void_wallet_pass(pass.id).await? {
             voided.push(pass.platform.clone());
+            crate::webhooks::emit(
+                store,
+                Some(&state.webhooks_wake),
+                s.operator_id,
+                crate::webhooks::EventType::PassVoided,
+                serde_json::json!({
+                    "pass_id": pass.id,
+                    "platform": pass.platform,
+                    "serial": pass.serial,
+                    "member_external_id": member.external_id,
+                    "reason": why,
+                }),
+            )
+            .await;
             if let Some(j) = store.latest_journey_for_member(member.id).await? {
                 store
                     .append_event(

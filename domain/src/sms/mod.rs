@@ -277,6 +277,12 @@ async fn record(
         Ok(_) => "sent",
         Err(_) => "not sent",
     };
+    // A text that will not be tried again: the operator's webhooks hear of it.
+    let failed_for_good = match &result {
+        Err(SmsError::Temporary(_)) if sms.attempts < policy.max_attempts => None,
+        Err(err) => Some(err.to_string()),
+        Ok(_) => None,
+    };
     let recorded = match result {
         Ok(receipt) => {
             let detail = format!("{masked} via {}", receipt.provider_id);
@@ -345,6 +351,22 @@ async fn record(
                 })
         }
     }?;
+    if let (true, Some(why)) = (recorded, &failed_for_good) {
+        let journey = store.journey(sms.journey_id).await.ok().flatten();
+        crate::webhooks::emit(
+            store,
+            None,
+            sms.operator_id,
+            crate::webhooks::EventType::SmsFailed,
+            serde_json::json!({
+                "journey_id": journey.map(|j| j.public_id),
+                "to": crate::phone::mask(&sms.to_e164),
+                "attempts": sms.attempts,
+                "error": why,
+            }),
+        )
+        .await;
+    }
     if !recorded {
         // Too slow: the lease ran out and another instance claimed the message. Its result
         // stands; this one is only logged.

@@ -212,6 +212,7 @@ mod sso;
 mod staff;
 mod submission;
 mod sync;
+mod webhooks;
 pub use api_keys::*;
 pub use audit::*;
 pub use credentials::*;
@@ -231,6 +232,7 @@ pub use sso::*;
 pub use staff::*;
 pub use submission::*;
 pub use sync::*;
+pub use webhooks::*;
 
 impl Store {
     /// Connects to `url` (creating the SQLite file and its folder when missing) and migrates.

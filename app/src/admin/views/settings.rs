@@ -125,6 +125,80 @@ pub async fn security(
     }))
 }
 
+fn endpoint_row(e: domain::store::SqlEndpoint) -> EndpointRow {
+    let state = match (&e.disabled_at, &e.failing_since) {
+        (Some(at), _) => format!(
+            "Off since {}: {}",
+            fmt_time(*at),
+            e.disabled_reason.clone().unwrap_or_default()
+        ),
+        (None, Some(since)) => format!("Failing since {} (retrying)", fmt_time(*since)),
+        (None, None) => "Active".to_owned(),
+    };
+    EndpointRow {
+        id: e.id,
+        events: domain::webhooks::events::split_events(&e.events)
+            .into_iter()
+            .map(|t| t.as_str().to_owned())
+            .collect(),
+        url: e.url,
+        description: e.description,
+        disabled: e.disabled_at.is_some(),
+        state,
+    }
+}
+
+pub async fn webhooks(store: &Store, operator_id: i64) -> Result<WebhooksView, StoreError> {
+    Ok(WebhooksView {
+        endpoints: store
+            .endpoints_of(operator_id)
+            .await?
+            .into_iter()
+            .map(endpoint_row)
+            .collect(),
+        allow_private: store.webhooks_allow_private(operator_id).await?,
+        event_types: domain::webhooks::EventType::ALL
+            .iter()
+            .map(|t| t.as_str().to_owned())
+            .collect(),
+    })
+}
+
+pub async fn webhook(
+    store: &Store,
+    operator_id: i64,
+    id: i64,
+) -> Result<Option<EndpointView>, StoreError> {
+    let Some(e) = store.endpoint(operator_id, id).await? else {
+        return Ok(None);
+    };
+    let deliveries = store
+        .deliveries_of(operator_id, id, 50)
+        .await?
+        .into_iter()
+        .map(|d| DeliveryRow {
+            when: match (d.status.as_str(), d.delivered_at) {
+                ("delivered", Some(at)) => format!("delivered {}", fmt_time(at)),
+                ("queued", _) => format!("next attempt {}", fmt_time(d.next_attempt_at)),
+                _ => String::new(),
+            },
+            id: d.id,
+            event_type: d.event_type,
+            message_id: d.message_id,
+            status: d.status,
+            attempts: d.attempts,
+            status_code: d.last_status_code,
+            latency_ms: d.last_latency_ms,
+            error: d.last_error,
+            created: fmt_time(d.created_at),
+        })
+        .collect();
+    Ok(Some(EndpointView {
+        endpoint: endpoint_row(e),
+        deliveries,
+    }))
+}
+
 pub async fn api_keys(store: &Store, operator_id: i64) -> Result<Vec<ApiKeyRow>, StoreError> {
     Ok(store
         .api_keys_of(operator_id)

@@ -19,6 +19,7 @@ mod reset;
 mod security;
 mod settings;
 mod staff;
+mod webhooks;
 
 pub use account::{admin_account, AdminAccount};
 pub use api_keys::{admin_api_keys, AdminApiKeys};
@@ -36,6 +37,7 @@ pub use reset::{admin_reset, AdminReset};
 pub use security::{admin_security, AdminSecurity};
 pub use settings::{admin_settings, AdminSettings};
 pub use staff::{admin_staff, AdminStaff};
+pub use webhooks::{admin_webhook, admin_webhooks, AdminWebhook, AdminWebhooks};
 
 #[cfg(feature = "ssr")]
 mod ssr {
@@ -95,7 +97,25 @@ mod ssr {
             Some(op) => domain::limits::budget_notice(&state.store, op).await?,
             None => None,
         };
+        let webhook_notice = if session.is_admin() {
+            let n = state
+                .store
+                .endpoints_disabled_for(
+                    session.operator_id,
+                    domain::webhooks::attempts::DISABLED_REASON,
+                )
+                .await?;
+            (n > 0).then(|| {
+                format!(
+                    "{n} webhook endpoint{} stopped after a day of failed deliveries: see Webhooks.",
+                    if n == 1 { " was" } else { "s were" }
+                )
+            })
+        } else {
+            None
+        };
         let me = Me {
+            webhook_notice,
             email: session.email.clone(),
             is_admin: session.is_admin(),
             csrf: session.csrf.clone(),

@@ -47,6 +47,7 @@ pub(super) fn Layout(
             {link("/admin/staff", "staff", "Staff")}
             {link("/admin/security", "security", "Sign-in")}
             {link("/admin/api-keys", "api-keys", "API keys")}
+            {link("/admin/webhooks", "webhooks", "Webhooks")}
             {link("/admin/audit", "audit", "Audit log")}
         }
     });
@@ -73,6 +74,9 @@ pub(super) fn Layout(
             </header>
             <main class="admin-main" id="main">
                 <h1>{title}</h1>
+                {me.webhook_notice.clone().map(|text| view! {
+                    <p class="notice notice-error" role="status" data-testid="webhook-notice">{text}</p>
+                })}
                 {me.sms_budget.clone().map(|text| view! {
                     <p class="notice notice-error" role="status" data-testid="sms-budget">{text}</p>
                 })}

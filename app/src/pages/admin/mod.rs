@@ -21,6 +21,7 @@ mod security;
 mod settings;
 mod sign_in;
 mod staff;
+mod webhooks;
 
 pub use account::AdminAccountPage;
 pub use api_keys::AdminApiKeysPage;
@@ -40,6 +41,7 @@ pub use security::AdminSecurityPage;
 pub use settings::AdminSettingsPage;
 pub use sign_in::AdminLoginPage;
 pub use staff::AdminStaffPage;
+pub use webhooks::{AdminWebhookPage, AdminWebhooksPage};
 
 use leptos::prelude::*;
 use leptos_meta::{Stylesheet, Title};
