@@ -10,6 +10,11 @@ const dataDir = path.resolve(__dirname, '.data');
 // A second server keeps the default abuse limits, for the tests of what a limited person sees.
 const limitsPort = freePort('E2E_LIMITS_PORT');
 const limitsDataDir = path.resolve(__dirname, '.data-limits');
+// The OpenID Connect provider stand-in (oidc-stand-in.mjs) for sso.spec.ts. Its issuer goes to the
+// specs through the environment, which the workers inherit (and read the config again).
+const oidcPort = freePort('E2E_OIDC_PORT');
+const oidcIssuer = `http://127.0.0.1:${oidcPort}`;
+process.env.E2E_OIDC_ISSUER = oidcIssuer;
 const serverBin = process.env.ELUMO_SERVER_BIN;
 if (!serverBin) {
   throw new Error('ELUMO_SERVER_BIN is not set: run the suite with `make e2e` (it builds the server first).');
@@ -50,6 +55,17 @@ function server(port: number, dir: string, raiseLimits: boolean) {
   };
 }
 
+/** The provider stand-in, ready once its discovery document answers. */
+const oidcStandIn = {
+  command: `exec "${process.execPath}" oidc-stand-in.mjs`,
+  cwd: __dirname,
+  url: `${oidcIssuer}/.well-known/openid-configuration`,
+  reuseExistingServer: false,
+  timeout: 30_000,
+  stdout: 'ignore' as const,
+  stderr: 'pipe' as const,
+  env: { E2E_OIDC_PORT: String(oidcPort) },
+};
 
 export default defineConfig({
   testDir: './tests',
@@ -62,10 +78,10 @@ export default defineConfig({
   use: { baseURL, trace: 'retain-on-failure', ...chromium },
   projects: [
     // The member's journey, on phones.
-    { name: 'pixel', use: { ...devices['Pixel 7'], ...chromium }, testIgnore: /admin\.spec\.ts/ },
-    { name: 'iphone', use: { ...devices['iPhone 13'], ...chromium }, testIgnore: /admin\.spec\.ts/ },
-    // The operator dashboard, on a desktop.
-    { name: 'desktop', use: { ...devices['Desktop Chrome'], ...chromium }, testMatch: /admin\.spec\.ts/ },
+    { name: 'pixel', use: { ...devices['Pixel 7'], ...chromium }, testIgnore: /(admin|sso)\.spec\.ts/ },
+    { name: 'iphone', use: { ...devices['iPhone 13'], ...chromium }, testIgnore: /(admin|sso)\.spec\.ts/ },
+    // The operator dashboard and staff single sign-on, on a desktop.
+    { name: 'desktop', use: { ...devices['Desktop Chrome'], ...chromium }, testMatch: /(admin|sso)\.spec\.ts/ },
   ],
-  webServer: [server(port, dataDir, true), server(limitsPort, limitsDataDir, false)],
+  webServer: [server(port, dataDir, true), server(limitsPort, limitsDataDir, false), oidcStandIn],
 });

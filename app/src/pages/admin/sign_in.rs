@@ -49,7 +49,7 @@ pub fn AdminLoginPage() -> impl IntoView {
                     <input id="sso-operator" name="operator" value=operator autocomplete="organization" required/>
                     <button type="submit" class=if sso_first { "button primary" } else { "button" }>"Continue with single sign-on"</button>
                 </form>
-                <p class="lead">"Or with your email and password:"</p>
+                <p class="lead or">"Or with your email and password:"</p>
                 <form method="post" action="/admin/login" class="admin-form">
                     <input type="hidden" name="csrf" value=login_form_token()/>
                     <label for="email">"Email"</label>
