@@ -608,3 +608,53 @@ async fn two_instances_deliver_each_message_once() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn a_switched_off_endpoint_is_sent_nothing_until_it_is_on_again() {
+    common::each_store(|| async {
+        let e = env().await;
+        let r = Receiver::start().await;
+        e.endpoint(e.a, &r, &["member.not_found"]).await;
+        r.answer(503);
+        e.submit(UNKNOWN).await;
+        assert_eq!(e.deliver(0).await, 1);
+        let endpoint = e.state.store.endpoints_of(e.a).await.unwrap()[0].id;
+        let s = admin_of(e.a);
+        domain::webhooks::change_endpoint(&e.state, &s, endpoint, "disable", "203.0.113.9")
+            .await
+            .unwrap();
+        // Its retry is due, but the endpoint is off: nothing is sent, nothing is used up.
+        assert_eq!(e.deliver(11 * 3_600_000).await, 0);
+        assert_eq!(r.got().len(), 1);
+        let d = e
+            .state
+            .store
+            .deliveries_of(e.a, endpoint, 1)
+            .await
+            .unwrap()
+            .remove(0);
+        assert_eq!((d.status.as_str(), d.attempts), ("queued", 1));
+        // On again, with the receiver back: the message goes out.
+        r.answer(200);
+        domain::webhooks::change_endpoint(&e.state, &s, endpoint, "enable", "203.0.113.9")
+            .await
+            .unwrap();
+        assert_eq!(e.deliver(11 * 3_600_000).await, 1);
+        let got = r.got();
+        assert_eq!(got.len(), 2);
+        assert_eq!(got[0].id, got[1].id, "the same message, tried again");
+        let d = e
+            .state
+            .store
+            .deliveries_of(e.a, endpoint, 1)
+            .await
+            .unwrap()
+            .remove(0);
+        assert_eq!(d.status, "delivered");
+        assert!(
+            !format!("{:?}", e.state.store.endpoint(e.a, endpoint).await.unwrap())
+                .contains("whsec_")
+        );
+    })
+    .await;
+}

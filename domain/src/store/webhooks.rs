@@ -6,7 +6,7 @@ use super::Begin as _;
 use super::{now_ms, Db, Result, Store};
 use crate::lease::Lease;
 
-#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
+#[derive(Clone, PartialEq, sqlx::FromRow)]
 pub struct SqlEndpoint {
     pub id: i64,
     pub operator_id: i64,
@@ -19,6 +19,20 @@ pub struct SqlEndpoint {
     pub disabled_at: Option<i64>,
     pub disabled_reason: Option<String>,
     pub failing_since: Option<i64>,
+}
+
+/// The secret never reaches a log.
+impl std::fmt::Debug for SqlEndpoint {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SqlEndpoint")
+            .field("id", &self.id)
+            .field("operator_id", &self.operator_id)
+            .field("url", &self.url)
+            .field("events", &self.events)
+            .field("secret", &"<redacted>")
+            .field("disabled_at", &self.disabled_at)
+            .finish()
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
@@ -40,8 +54,8 @@ pub struct SqlDelivery {
     pub delivered_at: Option<i64>,
 }
 
-/// A claimed delivery with what sending it needs.
-#[derive(Debug, Clone, sqlx::FromRow)]
+/// A claimed delivery with what sending it needs. `Debug` hides the secret.
+#[derive(Clone, sqlx::FromRow)]
 pub struct SqlDue {
     pub id: i64,
     pub endpoint_id: i64,
@@ -54,6 +68,17 @@ pub struct SqlDue {
     pub secret: String,
     pub allow_private: bool,
     pub failing_since: Option<i64>,
+}
+
+impl std::fmt::Debug for SqlDue {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SqlDue")
+            .field("id", &self.id)
+            .field("endpoint_id", &self.endpoint_id)
+            .field("attempts", &self.attempts)
+            .field("url", &self.url)
+            .finish_non_exhaustive()
+    }
 }
 
 /// How an attempt ended, to record.
@@ -233,7 +258,8 @@ impl Store {
              WHERE (CASE status WHEN 'queued' THEN next_attempt_at <= $1 \
                     WHEN 'sending' THEN lease_until < $1 ELSE false END) \
              AND id IN (SELECT id FROM (SELECT id FROM webhook_deliveries \
-               WHERE (status = 'queued' AND next_attempt_at <= $1) OR (status = 'sending' AND lease_until < $1) \
+               WHERE ((status = 'queued' AND next_attempt_at <= $1) OR (status = 'sending' AND lease_until < $1)) \
+               AND endpoint_id NOT IN (SELECT id FROM webhook_endpoints WHERE disabled_at IS NOT NULL) \
                ORDER BY id LIMIT {limit} {pick}) d) \
              RETURNING id"
         );

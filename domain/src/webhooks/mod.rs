@@ -54,7 +54,9 @@ pub async fn emit(
 /// The HTTP client for deliveries: no redirects followed (a receiver's redirect could point
 /// anywhere), a timeout per attempt, connections pinned per request to the checked addresses.
 fn client_for(dest: &destination::Destination) -> reqwest::Result<reqwest::Client> {
+    // No proxy: a proxy would look the host up itself, past the addresses checked here.
     let mut b = reqwest::Client::builder()
+        .no_proxy()
         .redirect(reqwest::redirect::Policy::none())
         .timeout(Duration::from_millis(attempts::TIMEOUT_MS as u64))
         .user_agent("elumo-pass-webhooks");
@@ -98,10 +100,18 @@ async fn attempt(due: &SqlDue, production: bool) -> (attempts::Answer, i64) {
         .send()
         .await;
     match sent {
-        Ok(res) => {
+        Ok(mut res) => {
             let code = res.status().as_u16();
-            let body = res.text().await.unwrap_or_default();
-            let body: String = body.chars().take(500).collect();
+            // The start of the answer, for the log: a receiver cannot make us read more.
+            let mut head = Vec::new();
+            while head.len() < 1024 {
+                match res.chunk().await {
+                    Ok(Some(chunk)) => head.extend_from_slice(&chunk),
+                    _ => break,
+                }
+            }
+            head.truncate(1024);
+            let body: String = String::from_utf8_lossy(&head).chars().take(500).collect();
             (attempts::Answer::Status { code, body }, elapsed(started))
         }
         Err(e) => {
@@ -151,7 +161,11 @@ pub async fn deliver_due_as(
             status,
             next_attempt_at: next,
             status_code,
-            latency_ms: (latency > 0).then_some(latency),
+            latency_ms: matches!(
+                answer,
+                attempts::Answer::Status { .. } | attempts::Answer::NoAnswer(_)
+            )
+            .then_some(latency),
             error,
             disable_endpoint: disable,
         };
