@@ -78,10 +78,10 @@ export default defineConfig({
   use: { baseURL, trace: 'retain-on-failure', ...chromium },
   projects: [
     // The member's journey, on phones.
-    { name: 'pixel', use: { ...devices['Pixel 7'], ...chromium }, testIgnore: /(admin|sso)\.spec\.ts/ },
-    { name: 'iphone', use: { ...devices['iPhone 13'], ...chromium }, testIgnore: /(admin|sso)\.spec\.ts/ },
-    // The operator dashboard and staff single sign-on, on a desktop.
-    { name: 'desktop', use: { ...devices['Desktop Chrome'], ...chromium }, testMatch: /(admin|sso)\.spec\.ts/ },
+    { name: 'pixel', use: { ...devices['Pixel 7'], ...chromium }, testIgnore: /(admin|sso|mfa)\.spec\.ts/ },
+    { name: 'iphone', use: { ...devices['iPhone 13'], ...chromium }, testIgnore: /(admin|sso|mfa)\.spec\.ts/ },
+    // The operator dashboard, staff single sign-on and the second factor, on a desktop.
+    { name: 'desktop', use: { ...devices['Desktop Chrome'], ...chromium }, testMatch: /(admin|sso|mfa)\.spec\.ts/ },
   ],
   webServer: [server(port, dataDir, true), server(limitsPort, limitsDataDir, false), oidcStandIn],
 });

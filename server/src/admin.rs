@@ -409,6 +409,7 @@ async fn code_page(
             <head>
                 <meta name="viewport" content="width=device-width"/>
                 <title>"Your code · elumo pass dashboard"</title>
+                <link rel="stylesheet" href="/pkg/elumo-pass.css"/>
                 <link rel="stylesheet" href="/admin.css"/>
             </head>
             <body>
@@ -568,6 +569,7 @@ fn onward(title: &str, to: &str) -> Response {
                 <meta http-equiv="refresh" content=format!("0;url={to}")/>
                 <meta name="viewport" content="width=device-width"/>
                 <title>{title.to_owned()}</title>
+                <link rel="stylesheet" href="/pkg/elumo-pass.css"/>
                 <link rel="stylesheet" href="/admin.css"/>
             </head>
             <body>
