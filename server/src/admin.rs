@@ -61,7 +61,6 @@ pub fn routes() -> Router<AppState> {
         .route("/admin/staff/{id}", post(update_staff))
         .route("/admin/staff/{id}/reset", post(send_reset))
         .route("/admin/webhooks", post(add_webhook))
-        .route("/admin/webhooks/settings", post(webhook_settings))
         .route("/admin/webhooks/{id}", post(change_webhook))
         .route("/admin/webhooks/deliveries/{id}/again", post(webhook_again))
         .route("/admin/api-keys", post(create_api_key))
@@ -851,15 +850,6 @@ async fn add_webhook(
             ),
         },
     )
-}
-
-async fn webhook_settings(State(state): State<AppState>, p: Posted) -> Answer {
-    admin_only(&p.s)?;
-    let allow = p.form.contains_key("allow_private");
-    Ok(result(
-        "/admin/webhooks",
-        domain::webhooks::set_allow_private(&state, &p.s, allow, &p.ip).await?,
-    ))
 }
 
 async fn change_webhook(

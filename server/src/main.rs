@@ -93,6 +93,10 @@ enum CrmCommand {
 enum OperatorCommand {
     /// The operator's enumeration mode, SMS countries and budget.
     Limits(members::Limits),
+    /// What only the instance's administrator decides: whether the operator's webhooks may
+    /// reach this host's private networks, and (when the provider is down) turning off a
+    /// required single sign-on or second factor.
+    Security(members::Security),
 }
 
 #[derive(Subcommand)]
@@ -145,6 +149,9 @@ async fn main() -> ExitCode {
         Command::Members(MembersCommand::Sync(a)) => members::sync(config, a).await,
         Command::Crm(CrmCommand::Connect(a)) => members::connect(config, a).await,
         Command::Operator(OperatorCommand::Limits(a)) => members::operator_limits(config, a).await,
+        Command::Operator(OperatorCommand::Security(a)) => {
+            members::operator_security(config, a).await
+        }
         Command::Pass(PassCommand::Revoke(a)) => members::pass_revoke(config, a).await,
         Command::Admin(AdminCommand::Create(a)) => members::admin_create(config, a).await,
         Command::Access(AccessCommand::Token(a)) => members::access_token(config, a).await,

@@ -103,6 +103,60 @@ pub struct Limits {
     sms_hourly_budget: Option<i64>,
 }
 
+/// `server operator security`.
+#[derive(Args)]
+pub struct Security {
+    /// The operator's slug.
+    #[arg(long, value_name = "SLUG")]
+    operator: String,
+    /// Whether the operator's webhook endpoints may be on this host's private, loopback and
+    /// link-local networks (off: the public internet only). An instance decision: an endpoint
+    /// on the host's own network could read its internal services.
+    #[arg(long, value_enum)]
+    webhooks_private: Option<OnOff>,
+    /// Require single sign-on for the operator's staff (`off` is the way back in when the
+    /// provider is down: passwords work again).
+    #[arg(long, value_enum)]
+    require_sso: Option<OnOff>,
+    /// Require a second factor for password sign-ins.
+    #[arg(long, value_enum)]
+    require_mfa: Option<OnOff>,
+}
+
+pub async fn operator_security(config: Config, a: Security) -> anyhow::Result<()> {
+    let on = |v: Option<OnOff>| v.map(|v| matches!(v, OnOff::On));
+    let (store, operator) = open(&config, &a.operator).await?;
+    if let Some(private) = on(a.webhooks_private) {
+        store
+            .set_webhooks_allow_private(operator.id, private)
+            .await?;
+    }
+    if let Some(required) = on(a.require_sso) {
+        let mut sso = store.sso_settings(operator.id).await?.unwrap_or_default();
+        if required && sso.client().is_none() {
+            bail!("--require-sso on: the operator has no single sign-on set up (Sign-in in the dashboard)");
+        }
+        sso.require_sso = required;
+        store.set_sso_settings(operator.id, &sso).await?;
+    }
+    if let Some(required) = on(a.require_mfa) {
+        store.set_require_mfa(operator.id, required).await?;
+    }
+    let sso = store.sso_settings(operator.id).await?.unwrap_or_default();
+    let private = store.webhooks_allow_private(operator.id).await?;
+    let mfa = store.operator_requires_mfa(operator.id).await?;
+    store.close().await;
+    let yes = |b: bool| if b { "on" } else { "off" };
+    println!(
+        "{}: webhooks to private networks {}, single sign-on required {}, second factor required {}.",
+        operator.name,
+        yes(private),
+        yes(sso.require_sso),
+        yes(mfa),
+    );
+    Ok(())
+}
+
 /// `server pass revoke`.
 #[derive(Args)]
 pub struct PassRevoke {

@@ -181,3 +181,75 @@ async fn operator_limits_and_pass_revocation_from_the_command_line() {
     assert!(ok);
     assert_eq!(out.trim(), "Grace Hopper has no live pass to revoke.");
 }
+
+/// What only the instance's administrator decides, from the command line: the operator's
+/// webhooks on private networks, and the way back in when a required provider is down.
+#[tokio::test]
+async fn operator_security_from_the_command_line() {
+    let cli = Cli::new().await;
+    let (ok, out, err) = cli.run(&[
+        "operator",
+        "security",
+        "--operator",
+        "northwind",
+        "--webhooks-private",
+        "on",
+        "--require-mfa",
+        "on",
+    ]);
+    assert!(ok, "{err}");
+    assert_eq!(
+        out.trim(),
+        "Northwind Workspace: webhooks to private networks on, single sign-on required off, second factor required on."
+    );
+    // Single sign-on cannot be required before it is set up.
+    let (ok, _, err) = cli.run(&[
+        "operator",
+        "security",
+        "--operator",
+        "northwind",
+        "--require-sso",
+        "on",
+    ]);
+    assert!(!ok && err.contains("no single sign-on set up"), "{err}");
+    let store = cli.store().await;
+    let op = store.operator_by_slug("northwind").await.unwrap().unwrap();
+    assert!(store.webhooks_allow_private(op.id).await.unwrap());
+    assert!(store.operator_requires_mfa(op.id).await.unwrap());
+    // Set up and required (in the dashboard), then the provider is down: turned off here.
+    store
+        .set_sso_settings(
+            op.id,
+            &domain::store::SqlSsoSettings {
+                oidc_issuer: Some("https://login.example.com".into()),
+                oidc_client_id: Some("elumo".into()),
+                oidc_client_secret: Some("secret".into()),
+                require_sso: true,
+            },
+        )
+        .await
+        .unwrap();
+    let (ok, out, err) = cli.run(&[
+        "operator",
+        "security",
+        "--operator",
+        "northwind",
+        "--require-sso",
+        "off",
+        "--require-mfa",
+        "off",
+        "--webhooks-private",
+        "off",
+    ]);
+    assert!(ok, "{err}");
+    assert!(
+        out.contains("single sign-on required off, second factor required off"),
+        "{out}"
+    );
+    let sso = store.sso_settings(op.id).await.unwrap().unwrap();
+    assert!(
+        !sso.require_sso && sso.oidc_issuer.is_some(),
+        "the provider stays set up"
+    );
+    assert!(!store.webhooks_allow_private(op.id).await.unwrap());
+}

@@ -165,7 +165,9 @@ impl Env {
     /// operator allows private addresses first). Its secret.
     async fn endpoint(&self, operator: i64, r: &Receiver, events: &[&str]) -> String {
         let s = admin_of(operator);
-        domain::webhooks::set_allow_private(&self.state, &s, true, "203.0.113.9")
+        self.state
+            .store
+            .set_webhooks_allow_private(operator, true)
             .await
             .unwrap();
         domain::webhooks::add_endpoint(
@@ -471,7 +473,9 @@ async fn addresses_on_the_hosts_own_networks_are_refused() {
             .contains("loopback"));
         // Allowed for the operator's own network: a loopback receiver, but never the cloud's
         // metadata service.
-        domain::webhooks::set_allow_private(&e.state, &s, true, "203.0.113.9")
+        e.state
+            .store
+            .set_webhooks_allow_private(e.a, true)
             .await
             .unwrap();
         assert!(add("http://127.0.0.1:9/hook").await.is_none());
@@ -482,7 +486,9 @@ async fn addresses_on_the_hosts_own_networks_are_refused() {
         // loopback endpoint gets nothing, and the delivery fails with the reason.
         let r = Receiver::start().await;
         e.endpoint(e.a, &r, &["member.not_found"]).await;
-        domain::webhooks::set_allow_private(&e.state, &s, false, "203.0.113.9")
+        e.state
+            .store
+            .set_webhooks_allow_private(e.a, false)
             .await
             .unwrap();
         e.submit(UNKNOWN).await;

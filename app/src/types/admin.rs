@@ -503,7 +503,6 @@ pub fn flash(code: &str) -> Option<(bool, &'static str)> {
         "webhook-disabled" => (true, "The endpoint is off: no events are sent to it until you turn it on."),
         "webhook-deleted" => (true, "The endpoint and its delivery log are deleted."),
         "webhook-resent" => (true, "The message is queued to be sent again, with a new webhook-id."),
-        "webhook-settings-saved" => (true, "Webhook settings saved."),
         "webhook-bad" => (false, "That is not something an endpoint can do."),
         "key-revoked" => (
             true,

@@ -360,29 +360,3 @@ pub async fn send_again(
     .await?;
     Ok(Some(new))
 }
-
-/// Whether the operator's endpoints may be on its own networks (admins).
-pub async fn set_allow_private(
-    state: &AppState,
-    s: &Session,
-    allow: bool,
-    ip: &str,
-) -> Result<&'static str, StoreError> {
-    state
-        .store
-        .set_webhooks_allow_private(s.operator_id, allow)
-        .await?;
-    s.audit(
-        state,
-        "webhook_settings_saved",
-        "webhooks",
-        if allow {
-            "private network addresses allowed"
-        } else {
-            "public addresses only"
-        },
-        ip,
-    )
-    .await?;
-    Ok("webhook-settings-saved")
-}

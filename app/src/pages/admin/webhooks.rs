@@ -55,13 +55,11 @@ pub fn AdminWebhooksPage() -> impl IntoView {
                                 </fieldset>
                                 <button type="submit" class="button primary">"Add the endpoint"</button>
                             </form>
-                            <h2>"Private networks"</h2>
-                            <form method="post" action="/admin/webhooks/settings" class="admin-form">
-                                <Csrf me=me.clone()/>
-                                <label class="check"><input type="checkbox" name="allow_private" checked=v.allow_private/>
-                                    " Allow endpoints on private, loopback and link-local addresses (a receiver inside your own network)"</label>
-                                <button type="submit" class="button">"Save"</button>
-                            </form>
+                            <p data-testid="webhooks-private">{if v.allow_private {
+                                "Your endpoints may also be on your private network (your hosting administrator allowed it)."
+                            } else {
+                                "Endpoints must be on the public internet: addresses on private, loopback and link-local networks are refused. Your hosting administrator can allow your private network."
+                            }}</p>
                         </Layout>
                     }.into_any(),
                     Err(e) => problem(e),
