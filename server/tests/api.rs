@@ -8,13 +8,13 @@ mod common;
 use axum::body::Body;
 use axum::http::{header, Request, StatusCode};
 use axum::Router;
-use common::http::journey_in;
 use common::Reply;
 use domain::staff::{Role, Session};
 use domain::state::AppState;
 use serde_json::{json, Value};
 
 const ADA: &str = "+447400123001";
+const ADA_NATIONAL: &str = "07400123001";
 
 struct Env {
     router: Router,
@@ -51,20 +51,7 @@ async fn env(extra: &[(&str, &str)]) -> Env {
         .unwrap()
         .unwrap()
         .id;
-    let b = state
-        .store
-        .insert_operator(&domain::store::NewOperator {
-            slug: "bravo",
-            name: "Bravo Offices",
-            brand_color: "#222222",
-            accent_color: "#111111",
-            support_email: None,
-            support_phone: None,
-            support_url: None,
-            default_region: "GB",
-        })
-        .await
-        .unwrap();
+    let b = common::second_operator(&state.store).await;
     Env {
         router: server::router(state.clone()),
         state,
@@ -120,49 +107,11 @@ impl Env {
     /// A journey of A that reached a pass: Ada's number on the demo poster, her link's Apple
     /// pass. Returns the journey's public id.
     async fn journey_with_pass(&self) -> String {
-        let page = common::http::send_from(
-            &self.router,
-            common::http::get(&format!("/i/{}", self.token), None),
-            "198.51.100.1",
-        )
-        .await;
-        let journey = journey_in(&page.text());
-        let submitted = common::http::send_from(
-            &self.router,
-            common::http::post_form(
-                "/api/submit_number",
-                &format!(
-                    "token={}&journey={journey}&region=GB&number={}",
-                    self.token,
-                    ADA.replace('+', "%2B")
-                ),
-                None,
-            ),
-            "198.51.100.1",
-        )
-        .await;
-        assert_eq!(submitted.status, StatusCode::FOUND, "{}", submitted.text());
-        while domain::sms::send_one(
-            &self.state.store,
-            self.state.sms.as_ref(),
-            self.state.retry_policy(),
-        )
-        .await
-        .unwrap()
-        {}
-        let texts = std::fs::read_to_string(&self.state.config.sms.outbox_file).unwrap();
-        let body: Value = serde_json::from_str(texts.lines().last().unwrap()).unwrap();
-        let link = body["body"]
-            .as_str()
-            .unwrap()
-            .lines()
-            .find_map(|l| l.strip_prefix("https://pass.example.test"))
-            .unwrap()
-            .to_owned();
-        let pass = common::http::send_from(
+        let journey = common::enter_number(&self.router, &self.token, ADA_NATIONAL).await;
+        let link = common::texted_link(&self.state).await;
+        let pass = common::send(
             &self.router,
             common::http::post_form(&format!("{link}/apple"), "", None),
-            "198.51.100.1",
         )
         .await;
         assert_eq!(pass.status, StatusCode::OK, "{}", pass.text());

@@ -41,19 +41,7 @@ async fn team_on(t: common::TestStore, extra: &[(&str, &str)]) -> Team {
         .unwrap()
         .unwrap()
         .id;
-    let b = store
-        .insert_operator(&domain::store::NewOperator {
-            slug: "bravo",
-            name: "Bravo Offices",
-            brand_color: "#222222",
-            accent_color: "#111111",
-            support_email: None,
-            support_phone: None,
-            support_url: None,
-            default_region: "GB",
-        })
-        .await
-        .unwrap();
+    let b = common::second_operator(store).await;
     let hash = domain::staff::hash_password(PASSWORD);
     store
         .create_staff(a, A_ADMIN, &hash, "admin")

@@ -14,14 +14,15 @@ use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::routing::post;
 use axum::Router;
-use common::http::journey_in;
 use domain::lease::Lease;
 use domain::staff::{Role, Session};
 use domain::state::AppState;
 use serde_json::Value;
 
-const ADA: &str = "+447400123001";
-const UNKNOWN: &str = "+447400123099";
+const ADA: &str = "07400123001";
+const UNKNOWN: &str = "07400123099";
+/// `UNKNOWN` as the operator's systems are told it.
+const UNKNOWN_E164: &str = "+447400123099";
 
 /// One request the receiver got.
 #[derive(Clone, Debug)]
@@ -135,20 +136,7 @@ async fn env() -> Env {
         .unwrap()
         .unwrap()
         .id;
-    let b = state
-        .store
-        .insert_operator(&domain::store::NewOperator {
-            slug: "bravo",
-            name: "Bravo Offices",
-            brand_color: "#222222",
-            accent_color: "#111111",
-            support_email: None,
-            support_phone: None,
-            support_url: None,
-            default_region: "GB",
-        })
-        .await
-        .unwrap();
+    let b = common::second_operator(&state.store).await;
     Env {
         router: server::router(state.clone()),
         state,
@@ -196,56 +184,18 @@ impl Env {
         .unwrap()
     }
 
+    /// `number` (national, as typed) entered on the demo poster; the journey's public id.
     async fn submit(&self, number: &str) -> String {
-        let page = common::http::send_from(
-            &self.router,
-            common::http::get(&format!("/i/{}", self.token), None),
-            "198.51.100.1",
-        )
-        .await;
-        let journey = journey_in(&page.text());
-        let r = common::http::send_from(
-            &self.router,
-            common::http::post_form(
-                "/api/submit_number",
-                &format!(
-                    "token={}&journey={journey}&region=GB&number={}",
-                    self.token,
-                    number.replace('+', "%2B")
-                ),
-                None,
-            ),
-            "198.51.100.1",
-        )
-        .await;
-        assert_eq!(r.status, StatusCode::FOUND, "{}", r.text());
-        journey
+        common::enter_number(&self.router, &self.token, number).await
     }
 
     /// Ada's journey to an Apple pass; its public id.
     async fn pass_for_ada(&self) -> String {
         let journey = self.submit(ADA).await;
-        while domain::sms::send_one(
-            &self.state.store,
-            self.state.sms.as_ref(),
-            self.state.retry_policy(),
-        )
-        .await
-        .unwrap()
-        {}
-        let texts = std::fs::read_to_string(&self.state.config.sms.outbox_file).unwrap();
-        let sms: Value = serde_json::from_str(texts.lines().last().unwrap()).unwrap();
-        let link = sms["body"]
-            .as_str()
-            .unwrap()
-            .lines()
-            .find_map(|l| l.strip_prefix("https://pass.example.test"))
-            .unwrap()
-            .to_owned();
-        let pass = common::http::send_from(
+        let link = common::texted_link(&self.state).await;
+        let pass = common::send(
             &self.router,
             common::http::post_form(&format!("{link}/apple"), "", None),
-            "198.51.100.1",
         )
         .await;
         assert_eq!(pass.status, StatusCode::OK);
@@ -302,7 +252,7 @@ async fn the_journeys_events_reach_a_subscribed_endpoint_signed() {
                     assert!(body["data"]["member_external_id"].is_string());
                 }
                 _ => {
-                    assert_eq!(body["data"]["mobile"], UNKNOWN);
+                    assert_eq!(body["data"]["mobile"], UNKNOWN_E164);
                     assert!(body["data"]["reason"].is_string());
                 }
             }

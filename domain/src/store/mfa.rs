@@ -406,6 +406,18 @@ impl Store {
         csrf: &str,
         ip: &str,
     ) -> Result<()> {
+        self.insert_session_as(id_hash, staff, csrf, ip, true).await
+    }
+
+    /// A new session; `enrol_only` restricts it to setting up a second factor.
+    pub(super) async fn insert_session_as(
+        &self,
+        id_hash: &str,
+        staff: &SqlStaff,
+        csrf: &str,
+        ip: &str,
+        enrol_only: bool,
+    ) -> Result<()> {
         on_pool!(self, |p| sqlx::query(INSERT_SESSION)
             .bind(id_hash)
             .bind(staff.id)
@@ -413,7 +425,7 @@ impl Store {
             .bind(csrf)
             .bind(ip)
             .bind(now_ms())
-            .bind(true)
+            .bind(enrol_only)
             .execute(p)
             .await
             .map(|r| r.rows_affected()))?;

@@ -268,20 +268,8 @@ impl Store {
         csrf: &str,
         ip: &str,
     ) -> Result<()> {
-        let now = now_ms();
-        let sql = "INSERT INTO admin_sessions (id_hash, staff_id, operator_id, csrf, ip, created_at, last_seen_at) \
-                   VALUES ($1, $2, $3, $4, $5, $6, $6)";
-        on_pool!(self, |p| sqlx::query(sql)
-            .bind(id_hash)
-            .bind(staff.id)
-            .bind(staff.operator_id)
-            .bind(csrf)
-            .bind(ip)
-            .bind(now)
-            .execute(p)
+        self.insert_session_as(id_hash, staff, csrf, ip, false)
             .await
-            .map(|r| r.rows_affected()))?;
-        Ok(())
     }
 
     /// The session behind a cookie when it is live: not ended, seen within `idle_ms`, younger

@@ -210,6 +210,23 @@ pub async fn scalar(t: &TestStore, query: &str) -> i64 {
     }
 }
 
+/// A second operator, "Bravo Offices" (`bravo`), beside the demo's: for the tenancy cases.
+pub async fn second_operator(store: &Store) -> i64 {
+    store
+        .insert_operator(&domain::store::NewOperator {
+            slug: "bravo",
+            name: "Bravo Offices",
+            brand_color: "#222222",
+            accent_color: "#111111",
+            support_email: None,
+            support_phone: None,
+            support_url: None,
+            default_region: "GB",
+        })
+        .await
+        .unwrap()
+}
+
 /// Opens the invite and enters `number` as a form post (no JavaScript); returns the journey's
 /// public id. The number must match (the answer redirects on to "check your messages").
 pub async fn enter_number(router: &axum::Router, invite_token: &str, number: &str) -> String {
